@@ -1,0 +1,185 @@
+// Headless entry: `codex-helper serve | switch | config`. The same core as the extension, without VS Code.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, proxyHomeDir } from './core/config';
+import type { ServiceName } from './core/types';
+import { runConfigCommand, runSwitchCommand } from './cliConfigCommands';
+import { lineLogger } from './proxy/logger';
+import type { LogLevel } from './proxy/logger';
+import { ListenError, ProxyHost } from './proxy/proxyHost';
+import { HealthChecker } from './proxy/healthcheck';
+
+const USAGE = `usage: codex-helper <command> [options]
+
+commands:
+  serve                 run the proxy (default command)
+    --service S         codex | claude | all (default all: codex on 3211, claude on 3210)
+    --port N            listen port (only with a single --service)
+    --host H            bind address (default 127.0.0.1; a non-loopback host needs --allow-remote)
+    --allow-remote      allow binding a non-loopback address (prints a warning)
+    --log-level L       debug | info | warn | error (default info)
+  switch on|off|status  point Codex / Claude Code at the proxy and back  [--codex] [--claude] [--port N]
+  config init           write a commented config.toml template  [--force] [--no-import]
+
+environment:
+  CODEX_HELPER_HOME     config and logs (default ~/.codex-helper)
+  CODEX_HOME            Codex home (default ~/.codex)
+  CLAUDE_HOME           Claude home (default ~/.claude)
+`;
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+export interface ServeArgs {
+  services: ServiceName[];
+  port?: number;
+  host: string;
+  allowRemote: boolean;
+  logLevel: LogLevel;
+}
+
+/** Parses `serve` options. */
+export function parseServeArgs(args: string[]): ServeArgs {
+  let service = 'all';
+  let port: number | undefined;
+  let host = '127.0.0.1';
+  let allowRemote = false;
+  let logLevel: LogLevel = 'info';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--service':
+        service = value();
+        if (!['codex', 'claude', 'all'].includes(service)) throw new UsageError(`--service must be codex, claude or all (got '${service}')`);
+        break;
+      case '--codex':
+      case '--claude':
+        service = flag.slice(2);
+        break;
+      case '--port': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0..65535 (got '${v}')`);
+        port = n;
+        break;
+      }
+      case '--host':
+        host = value();
+        break;
+      case '--allow-remote':
+        allowRemote = true;
+        break;
+      case '--log-level': {
+        const v = value();
+        if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new UsageError(`--log-level must be debug, info, warn or error`);
+        logLevel = v as LogLevel;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${a}'`);
+    }
+  }
+  const services: ServiceName[] = service === 'all' ? ['codex', 'claude'] : [service as ServiceName];
+  if (port !== undefined && services.length > 1) throw new UsageError('--port needs a single --service (codex or claude)');
+  return { services, port, host, allowRemote, logLevel };
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const a = parseServeArgs(args);
+  const log = lineLogger((l) => process.stderr.write(l + '\n'), a.logLevel);
+  const home = proxyHomeDir(env);
+  const codexHome = env['CODEX_HOME']?.trim() || join(homedir(), '.codex');
+  const claudeHome = env['CLAUDE_HOME']?.trim() || join(homedir(), '.claude');
+  let host: ProxyHost;
+  try {
+    host = new ProxyHost({ home, codexHome, claudeHome, env, log, healthChecks: new HealthChecker(env, log) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`codex-helper: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const loaded = host.runtime.loaded;
+  if (loaded.format === 'embedded') {
+    process.stderr.write(
+      `codex-helper: no config file at ${loaded.path}; serving the embedded default ` +
+        `(codex → https://api.openai.com/v1, claude → https://api.anthropic.com, the client's own credentials ` +
+        `or OPENAI_API_KEY / ANTHROPIC_API_KEY). Run \`codex-helper config init\` to create one.\n`,
+    );
+  }
+  for (const s of a.services) host.services[s].replayUsage();
+  try {
+    for (const s of a.services) {
+      const l = await host.listen(s, { host: a.host, port: a.port, allowRemote: a.allowRemote });
+      process.stdout.write(`${s} proxy listening on ${l.url}\n`);
+    }
+  } catch (e) {
+    process.stderr.write(`codex-helper: ${(e as Error).message}\n`);
+    await host.dispose(0);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: finishing in-flight requests (at most 5 s)`);
+      void host.dispose(5000).then(() => resolve(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const io = { env, out: (s: string) => process.stdout.write(s + '\n'), err: (s: string) => process.stderr.write(s + '\n') };
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'serve':
+        return await serve(rest, env);
+      case 'switch':
+        return await runSwitchCommand(rest, io);
+      case 'config':
+        return await runConfigCommand(rest, io);
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        if (cmd.startsWith('--')) return await serve(argv, env);
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`codex-helper: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ListenError) {
+      process.stderr.write(`codex-helper: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`codex-helper: ${(e as Error)?.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,130 @@
+// Upstream credentials, resolved per request: inline value → secret store → environment variable →
+// the client's own credential file (Codex `auth.json`, Claude `settings.json` env) → the client's own header.
+// Only the *source* of a credential is ever recorded; values never leave this module except as headers.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServiceName, UpstreamConfig } from './types';
+
+/** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
+export type SecretLookup = (name: string) => string | undefined;
+
+/** Values read from the client's credential file, re-read when its mtime changes (checked at most every 800 ms). */
+export class CredentialFile {
+  private lastCheck = -Infinity;
+  private mtimeMs: number | undefined;
+  private values: Record<string, unknown> = {};
+
+  constructor(
+    readonly path: string,
+    private readonly pick: (json: unknown) => Record<string, unknown>,
+    private readonly checkIntervalMs = 800,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Returns the non-blank string value named `name`, if the file has one. */
+  get(name: string): string | undefined {
+    this.refresh();
+    const v = this.values[name];
+    return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+  }
+
+  private refresh(): void {
+    const t = this.now();
+    if (t - this.lastCheck < this.checkIntervalMs) return;
+    this.lastCheck = t;
+    let mtime: number | undefined;
+    try {
+      mtime = statSync(this.path).mtimeMs;
+    } catch {
+      mtime = undefined;
+    }
+    if (mtime === this.mtimeMs) return;
+    this.mtimeMs = mtime;
+    this.values = {};
+    if (mtime === undefined) return;
+    try {
+      const text = readFileSync(this.path, 'utf8');
+      if (text.trim() !== '') this.values = this.pick(JSON.parse(text));
+    } catch {
+      // A half-written or broken file counts as empty until it changes again.
+      this.values = {};
+    }
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The credential file a service falls back to: Codex `auth.json` (top level), Claude `settings.json` (`env`). */
+export function credentialFileFor(service: ServiceName, codexHome: string, claudeHome: string): CredentialFile {
+  if (service === 'codex') return new CredentialFile(join(codexHome, 'auth.json'), asRecord);
+  return new CredentialFile(join(claudeHome, 'settings.json'), (j) => asRecord(asRecord(j)['env']));
+}
+
+export interface AuthResolution {
+  /** Bearer token to send (overwrites the client's `authorization`), if resolved. */
+  token?: string;
+  /** Value to send as `x-api-key` (overwrites the client's), if resolved. */
+  apiKey?: string;
+  /** Where the bearer token comes from, e.g. `inline`, `env:OPENAI_API_KEY`, `client_passthrough`. */
+  authorization: string;
+  /** Where the x-api-key comes from. */
+  x_api_key: string;
+}
+
+interface Ctx {
+  env: NodeJS.ProcessEnv;
+  file: CredentialFile;
+  secrets?: SecretLookup;
+  filePrefix: string;
+}
+
+function resolveOne(
+  inline: string | undefined,
+  secretName: string | undefined,
+  envName: string | undefined,
+  clientHas: boolean,
+  ctx: Ctx,
+): { value?: string; source: string } {
+  if (inline && inline.trim() !== '') return { value: inline, source: 'inline' };
+  if (secretName && secretName.trim() !== '') {
+    const v = ctx.secrets?.(secretName);
+    if (v && v.trim() !== '') return { value: v, source: `secret:${secretName}` };
+  }
+  if (envName && envName.trim() !== '') {
+    const v = ctx.env[envName];
+    if (v && v.trim() !== '') return { value: v, source: `env:${envName}` };
+    const f = ctx.file.get(envName);
+    if (f) return { value: f, source: `${ctx.filePrefix}:${envName}` };
+    return { source: clientHas ? `client_passthrough (missing_env:${envName})` : `missing_env:${envName}` };
+  }
+  if (secretName && secretName.trim() !== '') {
+    return { source: clientHas ? `client_passthrough (missing_secret:${secretName})` : `missing_secret:${secretName}` };
+  }
+  return { source: clientHas ? 'client_passthrough' : 'none' };
+}
+
+/** Resolves the credentials to send to `upstream` for one request. */
+export function resolveUpstreamAuth(
+  service: ServiceName,
+  upstream: UpstreamConfig,
+  client: { hasAuthorization: boolean; hasApiKey: boolean },
+  env: NodeJS.ProcessEnv,
+  file: CredentialFile,
+  secrets?: SecretLookup,
+): AuthResolution {
+  // The embedded default prefers whatever credential the client already sends (ChatGPT login, its own key)
+  // and only falls back to the environment when the client sent none.
+  if (upstream.tags['auth_prefer_client'] === 'true' && (client.hasAuthorization || client.hasApiKey)) {
+    return {
+      authorization: client.hasAuthorization ? 'client_passthrough' : 'none',
+      x_api_key: client.hasApiKey ? 'client_passthrough' : 'none',
+    };
+  }
+  const ctx: Ctx = { env, file, secrets, filePrefix: service === 'codex' ? 'codex_auth_json' : 'claude_settings_env' };
+  const a = upstream.auth;
+  const tok = resolveOne(a.auth_token, a.auth_token_secret, a.auth_token_env, client.hasAuthorization, ctx);
+  const key = resolveOne(a.api_key, a.api_key_secret, a.api_key_env, client.hasApiKey, ctx);
+  return { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
+}

@@ -1,0 +1,670 @@
+// Pointing Codex (config.toml) and Claude Code (settings.json) at the proxy, and undoing it.
+// Unlike the seed, which re-serialised the whole file, every edit here is surgical: comments, key order, spacing and
+// line endings the user wrote survive, and switch-off after an untouched switch-on restores the original bytes.
+// If the user edited the file while switched on, switch-off removes only our patch so their edits survive.
+
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  TomlEditError,
+  parseTomlText,
+  removeTable,
+  removeTableKey,
+  removeTopLevelKey,
+  setTableKeys,
+  setTopLevelKey,
+  tomlValueAt,
+} from './tomlEdit';
+
+export interface SwitchStatus {
+  client: 'codex' | 'claude';
+  file: string;
+  enabled: boolean;
+  port?: number;
+  has_backup: boolean;
+  stale: boolean;
+  message: string;
+}
+
+export type ClientConfigErrorCode = 'CLIENT_CONFIG_INVALID' | 'CLIENT_CONFIG_UNSUPPORTED' | 'CLIENT_CONFIG_IO';
+
+/** A client config file that cannot be read, parsed or safely edited; nothing was written. */
+export class ClientConfigError extends Error {
+  override readonly name = 'ClientConfigError';
+  constructor(
+    readonly code: ClientConfigErrorCode,
+    readonly file: string,
+    message: string,
+    readonly line?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const BACKUP_SUFFIX = '.codex-helper-backup';
+export const CODEX_BACKUP_SENTINEL = '# codex-helper-backup:absent';
+export const CLAUDE_BACKUP_SENTINEL = '{"__codex_helper_backup_absent":true}';
+export const CODEX_PROXY_PROVIDER_ID = 'codex_proxy';
+export const DEFAULT_CODEX_PORT = 3211;
+export const DEFAULT_CLAUDE_PORT = 3210;
+
+const PROXY_TABLE = ['model_providers', CODEX_PROXY_PROVIDER_ID];
+/** Keys switch-on writes into `[model_providers.codex_proxy]`. */
+const PROXY_KEYS = ['name', 'base_url', 'wire_api', 'request_max_retries'] as const;
+
+/** `$CODEX_HOME` (when not blank) or `~/.codex`. */
+export function codexHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+  const v = env.CODEX_HOME?.trim();
+  return v ? v : path.join(homedir, '.codex');
+}
+
+/** `$CLAUDE_HOME` (when not blank) or `~/.claude`. */
+export function claudeHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+  const v = env.CLAUDE_HOME?.trim();
+  return v ? v : path.join(homedir, '.claude');
+}
+
+/** `settings.json`, or the legacy `claude.json` when only that exists. */
+export function claudeSettingsFile(claudeHome: string): string {
+  const settings = path.join(claudeHome, 'settings.json');
+  if (fs.existsSync(settings)) return settings;
+  const legacy = path.join(claudeHome, 'claude.json');
+  return fs.existsSync(legacy) ? legacy : settings;
+}
+
+/** True for http(s) URLs whose host is 127.x.x.x, localhost or ::1. */
+export function isLoopbackUrl(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  const h = u.hostname.toLowerCase();
+  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** The base URL a client should use to reach the proxy. */
+export function proxyBaseUrl(port: number, host = '127.0.0.1'): string {
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+function portOf(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    if (u.port) return Number(u.port);
+    return u.protocol === 'https:' ? 443 : 80;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a codex-helper proxy answers its capabilities route on host:port (800 ms budget). */
+export function isProxyListening(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host, port, path: '/__codex_helper/api/v1/capabilities', signal: AbortSignal.timeout(800), agent: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('error', () => resolve(false));
+  });
+}
+
+// --- Codex -----------------------------------------------------------------------------------------------------
+
+/** Point Codex at the proxy: back up config.toml once, then patch it in place. */
+export function codexSwitchOn(codexHome: string, port: number, host = '127.0.0.1'): SwitchStatus {
+  const file = path.join(codexHome, 'config.toml');
+  const backup = file + BACKUP_SUFFIX;
+  const current = readText(file);
+  const backupText = readText(backup);
+  const doc = current === undefined ? {} : parseCodex(file, current);
+  const url = proxyBaseUrl(port, host);
+  const patched = codexGuard(file, () => applyCodexPatch(current ?? '', url));
+  const alreadyOurs = codexPointsAtProxy(doc);
+
+  fs.mkdirSync(codexHome, { recursive: true });
+  let note = '';
+  if (backupText === undefined) {
+    // A patched file with no backup is a crash leftover: backing it up would make switch-off restore the patch.
+    if (alreadyOurs) note = ' (no backup: config already pointed at codex_proxy; `switch off` removes the patch)';
+    else writeBackup(file, backup, current, CODEX_BACKUP_SENTINEL);
+  } else if (!alreadyOurs && current !== undefined) {
+    // The backup predates the user's latest edits (crash or manual restore): refresh it so off restores today's file.
+    writeBackup(file, backup, current, CODEX_BACKUP_SENTINEL, true);
+    note = ' (refreshed a stale backup)';
+  }
+  if (patched !== current) atomicWrite(file, patched);
+  const status = codexSwitchStatus(codexHome);
+  status.message = patched === current ? `Codex already points at ${url}${note}` : `Codex now points at ${url}${note}`;
+  return status;
+}
+
+/** Undo codexSwitchOn: restore the original bytes, or remove only our patch when the user edited the file since. */
+export function codexSwitchOff(codexHome: string): SwitchStatus {
+  const file = path.join(codexHome, 'config.toml');
+  const backup = file + BACKUP_SUFFIX;
+  const current = readText(file);
+  const backupText = readText(backup);
+  let message: string;
+
+  if (backupText === undefined) {
+    const doc = current === undefined ? {} : parseCodex(file, current);
+    if (!codexPointsAtProxy(doc) || current === undefined) {
+      return { ...codexSwitchStatus(codexHome), message: 'Codex is not switched to codex-helper; nothing to do' };
+    }
+    writeIfChanged(file, current, codexGuard(file, () => removeCodexPatch(current, doc, undefined)));
+    return { ...codexSwitchStatus(codexHome), message: 'Removed a leftover codex_proxy patch (no backup was found)' };
+  }
+
+  const sentinel = backupText.trim() === CODEX_BACKUP_SENTINEL;
+  if (current === undefined) {
+    if (!sentinel) atomicWrite(file, fs.readFileSync(backup));
+    message = sentinel ? 'config.toml is already absent; removed the backup' : 'Restored config.toml from the backup';
+  } else {
+    const doc = parseCodex(file, current);
+    const original = sentinel ? '' : backupText;
+    const origDoc = parseCodex(backup, original);
+    const curUrl = tomlValueAt(doc, [...PROXY_TABLE, 'base_url']);
+    const untouched =
+      typeof curUrl === 'string' && codexGuard(file, () => applyCodexPatch(original, curUrl)) === current;
+    if (untouched) {
+      if (sentinel) fs.rmSync(file, { force: true });
+      else atomicWrite(file, fs.readFileSync(backup));
+      message = sentinel ? 'Removed config.toml (it did not exist before switch on)' : 'Restored the original config.toml';
+    } else {
+      const out = codexGuard(file, () => removeCodexPatch(current, doc, origDoc));
+      if (sentinel && out.trim() === '') fs.rmSync(file, { force: true });
+      else writeIfChanged(file, current, out);
+      message = 'Removed the codex_proxy patch and kept your other edits to config.toml';
+    }
+  }
+  fs.rmSync(backup, { force: true });
+  return { ...codexSwitchStatus(codexHome), message };
+}
+
+/** Where Codex points now, whether a backup exists, and whether the two disagree (a crash leftover). */
+export function codexSwitchStatus(codexHome: string): SwitchStatus {
+  const file = path.join(codexHome, 'config.toml');
+  const has_backup = fs.existsSync(file + BACKUP_SUFFIX);
+  const base = { client: 'codex' as const, file, has_backup };
+  const text = readText(file);
+  if (text === undefined) {
+    return {
+      ...base,
+      enabled: false,
+      stale: has_backup,
+      message: has_backup
+        ? 'config.toml is missing but a codex-helper backup exists; run `codex-helper switch off --codex` to restore it'
+        : 'Codex is not switched to codex-helper (no config.toml)',
+    };
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseCodex(file, text);
+  } catch (err) {
+    return { ...base, enabled: false, stale: has_backup, message: (err as Error).message };
+  }
+  const enabled = codexPointsAtProxy(doc);
+  const url = tomlValueAt(doc, [...PROXY_TABLE, 'base_url']);
+  const port = enabled && typeof url === 'string' ? portOf(url) : undefined;
+  const stale = enabled !== has_backup;
+  let message: string;
+  if (enabled && has_backup) message = `Codex points at codex-helper (${String(url)})`;
+  else if (enabled) {
+    message = `Codex points at ${String(url)} but no backup exists (left over from a crash?); run \`codex-helper switch off --codex\` to repair`;
+  } else if (has_backup) {
+    message = 'A codex-helper backup exists but Codex does not point at the proxy; run `codex-helper switch off --codex` to clean up';
+  } else message = 'Codex is not switched to codex-helper';
+  return { ...base, enabled, ...(port !== undefined ? { port } : {}), stale, message };
+}
+
+function applyCodexPatch(text: string, url: string): string {
+  const out = setTopLevelKey(text, 'model_provider', CODEX_PROXY_PROVIDER_ID);
+  return setTableKeys(out, PROXY_TABLE, [
+    { key: 'name', value: 'codex-helper' },
+    { key: 'base_url', value: url },
+    { key: 'wire_api', value: 'responses' },
+    // Codex retrying on top of the proxy's own retries would multiply attempts; respect a value the user chose.
+    { key: 'request_max_retries', value: 0, onlyIfAbsent: true },
+  ]);
+}
+
+function removeCodexPatch(text: string, doc: Record<string, unknown>, orig: Record<string, unknown> | undefined): string {
+  let out = text;
+  if (doc.model_provider === CODEX_PROXY_PROVIDER_ID) {
+    const prev = orig?.model_provider;
+    out = typeof prev === 'string' ? setTopLevelKey(out, 'model_provider', prev) : removeTopLevelKey(out, 'model_provider');
+  }
+  const cur = tomlValueAt(doc, PROXY_TABLE);
+  if (cur === null || typeof cur !== 'object') return out;
+  const prevTable = orig === undefined ? undefined : tomlValueAt(orig, PROXY_TABLE);
+  if (prevTable !== null && typeof prevTable === 'object') {
+    // The user had their own codex_proxy table: put back the values we overwrote, drop the keys we added.
+    for (const key of PROXY_KEYS) {
+      const v = (prevTable as Record<string, unknown>)[key];
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+        out = setTableKeys(out, PROXY_TABLE, [{ key, value: v }]);
+      } else if (v === undefined) out = removeTableKey(out, PROXY_TABLE, key);
+    }
+    return out;
+  }
+  const c = cur as Record<string, unknown>;
+  const ours = c.name === 'codex-helper' || (typeof c.base_url === 'string' && isLoopbackUrl(c.base_url));
+  return ours ? removeTable(out, PROXY_TABLE) : out;
+}
+
+function codexPointsAtProxy(doc: Record<string, unknown>): boolean {
+  const url = tomlValueAt(doc, [...PROXY_TABLE, 'base_url']);
+  return doc.model_provider === CODEX_PROXY_PROVIDER_ID && typeof url === 'string' && isLoopbackUrl(url);
+}
+
+function parseCodex(file: string, text: string): Record<string, unknown> {
+  return codexGuard(file, () => parseTomlText(text));
+}
+
+function codexGuard<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TomlEditError) {
+      const code = err.code === 'TOML_PARSE' ? 'CLIENT_CONFIG_INVALID' : 'CLIENT_CONFIG_UNSUPPORTED';
+      const what = err.code === 'TOML_PARSE' ? 'is not valid TOML' : 'cannot be edited safely';
+      throw new ClientConfigError(code, file, `${file} ${what}: ${err.message}; nothing was changed`, err.line, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+// --- Claude Code -----------------------------------------------------------------------------------------------
+
+/** Point Claude Code at the proxy: back up settings.json once, then set env.ANTHROPIC_BASE_URL in place. */
+export function claudeSwitchOn(claudeHome: string, port: number, host = '127.0.0.1'): SwitchStatus {
+  const file = claudeSettingsFile(claudeHome);
+  const backup = file + BACKUP_SUFFIX;
+  const current = readText(file);
+  const backupText = readText(backup);
+  const root = current === undefined ? {} : parseClaude(file, current);
+  const url = proxyBaseUrl(port, host);
+  const patched = claudePatch(file, current ?? '', url);
+  const curUrl = envBaseUrl(root);
+  // A loopback URL on our own port with no backup is a crash leftover; any other URL is the user's and is backed up.
+  const alreadyOurs = curUrl !== undefined && isLoopbackUrl(curUrl) && portOf(curUrl) === port;
+
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let note = '';
+  if (backupText === undefined) {
+    if (alreadyOurs) note = ' (no backup: settings already pointed at the proxy; `switch off` removes the patch)';
+    else writeBackup(file, backup, current, CLAUDE_BACKUP_SENTINEL);
+  } else if (!(curUrl !== undefined && isLoopbackUrl(curUrl)) && current !== undefined) {
+    writeBackup(file, backup, current, CLAUDE_BACKUP_SENTINEL, true);
+    note = ' (refreshed a stale backup)';
+  }
+  if (patched !== current) atomicWrite(file, patched);
+  const status = claudeSwitchStatus(claudeHome);
+  status.message =
+    patched === current ? `Claude Code already points at ${url}${note}` : `Claude Code now points at ${url}${note}`;
+  return status;
+}
+
+/** Undo claudeSwitchOn: restore the original bytes, or remove only our ANTHROPIC_BASE_URL when edited since. */
+export function claudeSwitchOff(claudeHome: string): SwitchStatus {
+  const file = claudeSettingsFile(claudeHome);
+  const backup = file + BACKUP_SUFFIX;
+  const current = readText(file);
+  const backupText = readText(backup);
+  let message: string;
+
+  if (backupText === undefined) {
+    const root = current === undefined ? {} : parseClaude(file, current);
+    const cur = envBaseUrl(root);
+    if (current === undefined || cur === undefined || !isLoopbackUrl(cur)) {
+      return { ...claudeSwitchStatus(claudeHome), message: 'Claude Code is not switched to codex-helper; nothing to do' };
+    }
+    writeIfChanged(file, current, removeClaudePatch(current, undefined, true));
+    return {
+      ...claudeSwitchStatus(claudeHome),
+      message: 'Removed a leftover ANTHROPIC_BASE_URL pointing at localhost (no backup was found)',
+    };
+  }
+
+  const sentinel = backupText.trim() === CLAUDE_BACKUP_SENTINEL;
+  if (current === undefined) {
+    if (!sentinel) atomicWrite(file, fs.readFileSync(backup));
+    message = sentinel ? `${path.basename(file)} is already absent; removed the backup` : `Restored ${file} from the backup`;
+  } else {
+    const root = parseClaude(file, current);
+    const original = sentinel ? '' : backupText;
+    const origRoot = parseClaude(backup, original);
+    const curUrl = envBaseUrl(root);
+    const untouched = curUrl !== undefined && claudePatch(file, original, curUrl) === current;
+    if (untouched) {
+      if (sentinel) fs.rmSync(file, { force: true });
+      else atomicWrite(file, fs.readFileSync(backup));
+      message = sentinel ? `Removed ${path.basename(file)} (it did not exist before switch on)` : `Restored the original ${path.basename(file)}`;
+    } else {
+      const origEnv = origRoot.env;
+      const hadEnv = origEnv !== null && typeof origEnv === 'object' && !Array.isArray(origEnv);
+      const out = removeClaudePatch(current, envBaseUrl(origRoot), hadEnv);
+      const left = JSON.parse(out.trim() === '' ? '{}' : out) as Record<string, unknown>;
+      if (sentinel && Object.keys(left).length === 0) fs.rmSync(file, { force: true });
+      else writeIfChanged(file, current, out);
+      message = `Removed ANTHROPIC_BASE_URL set by codex-helper and kept your other edits to ${path.basename(file)}`;
+    }
+  }
+  fs.rmSync(backup, { force: true });
+  return { ...claudeSwitchStatus(claudeHome), message };
+}
+
+/** Where Claude Code points now, whether a backup exists, and whether the two disagree. */
+export function claudeSwitchStatus(claudeHome: string): SwitchStatus {
+  const file = claudeSettingsFile(claudeHome);
+  const has_backup = fs.existsSync(file + BACKUP_SUFFIX);
+  const base = { client: 'claude' as const, file, has_backup };
+  const text = readText(file);
+  if (text === undefined) {
+    return {
+      ...base,
+      enabled: false,
+      stale: has_backup,
+      message: has_backup
+        ? `${path.basename(file)} is missing but a codex-helper backup exists; run \`codex-helper switch off --claude\` to restore it`
+        : `Claude Code is not switched to codex-helper (no ${path.basename(file)})`,
+    };
+  }
+  let root: Record<string, unknown>;
+  try {
+    root = parseClaude(file, text);
+  } catch (err) {
+    return { ...base, enabled: false, stale: has_backup, message: (err as Error).message };
+  }
+  const url = envBaseUrl(root);
+  const enabled = url !== undefined && isLoopbackUrl(url);
+  const port = enabled && url !== undefined ? portOf(url) : undefined;
+  const stale = enabled !== has_backup;
+  let message: string;
+  if (enabled && has_backup) message = `Claude Code points at codex-helper (${String(url)})`;
+  else if (enabled) {
+    message = `Claude Code points at ${String(url)} but no backup exists (left over from a crash?); run \`codex-helper switch off --claude\` to repair`;
+  } else if (has_backup) {
+    message = 'A codex-helper backup exists but Claude Code does not point at the proxy; run `codex-helper switch off --claude` to clean up';
+  } else message = 'Claude Code is not switched to codex-helper';
+  return { ...base, enabled, ...(port !== undefined ? { port } : {}), stale, message };
+}
+
+function envBaseUrl(root: Record<string, unknown>): string | undefined {
+  const env = root.env;
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) return undefined;
+  const v = (env as Record<string, unknown>).ANTHROPIC_BASE_URL;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseClaude(file: string, text: string): Record<string, unknown> {
+  const body = stripBom(text);
+  if (body.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    const pos = /position (\d+)/.exec((err as Error).message)?.[1];
+    const line = pos === undefined ? body.split('\n').length : body.slice(0, Number(pos)).split('\n').length;
+    throw new ClientConfigError(
+      'CLIENT_CONFIG_INVALID',
+      file,
+      `${file} is not valid JSON (line ${line}): ${(err as Error).message}; nothing was changed`,
+      line,
+      { cause: err },
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ClientConfigError('CLIENT_CONFIG_INVALID', file, `${file} must hold a JSON object; nothing was changed`);
+  }
+  const env = (value as Record<string, unknown>).env;
+  if (env !== undefined && (env === null || typeof env !== 'object' || Array.isArray(env))) {
+    throw new ClientConfigError('CLIENT_CONFIG_UNSUPPORTED', file, `${file}: "env" is not an object; nothing was changed`);
+  }
+  return value as Record<string, unknown>;
+}
+
+// --- Surgical JSON editing -------------------------------------------------------------------------------------
+
+interface JsonMember {
+  key: string;
+  keyStart: number;
+  keyEnd: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+interface JsonObjectSpan {
+  open: number;
+  close: number;
+  members: JsonMember[];
+}
+
+function claudePatch(file: string, text: string, url: string): string {
+  const q = JSON.stringify(url);
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  if (text.trim() === '' || stripBom(text).trim() === '') {
+    return `{\n  "env": {\n    "ANTHROPIC_BASE_URL": ${q}\n  }\n}\n`;
+  }
+  parseClaude(file, text);
+  const unit = indentUnit(text);
+  const root = scanObject(text, skipJsonWs(text, bom));
+  const env = lastMember(root, 'env');
+  let out: string;
+  if (env) {
+    const envObj = scanObject(text, env.valueStart);
+    const cur = lastMember(envObj, 'ANTHROPIC_BASE_URL');
+    if (cur) {
+      if (JSON.parse(text.slice(cur.valueStart, cur.valueEnd)) === url) return text;
+      out = text.slice(0, cur.valueStart) + q + text.slice(cur.valueEnd);
+    } else {
+      out = insertMember(text, envObj, 'ANTHROPIC_BASE_URL', () => q, unit);
+    }
+  } else {
+    out = insertMember(
+      text,
+      root,
+      'env',
+      (indent, colon) =>
+        indent === undefined
+          ? `{"ANTHROPIC_BASE_URL"${colon}${q}}`
+          : `{\n${indent}${unit}"ANTHROPIC_BASE_URL"${colon}${q}\n${indent}}`,
+      unit,
+    );
+  }
+  JSON.parse(stripBom(out));
+  return out;
+}
+
+/** Remove our ANTHROPIC_BASE_URL (or put back the previous one); drop an `env` we created once it is empty. */
+function removeClaudePatch(text: string, previousUrl: string | undefined, hadEnv: boolean): string {
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  if (stripBom(text).trim() === '') return text;
+  const root = scanObject(text, skipJsonWs(text, bom));
+  const env = lastMember(root, 'env');
+  if (!env || text[env.valueStart] !== '{') return text;
+  const envObj = scanObject(text, env.valueStart);
+  const cur = lastMember(envObj, 'ANTHROPIC_BASE_URL');
+  if (!cur) return text;
+  const curVal: unknown = JSON.parse(text.slice(cur.valueStart, cur.valueEnd));
+  if (typeof curVal !== 'string' || !isLoopbackUrl(curVal)) return text;
+  if (previousUrl !== undefined) {
+    return text.slice(0, cur.valueStart) + JSON.stringify(previousUrl) + text.slice(cur.valueEnd);
+  }
+  let out = removeMember(text, envObj, envObj.members.indexOf(cur));
+  if (!hadEnv && envObj.members.length === 1) {
+    const root2 = scanObject(out, skipJsonWs(out, bom));
+    const env2 = lastMember(root2, 'env');
+    if (env2) out = removeMember(out, root2, root2.members.indexOf(env2));
+  }
+  return out;
+}
+
+function lastMember(obj: JsonObjectSpan, key: string): JsonMember | undefined {
+  for (let i = obj.members.length - 1; i >= 0; i--) if (obj.members[i]?.key === key) return obj.members[i];
+  return undefined;
+}
+
+/** Append a member after the last one, copying the separator and colon spacing the file already uses. */
+function insertMember(
+  text: string,
+  obj: JsonObjectSpan,
+  key: string,
+  value: (indent: string | undefined, colon: string) => string,
+  unit: string,
+): string {
+  const last = obj.members[obj.members.length - 1];
+  const multiline = text.includes('\n');
+  if (last) {
+    const sepStart = obj.members.length > 1 ? text.lastIndexOf(',', last.keyStart) + 1 : obj.open + 1;
+    const sep = text.slice(sepStart, last.keyStart);
+    const colon = text.slice(last.keyEnd, last.valueStart);
+    const nl = sep.lastIndexOf('\n');
+    const indent = nl >= 0 ? sep.slice(nl + 1) : undefined;
+    const src = `,${sep}${JSON.stringify(key)}${colon}${value(indent, colon)}`;
+    return text.slice(0, last.valueEnd) + src + text.slice(last.valueEnd);
+  }
+  if (!multiline) {
+    return text.slice(0, obj.open + 1) + `${JSON.stringify(key)}:${value(undefined, ':')}` + text.slice(obj.close);
+  }
+  const lineStart = text.lastIndexOf('\n', obj.open) + 1;
+  const outer = /^[ \t]*/.exec(text.slice(lineStart, obj.open))?.[0] ?? '';
+  const inner = outer + unit;
+  const src = `\n${inner}${JSON.stringify(key)}: ${value(inner, ': ')}\n${outer}`;
+  return text.slice(0, obj.open + 1) + src + text.slice(obj.close);
+}
+
+function removeMember(text: string, obj: JsonObjectSpan, idx: number): string {
+  const m = obj.members[idx];
+  if (!m) return text;
+  if (obj.members.length === 1) return text.slice(0, obj.open + 1) + text.slice(obj.close);
+  const prev = obj.members[idx - 1];
+  if (prev) return text.slice(0, prev.valueEnd) + text.slice(m.valueEnd);
+  const next = obj.members[idx + 1];
+  return text.slice(0, m.keyStart) + text.slice(next ? next.keyStart : m.valueEnd);
+}
+
+function indentUnit(text: string): string {
+  const m = /\n([ \t]+)\S/.exec(text);
+  return m?.[1] ?? '  ';
+}
+
+function skipJsonWs(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  return i;
+}
+
+function skipJsonString(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+  return j + 1;
+}
+
+function skipJsonValue(text: string, i: number): number {
+  const c = text[i];
+  if (c === '"') return skipJsonString(text, i);
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    let j = i;
+    while (j < text.length) {
+      const ch = text[j];
+      if (ch === '"') {
+        j = skipJsonString(text, j);
+        continue;
+      }
+      if (ch === '{' || ch === '[') depth++;
+      else if (ch === '}' || ch === ']') {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    return j;
+  }
+  let j = i;
+  while (j < text.length && !/[\s,}\]]/.test(text[j] ?? '')) j++;
+  return j;
+}
+
+/** Members of the (valid) JSON object starting at `open`. */
+function scanObject(text: string, open: number): JsonObjectSpan {
+  const members: JsonMember[] = [];
+  let i = skipJsonWs(text, open + 1);
+  while (text[i] === '"') {
+    const keyStart = i;
+    const keyEnd = skipJsonString(text, i);
+    const key = JSON.parse(text.slice(keyStart, keyEnd)) as string;
+    const valueStart = skipJsonWs(text, skipJsonWs(text, keyEnd) + 1);
+    const valueEnd = skipJsonValue(text, valueStart);
+    members.push({ key, keyStart, keyEnd, valueStart, valueEnd });
+    i = skipJsonWs(text, valueEnd);
+    if (text[i] === ',') i = skipJsonWs(text, i + 1);
+  }
+  return { open, close: i, members };
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+// --- Files -----------------------------------------------------------------------------------------------------
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot read ${file}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+}
+
+function writeBackup(file: string, backup: string, current: string | undefined, sentinel: string, replace = false): void {
+  try {
+    if (current === undefined) atomicWrite(backup, sentinel);
+    // copyFile keeps the original's permissions (settings.json may hold tokens).
+    else fs.copyFileSync(file, backup, replace ? 0 : fs.constants.COPYFILE_EXCL);
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw err;
+    throw new ClientConfigError('CLIENT_CONFIG_IO', backup, `cannot write ${backup}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+}
+
+function writeIfChanged(file: string, before: string, after: string): void {
+  if (after !== before) atomicWrite(file, after);
+}
+
+/** Write through a temp file + rename so a crash never leaves a half-written client config. */
+function atomicWrite(file: string, data: string | Buffer): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    let mode = 0o644;
+    try {
+      mode = fs.statSync(file).mode & 0o777;
+    } catch {
+      // New file: default mode.
+    }
+    fs.writeFileSync(tmp, data, { mode });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot write ${file}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+}

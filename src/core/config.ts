@@ -1,0 +1,699 @@
+// The on-disk config model: locating `~/.codex-helper/config.{toml,json}`, validating it against the seed schema with
+// errors that point at file:line and key, and resolving the `[retry]` section against the profile table.
+// Validation is strict on types (a wrong type is an error, as serde would make it) but lenient on unknown keys
+// (a warning), so newer files written by the Rust tool still load.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type {
+  ProxyConfig, ResolvedRetryConfig, ResolvedRetryLayer, RetryConfig, RetryLayerConfig, RetryProfile, RetryStrategy,
+  ServiceConfig, ServiceConfigManager, ServiceName, UpstreamAuth, UpstreamConfig,
+} from './types';
+
+/** A config file that cannot be used; `message` reads `file:line: key: detail`. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly detail: string;
+  constructor(message: string, readonly file: string, readonly line?: number, readonly key?: string, options?: ErrorOptions) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${message}`, options);
+    this.name = 'ConfigError';
+    this.detail = message;
+  }
+}
+
+export interface ConfigWarning {
+  file: string;
+  line?: number;
+  key: string;
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: ProxyConfig;
+  path: string;
+  format: 'toml' | 'json' | 'embedded';
+  warnings: ConfigWarning[];
+  mtimeMs?: number;
+}
+
+export const CONFIG_VERSION = 1;
+
+/** The proxy's home: `CODEX_HELPER_HOME` when set and not blank, else `~/.codex-helper`. */
+export function proxyHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+  const fromEnv = env['CODEX_HELPER_HOME']?.trim();
+  if (fromEnv) return fromEnv;
+  return path.join(homedir || '.', '.codex-helper');
+}
+
+/** `config.toml` if it exists, else `config.json` if it exists, else the (missing) `config.toml` path. */
+export function configFilePath(home: string): string {
+  const toml = path.join(home, 'config.toml');
+  if (fs.existsSync(toml)) return toml;
+  const json = path.join(home, 'config.json');
+  if (fs.existsSync(json)) return json;
+  return toml;
+}
+
+/** Empty managers and the balanced retry profile (the seed's `ProxyConfig::default()`). */
+export function defaultProxyConfig(): ProxyConfig {
+  return { codex: { configs: {} }, claude: { configs: {} }, retry: { profile: 'balanced' } };
+}
+
+/** What runs when there is no config file: the official endpoints, keys from env or the client's own header. */
+export function embeddedDefaultConfig(): ProxyConfig {
+  const service = (alias: string, base_url: string, auth: UpstreamAuth, provider_id: string): ServiceConfigManager => ({
+    active: 'default',
+    configs: {
+      default: {
+        name: 'default', alias, enabled: true, level: 1,
+        upstreams: [{
+          base_url, auth,
+          tags: { provider_id, source: 'embedded-default', auth_prefer_client: 'true' },
+          supported_models: {}, model_mapping: {},
+        }],
+      },
+    },
+  });
+  return {
+    version: CONFIG_VERSION,
+    codex: service('OpenAI (embedded default)', 'https://api.openai.com/v1', { auth_token_env: 'OPENAI_API_KEY' }, 'openai'),
+    claude: service('Anthropic (embedded default)', 'https://api.anthropic.com', { api_key_env: 'ANTHROPIC_API_KEY' }, 'anthropic'),
+    retry: { profile: 'balanced' },
+  };
+}
+
+/** `configs[active]` when present, else the config with the smallest key, else undefined. */
+export function activeConfig(mgr: ServiceConfigManager): ServiceConfig | undefined {
+  const configs = mgr.configs;
+  if (mgr.active !== undefined && Object.prototype.hasOwnProperty.call(configs, mgr.active)) return configs[mgr.active];
+  let best: string | undefined;
+  for (const key in configs) {
+    if (!Object.prototype.hasOwnProperty.call(configs, key)) continue;
+    if (best === undefined || key < best) best = key;
+  }
+  return best === undefined ? undefined : configs[best];
+}
+
+/** Levels are stored as written; routing uses 1..=10. */
+export function clampLevel(level: number): number {
+  if (Number.isNaN(level)) return 1;
+  return Math.min(10, Math.max(1, level));
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Retry profiles and resolve()
+
+const UPSTREAM_ON_STATUS = '429,500-599,524';
+const UPSTREAM_ON_CLASS = ['upstream_transport_error', 'cloudflare_timeout', 'cloudflare_challenge'];
+const PROVIDER_ON_STATUS = '401,403,404,408,429,500-599,524';
+
+function profileDefaults(
+  upstreamAttempts: number, upstreamBackoffMax: number, upstreamJitter: number, providerAttempts: number,
+  factor: number, factorMax: number,
+): ResolvedRetryConfig {
+  return {
+    upstream: {
+      max_attempts: upstreamAttempts, backoff_ms: 200, backoff_max_ms: upstreamBackoffMax, jitter_ms: upstreamJitter,
+      on_status: UPSTREAM_ON_STATUS, on_class: [...UPSTREAM_ON_CLASS], strategy: 'same_upstream',
+    },
+    provider: {
+      max_attempts: providerAttempts, backoff_ms: 0, backoff_max_ms: 0, jitter_ms: 0,
+      on_status: PROVIDER_ON_STATUS, on_class: ['upstream_transport_error'], strategy: 'failover',
+    },
+    never_on_status: '413,415,422',
+    never_on_class: ['client_error_non_retryable'],
+    cloudflare_challenge_cooldown_secs: 300,
+    cloudflare_timeout_cooldown_secs: 60,
+    transport_cooldown_secs: 30,
+    cooldown_backoff_factor: factor,
+    cooldown_backoff_max_secs: factorMax,
+  };
+}
+
+/** The seed's profile table; treat as read-only (`resolveRetry` copies). */
+export const RETRY_PROFILES: Readonly<Record<RetryProfile, Readonly<ResolvedRetryConfig>>> = Object.freeze({
+  'balanced': profileDefaults(2, 2000, 100, 2, 1, 600),
+  'same-upstream': profileDefaults(3, 2000, 100, 1, 1, 600),
+  'aggressive-failover': profileDefaults(2, 2500, 150, 3, 1, 600),
+  'cost-primary': profileDefaults(2, 2000, 100, 2, 2, 900),
+});
+
+const LAYER_FIELDS = ['max_attempts', 'backoff_ms', 'backoff_max_ms', 'jitter_ms', 'on_status', 'on_class', 'strategy'] as const;
+
+function applyLayer(out: ResolvedRetryLayer, layer: RetryLayerConfig): void {
+  for (const f of LAYER_FIELDS) {
+    const v = layer[f];
+    if (v === undefined) continue;
+    if (f === 'on_class') out.on_class = [...(v as string[])];
+    else (out as unknown as Record<string, unknown>)[f] = v;
+  }
+}
+
+/** The seed's `RetryConfig::resolve()`: profile, then legacy flat fields (only without `[retry.upstream]`), then the
+ * nested blocks, then top-level overrides. Nothing is clamped here. */
+export function resolveRetry(retry: RetryConfig): ResolvedRetryConfig {
+  const base = RETRY_PROFILES[retry.profile ?? 'balanced'];
+  const out: ResolvedRetryConfig = {
+    ...base,
+    upstream: { ...base.upstream, on_class: [...base.upstream.on_class] },
+    provider: { ...base.provider, on_class: [...base.provider.on_class] },
+    never_on_class: [...base.never_on_class],
+  };
+  if (retry.upstream === undefined) applyLayer(out.upstream, retry);
+  else applyLayer(out.upstream, retry.upstream);
+  if (retry.provider !== undefined) applyLayer(out.provider, retry.provider);
+  if (retry.never_on_status !== undefined) out.never_on_status = retry.never_on_status;
+  if (retry.never_on_class !== undefined) out.never_on_class = [...retry.never_on_class];
+  if (retry.cloudflare_challenge_cooldown_secs !== undefined) out.cloudflare_challenge_cooldown_secs = retry.cloudflare_challenge_cooldown_secs;
+  if (retry.cloudflare_timeout_cooldown_secs !== undefined) out.cloudflare_timeout_cooldown_secs = retry.cloudflare_timeout_cooldown_secs;
+  if (retry.transport_cooldown_secs !== undefined) out.transport_cooldown_secs = retry.transport_cooldown_secs;
+  if (retry.cooldown_backoff_factor !== undefined) out.cooldown_backoff_factor = retry.cooldown_backoff_factor;
+  if (retry.cooldown_backoff_max_secs !== undefined) out.cooldown_backoff_max_secs = retry.cooldown_backoff_max_secs;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Validation
+
+type Table = Record<string, unknown>;
+type KeySeg = string | number;
+
+interface Ctx {
+  file: string;
+  format: 'toml' | 'json';
+  text: string;
+  warnings: ConfigWarning[];
+  lines?: Map<string, number>;
+}
+
+function lineOf(ctx: Ctx, p: readonly KeySeg[]): number | undefined {
+  // Built lazily: only files with a warning or an error pay for the second scan.
+  ctx.lines ??= ctx.format === 'toml' ? tomlKeyLines(ctx.text) : jsonKeyLines(ctx.text);
+  for (let n = p.length; n > 0; n--) {
+    const line = ctx.lines.get(segsKey(p.slice(0, n)));
+    if (line !== undefined) return line;
+  }
+  return undefined;
+}
+
+/** Renders `codex.configs.main.upstreams[0].base_url`, quoting keys that are not bare TOML keys. */
+export function formatKeyPath(p: readonly KeySeg[]): string {
+  let s = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else s += (s === '' ? '' : '.') + (/^[A-Za-z0-9_-]+$/.test(seg) ? seg : JSON.stringify(seg));
+  }
+  return s === '' ? '(root)' : s;
+}
+
+function fail(ctx: Ctx, p: readonly KeySeg[], detail: string): never {
+  throw new ConfigError(detail, ctx.file, lineOf(ctx, p), formatKeyPath(p));
+}
+
+// Strings are never echoed: a misplaced API key must not end up in an error message or log.
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return String(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'a non-finite number';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return 'a string';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a date';
+  return 'a table';
+}
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  // Plain assignment of `__proto__` would replace the prototype instead of storing the key.
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function table(ctx: Ctx, v: unknown, p: KeySeg[]): Table {
+  if (!isTable(v)) fail(ctx, p, `expected a table, got ${describe(v)}`);
+  return v;
+}
+
+function str(ctx: Ctx, v: unknown, p: KeySeg[]): string {
+  if (typeof v !== 'string') fail(ctx, p, `expected a string, got ${describe(v)}`);
+  return v;
+}
+
+function bool(ctx: Ctx, v: unknown, p: KeySeg[]): boolean {
+  if (typeof v !== 'boolean') fail(ctx, p, `expected a boolean, got ${describe(v)}`);
+  return v;
+}
+
+function uint(ctx: Ctx, v: unknown, p: KeySeg[], max = Number.MAX_SAFE_INTEGER): number {
+  // TOML is parsed with integers as bigint so that `level = 1.0` (a float) is rejected as serde would.
+  const isInt = typeof v === 'bigint' || (ctx.format === 'json' && typeof v === 'number' && Number.isInteger(v));
+  if (!isInt) fail(ctx, p, `expected a non-negative integer, got ${describe(v)}`);
+  const n = Number(v);
+  if (n < 0 || n > max) fail(ctx, p, `expected an integer in 0..=${max}, got ${describe(v)}`);
+  return n;
+}
+
+function strArray(ctx: Ctx, v: unknown, p: KeySeg[]): string[] {
+  if (!Array.isArray(v)) fail(ctx, p, `expected an array of strings, got ${describe(v)}`);
+  return v.map((item, i) => str(ctx, item, [...p, i]));
+}
+
+function oneOf<T extends string>(ctx: Ctx, v: unknown, p: KeySeg[], allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    const got = typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : describe(v);
+    fail(ctx, p, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${got}`);
+  }
+  return v as T;
+}
+
+function warnUnknown(ctx: Ctx, t: Table, p: KeySeg[], known: ReadonlySet<string>): void {
+  for (const key of Object.keys(t)) {
+    if (known.has(key)) continue;
+    const kp = [...p, key];
+    ctx.warnings.push({ file: ctx.file, line: lineOf(ctx, kp), key: formatKeyPath(kp), message: `unknown key "${key}" ignored` });
+  }
+}
+
+// JSON `null` stands for an absent optional value, as serde's `Option` reads it.
+function present(t: Table, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(t, key) && t[key] !== null && t[key] !== undefined;
+}
+
+function mapOf<T>(ctx: Ctx, v: unknown, p: KeySeg[], item: (v: unknown, p: KeySeg[]) => T): Record<string, T> {
+  const t = table(ctx, v, p);
+  const out: Record<string, T> = {};
+  for (const [k, val] of Object.entries(t)) setOwn(out, k, item(val, [...p, k]));
+  return out;
+}
+
+/** Converts parser artefacts (bigint, TOML dates, null-prototype tables) into plain JSON-safe values. */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(plain);
+  if (isTable(v)) {
+    const out: Table = {};
+    for (const [k, val] of Object.entries(v)) setOwn(out, k, plain(val));
+    return out;
+  }
+  return v;
+}
+
+const AUTH_KEYS = ['auth_token', 'auth_token_env', 'api_key', 'api_key_env', 'auth_token_secret', 'api_key_secret'] as const;
+const UPSTREAM_KNOWN = new Set(['base_url', 'auth', 'tags', 'supported_models', 'supportedModels', 'model_mapping', 'modelMapping']);
+
+function aliased(ctx: Ctx, t: Table, p: KeySeg[], key: string, alias: string): [unknown, KeySeg[]] | undefined {
+  const a = present(t, key);
+  const b = present(t, alias);
+  if (a && b) fail(ctx, [...p, alias], `duplicate field: both "${key}" and its alias "${alias}" are set`);
+  if (a) return [t[key], [...p, key]];
+  if (b) return [t[alias], [...p, alias]];
+  return undefined;
+}
+
+function parseUpstream(ctx: Ctx, v: unknown, p: KeySeg[]): UpstreamConfig {
+  const t = table(ctx, v, p);
+  warnUnknown(ctx, t, p, UPSTREAM_KNOWN);
+  if (!present(t, 'base_url')) fail(ctx, [...p, 'base_url'], 'missing required key');
+  const base_url = str(ctx, t['base_url'], [...p, 'base_url']);
+  const auth: UpstreamAuth = {};
+  if (present(t, 'auth')) {
+    const ap = [...p, 'auth'];
+    const a = table(ctx, t['auth'], ap);
+    warnUnknown(ctx, a, ap, new Set(AUTH_KEYS));
+    for (const k of AUTH_KEYS) if (present(a, k)) auth[k] = str(ctx, a[k], [...ap, k]);
+  }
+  const tags = present(t, 'tags') ? mapOf(ctx, t['tags'], [...p, 'tags'], (x, xp) => str(ctx, x, xp)) : {};
+  const sm = aliased(ctx, t, p, 'supported_models', 'supportedModels');
+  const supported_models = sm ? mapOf(ctx, sm[0], sm[1], (x, xp) => bool(ctx, x, xp)) : {};
+  const mm = aliased(ctx, t, p, 'model_mapping', 'modelMapping');
+  const model_mapping = mm ? mapOf(ctx, mm[0], mm[1], (x, xp) => str(ctx, x, xp)) : {};
+  return { base_url, auth, tags, supported_models, model_mapping };
+}
+
+const SERVICE_KNOWN = new Set(['name', 'alias', 'enabled', 'level', 'upstreams']);
+
+function parseService(ctx: Ctx, key: string, v: unknown, p: KeySeg[]): ServiceConfig {
+  const t = table(ctx, v, p);
+  warnUnknown(ctx, t, p, SERVICE_KNOWN);
+  const name = present(t, 'name') ? str(ctx, t['name'], [...p, 'name']) : '';
+  const out: ServiceConfig = {
+    name: name.trim() === '' ? key : name,
+    enabled: present(t, 'enabled') ? bool(ctx, t['enabled'], [...p, 'enabled']) : true,
+    level: present(t, 'level') ? uint(ctx, t['level'], [...p, 'level'], 255) : 1,
+    upstreams: [],
+  };
+  if (present(t, 'alias')) out.alias = str(ctx, t['alias'], [...p, 'alias']);
+  if (present(t, 'upstreams')) {
+    const up = t['upstreams'];
+    const upPath = [...p, 'upstreams'];
+    if (!Array.isArray(up)) fail(ctx, upPath, `expected an array of tables, got ${describe(up)}`);
+    out.upstreams = up.map((u, i) => parseUpstream(ctx, u, [...upPath, i]));
+  }
+  return out;
+}
+
+function parseManager(ctx: Ctx, v: unknown, p: KeySeg[]): ServiceConfigManager {
+  const t = table(ctx, v, p);
+  warnUnknown(ctx, t, p, new Set(['active', 'configs']));
+  const out: ServiceConfigManager = { configs: {} };
+  if (present(t, 'active')) out.active = str(ctx, t['active'], [...p, 'active']);
+  if (present(t, 'configs')) {
+    const cp = [...p, 'configs'];
+    const configs = table(ctx, t['configs'], cp);
+    for (const [k, c] of Object.entries(configs)) setOwn(out.configs, k, parseService(ctx, k, c, [...cp, k]));
+  }
+  return out;
+}
+
+const PROFILES: readonly RetryProfile[] = ['balanced', 'same-upstream', 'aggressive-failover', 'cost-primary'];
+const STRATEGIES: readonly RetryStrategy[] = ['failover', 'same_upstream'];
+const RETRY_NUMBERS = [
+  'cloudflare_challenge_cooldown_secs', 'cloudflare_timeout_cooldown_secs', 'transport_cooldown_secs',
+  'cooldown_backoff_factor', 'cooldown_backoff_max_secs',
+] as const;
+const RETRY_KNOWN = new Set<string>([
+  ...LAYER_FIELDS, ...RETRY_NUMBERS, 'profile', 'upstream', 'provider', 'never_on_status', 'never_on_class',
+]);
+
+function parseLayerInto(ctx: Ctx, t: Table, p: KeySeg[], out: RetryLayerConfig): void {
+  const at = (k: string): KeySeg[] => [...p, k];
+  if (present(t, 'max_attempts')) out.max_attempts = uint(ctx, t['max_attempts'], at('max_attempts'));
+  if (present(t, 'backoff_ms')) out.backoff_ms = uint(ctx, t['backoff_ms'], at('backoff_ms'));
+  if (present(t, 'backoff_max_ms')) out.backoff_max_ms = uint(ctx, t['backoff_max_ms'], at('backoff_max_ms'));
+  if (present(t, 'jitter_ms')) out.jitter_ms = uint(ctx, t['jitter_ms'], at('jitter_ms'));
+  if (present(t, 'on_status')) out.on_status = str(ctx, t['on_status'], at('on_status'));
+  if (present(t, 'on_class')) out.on_class = strArray(ctx, t['on_class'], at('on_class'));
+  if (present(t, 'strategy')) out.strategy = oneOf(ctx, t['strategy'], at('strategy'), STRATEGIES);
+}
+
+function parseRetry(ctx: Ctx, v: unknown, p: KeySeg[]): RetryConfig {
+  const t = table(ctx, v, p);
+  warnUnknown(ctx, t, p, RETRY_KNOWN);
+  const out: RetryConfig = {};
+  if (present(t, 'profile')) out.profile = oneOf(ctx, t['profile'], [...p, 'profile'], PROFILES);
+  parseLayerInto(ctx, t, p, out);
+  for (const layer of ['upstream', 'provider'] as const) {
+    if (!present(t, layer)) continue;
+    const lp = [...p, layer];
+    const lt = table(ctx, t[layer], lp);
+    warnUnknown(ctx, lt, lp, new Set(LAYER_FIELDS));
+    const parsed: RetryLayerConfig = {};
+    parseLayerInto(ctx, lt, lp, parsed);
+    out[layer] = parsed;
+  }
+  if (present(t, 'never_on_status')) out.never_on_status = str(ctx, t['never_on_status'], [...p, 'never_on_status']);
+  if (present(t, 'never_on_class')) out.never_on_class = strArray(ctx, t['never_on_class'], [...p, 'never_on_class']);
+  for (const k of RETRY_NUMBERS) if (present(t, k)) out[k] = uint(ctx, t[k], [...p, k]);
+  return out;
+}
+
+const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'notify', 'default_service', 'ui']);
+const SERVICES: readonly ServiceName[] = ['codex', 'claude'];
+
+function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
+  const t = table(ctx, raw, []);
+  warnUnknown(ctx, t, [], TOP_KNOWN);
+  const config: ProxyConfig = {
+    codex: present(t, 'codex') ? parseManager(ctx, t['codex'], ['codex']) : { configs: {} },
+    claude: present(t, 'claude') ? parseManager(ctx, t['claude'], ['claude']) : { configs: {} },
+    // An absent [retry] is the seed's RetryConfig::default() (balanced); a present one is kept as written.
+    retry: present(t, 'retry') ? parseRetry(ctx, t['retry'], ['retry']) : { profile: 'balanced' },
+  };
+  if (present(t, 'version')) config.version = uint(ctx, t['version'], ['version'], 0xffffffff);
+  if (present(t, 'notify')) config.notify = plain(table(ctx, t['notify'], ['notify']));
+  if (present(t, 'default_service')) config.default_service = oneOf(ctx, t['default_service'], ['default_service'], SERVICES);
+  if (present(t, 'ui')) {
+    const ui = table(ctx, t['ui'], ['ui']);
+    warnUnknown(ctx, ui, ['ui'], new Set(['language']));
+    config.ui = {};
+    if (present(ui, 'language')) config.ui.language = str(ctx, ui['language'], ['ui', 'language']);
+  }
+  return config;
+}
+
+function lineAtOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function syntaxError(ctx: Ctx, err: unknown): ConfigError {
+  if (err instanceof TomlError) {
+    const first = err.message.split('\n')[0] ?? 'invalid TOML';
+    return new ConfigError(`TOML syntax error: ${first} (column ${err.column})`, ctx.file, err.line, undefined, { cause: err });
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  const lc = /line (\d+) column (\d+)/.exec(msg);
+  const pos = /position (\d+)/.exec(msg);
+  const line = lc ? Number(lc[1]) : pos ? lineAtOffset(ctx.text, Number(pos[1])) : undefined;
+  // V8 quotes a slice of the source in some messages; keep only the part before it so no value leaks.
+  const clean = msg.replace(/,? ".*" is not valid JSON$/s, '');
+  return new ConfigError(`JSON syntax error: ${clean}`, ctx.file, line, undefined, { cause: err });
+}
+
+/** Parses and validates config text; throws `ConfigError` on syntax or type errors, warns on unknown keys. */
+export function parseConfigText(
+  text: string,
+  file: string,
+  format: 'toml' | 'json',
+): { config: ProxyConfig; warnings: ConfigWarning[] } {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const ctx: Ctx = { file, format, text: src, warnings: [] };
+  let raw: unknown;
+  try {
+    raw = format === 'toml' ? parseToml(src, { integersAsBigInt: true }) : JSON.parse(src);
+  } catch (err) {
+    throw syntaxError(ctx, err);
+  }
+  return { config: parseRoot(ctx, raw), warnings: ctx.warnings };
+}
+
+/** Reads `config.toml` (wins) or `config.json` under `home`; with neither, the embedded default. */
+export function loadConfig(home: string): LoadedConfig {
+  const candidates: Array<[string, 'toml' | 'json']> = [
+    [path.join(home, 'config.toml'), 'toml'],
+    [path.join(home, 'config.json'), 'json'],
+  ];
+  for (const [file, format] of candidates) {
+    let text: string;
+    let mtimeMs: number;
+    try {
+      mtimeMs = fs.statSync(file).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new ConfigError(`cannot read: ${(err as Error).message}`, file, undefined, undefined, { cause: err });
+    }
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read: ${(err as Error).message}`, file, undefined, undefined, { cause: err });
+    }
+    const { config, warnings } = parseConfigText(text, file, format);
+    if (config.version === undefined) config.version = CONFIG_VERSION;
+    return { config, path: file, format, warnings, mtimeMs };
+  }
+  return { config: embeddedDefaultConfig(), path: path.join(home, 'config.toml'), format: 'embedded', warnings: [] };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Source locator: maps key paths to the line that defines them. Only runs on text the parser already accepted, so it
+// can be forgiving; it covers table headers, arrays of tables, dotted keys, inline tables and multi-line arrays.
+
+function segsKey(p: readonly KeySeg[]): string {
+  return JSON.stringify(p);
+}
+
+class Scanner {
+  i = 0;
+  line = 1;
+  constructor(readonly s: string) {}
+  peek(): string {
+    return this.s[this.i] ?? '';
+  }
+  startsWith(t: string): boolean {
+    return this.s.startsWith(t, this.i);
+  }
+  step(n = 1): void {
+    for (let k = 0; k < n && this.i < this.s.length; k++) {
+      if (this.s.charCodeAt(this.i) === 10) this.line++;
+      this.i++;
+    }
+  }
+  /** Skips blanks; with `newlines`, also line breaks and `#` comments. */
+  skip(newlines: boolean): void {
+    for (;;) {
+      const c = this.peek();
+      if (c === ' ' || c === '\t') this.step();
+      else if (newlines && (c === '\n' || c === '\r')) this.step();
+      else if (newlines && c === '#') while (this.i < this.s.length && this.peek() !== '\n') this.step();
+      else return;
+    }
+  }
+  /** Reads a quoted string (any TOML/JSON form) and returns its content with simple escapes decoded. */
+  quoted(): string {
+    const triple = this.startsWith('"""') || this.startsWith("'''");
+    const q = this.peek();
+    const close = triple ? q.repeat(3) : q;
+    this.step(close.length);
+    let out = '';
+    while (this.i < this.s.length && !this.startsWith(close)) {
+      if (q === '"' && this.peek() === '\\') {
+        this.step();
+        const e = this.peek();
+        out += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+      } else out += this.peek();
+      this.step();
+    }
+    this.step(close.length);
+    return out;
+  }
+  tomlKey(): string[] {
+    const segs: string[] = [];
+    for (;;) {
+      this.skip(false);
+      if (this.peek() === '"' || this.peek() === "'") segs.push(this.quoted());
+      else {
+        const start = this.i;
+        while (/[A-Za-z0-9_-]/.test(this.peek())) this.step();
+        segs.push(this.s.slice(start, this.i));
+        if (this.i === start) return segs;
+      }
+      this.skip(false);
+      if (this.peek() !== '.') return segs;
+      this.step();
+    }
+  }
+}
+
+function record(out: Map<string, number>, p: readonly KeySeg[], line: number): void {
+  const k = segsKey(p);
+  if (!out.has(k)) out.set(k, line);
+}
+
+function tomlValue(sc: Scanner, out: Map<string, number>, p: KeySeg[]): void {
+  const c = sc.peek();
+  if (c === '"' || c === "'") {
+    sc.quoted();
+  } else if (c === '{') {
+    sc.step();
+    for (;;) {
+      sc.skip(true);
+      if (sc.peek() === '}' || sc.peek() === '') break;
+      const line = sc.line;
+      const key = sc.tomlKey();
+      for (let n = 1; n <= key.length; n++) record(out, [...p, ...key.slice(0, n)], line);
+      sc.skip(false);
+      if (sc.peek() === '=') sc.step();
+      sc.skip(false);
+      tomlValue(sc, out, [...p, ...key]);
+      sc.skip(true);
+      if (sc.peek() === ',') sc.step();
+    }
+    sc.step();
+  } else if (c === '[') {
+    sc.step();
+    for (let idx = 0; ; idx++) {
+      sc.skip(true);
+      if (sc.peek() === ']' || sc.peek() === '') break;
+      record(out, [...p, idx], sc.line);
+      tomlValue(sc, out, [...p, idx]);
+      sc.skip(true);
+      if (sc.peek() === ',') sc.step();
+    }
+    sc.step();
+  } else {
+    while (sc.i < sc.s.length && !',]}\n\r#'.includes(sc.peek())) sc.step();
+  }
+}
+
+function tomlKeyLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const arrayCounts = new Map<string, number>();
+  const sc = new Scanner(text);
+  let current: KeySeg[] = [];
+  while (sc.i < text.length) {
+    const before = sc.i;
+    sc.skip(true);
+    if (sc.i >= text.length) break;
+    const line = sc.line;
+    if (sc.peek() === '[') {
+      const isArray = sc.startsWith('[[');
+      sc.step(isArray ? 2 : 1);
+      const segs = sc.tomlKey();
+      current = [];
+      segs.forEach((seg, j) => {
+        current.push(seg);
+        const k = segsKey(current);
+        const count = arrayCounts.get(k);
+        if (isArray && j === segs.length - 1) {
+          record(out, current, line);
+          arrayCounts.set(k, (count ?? 0) + 1);
+          current.push(count ?? 0);
+        } else if (count !== undefined) {
+          current.push(count - 1);
+        }
+      });
+      record(out, current, line);
+      while (sc.i < text.length && sc.peek() !== '\n') sc.step();
+    } else {
+      const key = sc.tomlKey();
+      for (let n = 1; n <= key.length; n++) record(out, [...current, ...key.slice(0, n)], line);
+      sc.skip(false);
+      if (sc.peek() === '=') sc.step();
+      sc.skip(false);
+      tomlValue(sc, out, [...current, ...key]);
+      sc.skip(false);
+      if (sc.peek() === '#') while (sc.i < text.length && sc.peek() !== '\n') sc.step();
+    }
+    if (sc.i === before) sc.step();
+  }
+  return out;
+}
+
+function jsonValue(sc: Scanner, out: Map<string, number>, p: KeySeg[]): void {
+  sc.skip(true);
+  if (sc.peek() === '{') {
+    sc.step();
+    for (;;) {
+      sc.skip(true);
+      if (sc.peek() !== '"') break;
+      const line = sc.line;
+      const key = sc.quoted();
+      record(out, [...p, key], line);
+      sc.skip(true);
+      if (sc.peek() === ':') sc.step();
+      jsonValue(sc, out, [...p, key]);
+      sc.skip(true);
+      if (sc.peek() === ',') sc.step();
+    }
+    sc.step();
+  } else if (sc.peek() === '[') {
+    sc.step();
+    for (let idx = 0; ; idx++) {
+      sc.skip(true);
+      if (sc.peek() === ']' || sc.peek() === '') break;
+      record(out, [...p, idx], sc.line);
+      jsonValue(sc, out, [...p, idx]);
+      sc.skip(true);
+      if (sc.peek() === ',') sc.step();
+    }
+    sc.step();
+  } else if (sc.peek() === '"') {
+    sc.quoted();
+  } else {
+    const start = sc.i;
+    while (sc.i < sc.s.length && !',]}\n\r \t'.includes(sc.peek())) sc.step();
+    if (sc.i === start) sc.step();
+  }
+}
+
+function jsonKeyLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  jsonValue(new Scanner(text), out, []);
+  return out;
+}

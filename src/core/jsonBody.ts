@@ -1,0 +1,205 @@
+// Surgical edits of JSON request bodies. A rewrite (model mapping, effort override) replaces only the bytes of
+// the value it changes, so key order, spacing and every other byte reach the upstream exactly as the client sent
+// them, and a 2 MB Codex turn is never parsed into objects and serialised again.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/** Byte span of one member of a JSON object. */
+export interface MemberSpan {
+  keyStart: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** The members of one JSON object found by `scanObject`. */
+export interface ObjectScan {
+  /** Offset of the `{`. */
+  start: number;
+  /** Offset of the closing `}` (only set when the scan reached it). */
+  end?: number;
+  members: Map<string, MemberSpan>;
+}
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipWs(buf: Uint8Array, i: number): number {
+  while (i < buf.length && isWs(buf[i]!)) i++;
+  return i;
+}
+
+/** Returns the offset just past the closing quote of the string starting at `i` (which must be `"`), or -1. */
+function skipString(buf: Buffer, i: number): number {
+  let pos = i + 1;
+  for (;;) {
+    const q = buf.indexOf(QUOTE, pos);
+    if (q < 0) return -1;
+    let bs = 0;
+    let k = q - 1;
+    while (k > i && buf[k] === BACKSLASH) {
+      bs++;
+      k--;
+    }
+    if (bs % 2 === 0) return q + 1;
+    pos = q + 1;
+  }
+}
+
+/** Returns the offset just past the JSON value starting at `i`, or -1 when it is malformed. */
+function skipValue(buf: Buffer, i: number): number {
+  const c = buf[i];
+  if (c === undefined) return -1;
+  if (c === QUOTE) return skipString(buf, i);
+  if (c === LBRACE || c === LBRACKET) {
+    let depth = 0;
+    let pos = i;
+    while (pos < buf.length) {
+      const b = buf[pos]!;
+      if (b === QUOTE) {
+        pos = skipString(buf, pos);
+        if (pos < 0) return -1;
+        continue;
+      }
+      if (b === LBRACE || b === LBRACKET) depth++;
+      else if (b === RBRACE || b === RBRACKET) {
+        depth--;
+        if (depth === 0) return pos + 1;
+      }
+      pos++;
+    }
+    return -1;
+  }
+  // number, true, false, null
+  let pos = i;
+  while (pos < buf.length) {
+    const b = buf[pos]!;
+    if (b === COMMA || b === RBRACE || b === RBRACKET || isWs(b)) break;
+    pos++;
+  }
+  return pos > i ? pos : -1;
+}
+
+/**
+ * Scans the members of the object starting at `start` (after whitespace). Stops early once every key in `wanted`
+ * is found (when given). Returns undefined when the text is not a well-formed object up to where it stopped.
+ */
+export function scanObject(buf: Buffer, start = 0, wanted?: ReadonlySet<string>): ObjectScan | undefined {
+  let i = skipWs(buf, start);
+  if (buf[i] !== LBRACE) return undefined;
+  const scan: ObjectScan = { start: i, members: new Map() };
+  i = skipWs(buf, i + 1);
+  if (buf[i] === RBRACE) {
+    scan.end = i;
+    return scan;
+  }
+  let found = 0;
+  for (;;) {
+    if (buf[i] !== QUOTE) return undefined;
+    const keyStart = i;
+    const keyEnd = skipString(buf, i);
+    if (keyEnd < 0) return undefined;
+    // Keys without escapes (the norm) are decoded without JSON.parse.
+    const raw = buf.toString('utf8', keyStart + 1, keyEnd - 1);
+    let key: string;
+    try {
+      key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+    } catch {
+      return undefined;
+    }
+    i = skipWs(buf, keyEnd);
+    if (buf[i] !== COLON) return undefined;
+    const valueStart = skipWs(buf, i + 1);
+    const valueEnd = skipValue(buf, valueStart);
+    if (valueEnd < 0) return undefined;
+    if (!scan.members.has(key)) {
+      scan.members.set(key, { keyStart, valueStart, valueEnd });
+      if (wanted?.has(key) && ++found === wanted.size) return scan;
+    }
+    i = skipWs(buf, valueEnd);
+    if (buf[i] === COMMA) {
+      i = skipWs(buf, i + 1);
+      continue;
+    }
+    if (buf[i] === RBRACE) {
+      scan.end = i;
+      return scan;
+    }
+    return undefined;
+  }
+}
+
+const MODEL_KEY = new Set(['model']);
+
+/** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
+export function readModel(buf: Buffer): string | undefined {
+  const scan = scanObject(buf, 0, MODEL_KEY);
+  const span = scan?.members.get('model');
+  if (!span || buf[span.valueStart] !== QUOTE) return undefined;
+  return decodeString(buf, span);
+}
+
+function decodeString(buf: Buffer, span: MemberSpan): string | undefined {
+  try {
+    return JSON.parse(buf.toString('utf8', span.valueStart, span.valueEnd)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+function splice(buf: Buffer, start: number, end: number, insert: string): Buffer {
+  return Buffer.concat([buf.subarray(0, start), Buffer.from(insert, 'utf8'), buf.subarray(end)]);
+}
+
+/** Replaces the top-level `"model"` string value; returns the body unchanged when there is none. */
+export function replaceModel(buf: Buffer, model: string): Buffer {
+  const scan = scanObject(buf, 0, MODEL_KEY);
+  const span = scan?.members.get('model');
+  if (!span || buf[span.valueStart] !== QUOTE) return buf;
+  return splice(buf, span.valueStart, span.valueEnd, JSON.stringify(model));
+}
+
+/** Inserts `"key":value` as the last member of the object `scan` (which must have been scanned to its end). */
+function appendMember(buf: Buffer, scan: ObjectScan, key: string, valueJson: string): Buffer | undefined {
+  if (scan.end === undefined) return undefined;
+  const member = `${JSON.stringify(key)}:${valueJson}`;
+  return splice(buf, scan.end, scan.end, scan.members.size > 0 ? `,${member}` : member);
+}
+
+/**
+ * Sets `<objectKey>.<field>` (e.g. `reasoning.effort`) to a string, creating the object when missing.
+ * Returns undefined when the body is not a JSON object (the caller then forwards it unchanged).
+ */
+export function setNestedString(buf: Buffer, objectKey: string, field: string, value: string): Buffer | undefined {
+  const top = scanObject(buf, 0);
+  if (!top) return undefined;
+  const span = top.members.get(objectKey);
+  const valueJson = JSON.stringify(value);
+  if (!span) return appendMember(buf, top, objectKey, `{${JSON.stringify(field)}:${valueJson}}`);
+  if (buf[span.valueStart] !== LBRACE) {
+    return splice(buf, span.valueStart, span.valueEnd, `{${JSON.stringify(field)}:${valueJson}}`);
+  }
+  const inner = scanObject(buf, span.valueStart);
+  if (!inner) return undefined;
+  const f = inner.members.get(field);
+  if (f) return splice(buf, f.valueStart, f.valueEnd, valueJson);
+  return appendMember(buf, inner, field, valueJson);
+}
+
+/** Reads `<objectKey>.<field>` when it is a string. */
+export function readNestedString(buf: Buffer, objectKey: string, field: string): string | undefined {
+  const top = scanObject(buf, 0);
+  const span = top?.members.get(objectKey);
+  if (!span || buf[span.valueStart] !== LBRACE) return undefined;
+  const inner = scanObject(buf, span.valueStart, new Set([field]));
+  const f = inner?.members.get(field);
+  if (!f || buf[f.valueStart] !== QUOTE) return undefined;
+  return decodeString(buf, f);
+}

@@ -1,0 +1,176 @@
+// Session id → working directory, read from Codex rollout files (seed `resolve_session_cwd`).
+// Codex names each rollout `sessions/YYYY/MM/DD/rollout-<19-char ts>-<uuid>.jsonl` and writes a
+// `session_meta` record whose payload carries the cwd, so the uuid in the file name is enough to find it.
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { envPositiveInt } from './state';
+
+const ROLLOUT_RE = /^rollout-(.{19})-(.+)\.jsonl$/;
+const NEGATIVE_TTL_MS = 60_000;
+const MAX_SCAN_FILES = 10_000;
+/** The session_meta line holds the base instructions and can be large, but never this large. */
+const MAX_META_READ_BYTES = 8 * 1024 * 1024;
+
+interface CwdEntry {
+  cwd: string | undefined;
+  checked_at_ms: number;
+  last_seen_ms: number;
+}
+
+export interface SessionCwdResolverOptions {
+  /** Idle time after which an entry is dropped by `prune()`; 0 disables TTL pruning. Default 12 h. */
+  ttlMs?: number;
+  /** Cache size; 0 disables caching (every lookup scans). Default 2000. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+function numericDirsDesc(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(b) - Number(a));
+}
+
+/** Reads `payload.cwd` of the first session_meta record of a rollout file. */
+export function readSessionMetaCwd(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let pending = '';
+    let total = 0;
+    let pos = 0;
+    const decoder = new TextDecoder('utf-8');
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      const eof = n <= 0;
+      pos += Math.max(0, n);
+      total += Math.max(0, n);
+      pending += eof ? decoder.decode() : decoder.decode(chunk.subarray(0, n), { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0 || (eof && pending.length > 0)) {
+        const line = nl >= 0 ? pending.slice(0, nl) : pending;
+        pending = nl >= 0 ? pending.slice(nl + 1) : '';
+        const cwd = metaCwd(line);
+        if (cwd !== null) return cwd;
+      }
+      if (eof || total >= MAX_META_READ_BYTES) return undefined;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** null = not a session_meta line (keep reading); undefined = session_meta without a cwd (stop). */
+function metaCwd(line: string): string | undefined | null {
+  if (!line.includes('session_meta')) return null;
+  try {
+    const v = JSON.parse(line) as { type?: unknown; payload?: { cwd?: unknown } };
+    if (v.type !== 'session_meta') return null;
+    return typeof v.payload?.cwd === 'string' ? v.payload.cwd : undefined;
+  } catch {
+    return null;
+  }
+}
+
+/** Finds a session's cwd, caching hits and (for a minute) misses. */
+export class SessionCwdResolver {
+  private readonly cache = new Map<string, CwdEntry>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(private readonly codexHome: string, opts: SessionCwdResolverOptions = {}) {
+    const envTtlRaw = process.env.CODEX_HELPER_SESSION_CWD_CACHE_TTL_SECS?.trim();
+    const envTtlSecs = envTtlRaw === '0' ? 0 : envPositiveInt('CODEX_HELPER_SESSION_CWD_CACHE_TTL_SECS');
+    this.ttlMs = Math.max(0, opts.ttlMs ?? (envTtlSecs ?? 12 * 3600) * 1000);
+    const envMaxRaw = process.env.CODEX_HELPER_SESSION_CWD_CACHE_MAX_ENTRIES?.trim();
+    const envMax = envMaxRaw === '0' ? 0 : envPositiveInt('CODEX_HELPER_SESSION_CWD_CACHE_MAX_ENTRIES');
+    this.maxEntries = Math.max(0, Math.floor(opts.maxEntries ?? envMax ?? 2000));
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The cwd recorded for `sessionId`, or undefined when no rollout file is known (yet). */
+  resolve(sessionId: string): string | undefined {
+    const key = sessionId.trim().toLowerCase();
+    if (!key) return undefined;
+    const now = this.now();
+    if (this.maxEntries > 0) {
+      const hit = this.cache.get(key);
+      // A miss is retried after a minute: the client may send requests before Codex writes the rollout.
+      if (hit && (hit.cwd !== undefined || now - hit.checked_at_ms < NEGATIVE_TTL_MS)) {
+        hit.last_seen_ms = now;
+        return hit.cwd;
+      }
+    }
+    const cwd = this.scan(key);
+    if (this.maxEntries > 0) this.cache.set(key, { cwd, checked_at_ms: now, last_seen_ms: now });
+    return cwd;
+  }
+
+  /** Number of cached entries (positive and negative). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Drops idle entries (except `keep`), then the least recently seen beyond the size cap. */
+  prune(keep?: ReadonlySet<string>): void {
+    const now = this.now();
+    const isKept = (k: string): boolean => {
+      if (!keep) return false;
+      for (const s of keep) if (s.toLowerCase() === k) return true;
+      return false;
+    };
+    if (this.ttlMs > 0) {
+      const cutoff = now - this.ttlMs;
+      for (const [k, v] of this.cache) if (v.last_seen_ms < cutoff && !isKept(k)) this.cache.delete(k);
+    }
+    if (this.maxEntries > 0 && this.cache.size > this.maxEntries) {
+      const byAge = [...this.cache.entries()].sort((a, b) => a[1].last_seen_ms - b[1].last_seen_ms);
+      for (const [k] of byAge.slice(0, this.cache.size - this.maxEntries)) this.cache.delete(k);
+    }
+  }
+
+  private scan(key: string): string | undefined {
+    const root = join(this.codexHome, 'sessions');
+    let seen = 0;
+    for (const y of numericDirsDesc(root)) {
+      for (const m of numericDirsDesc(join(root, y))) {
+        for (const d of numericDirsDesc(join(root, y, m))) {
+          const dayDir = join(root, y, m, d);
+          let names: string[];
+          try {
+            names = readdirSync(dayDir);
+          } catch {
+            continue;
+          }
+          const files: Array<{ name: string; ts: string; uuid: string }> = [];
+          for (const name of names) {
+            const mm = ROLLOUT_RE.exec(name);
+            if (mm) files.push({ name, ts: mm[1] as string, uuid: mm[2] as string });
+          }
+          files.sort((a, b) => (a.ts === b.ts ? cmpDesc(a.uuid, b.uuid) : cmpDesc(a.ts, b.ts)));
+          for (const f of files) {
+            if (++seen > MAX_SCAN_FILES) return undefined;
+            if (f.uuid.toLowerCase() === key) return readSessionMetaCwd(join(dayDir, f.name));
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+function cmpDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}

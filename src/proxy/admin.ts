@@ -1,0 +1,283 @@
+// The admin API under /__codex_helper/, same paths and JSON shapes as codex-helper so its TUI/GUI clients and
+// scripts keep working. Every route is in one table; capabilities lists exactly that table.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clampLevel, resolveRetry } from '../core/config';
+import { buildDashboardSnapshot } from '../core/dashboard';
+import type { ProxyService } from './proxyService';
+import type { RuntimeConfig } from './runtimeConfig';
+
+export const ADMIN_PREFIX = '/__codex_helper/';
+const MAX_ADMIN_BODY = 64 * 1024;
+
+/** What the admin handlers can reach besides the service itself. */
+export interface AdminContext {
+  svc: ProxyService;
+  runtime: RuntimeConfig;
+  /** Persists runtime controls (global pin, config meta) so they survive restarts. */
+  persist?: () => void;
+  healthChecks?: {
+    start(svc: ProxyService, names: string[]): { started: string[]; already_running: string[]; missing: string[] };
+  };
+}
+
+class AdminError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+type Handler = (ctx: AdminContext, q: URLSearchParams, body: () => Promise<unknown>) => unknown | Promise<unknown>;
+interface Route {
+  path: string;
+  get?: Handler;
+  post?: Handler;
+}
+
+const NO_CONTENT = Symbol('no-content');
+
+function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null || raw.trim() === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new AdminError(400, `${name} must be a number`);
+  return Math.min(max, Math.max(min, Math.trunc(n)));
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AdminError(400, 'expected a JSON object');
+  return v as Record<string, unknown>;
+}
+
+/** A required non-blank string field. */
+function sessionIdOf(o: Record<string, unknown>): string {
+  const v = o['session_id'];
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new AdminError(400, 'session_id must be a string');
+  if (typeof v !== 'string' || v.trim() === '') throw new AdminError(400, 'session_id is required');
+  return v.trim();
+}
+
+/** An optional string field: undefined/null clears; blank is an error. */
+function optionalName(o: Record<string, unknown>, field: string): string | undefined {
+  const v = o[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new AdminError(400, `${field} must be a string or null`);
+  if (v.trim() === '') throw new AdminError(400, `${field} is empty`);
+  return v.trim();
+}
+
+function knownConfig(ctx: AdminContext, name: string): string {
+  const configs = ctx.svc.manager.configs;
+  if (!(name in configs)) {
+    const known = Object.keys(configs);
+    throw new AdminError(400, `unknown config '${name}' (known: ${known.length ? known.join(', ') : 'none'})`);
+  }
+  return name;
+}
+
+function configOptions(ctx: AdminContext) {
+  const out = Object.entries(ctx.svc.manager.configs).map(([name, c]) => ({
+    name,
+    alias: c.alias,
+    enabled: c.enabled,
+    level: clampLevel(c.level),
+  }));
+  out.sort((a, b) => a.level - b.level || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+function runtimeStatus(ctx: AdminContext) {
+  return { ...ctx.runtime.status, retry: resolveRetry(ctx.runtime.loaded.config.retry) };
+}
+
+function reload(ctx: AdminContext) {
+  const r = ctx.runtime.forceReload();
+  if (r.error) {
+    const e = r.error;
+    throw new AdminError(500, `config reload failed (the last good config stays active): ${e.message}`);
+  }
+  return { reloaded: r.reloaded, status: runtimeStatus(ctx) };
+}
+
+function targets(ctx: AdminContext, o: Record<string, unknown>): string[] {
+  const all = o['all'] === true;
+  const namesRaw = o['config_names'] ?? [];
+  if (!Array.isArray(namesRaw) || namesRaw.some((n) => typeof n !== 'string')) {
+    throw new AdminError(400, 'config_names must be an array of strings');
+  }
+  let names = all ? Object.keys(ctx.svc.manager.configs) : (namesRaw as string[]);
+  names = [...new Set(names.map((n) => n.trim()).filter((n) => n !== ''))].sort();
+  if (names.length === 0) throw new AdminError(400, 'expected { all: true } or non-empty config_names');
+  return names;
+}
+
+const setEffort: Handler = async (ctx, _q, body) => {
+  const o = asObject(await body());
+  const sid = sessionIdOf(o);
+  ctx.svc.state.setSessionEffort(sid, optionalName(o, 'effort'));
+  return NO_CONTENT;
+};
+
+const ROUTES: Route[] = [
+  { path: 'api/v1/capabilities', get: (ctx) => ({ api_version: 1, service_name: ctx.svc.service, endpoints: ENDPOINTS }) },
+  {
+    path: 'api/v1/snapshot',
+    get: (ctx, q) => ({
+      api_version: 1,
+      service_name: ctx.svc.service,
+      runtime_loaded_at_ms: ctx.runtime.status.loaded_at_ms,
+      runtime_source_mtime_ms: ctx.runtime.status.source_mtime_ms,
+      configs: configOptions(ctx),
+      snapshot: buildDashboardSnapshot(ctx.svc.state, ctx.svc.lbStore.view(), {
+        recentLimit: intParam(q, 'recent_limit', 200, 1, 2000),
+        statsDays: intParam(q, 'stats_days', 21, 1, 365),
+        nowMs: Date.now(),
+      }),
+    }),
+  },
+  { path: 'api/v1/status/active', get: (ctx) => ctx.svc.state.listActive() },
+  { path: 'api/v1/status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
+  { path: 'api/v1/status/session-stats', get: (ctx) => ctx.svc.state.sessionStats() },
+  { path: 'api/v1/status/health-checks', get: (ctx) => ctx.svc.state.healthChecks() },
+  { path: 'api/v1/status/config-health', get: (ctx) => ctx.svc.state.configHealth() },
+  { path: 'api/v1/status/lb', get: (ctx) => ctx.svc.lbStore.view() },
+  { path: 'api/v1/config/runtime', get: runtimeStatus },
+  { path: 'api/v1/config/reload', get: runtimeStatus, post: reload },
+  { path: 'api/v1/configs', get: configOptions },
+  { path: 'api/v1/overrides/session/effort', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
+  {
+    path: 'api/v1/overrides/session/config',
+    get: (ctx) => ctx.svc.state.listSessionConfigs(),
+    post: async (ctx, _q, body) => {
+      const o = asObject(await body());
+      const sid = sessionIdOf(o);
+      const name = optionalName(o, 'config_name');
+      ctx.svc.state.setSessionConfig(sid, name === undefined ? undefined : knownConfig(ctx, name));
+      return NO_CONTENT;
+    },
+  },
+  {
+    path: 'api/v1/overrides/global-config',
+    get: (ctx) => ctx.svc.state.getGlobalConfig() ?? null,
+    post: async (ctx, _q, body) => {
+      const o = asObject(await body());
+      const name = optionalName(o, 'config_name');
+      ctx.svc.state.setGlobalConfig(name === undefined ? undefined : knownConfig(ctx, name));
+      ctx.persist?.();
+      return NO_CONTENT;
+    },
+  },
+  {
+    path: 'api/v1/overrides/config-meta',
+    get: (ctx) => ctx.svc.state.getConfigMeta(),
+    post: async (ctx, _q, body) => {
+      const o = asObject(await body());
+      const name = knownConfig(ctx, optionalName(o, 'config_name') ?? '');
+      if ('enabled' in o) {
+        const v = o['enabled'];
+        if (v !== null && typeof v !== 'boolean') throw new AdminError(400, 'enabled must be true, false or null');
+        ctx.svc.state.setConfigEnabled(name, v ?? undefined);
+      }
+      if ('level' in o) {
+        const v = o['level'];
+        if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10)) {
+          throw new AdminError(400, 'level must be an integer 1..10 or null');
+        }
+        ctx.svc.state.setConfigLevel(name, v ?? undefined);
+      }
+      if (!('enabled' in o) && !('level' in o)) throw new AdminError(400, 'expected enabled and/or level');
+      ctx.persist?.();
+      return NO_CONTENT;
+    },
+  },
+  {
+    path: 'api/v1/healthcheck/start',
+    post: async (ctx, _q, body) => {
+      const names = targets(ctx, asObject(await body()));
+      if (!ctx.healthChecks) throw new AdminError(503, 'health checks are not available in this process');
+      return { ...ctx.healthChecks.start(ctx.svc, names), cancel_requested: [], not_running: [] };
+    },
+  },
+  {
+    path: 'api/v1/healthcheck/cancel',
+    post: async (ctx, _q, body) => {
+      const names = targets(ctx, asObject(await body()));
+      const out = { started: [] as string[], already_running: [] as string[], missing: [] as string[],
+        cancel_requested: [] as string[], not_running: [] as string[] };
+      for (const n of names) {
+        if (!(n in ctx.svc.manager.configs)) out.missing.push(n);
+        else if (ctx.svc.state.requestCancelHealthCheck(n)) out.cancel_requested.push(n);
+        else out.not_running.push(n);
+      }
+      return out;
+    },
+  },
+  // Legacy routes of earlier codex-helper versions.
+  { path: 'override/session', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
+  { path: 'config/runtime', get: runtimeStatus },
+  { path: 'config/reload', get: runtimeStatus, post: reload },
+  { path: 'status/active', get: (ctx) => ctx.svc.state.listActive() },
+  { path: 'status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
+];
+
+const BY_PATH = new Map(ROUTES.map((r) => [ADMIN_PREFIX + r.path, r]));
+/** Every admin path served (capabilities lists these). */
+export const ENDPOINTS = ROUTES.map((r) => ADMIN_PREFIX + r.path);
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_ADMIN_BODY) reject(new AdminError(413, `admin request body over ${MAX_ADMIN_BODY} bytes`));
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new AdminError(400, `malformed JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  if (value === NO_CONTENT) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  const text = message.replace(/[\r\n]+/g, ' ');
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Answers one admin request. */
+export async function handleAdmin(ctx: AdminContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const route = BY_PATH.get(url.pathname.replace(/\/+$/, ''));
+  if (!route) return sendError(res, 404, `unknown admin endpoint ${url.pathname}; see ${ADMIN_PREFIX}api/v1/capabilities`);
+  const method = req.method ?? 'GET';
+  const handler = method === 'GET' || method === 'HEAD' ? route.get : method === 'POST' ? route.post : undefined;
+  if (!handler) {
+    res.setHeader('allow', [route.get ? 'GET' : '', route.post ? 'POST' : ''].filter(Boolean).join(', '));
+    return sendError(res, 405, `${method} is not allowed on ${url.pathname}`);
+  }
+  try {
+    const value = await handler(ctx, url.searchParams, () => readJson(req));
+    send(res, 200, value);
+  } catch (e) {
+    if (e instanceof AdminError) return sendError(res, e.status, e.message);
+    sendError(res, 500, `internal error: ${(e as Error).message}`);
+  }
+}

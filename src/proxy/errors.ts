@@ -1,0 +1,40 @@
+// Error answers the proxy itself produces, shaped like the API the client speaks so that Codex and Claude Code
+// show the message instead of a parse failure.
+import type { ServiceName } from '../core/types';
+
+export interface ProxyErrorInfo {
+  status: number;
+  type: string;
+  message: string;
+  hint?: string;
+  upstreams_tried?: string[];
+}
+
+/** JSON body of a proxy-made error: OpenAI style for codex, Anthropic style for claude. */
+export function errorBody(service: ServiceName, info: ProxyErrorInfo): string {
+  const extra: Record<string, unknown> = {};
+  if (info.hint) extra['hint'] = info.hint;
+  if (info.upstreams_tried?.length) extra['upstreams_tried'] = info.upstreams_tried;
+  if (service === 'claude') {
+    return JSON.stringify({ type: 'error', error: { type: info.type, message: info.message, ...extra } });
+  }
+  return JSON.stringify({ error: { message: info.message, type: info.type, code: info.type, ...extra } });
+}
+
+/** A synthetic terminal SSE event telling the client the stream broke (instead of a silent socket reset). */
+export function streamErrorEvent(service: ServiceName, message: string): string {
+  if (service === 'claude') {
+    const data = JSON.stringify({ type: 'error', error: { type: 'api_error', message } });
+    return `event: error\ndata: ${data}\n\n`;
+  }
+  const data = JSON.stringify({
+    type: 'response.failed',
+    response: {
+      object: 'response',
+      status: 'failed',
+      error: { code: 'upstream_stream_error', message },
+      usage: null,
+    },
+  });
+  return `event: response.failed\ndata: ${data}\n\n`;
+}

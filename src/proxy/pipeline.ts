@@ -1,0 +1,663 @@
+// The proxied request, as a list of small steps: read body → resolve session → choose configs → select upstream
+// → prepare body/headers → send → classify → retry/failover → respond/stream → record.
+// Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives; nothing is
+// retried once a byte reached the client; every request is finished exactly once; secrets are never recorded.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import { resolveUpstreamAuth } from '../core/auth';
+import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth';
+import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
+import type { RequestFilter } from '../core/filter';
+import { replaceModel, scanObject, setNestedString } from '../core/jsonBody';
+import { LoadBalancer } from '../core/lb';
+import type { CooldownBackoff, LbStateStore } from '../core/lb';
+import { effectiveModel, isModelSupported } from '../core/modelRouting';
+import type { RequestLogWriter } from '../core/requestLog';
+import {
+  backoffDelayMs,
+  cooldownSecsForClass,
+  retryDelayMs,
+  retryInfoForChain,
+  shouldNeverRetry,
+  shouldRetryClass,
+  shouldRetryStatus,
+} from '../core/retry';
+import type { RetryPlan } from '../core/retry';
+import { chooseConfigs } from '../core/routing';
+import { sessionIdFromHeaders } from '../core/session';
+import type { SessionCwdResolver } from '../core/sessionCwd';
+import type { ProxyState } from '../core/state';
+import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
+import { extractUsageFromJson, SseUsageScanner } from '../core/usage';
+import { errorBody, streamErrorEvent } from './errors';
+import { forwardableHeaders, forwardableResponseHeaders, headerValue } from './headers';
+import type { Logger } from './logger';
+import type { RuntimeConfig } from './runtimeConfig';
+import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
+import { describeTransportError } from './upstream';
+
+/** Everything the pipeline needs, passed in by the service that owns it. */
+export interface PipelineDeps {
+  service: ServiceName;
+  runtime: RuntimeConfig;
+  state: ProxyState;
+  lbStore: LbStateStore;
+  filter: RequestFilter;
+  credentials: CredentialFile;
+  cwd?: SessionCwdResolver;
+  agent: Dispatcher;
+  env: NodeJS.ProcessEnv;
+  secrets?: SecretLookup;
+  log: Logger;
+  requestLog?: RequestLogWriter;
+  maxBodyBytes: number;
+  retryPlan: () => RetryPlan;
+  now: () => number;
+  /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
+  onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string) => void;
+}
+
+/** Header listing every upstream the proxy tried, on a final failure. */
+export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
+const USEFUL_ERROR_HEADERS = ['retry-after', 'x-request-id', 'request-id', 'cf-ray', 'x-ratelimit-reset-requests',
+  'x-ratelimit-reset-tokens', 'anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset',
+  'www-authenticate'];
+const NON_STREAM_CAPTURE_MAX = 16 * 1024 * 1024;
+const ERROR_BODY_MAX = 4 * 1024 * 1024;
+
+class BodyTooLargeError extends Error {
+  readonly code = 'BODY_TOO_LARGE';
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new BodyTooLargeError(`request body of ${declared} bytes exceeds the ${limit} byte limit`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(`request body exceeds the ${limit} byte limit`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | undefined {
+  try {
+    switch ((encoding ?? '').trim().toLowerCase()) {
+      case '':
+      case 'identity':
+        return body;
+      case 'gzip':
+      case 'x-gzip':
+        return gunzipSync(body);
+      case 'br':
+        return brotliDecompressSync(body);
+      case 'deflate':
+        return inflateSync(body);
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
+
+interface LastFailure {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  cls?: string;
+  hint?: string;
+  transport?: string;
+}
+
+/** One proxied request from arrival to its record. */
+class ProxyRequest {
+  private readonly t0: number;
+  private readonly path: string;
+  private readonly query: string;
+  private readonly sessionId: string | undefined;
+  private readonly ac = new AbortController();
+  private id: number | undefined;
+  private finished = false;
+  private model: string | undefined;
+  private mappedModel: string | undefined;
+  private effort: string | undefined;
+  private cwd: string | undefined;
+  private readonly chain: string[] = [];
+  private readonly tried: string[] = [];
+  private route: { config: string; provider?: string; base: string } | undefined;
+  private auth: AuthResolution | undefined;
+  private responseStarted = false;
+
+  constructor(
+    private readonly d: PipelineDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.t0 = d.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    this.sessionId = sessionIdFromHeaders(req.headers);
+    res.on('close', () => {
+      if (!res.writableFinished) this.ac.abort();
+    });
+  }
+
+  async run(): Promise<void> {
+    const d = this.d;
+    d.runtime.maybeReload();
+    const loaded = d.runtime.loaded;
+    const mgr = loaded.config[d.service];
+    if (this.sessionId) d.state.touchSession(this.sessionId);
+    const choice = chooseConfigs(mgr, d.state.pinnedConfig(this.sessionId), d.state.getConfigMeta());
+
+    let body: Buffer;
+    try {
+      body = await readBody(this.req, d.maxBodyBytes);
+    } catch (e) {
+      this.begin();
+      if (e instanceof BodyTooLargeError) {
+        this.res.setHeader('connection', 'close');
+        return this.fail(413, 'request_too_large', `${e.message}; nothing was sent upstream`);
+      }
+      return this.fail(400, 'client_body_read_error', `could not read the request body: ${(e as Error).message}`);
+    }
+    this.inspectBody(body);
+    const effortOverride = this.sessionId ? d.state.getSessionEffort(this.sessionId) : undefined;
+    if (effortOverride && body.length > 0) {
+      const rewritten = setNestedString(body, EFFORT_OBJECT[d.service], 'effort', effortOverride);
+      if (rewritten) {
+        body = rewritten;
+        this.effort = effortOverride;
+      }
+    }
+    if (this.sessionId && d.cwd) this.cwd = d.cwd.resolve(this.sessionId);
+    this.begin();
+
+    if (choice.configs.length === 0) {
+      const where = loaded.format === 'embedded' ? 'the embedded default' : loaded.path;
+      return this.fail(502, 'no_active_upstream_config',
+        `no active upstream config for ${d.service}: add a config with at least one upstream under [${d.service}] in ${where}`);
+    }
+    await this.route_(choice.configs, body, d.retryPlan());
+  }
+
+  private inspectBody(body: Buffer): void {
+    if (body.length === 0) return;
+    const key = EFFORT_OBJECT[this.d.service];
+    const scan = scanObject(body, 0, new Set(['model', key]));
+    if (!scan) return;
+    const m = scan.members.get('model');
+    if (m && body[m.valueStart] === 0x22) {
+      try {
+        this.model = JSON.parse(body.toString('utf8', m.valueStart, m.valueEnd)) as string;
+      } catch {
+        /* not a string after all */
+      }
+    }
+    const r = scan.members.get(key);
+    if (r && body[r.valueStart] === 0x7b) {
+      const inner = scanObject(body, r.valueStart, new Set(['effort']));
+      const e = inner?.members.get('effort');
+      if (e && body[e.valueStart] === 0x22) {
+        try {
+          this.effort = JSON.parse(body.toString('utf8', e.valueStart, e.valueEnd)) as string;
+        } catch {
+          /* ignore */
+        }
+      }
+    }
+  }
+
+  private begin(): void {
+    if (this.id !== undefined) return;
+    this.id = this.d.state.beginRequest({
+      session_id: this.sessionId,
+      cwd: this.cwd,
+      model: this.model,
+      reasoning_effort: this.effort,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      started_at_ms: this.t0,
+    });
+  }
+
+  /** Provider layer: configs in order; upstream layer inside each. */
+  private async route_(configs: ServiceConfig[], body: Buffer, plan: RetryPlan): Promise<void> {
+    const d = this.d;
+    const strict = configs.length > 1;
+    const backoff: CooldownBackoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+    let last: LastFailure | undefined;
+    let unsupported = 0;
+    let cooling = 0;
+    let providerAttempts = 0;
+    for (const cfg of configs) {
+      if (providerAttempts >= plan.provider.max_attempts || this.ac.signal.aborted) break;
+      const lb = new LoadBalancer(cfg, d.lbStore, d.now);
+      const avoid = new Set<number>();
+      let sentHere = false;
+      for (;;) {
+        const pick = this.pickUpstream(cfg, lb, avoid, strict);
+        if (pick.kind === 'none') {
+          if (!sentHere && avoid.size < cfg.upstreams.length) cooling++;
+          break;
+        }
+        if (pick.kind === 'unsupported') {
+          unsupported++;
+          continue;
+        }
+        let idx = pick.index;
+        let attempt = 0;
+        // Upstream layer.
+        for (;;) {
+          const upstream = cfg.upstreams[idx]!;
+          sentHere = true;
+          const outcome = await this.attempt(cfg, idx, upstream, body);
+          if (outcome === 'done') return;
+          if (this.ac.signal.aborted) return this.finishAborted();
+          const { failure, retryAfter } = outcome;
+          last = failure;
+          const retryable = failure.transport !== undefined
+            ? shouldRetryClass(plan.upstream, 'upstream_transport_error')
+            : shouldRetryStatus(plan.upstream, failure.status) || shouldRetryClass(plan.upstream, failure.cls);
+          if (retryable && attempt + 1 < plan.upstream.max_attempts) {
+            await abortableSleep(retryDelayMs(plan.upstream, attempt, retryAfter), this.ac.signal);
+            attempt++;
+            if (plan.upstream.strategy === 'failover') {
+              // Seed defect fix: `failover` at the upstream layer moves to the next upstream of the config.
+              lb.recordFailure(idx, backoff, { status: failure.status, error: failure.transport ?? failure.cls });
+              avoid.add(idx);
+              const next = this.pickUpstream(cfg, lb, avoid, strict);
+              if (next.kind === 'picked') idx = next.index;
+              else avoid.delete(idx);
+            }
+            continue;
+          }
+          const providerRetryable = failure.transport !== undefined
+            || shouldRetryStatus(plan.provider, failure.status) || shouldRetryClass(plan.provider, failure.cls);
+          if (providerRetryable) {
+            const cls = failure.transport !== undefined ? 'upstream_transport_error' : failure.cls;
+            const reason = failure.transport ?? cls ?? `status_${failure.status}`;
+            lb.penalize(idx, cooldownSecsForClass(plan, cls), reason, backoff, failure.transport ? undefined : failure.status);
+            avoid.add(idx);
+            break;
+          }
+          // Neither layer retries this answer: hand it to the client as it is.
+          return this.sendFailure(failure);
+        }
+        if (avoid.size >= cfg.upstreams.length) break;
+      }
+      if (sentHere) {
+        providerAttempts++;
+        if (plan.provider.base_backoff_ms > 0 && providerAttempts < plan.provider.max_attempts) {
+          await abortableSleep(backoffDelayMs(plan.provider, providerAttempts - 1), this.ac.signal);
+        }
+      }
+    }
+    if (this.ac.signal.aborted) return this.finishAborted();
+    if (last) return this.sendFailure(last);
+    if (unsupported > 0 && cooling === 0) {
+      return this.fail(404, 'no_upstream_for_model', `no upstream supports model '${this.model ?? '-'}'`);
+    }
+    return this.fail(502, 'no_upstream_available',
+      `no upstreams available: every upstream of ${configs.map((c) => `'${c.name}'`).join(', ')} is cooling down or was skipped; try again shortly or check the health of your upstreams`);
+  }
+
+  private pickUpstream(
+    cfg: ServiceConfig,
+    lb: LoadBalancer,
+    avoid: Set<number>,
+    strict: boolean,
+  ): { kind: 'picked'; index: number } | { kind: 'unsupported' } | { kind: 'none' } {
+    if (avoid.size >= cfg.upstreams.length) return { kind: 'none' };
+    const idx = lb.select(avoid, strict);
+    if (idx === undefined || avoid.has(idx)) return { kind: 'none' };
+    const up = cfg.upstreams[idx]!;
+    if (this.model !== undefined && !isModelSupported(up.supported_models, up.model_mapping, this.model)) {
+      this.chain.push(`${cfg.name}:${up.base_url} (idx=${idx}) skipped_unsupported_model=${this.model}`);
+      avoid.add(idx);
+      return { kind: 'unsupported' };
+    }
+    return { kind: 'picked', index: idx };
+  }
+
+  /** One request to one upstream. Returns 'done' when the client has its answer. */
+  private async attempt(
+    cfg: ServiceConfig,
+    idx: number,
+    up: UpstreamConfig,
+    body: Buffer,
+  ): Promise<'done' | { failure: LastFailure; retryAfter: string | string[] | undefined }> {
+    const d = this.d;
+    let sendBody = body;
+    let modelNote = this.model ?? '-';
+    this.mappedModel = undefined;
+    if (this.model !== undefined && Object.keys(up.model_mapping).length > 0) {
+      const mapped = effectiveModel(up.model_mapping, this.model);
+      if (mapped !== this.model) {
+        sendBody = replaceModel(sendBody, mapped);
+        this.mappedModel = mapped;
+        modelNote = `${this.model}->${mapped}`;
+      }
+    }
+    sendBody = d.filter.apply(sendBody);
+    const providerId = up.tags['provider_id'];
+    this.route = { config: cfg.name, provider: providerId, base: up.base_url };
+    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, up.base_url);
+    const label = `${cfg.name}:${up.base_url} (idx=${idx})`;
+    const triedLabel = `${cfg.name}#${idx} ${up.base_url}`;
+    if (!this.tried.includes(triedLabel)) this.tried.push(triedLabel);
+
+    let origin: string;
+    let path: string;
+    try {
+      origin = baseOrigin(up.base_url);
+      path = upstreamPath(up.base_url, this.path, this.query);
+    } catch (e) {
+      const msg = e instanceof TargetUrlError ? e.message : String(e);
+      this.chain.push(`${label} target_build_error=${msg} model=${modelNote}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
+    }
+
+    const headers = forwardableHeaders(this.req.headers);
+    const hasAuthorization = this.req.headers['authorization'] !== undefined;
+    const hasApiKey = this.req.headers['x-api-key'] !== undefined;
+    this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
+    if (this.auth.token !== undefined || this.auth.apiKey !== undefined) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const n = headers[i]!;
+        if ((n === 'authorization' && this.auth.token !== undefined) || (n === 'x-api-key' && this.auth.apiKey !== undefined)) {
+          headers.splice(i, 2);
+          i -= 2;
+        }
+      }
+      if (this.auth.token !== undefined) headers.push('authorization', `Bearer ${this.auth.token}`);
+      if (this.auth.apiKey !== undefined) headers.push('x-api-key', this.auth.apiKey);
+    }
+    if (sendBody.length > 0 || (this.req.method !== 'GET' && this.req.method !== 'HEAD')) {
+      headers.push('content-length', String(sendBody.length));
+    }
+
+    const sentAt = d.now();
+    let resp: Dispatcher.ResponseData;
+    try {
+      resp = await d.agent.request({
+        origin,
+        path,
+        method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers,
+        body: sendBody.length > 0 ? sendBody : undefined,
+        signal: this.ac.signal,
+      });
+    } catch (e) {
+      if (this.ac.signal.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
+      const msg = describeTransportError(e);
+      this.chain.push(`${label} transport_error=${msg} model=${modelNote}`);
+      d.log.warn(`${d.service} ${this.req.method} ${this.path}: ${label} transport error: ${msg}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
+    }
+    const headersAt = d.now();
+    const status = resp.statusCode;
+    const lb = new LoadBalancer(cfg, d.lbStore, d.now);
+
+    if (status >= 200 && status < 300) {
+      this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
+      lb.recordSuccess(idx, status);
+      d.onUpstreamSuccess?.(cfg, idx, up, this.path);
+      await this.pipeSuccess(resp, sentAt, headersAt, lb, idx);
+      return 'done';
+    }
+
+    // Non-2xx: buffer (bounded) to classify and maybe retry; nothing has reached the client yet.
+    let errBody: Buffer;
+    try {
+      errBody = await collect(resp.body, ERROR_BODY_MAX);
+    } catch (e) {
+      if (this.ac.signal.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
+      const msg = describeTransportError(e);
+      this.chain.push(`${label} body_read_error=${msg} model=${modelNote}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
+    }
+    const c = classifyUpstreamResponse(status, resp.headers, errBody);
+    this.chain.push(`${label} status=${status} class=${c.cls ?? '-'} model=${modelNote}`);
+    const failure: LastFailure = { status, body: errBody, headers: resp.headers, cls: c.cls, hint: c.hint };
+    const plan = d.retryPlan();
+    if (shouldNeverRetry(plan, status, c.cls)) {
+      const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+      lb.recordFailure(idx, backoff, { status, error: c.cls });
+      this.sendFailure(failure);
+      return 'done';
+    }
+    return { failure, retryAfter: resp.headers['retry-after'] };
+  }
+
+  /** Forwards a 2xx answer as it arrives; SSE usage is scanned on the fly, JSON usage read at the end. */
+  private async pipeSuccess(
+    resp: Dispatcher.ResponseData,
+    sentAt: number,
+    headersAt: number,
+    lb: LoadBalancer,
+    idx: number,
+  ): Promise<void> {
+    const d = this.d;
+    const res = this.res;
+    const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
+    const isSse = ctype.includes('text/event-stream');
+    const encoding = headerValue(resp.headers, 'content-encoding');
+    const outHeaders = forwardableResponseHeaders(resp.headers);
+    const declaredLength = headerValue(resp.headers, 'content-length');
+    if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) outHeaders['content-length'] = declaredLength;
+    if (isSse) {
+      delete outHeaders['content-length'];
+      outHeaders['cache-control'] ??= 'no-cache';
+      outHeaders['x-accel-buffering'] = 'no';
+    }
+    this.responseStarted = true;
+    res.writeHead(resp.statusCode, outHeaders);
+    if (isSse) res.flushHeaders();
+    const scanner = isSse && !encoding ? new SseUsageScanner() : undefined;
+    const captured: Buffer[] | undefined = isSse ? undefined : [];
+    let capturedBytes = 0;
+    let firstChunkAt: number | undefined;
+    const upstreamBody = resp.body;
+    const streamError = await new Promise<unknown>((resolve) => {
+      upstreamBody.on('data', (chunk: Buffer) => {
+        if (firstChunkAt === undefined) firstChunkAt = d.now();
+        if (!res.write(chunk)) {
+          upstreamBody.pause();
+          res.once('drain', () => upstreamBody.resume());
+        }
+        if (scanner) scanner.push(chunk);
+        else if (captured && capturedBytes + chunk.length <= NON_STREAM_CAPTURE_MAX) {
+          captured.push(chunk);
+          capturedBytes += chunk.length;
+        }
+      });
+      upstreamBody.once('end', () => resolve(undefined));
+      upstreamBody.once('error', (e) => resolve(e ?? new Error('stream error')));
+    });
+    const ttfb = isSse ? (firstChunkAt ?? d.now()) - sentAt : headersAt - sentAt;
+    let usage: UsageMetrics | undefined;
+    if (scanner) {
+      scanner.end();
+      usage = scanner.usage;
+    } else if (captured && capturedBytes > 0) {
+      const raw = Buffer.concat(captured, capturedBytes);
+      const decoded = decodeForUsage(raw, encoding);
+      if (decoded) {
+        if (decoded.subarray(0, 64).toString().trimStart().startsWith('event:') || decoded.includes('\ndata:')) {
+          const s = new SseUsageScanner();
+          s.push(decoded);
+          s.end();
+          usage = s.usage;
+        } else usage = extractUsageFromJson(decoded);
+      }
+    }
+    if (this.ac.signal.aborted) {
+      this.finish({ status: resp.statusCode, ttfb, usage, errorClass: 'client_disconnected' });
+      return;
+    }
+    if (streamError !== undefined) {
+      const msg = describeTransportError(streamError);
+      const plan = d.retryPlan();
+      const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+      lb.recordFailure(idx, backoff, { status: resp.statusCode });
+      lb.penalize(idx, plan.transport_cooldown_secs, `upstream_stream_error: ${msg}`, backoff, resp.statusCode);
+      d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream broke after the answer started: ${msg}`);
+      if (isSse && !res.destroyed) res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
+      else res.destroy();
+      this.finish({ status: resp.statusCode, ttfb, usage, errorClass: 'upstream_stream_error', hint: CLASS_HINTS['upstream_stream_error'] });
+      return;
+    }
+    res.end();
+    this.finish({ status: resp.statusCode, ttfb, usage });
+  }
+
+  private sendFailure(f: LastFailure): void {
+    if (f.transport !== undefined && f.body.length === 0) {
+      return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
+        `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
+    }
+    const headers: Record<string, string | string[]> = {};
+    const ct = headerValue(f.headers, 'content-type');
+    if (ct) headers['content-type'] = ct;
+    const enc = headerValue(f.headers, 'content-encoding');
+    if (enc) headers['content-encoding'] = enc;
+    for (const h of USEFUL_ERROR_HEADERS) {
+      const v = f.headers[h];
+      if (v !== undefined) headers[h] = v;
+    }
+    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+    headers['content-length'] = String(f.body.length);
+    this.respond(f.status, headers, f.body);
+    this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
+  }
+
+  private fail(status: number, type: string, message: string, hint?: string): void {
+    hint ??= CLASS_HINTS[type];
+    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried });
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+    this.respond(status, headers, Buffer.from(text));
+    this.finish({ status, errorClass: type, hint });
+  }
+
+  private respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
+    if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
+    this.responseStarted = true;
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  private finishAborted(): void {
+    this.finish({ status: 499, errorClass: 'client_disconnected' });
+  }
+
+  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string }): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.begin();
+    const d = this.d;
+    const end = d.now();
+    const retry = retryInfoForChain(this.chain);
+    const route = this.route;
+    d.state.finishRequest({
+      id: this.id!,
+      status_code: p.status,
+      duration_ms: end - this.t0,
+      ended_at_ms: end,
+      usage: p.usage,
+      retry,
+      ttfb_ms: p.ttfb,
+      mapped_model: this.mappedModel,
+      error_class: p.errorClass,
+      error_hint: p.hint,
+    });
+    d.requestLog?.write({
+      timestamp_ms: end,
+      service: d.service,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      status_code: p.status,
+      duration_ms: end - this.t0,
+      ttfb_ms: p.ttfb,
+      config_name: route?.config ?? '-',
+      provider_id: route?.provider,
+      upstream_base_url: route?.base ?? '-',
+      session_id: this.sessionId,
+      cwd: this.cwd,
+      reasoning_effort: this.effort,
+      model: this.model,
+      mapped_model: this.mappedModel,
+      usage: p.usage,
+      retry,
+      error_class: p.errorClass,
+      auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
+    });
+  }
+
+  /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
+  failInternal(e: unknown): void {
+    this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`);
+    if (this.responseStarted || this.res.headersSent) {
+      this.res.destroy();
+      this.finish({ status: 500, errorClass: 'proxy_internal_error' });
+    } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
+  }
+}
+
+function collect(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (c: Buffer) => {
+      if (size + c.length <= max) {
+        chunks.push(c);
+        size += c.length;
+      }
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
+    body.once('error', reject);
+  });
+}
+
+/** Handles one proxied request; never throws (every failure becomes an answer and a record). */
+export async function handleProxyRequest(d: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const r = new ProxyRequest(d, req, res);
+  try {
+    await r.run();
+  } catch (e) {
+    r.failInternal(e);
+  }
+}
+

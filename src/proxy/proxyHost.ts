@@ -1,0 +1,224 @@
+// Composition of the headless proxy: one runtime config, one upstream pool, one request log, a service per
+// client kind, and a listener per running service. The CLI and the VS Code extension both drive this class.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import type { SecretLookup } from '../core/auth';
+import { RequestLogWriter } from '../core/requestLog';
+import type { ServiceName } from '../core/types';
+import { ADMIN_PREFIX, handleAdmin } from './admin';
+import type { AdminContext } from './admin';
+import { isLoopbackAddress, refusalReason } from './localSafety';
+import type { SafetyPolicy } from './localSafety';
+import type { Logger } from './logger';
+import { ProxyService } from './proxyService';
+import { RuntimeConfig } from './runtimeConfig';
+import { createUpstreamAgent } from './upstream';
+import { tunnelUpgrade } from './wsTunnel';
+
+export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
+const STATE_FILE = 'runtime-state.json';
+
+export interface ProxyHostOptions {
+  home: string;
+  codexHome: string;
+  claudeHome: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  secrets?: SecretLookup;
+  /** Write logs/requests.jsonl (default true). */
+  requestLog?: boolean;
+  now?: () => number;
+  healthChecks?: AdminContext['healthChecks'];
+}
+
+export interface ListenOptions {
+  host?: string;
+  port?: number;
+  allowRemote?: boolean;
+}
+
+export interface Listener {
+  service: ServiceName;
+  url: string;
+  host: string;
+  port: number;
+}
+
+export class ListenError extends Error {
+  constructor(readonly code: string, message: string, readonly port: number) {
+    super(message);
+  }
+}
+
+/** Owns the services and their listeners. */
+export class ProxyHost {
+  readonly runtime: RuntimeConfig;
+  readonly agent: Dispatcher;
+  readonly services: Record<ServiceName, ProxyService>;
+  readonly requestLog: RequestLogWriter | undefined;
+  private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
+  private readonly reloadTimer: NodeJS.Timeout;
+
+  constructor(readonly opts: ProxyHostOptions) {
+    this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now);
+    this.agent = createUpstreamAgent();
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: join(opts.home, 'logs') });
+    const make = (service: ServiceName) =>
+      new ProxyService({
+        service,
+        home: opts.home,
+        codexHome: opts.codexHome,
+        claudeHome: opts.claudeHome,
+        env: opts.env,
+        runtime: this.runtime,
+        agent: this.agent,
+        log: opts.log,
+        requestLog: this.requestLog,
+        secrets: opts.secrets,
+        now: opts.now,
+      });
+    this.services = { codex: make('codex'), claude: make('claude') };
+    this.restorePersistent();
+    // The file is also watched without traffic so the UI and admin API see edits promptly.
+    this.reloadTimer = setInterval(() => this.runtime.maybeReload(), 1000);
+    this.reloadTimer.unref();
+  }
+
+  /** The listeners currently running. */
+  get listeners(): Listener[] {
+    return [...this.servers.values()].map((s) => s.listener);
+  }
+
+  /** Starts the listener of `service`; rejects with a ListenError (code EADDRINUSE, …) when it cannot bind. */
+  async listen(service: ServiceName, o: ListenOptions = {}): Promise<Listener> {
+    if (this.servers.has(service)) throw new ListenError('ALREADY_RUNNING', `${service} is already running`, 0);
+    const host = o.host ?? '127.0.0.1';
+    const port = o.port ?? DEFAULT_PORTS[service];
+    const allowRemote = !!o.allowRemote;
+    if (!allowRemote && !isLoopbackAddress(host) && host !== 'localhost') {
+      throw new ListenError('REMOTE_NOT_ALLOWED', `refusing to bind ${host}: not a loopback address (use --allow-remote)`, port);
+    }
+    const policy: SafetyPolicy = { allowRemote, adminToken: this.opts.env['CODEX_HELPER_ADMIN_TOKEN'] || undefined };
+    const svc = this.services[service];
+    const ctx: AdminContext = {
+      svc,
+      runtime: this.runtime,
+      persist: () => this.persist(),
+      healthChecks: this.opts.healthChecks,
+    };
+    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.dispatch(ctx, policy, req, res));
+    server.timeout = 0;
+    server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+      const why = refusalReason(req.headers, req.socket.remoteAddress, false, policy);
+      if (why) {
+        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`);
+        return;
+      }
+      tunnelUpgrade(svc, req, socket, head, this.opts.log);
+    });
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        const what = e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : e.message;
+        reject(new ListenError(e.code ?? 'LISTEN_FAILED', `${service}: cannot listen: ${what}`, port));
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    const addr = server.address() as AddressInfo;
+    const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const listener: Listener = { service, host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` };
+    this.servers.set(service, { server, listener, policy });
+    if (allowRemote && !isLoopbackAddress(host)) {
+      this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; anyone who can reach it can spend your API keys`);
+    }
+    return listener;
+  }
+
+  private dispatch(ctx: AdminContext, policy: SafetyPolicy, req: IncomingMessage, res: ServerResponse): void {
+    const isAdmin = (req.url ?? '').startsWith(ADMIN_PREFIX);
+    const why = refusalReason(req.headers, req.socket.remoteAddress, isAdmin, policy);
+    if (why) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(why) });
+      res.end(why);
+      req.resume();
+      return;
+    }
+    if (isAdmin) void handleAdmin(ctx, req, res);
+    else void ctx.svc.handle(req, res);
+  }
+
+  /** Stops one listener (or all): stops accepting, lets in-flight requests finish for up to `graceMs`. */
+  async stop(service?: ServiceName, graceMs = 5000): Promise<void> {
+    const names = service ? [service] : [...this.servers.keys()];
+    await Promise.all(
+      names.map(async (name) => {
+        const entry = this.servers.get(name);
+        if (!entry) return;
+        this.servers.delete(name);
+        const { server } = entry;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const svc = this.services[name];
+        const deadline = Date.now() + graceMs;
+        while (svc.state.activeCount > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 25));
+          server.closeIdleConnections();
+        }
+        server.closeAllConnections();
+        await closed;
+      }),
+    );
+  }
+
+  /** Stops everything and releases timers, pools and files. */
+  async dispose(graceMs = 5000): Promise<void> {
+    await this.stop(undefined, graceMs);
+    clearInterval(this.reloadTimer);
+    for (const s of Object.values(this.services)) s.dispose();
+    await this.requestLog?.close();
+    await this.agent.close().catch(() => undefined);
+  }
+
+  /** Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. */
+  persist(): void {
+    const data: Record<string, unknown> = { version: 1 };
+    for (const [name, svc] of Object.entries(this.services)) data[name] = svc.state.exportPersistent();
+    try {
+      mkdirSync(this.opts.home, { recursive: true });
+      const file = join(this.opts.home, STATE_FILE);
+      writeFileSync(file + '.tmp', JSON.stringify(data, null, 2) + '\n');
+      renameSync(file + '.tmp', file);
+    } catch (e) {
+      this.opts.log.warn(`could not save runtime state: ${(e as Error).message}`);
+    }
+  }
+
+  private restorePersistent(): void {
+    const file = join(this.opts.home, STATE_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const data = JSON.parse(text) as Record<string, unknown>;
+      for (const [name, svc] of Object.entries(this.services)) {
+        const part = data[name];
+        if (part && typeof part === 'object') svc.state.importPersistent(part as never);
+      }
+    } catch (e) {
+      this.opts.log.warn(`${file} is not valid JSON, ignoring it: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// One service (codex or claude): its state, load-balancer health, filter and credential fallback, and the
+// pipeline deps that bind them. Both services share the runtime config, the upstream pool and the request log.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { credentialFileFor } from '../core/auth';
+import type { CredentialFile, SecretLookup } from '../core/auth';
+import { resolveRetry } from '../core/config';
+import { RequestFilter } from '../core/filter';
+import { LbStateStore } from '../core/lb';
+import type { RequestLogWriter } from '../core/requestLog';
+import { retryPlan } from '../core/retry';
+import type { RetryPlan } from '../core/retry';
+import { SessionCwdResolver } from '../core/sessionCwd';
+import { ProxyState } from '../core/state';
+import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
+import type { Logger } from './logger';
+import { handleProxyRequest } from './pipeline';
+import type { PipelineDeps } from './pipeline';
+import type { RuntimeConfig } from './runtimeConfig';
+
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface ProxyServiceOptions {
+  service: ServiceName;
+  home: string;
+  codexHome: string;
+  claudeHome: string;
+  env: NodeJS.ProcessEnv;
+  runtime: RuntimeConfig;
+  agent: Dispatcher;
+  log: Logger;
+  requestLog?: RequestLogWriter;
+  secrets?: SecretLookup;
+  now?: () => number;
+  onUpstreamSuccess?: PipelineDeps['onUpstreamSuccess'];
+}
+
+/** The per-service half of the proxy. */
+export class ProxyService {
+  readonly service: ServiceName;
+  readonly state: ProxyState;
+  readonly lbStore: LbStateStore;
+  readonly credentials: CredentialFile;
+  readonly deps: PipelineDeps;
+  private planCache: { cfg: ProxyConfig; plan: RetryPlan } | undefined;
+  private readonly pruneTimer: NodeJS.Timeout;
+
+  constructor(readonly opts: ProxyServiceOptions) {
+    const now = opts.now ?? Date.now;
+    this.service = opts.service;
+    const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now }) : undefined;
+    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd });
+    this.lbStore = new LbStateStore(now);
+    this.credentials = credentialFileFor(opts.service, opts.codexHome, opts.claudeHome);
+    this.deps = {
+      service: opts.service,
+      runtime: opts.runtime,
+      state: this.state,
+      lbStore: this.lbStore,
+      filter: new RequestFilter(join(opts.home, 'filter.json'), now),
+      credentials: this.credentials,
+      cwd,
+      agent: opts.agent,
+      env: opts.env,
+      secrets: opts.secrets,
+      log: opts.log,
+      requestLog: opts.requestLog,
+      maxBodyBytes: MAX_BODY_BYTES,
+      retryPlan: () => this.retryPlan(),
+      now,
+      onUpstreamSuccess: opts.onUpstreamSuccess,
+    };
+    this.pruneTimer = setInterval(() => this.state.prune(), 30_000);
+    this.pruneTimer.unref();
+  }
+
+  /** The config manager of this service in the current snapshot. */
+  get manager(): ServiceConfigManager {
+    return this.opts.runtime.loaded.config[this.service];
+  }
+
+  /** The resolved retry plan of the current config (computed once per config snapshot). */
+  retryPlan(): RetryPlan {
+    const cfg = this.opts.runtime.loaded.config;
+    if (this.planCache?.cfg !== cfg) this.planCache = { cfg, plan: retryPlan(resolveRetry(cfg.retry)) };
+    return this.planCache.plan;
+  }
+
+  /** Handles one proxied (non-admin) request. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handleProxyRequest(this.deps, req, res);
+  }
+
+  /** Finds an upstream by config name and index in the current snapshot. */
+  upstream(config: string, index: number): { config: ServiceConfig; upstream: UpstreamConfig } | undefined {
+    const cfg = this.manager.configs[config];
+    const up = cfg?.upstreams[index];
+    return cfg && up ? { config: cfg, upstream: up } : undefined;
+  }
+
+  /** Replays the request log into the usage rollups (called once at start). */
+  replayUsage(): number {
+    const providers: Record<string, string> = {};
+    for (const c of Object.values(this.manager.configs)) {
+      for (const u of c.upstreams) if (u.tags['provider_id']) providers[u.base_url] = u.tags['provider_id'];
+    }
+    try {
+      return this.state.replayRequestsLog(join(this.opts.home, 'logs', 'requests.jsonl'), providers);
+    } catch (e) {
+      this.opts.log.warn(`usage replay skipped: ${(e as Error).message}`);
+      return 0;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.pruneTimer);
+  }
+}

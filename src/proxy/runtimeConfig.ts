@@ -1,0 +1,120 @@
+// The live config snapshot shared by every listener, re-read from disk when the file changes. A broken file
+// never replaces the last good config: the error is kept (and reported) until the file changes again.
+import { statSync } from 'node:fs';
+import { ConfigError, configFilePath, loadConfig } from '../core/config';
+import type { ConfigWarning, LoadedConfig } from '../core/config';
+import type { Logger } from './logger';
+
+export interface RuntimeStatus {
+  config_path: string;
+  loaded_at_ms: number;
+  source_mtime_ms: number | null;
+}
+
+export interface ReloadResult {
+  reloaded: boolean;
+  error?: ConfigError;
+}
+
+type Listener = (loaded: LoadedConfig) => void;
+
+/** Holds the current config and reloads it when the file's mtime changes (checked at most every `intervalMs`). */
+export class RuntimeConfig {
+  private current: LoadedConfig;
+  private loadedAtMs: number;
+  private lastCheckMs = -Infinity;
+  private lastMtime: number | undefined;
+  private lastPath: string;
+  private lastErrorValue: ConfigError | undefined;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    readonly home: string,
+    private readonly log: Logger,
+    private readonly intervalMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastPath = configFilePath(home);
+    this.lastMtime = mtimeOf(this.lastPath);
+    this.current = loadConfig(home); // a broken file at start is fatal for the caller to report
+    this.loadedAtMs = now();
+    this.reportWarnings(this.current.warnings);
+  }
+
+  get loaded(): LoadedConfig {
+    return this.current;
+  }
+
+  get lastError(): ConfigError | undefined {
+    return this.lastErrorValue;
+  }
+
+  get status(): RuntimeStatus {
+    return {
+      config_path: this.lastPath,
+      loaded_at_ms: this.loadedAtMs,
+      source_mtime_ms: this.lastMtime === undefined ? null : Math.trunc(this.lastMtime),
+    };
+  }
+
+  /** Registers a listener called after every successful reload. */
+  onDidReload(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Cheap on the hot path: one clock read, and a stat at most once per interval. */
+  maybeReload(): void {
+    const t = this.now();
+    if (t - this.lastCheckMs < this.intervalMs) return;
+    this.lastCheckMs = t;
+    const path = configFilePath(this.home);
+    const mtime = mtimeOf(path);
+    if (mtime === this.lastMtime && path === this.lastPath) return;
+    this.lastMtime = mtime;
+    this.lastPath = path;
+    this.tryLoad();
+  }
+
+  /** Reloads now; reports whether the file changed since the last load, or the error. */
+  forceReload(): ReloadResult {
+    const path = configFilePath(this.home);
+    const mtime = mtimeOf(path);
+    const changed = mtime !== this.lastMtime || path !== this.lastPath;
+    const error = this.tryLoad();
+    if (error) return { reloaded: false, error };
+    this.lastMtime = mtime;
+    this.lastPath = path;
+    return { reloaded: changed };
+  }
+
+  private tryLoad(): ConfigError | undefined {
+    try {
+      const next = loadConfig(this.home);
+      this.current = next;
+      this.loadedAtMs = this.now();
+      this.lastErrorValue = undefined;
+      this.log.info(`config reloaded from ${next.format === 'embedded' ? 'embedded default' : next.path}`);
+      this.reportWarnings(next.warnings);
+      for (const l of this.listeners) l(next);
+      return undefined;
+    } catch (e) {
+      const err = e instanceof ConfigError ? e : new ConfigError(String((e as Error)?.message ?? e), this.lastPath);
+      this.lastErrorValue = err;
+      this.log.error(`config not reloaded, keeping the last good one: ${err.message}`);
+      return err;
+    }
+  }
+
+  private reportWarnings(warnings: ConfigWarning[]): void {
+    for (const w of warnings) this.log.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.key}: ${w.message}`);
+  }
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,57 @@
+// Builds the upstream URL: base_url + client path (+ query). A client path that already starts with the base
+// path (`/v1/responses` against `https://h/v1`) is not doubled.
+
+export class TargetUrlError extends Error {
+  readonly code = 'TARGET_URL_INVALID';
+}
+
+interface ParsedBase {
+  origin: string;
+  base: string;
+  basePath: string;
+}
+
+const cache = new Map<string, ParsedBase>();
+
+function parseBase(baseUrl: string): ParsedBase {
+  let hit = cache.get(baseUrl);
+  if (hit) return hit;
+  const trimmed = baseUrl.trim().replace(/\/+$/, '');
+  let u: URL;
+  try {
+    u = new URL(trimmed);
+  } catch {
+    throw new TargetUrlError(`invalid base_url '${baseUrl}'`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new TargetUrlError(`base_url '${baseUrl}' must be http or https`);
+  }
+  const basePath = u.pathname.replace(/\/+$/, '');
+  hit = { origin: u.origin, base: u.origin + basePath, basePath };
+  if (cache.size > 1000) cache.clear();
+  cache.set(baseUrl, hit);
+  return hit;
+}
+
+/** Origin (scheme://host:port) of a base_url, used to pick the connection pool. */
+export function baseOrigin(baseUrl: string): string {
+  return parseBase(baseUrl).origin;
+}
+
+/** Returns the path+query to request on the upstream origin for client path `path` and raw query `query`. */
+export function upstreamPath(baseUrl: string, path: string, query: string): string {
+  const { basePath } = parseBase(baseUrl);
+  let rest = path;
+  if (basePath !== '' && basePath !== '/') {
+    if (path === basePath) rest = '/';
+    else if (path.startsWith(basePath + '/')) rest = path.slice(basePath.length);
+  }
+  if (!rest.startsWith('/')) rest = '/' + rest;
+  const full = basePath + rest;
+  return query ? `${full}?${query}` : full;
+}
+
+/** Full target URL (for logs and debug). */
+export function targetUrl(baseUrl: string, path: string, query: string): string {
+  return parseBase(baseUrl).origin + upstreamPath(baseUrl, path, query);
+}

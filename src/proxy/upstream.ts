@@ -1,0 +1,47 @@
+// The upstream HTTP client: one undici Agent (a keep-alive pool per origin) shared by every listener.
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+
+export interface UpstreamClientOptions {
+  connectTimeoutMs?: number;
+  /** Time allowed until response headers arrive (long: non-stream reasoning answers take minutes). */
+  headersTimeoutMs?: number;
+  /** Longest silence allowed between two body chunks (a stalled stream is cut after this). */
+  bodyIdleTimeoutMs?: number;
+}
+
+/** Creates the pooled upstream dispatcher. */
+export function createUpstreamAgent(opts: UpstreamClientOptions = {}): Dispatcher {
+  return new Agent({
+    connect: { timeout: opts.connectTimeoutMs ?? 10_000, keepAlive: true, keepAliveInitialDelay: 30_000 },
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+    pipelining: 1,
+    headersTimeout: opts.headersTimeoutMs ?? 10 * 60_000,
+    bodyTimeout: opts.bodyIdleTimeoutMs ?? 15 * 60_000,
+  });
+}
+
+/** One line describing a transport error with its causes and flags, for the retry chain (≤ 360 chars). */
+export function describeTransportError(err: unknown): string {
+  const parts: string[] = [];
+  const flags = new Set<string>();
+  let cur: unknown = err;
+  for (let depth = 0; cur && depth < 5; depth++) {
+    const e = cur as { message?: unknown; code?: unknown; name?: unknown; cause?: unknown };
+    const msg = typeof e.message === 'string' && e.message.trim() ? e.message.trim() : String(cur);
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const text = code && !msg.includes(code) ? `${msg} (${code})` : msg;
+    if (!parts.includes(text)) parts.push(text);
+    const tag = `${code ?? ''} ${typeof e.name === 'string' ? e.name : ''}`.toLowerCase();
+    if (tag.includes('timeout')) flags.add('timeout');
+    if (tag.includes('connect') || code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      flags.add('connect');
+    }
+    cur = e.cause;
+  }
+  let out = parts.length ? parts.join(' | caused_by: ') : 'transport error';
+  if (flags.size) out += ` (flags: ${[...flags].join(',')})`;
+  out = out.replace(/[\r\n]+/g, ' ');
+  return out.length > 360 ? out.slice(0, 359) + '…' : out;
+}

@@ -1,0 +1,81 @@
+// WebSocket upgrades (Codex tries `GET /v1/responses` with `Upgrade: websocket` against its built-in provider).
+// The upgrade is tunnelled to the upstream the router picks, with the same URL rewrite and credentials as HTTP;
+// when no upstream can take it the client gets an immediate error so it falls back to HTTP+SSE at once.
+import type { IncomingMessage } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { resolveUpstreamAuth } from '../core/auth';
+import { LoadBalancer } from '../core/lb';
+import { chooseConfigs } from '../core/routing';
+import { sessionIdFromHeaders } from '../core/session';
+import type { Logger } from './logger';
+import type { ProxyService } from './proxyService';
+import { upstreamPath } from './targetUrl';
+
+const DROP = new Set(['host', 'authorization', 'x-api-key', 'proxy-authorization', 'proxy-connection', 'keep-alive',
+  'transfer-encoding', 'te', 'trailer', 'content-length']);
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  const body = JSON.stringify({ error: { message: reason, type: 'websocket_unavailable' } });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Forbidden'}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Tunnels one upgrade request to the chosen upstream, or refuses it at once. */
+export function tunnelUpgrade(svc: ProxyService, req: IncomingMessage, socket: Duplex, head: Buffer, log: Logger): void {
+  socket.on('error', () => socket.destroy());
+  const sid = sessionIdFromHeaders(req.headers);
+  const choice = chooseConfigs(svc.manager, svc.state.pinnedConfig(sid), svc.state.getConfigMeta());
+  const cfg = choice.configs[0];
+  const idx = cfg ? new LoadBalancer(cfg, svc.lbStore).select(new Set(), false) : undefined;
+  const up = cfg && idx !== undefined ? cfg.upstreams[idx] : undefined;
+  if (!cfg || !up) return refuse(socket, 502, 'no upstream available for a WebSocket; use HTTP');
+  let target: URL;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  try {
+    target = new URL(up.base_url);
+    target = new URL(upstreamPath(up.base_url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1)), target.origin);
+  } catch {
+    return refuse(socket, 502, `invalid base_url for ${cfg.name}`);
+  }
+  const auth = resolveUpstreamAuth(svc.service, up,
+    { hasAuthorization: req.headers['authorization'] !== undefined, hasApiKey: req.headers['x-api-key'] !== undefined },
+    svc.deps.env, svc.credentials, svc.deps.secrets);
+  const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (!DROP.has(name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+  }
+  const clientAuth = req.headers['authorization'];
+  const clientKey = req.headers['x-api-key'];
+  if (auth.token !== undefined) lines.push(`authorization: Bearer ${auth.token}`);
+  else if (typeof clientAuth === 'string') lines.push(`authorization: ${clientAuth}`);
+  if (auth.apiKey !== undefined) lines.push(`x-api-key: ${auth.apiKey}`);
+  else if (typeof clientKey === 'string') lines.push(`x-api-key: ${clientKey}`);
+  const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+  const upstreamSocket: Duplex = target.protocol === 'https:'
+    ? tlsConnect({ host: target.hostname, port, servername: target.hostname, ALPNProtocols: ['http/1.1'] })
+    : netConnect({ host: target.hostname, port });
+  let connected = false;
+  const timer = setTimeout(() => upstreamSocket.destroy(new Error('connect timeout')), 10_000);
+  upstreamSocket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+    connected = true;
+    clearTimeout(timer);
+    upstreamSocket.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) upstreamSocket.write(head);
+    upstreamSocket.pipe(socket);
+    socket.pipe(upstreamSocket);
+  });
+  upstreamSocket.on('error', (e) => {
+    clearTimeout(timer);
+    log.warn(`${svc.service} websocket tunnel to ${target.host}: ${e.message}`);
+    if (!connected) refuse(socket, 502, `upstream unreachable for WebSocket: ${e.message}`);
+    else socket.destroy();
+  });
+  socket.on('close', () => upstreamSocket.destroy());
+  upstreamSocket.on('close', () => socket.destroy());
+}
