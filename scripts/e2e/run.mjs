@@ -139,7 +139,6 @@ function buildEnv(d, ports) {
     E2E_RESULT_FILE: join(root, 'mocha-result.json'),
     E2E_MOCHA_LOG: join(d.logs, 'mocha.log'),
     ...(opt.grep ? { E2E_GREP: opt.grep } : {}),
-    ...(process.env.E2E_MOCHA_TEST_TIMEOUT ? { E2E_MOCHA_TIMEOUT: process.env.E2E_MOCHA_TEST_TIMEOUT } : {}),
   };
   Object.assign(env, knobs, { PATH: `${join(NODE24, '..')}:${process.env.PATH ?? ''}` });
   return { env, knobs };

@@ -137,7 +137,8 @@ export function bootstrapClaudeConfigs(claudeHome: string): BootstrapResult {
   try {
     root = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new BootstrapError('BOOTSTRAP_INVALID_SOURCE', `${source} is not valid JSON: ${(err as Error).message}`, {
+    // No V8 message here: it quotes part of the file, which may hold a token.
+    throw new BootstrapError('BOOTSTRAP_INVALID_SOURCE', `${source} is not valid JSON`, {
       cause: err,
     });
   }

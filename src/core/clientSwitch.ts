@@ -418,10 +418,11 @@ function parseClaude(file: string, text: string): Record<string, unknown> {
   } catch (err) {
     const pos = /position (\d+)/.exec((err as Error).message)?.[1];
     const line = pos === undefined ? body.split('\n').length : body.slice(0, Number(pos)).split('\n').length;
+    // V8's message quotes a snippet of the file, which may be a token: report only the line.
     throw new ClientConfigError(
       'CLIENT_CONFIG_INVALID',
       file,
-      `${file} is not valid JSON (line ${line}): ${(err as Error).message}; nothing was changed`,
+      `${file} is not valid JSON (syntax error on line ${line}); nothing was changed`,
       line,
       { cause: err },
     );

@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
@@ -62,6 +63,7 @@ export class ProxyHost {
   readonly requestLog: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
   private readonly reloadTimer: NodeJS.Timeout;
+  private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now);
@@ -118,7 +120,9 @@ export class ProxyHost {
         socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`);
         return;
       }
-      tunnelUpgrade(svc, req, socket, head, this.opts.log);
+      let set = this.tunnels.get(service);
+      if (!set) this.tunnels.set(service, (set = new Set()));
+      tunnelUpgrade(svc, req, socket, head, this.opts.log, set);
     });
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -175,6 +179,8 @@ export class ProxyHost {
           server.closeIdleConnections();
         }
         server.closeAllConnections();
+        for (const s of this.tunnels.get(name) ?? []) s.destroy();
+        this.tunnels.delete(name);
         await closed;
       }),
     );

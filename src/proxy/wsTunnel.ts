@@ -25,8 +25,17 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 }
 
 /** Tunnels one upgrade request to the chosen upstream, or refuses it at once. */
-export function tunnelUpgrade(svc: ProxyService, req: IncomingMessage, socket: Duplex, head: Buffer, log: Logger): void {
+export function tunnelUpgrade(
+  svc: ProxyService,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  log: Logger,
+  track: Set<Duplex>,
+): void {
   socket.on('error', () => socket.destroy());
+  track.add(socket);
+  socket.once('close', () => track.delete(socket));
   const sid = sessionIdFromHeaders(req.headers);
   const choice = chooseConfigs(svc.manager, svc.state.pinnedConfig(sid), svc.state.getConfigMeta());
   const cfg = choice.configs[0];
@@ -76,6 +85,17 @@ export function tunnelUpgrade(svc: ProxyService, req: IncomingMessage, socket: D
     if (!connected) refuse(socket, 502, `upstream unreachable for WebSocket: ${e.message}`);
     else socket.destroy();
   });
-  socket.on('close', () => upstreamSocket.destroy());
-  upstreamSocket.on('close', () => socket.destroy());
+  // Tunnels are not half-closed: whichever side ends first ends both (server sockets are allowHalfOpen).
+  track.add(upstreamSocket);
+  const closeBoth = () => {
+    socket.destroy();
+    upstreamSocket.destroy();
+  };
+  socket.once('end', closeBoth);
+  socket.once('close', closeBoth);
+  upstreamSocket.once('end', closeBoth);
+  upstreamSocket.once('close', () => {
+    track.delete(upstreamSocket);
+    if (connected) socket.destroy();
+  });
 }

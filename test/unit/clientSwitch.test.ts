@@ -43,7 +43,7 @@ function claudeHomeWith(settings: string | undefined, name = 'settings.json'): {
   return { home, file };
 }
 
-const CODEX_CASES: Record<string, string> = {
+const CODEX_CASES = {
   comments: '# Codex config\n# (hand-written)\nmodel = "gpt-5"  # default model\n\n# MCP\n[mcp_servers.x]\ncommand = "npx"\nargs = ["-y", "x"]\n',
   oddSpacing: 'model   =    "gpt-5"\n\n\n\tapproval_policy="never"\n[profiles.y]\n   model = "o3"\n',
   crlf: '# crlf\r\nmodel = "gpt-5"\r\n\r\n[profiles.y]\r\nmodel = "o3"\r\n',
@@ -54,7 +54,7 @@ const CODEX_CASES: Record<string, string> = {
     'model_provider = "codex_proxy"\n\n[model_providers.codex_proxy]\nname = "my relay"\nbase_url = "https://relay.example/v1"\nrequest_max_retries = 3\n',
   noFinalNewline: 'model = "gpt-5"',
   empty: '',
-};
+} satisfies Record<string, string>;
 
 describe('clientSwitch', () => {
   after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -257,11 +257,16 @@ describe('clientSwitch', () => {
     });
 
     it('refuses malformed JSON with the line and writes nothing', () => {
-      const bad = '{\n  "env": {\n    "A": 1,\n  }\n}\n';
+      const bad = '{\n  "env": {\n    "A": "sk-secret",\n  }\n}\n';
       const { home, file } = claudeHomeWith(bad);
       assert.throws(
         () => claudeSwitchOn(home, 3210),
-        (e: unknown) => e instanceof ClientConfigError && e.code === 'CLIENT_CONFIG_INVALID' && e.line === 4 && e.file === file,
+        (e: unknown) =>
+          e instanceof ClientConfigError &&
+          e.code === 'CLIENT_CONFIG_INVALID' &&
+          e.line === 4 &&
+          e.file === file &&
+          !e.message.includes('sk-secret'),
       );
       assert.deepEqual(fs.readdirSync(home), ['settings.json']);
       assert.equal(fs.readFileSync(file, 'utf8'), bad);

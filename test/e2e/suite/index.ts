@@ -33,12 +33,14 @@ export function run(): Promise<void> {
     ui: 'bdd',
     reporter: 'spec',
     color: false,
-    timeout: Number(process.env['E2E_MOCHA_TIMEOUT'] ?? 30000),
+    timeout: Number(process.env['E2E_MOCHA_TEST_TIMEOUT'] ?? 30000),
     ...(grep ? { grep } : {}),
   });
   const files = readdirSync(__dirname, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.test.js'))
     .sort();
+  // The extension host runs without --enable-source-maps; the bundles carry inline maps.
+  process.setSourceMapsEnabled(true);
   for (const f of files) mocha.addFile(join(__dirname, f));
 
   return new Promise((resolve, reject) => {
