@@ -1,7 +1,9 @@
 // The admin API under /__codex_helper/, same paths and JSON shapes as codex-helper so its TUI/GUI clients and
 // scripts keep working. Every route is in one table; capabilities lists exactly that table.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolveUpstreamAuth } from '../core/auth';
 import { clampLevel, resolveRetry } from '../core/config';
+import { effectiveEnabled, effectiveLevel } from '../core/routing';
 import { buildDashboardSnapshot } from '../core/dashboard';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -85,6 +87,42 @@ function configOptions(ctx: AdminContext) {
   return out;
 }
 
+/** Routing view of every config with upstreams and credential *sources* (never values). */
+function configsDetail(ctx: AdminContext) {
+  const svc = ctx.svc;
+  const mgr = svc.manager;
+  const meta = svc.state.getConfigMeta();
+  const configs = configOptions(ctx).map((o) => {
+    const c = mgr.configs[o.name]!;
+    return {
+      ...o,
+      effective_enabled: effectiveEnabled(c, meta[o.name]),
+      effective_level: effectiveLevel(c, meta[o.name]),
+      active: mgr.active === o.name,
+      upstreams: c.upstreams.map((u, index) => {
+        const a = resolveUpstreamAuth(svc.service, u, { hasAuthorization: false, hasApiKey: false }, svc.deps.env, svc.credentials, svc.deps.secrets);
+        const sources = [a.authorization, a.x_api_key].filter((x) => x !== 'none');
+        return {
+          config: o.name,
+          index,
+          base_url: u.base_url,
+          provider_id: u.tags['provider_id'],
+          auth_source: sources.length ? sources.join(', ') : u.tags['auth_prefer_client'] === 'true' ? 'client_passthrough' : 'none',
+          supported_models: u.supported_models,
+          model_mapping: u.model_mapping,
+        };
+      }),
+    };
+  });
+  return {
+    active: mgr.active,
+    global_override: svc.state.getGlobalConfig(),
+    config_path: ctx.runtime.status.config_path,
+    config_error: ctx.runtime.lastError?.message,
+    configs,
+  };
+}
+
 function runtimeStatus(ctx: AdminContext) {
   return { ...ctx.runtime.status, retry: resolveRetry(ctx.runtime.loaded.config.retry) };
 }
@@ -143,6 +181,7 @@ const ROUTES: Route[] = [
   { path: 'api/v1/config/runtime', get: runtimeStatus },
   { path: 'api/v1/config/reload', get: runtimeStatus, post: reload },
   { path: 'api/v1/configs', get: configOptions },
+  { path: 'api/v1/configs/detail', get: configsDetail },
   { path: 'api/v1/overrides/session/effort', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
   {
     path: 'api/v1/overrides/session/config',

@@ -1,0 +1,135 @@
+// Load generator for the benchmark, run as its own process (forked by run.mjs) so it never shares an event loop
+// with the mock or the proxy. A keep-alive node:http Agent with one socket per concurrent worker; every request
+// records start, first body byte and end with performance.now(). Bodies are built here once per shape and reused.
+// Protocol: run.mjs sends {id, cmd:'run', spec}; we answer {id, result}.
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+const bodies = new Map();
+
+/** A Codex-like Responses request (or a Claude Code-like Messages request) of about `bytes` bytes. */
+function makeBody(kind, bytes, model, stream) {
+  const key = `${kind}|${bytes}|${model}|${stream}`;
+  let b = bodies.get(key);
+  if (b) return b;
+  const turn = 'Please refactor the function below and explain the change. '.repeat(8);
+  const items = [];
+  let size = 0;
+  for (let i = 0; size < bytes - 600; i++) {
+    const text = `${i}: ${turn}`;
+    const item = kind === 'messages'
+      ? { role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text }] }
+      : { type: 'message', role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] };
+    items.push(item);
+    size += JSON.stringify(item).length + 1;
+  }
+  // Key order as the real clients send it: model first, the conversation, then the small options.
+  const obj = kind === 'messages'
+    ? { model, max_tokens: 32000, system: 'You are Claude Code.', messages: items, stream, metadata: { user_id: 'bench' } }
+    : { model, instructions: 'You are Codex.', input: items, tools: [], tool_choice: 'auto', parallel_tool_calls: false,
+        reasoning: { effort: 'medium', summary: 'auto' }, store: false, stream, include: [], prompt_cache_key: 'bench' };
+  b = Buffer.from(JSON.stringify(obj));
+  bodies.set(key, b);
+  return b;
+}
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/**
+ * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup}
+ * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
+ */
+async function run(spec) {
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': String(body.length),
+    authorization: 'Bearer sk-bench-not-a-real-key',
+    accept: spec.stream ? 'text/event-stream' : 'application/json',
+    'user-agent': 'codex-helper-bench/1',
+    ...spec.headers,
+  };
+  const opts = { host: '127.0.0.1', port: spec.port, path: spec.path, method: 'POST', agent, headers };
+  let errors = 0;
+  let bad = 0;
+
+  const one = () => new Promise((resolve) => {
+    const t0 = performance.now();
+    let first = 0;
+    let bytes = 0;
+    const req = request(opts, (res) => {
+      if (res.statusCode !== 200) bad++;
+      res.on('data', (c) => {
+        if (first === 0) first = performance.now();
+        bytes += c.length;
+      });
+      res.on('end', () => {
+        const t1 = performance.now();
+        resolve({ total: t1 - t0, ttfb: (first || t1) - t0, bytes });
+      });
+      res.on('error', () => {
+        errors++;
+        resolve(undefined);
+      });
+    });
+    req.on('error', () => {
+      errors++;
+      resolve(undefined);
+    });
+    req.end(body);
+  });
+
+  const workers = (n, until) => {
+    const totals = [];
+    const ttfbs = [];
+    let started = 0;
+    const worker = async () => {
+      while (until(started)) {
+        started++;
+        const r = await one();
+        if (r) {
+          totals.push(r.total);
+          ttfbs.push(r.ttfb);
+        }
+      }
+    };
+    return Promise.all(Array.from({ length: n }, worker)).then(() => ({ totals, ttfbs }));
+  };
+
+  const warm = spec.warmup ?? spec.concurrency;
+  if (warm > 0) await workers(Math.min(spec.concurrency, warm), (s) => s < warm);
+  const t0 = performance.now();
+  const deadline = spec.durationMs ? t0 + spec.durationMs : Infinity;
+  const limit = spec.requests ?? Infinity;
+  const { totals, ttfbs } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
+  const elapsed = performance.now() - t0;
+  agent.destroy();
+  totals.sort((a, b) => a - b);
+  ttfbs.sort((a, b) => a - b);
+  return {
+    requests: totals.length,
+    errors,
+    bad,
+    elapsedMs: elapsed,
+    rps: (totals.length / elapsed) * 1000,
+    p50: pct(totals, 50),
+    p99: pct(totals, 99),
+    ttfbP50: pct(ttfbs, 50),
+    ttfbP99: pct(ttfbs, 99),
+    bodyBytes: body.length,
+  };
+}
+
+process.on('message', (m) => {
+  if (m?.cmd !== 'run') return;
+  run(m.spec).then(
+    (result) => process.send({ id: m.id, result }),
+    (e) => process.send({ id: m.id, error: String(e?.stack ?? e) }),
+  );
+});
+process.send?.({ ready: true });

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { call, json, startProxy, startUpstream } from '../helpers/servers';
+import type { FakeUpstream, TestProxy } from '../helpers/servers';
+import { ENDPOINTS } from '../../src/proxy/admin';
+
+const CONFIG = (url: string) => `version = 1
+[codex]
+active = "alpha"
+[codex.configs.alpha]
+alias = "Alpha"
+level = 2
+[[codex.configs.alpha.upstreams]]
+base_url = "${url}/v1"
+auth = { auth_token = "sk-very-secret-token-123456" }
+[codex.configs.alpha.upstreams.tags]
+provider_id = "openai"
+[codex.configs.beta]
+level = 1
+[[codex.configs.beta.upstreams]]
+base_url = "${url}/v1"
+auth = { api_key_env = "BETA_KEY" }
+[retry]
+profile = "cost-primary"
+`;
+
+/** A raw request with full control over Host and Origin headers. */
+function rawCall(url: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false, setHost: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('admin API and local safety', () => {
+  let up: FakeUpstream;
+  let proxy: TestProxy;
+  let api: string;
+  before(async () => {
+    up = await startUpstream((_q, res) => json(res, 200, { object: 'list', data: [] }));
+    proxy = await startProxy(CONFIG(up.url), { env: { BETA_KEY: 'sk-beta-secret-value-999' } });
+    api = `${proxy.url()}/__codex_helper/api/v1`;
+  });
+  after(async () => {
+    await proxy.close();
+    await up.close();
+  });
+
+  it('capabilities lists exactly the routes served, and every listed route answers', async () => {
+    const caps = (await call(`${api}/capabilities`)).json<{ api_version: number; service_name: string; endpoints: string[] }>();
+    assert.equal(caps.api_version, 1);
+    assert.equal(caps.service_name, 'codex');
+    assert.deepEqual(caps.endpoints, ENDPOINTS);
+    for (const seedPath of ['api/v1/snapshot', 'api/v1/status/active', 'api/v1/status/recent', 'api/v1/status/session-stats',
+      'api/v1/status/health-checks', 'api/v1/status/config-health', 'api/v1/config/runtime', 'api/v1/config/reload',
+      'api/v1/configs', 'api/v1/overrides/session/effort', 'api/v1/overrides/session/config', 'api/v1/overrides/global-config',
+      'api/v1/healthcheck/start', 'api/v1/healthcheck/cancel', 'override/session', 'config/runtime', 'config/reload',
+      'status/active', 'status/recent']) {
+      assert.ok(caps.endpoints.includes(`/__codex_helper/${seedPath}`), seedPath);
+    }
+    for (const p of caps.endpoints) {
+      const r = await call(`${proxy.url()}${p}`);
+      assert.ok(r.status === 200 || r.status === 405, `${p} → ${r.status}`);
+    }
+  });
+
+  it('configs are sorted by level then name, with clamped levels', async () => {
+    const configs = (await call(`${api}/configs`)).json<Array<{ name: string; level: number; alias?: string }>>();
+    assert.deepEqual(configs.map((c) => [c.name, c.level]), [['beta', 1], ['alpha', 2]]);
+    assert.equal(configs[1]!.alias, 'Alpha');
+  });
+
+  it('config/runtime reports the resolved retry of the profile (and the legacy route too)', async () => {
+    for (const path of [`${api}/config/runtime`, `${proxy.url()}/__codex_helper/config/runtime`]) {
+      const rt = (await call(path)).json<{ config_path: string; loaded_at_ms: number; retry: { provider: { max_attempts: number }; cooldown_backoff_factor: number } }>();
+      assert.match(rt.config_path, /config\.toml$/);
+      assert.equal(rt.retry.cooldown_backoff_factor, 2);
+      assert.equal(rt.retry.provider.max_attempts, 2);
+      assert.ok(!('profile' in rt.retry));
+    }
+  });
+
+  it('override endpoints validate input with the seed texts and change nothing on errors', async () => {
+    const post = (path: string, body: string) => call(`${api}/${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    assert.deepEqual([(await post('overrides/session/effort', '{"effort":"high"}')).status, (await post('overrides/session/effort', '{"effort":"high"}')).text], [400, 'session_id is required']);
+    assert.equal((await post('overrides/session/effort', '{"session_id":"  ","effort":"high"}')).text, 'session_id is required');
+    assert.equal((await post('overrides/session/effort', '{"session_id":"s","effort":" "}')).text, 'effort is empty');
+    assert.equal((await post('overrides/session/config', '{"session_id":"s","config_name":""}')).text, 'config_name is empty');
+    assert.equal((await post('overrides/global-config', '{"config_name":""}')).text, 'config_name is empty');
+    const bad = await post('overrides/global-config', '{"config_name":"nope"}');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /unknown config 'nope'/);
+    assert.equal((await post('overrides/session/effort', '{not json')).status, 400);
+    assert.match((await post('overrides/session/effort', '[1]')).text, /expected a JSON object/);
+    assert.match((await post('overrides/session/effort', '{"session_id":5}')).text, /session_id must be a string/);
+    assert.deepEqual((await call(`${api}/overrides/session/effort`)).json(), {});
+    assert.equal((await call(`${api}/overrides/global-config`)).json(), null);
+
+    assert.equal((await post('overrides/session/effort', '{"session_id":"s1","effort":"xhigh"}')).status, 204);
+    assert.deepEqual((await call(`${api}/overrides/session/effort`)).json(), { s1: 'xhigh' });
+    assert.deepEqual((await call(`${proxy.url()}/__codex_helper/override/session`)).json(), { s1: 'xhigh' });
+    assert.equal((await post('overrides/session/effort', '{"session_id":"s1","effort":null}')).status, 204);
+    assert.deepEqual((await call(`${api}/overrides/session/effort`)).json(), {});
+    assert.equal((await post('overrides/global-config', '{"config_name":"alpha"}')).status, 204);
+    assert.equal((await call(`${api}/overrides/global-config`)).json(), 'alpha');
+    assert.equal((await post('overrides/global-config', '{"config_name":null}')).status, 204);
+    assert.equal((await call(`${api}/overrides/global-config`)).json(), null);
+  });
+
+  it('unknown routes answer 404 and wrong methods 405 with a reason', async () => {
+    const r = await call(`${api}/nope`);
+    assert.equal(r.status, 404);
+    assert.match(r.text, /unknown admin endpoint/);
+    const m = await call(`${api}/configs`, { method: 'POST', body: '{}' });
+    assert.equal(m.status, 405);
+  });
+
+  it('status/recent clamps its limit; snapshot has the seed shape', async () => {
+    for (let i = 0; i < 3; i++) await call(`${proxy.url()}/v1/models`);
+    assert.equal((await call(`${api}/status/recent?limit=0`)).json<unknown[]>().length, 1);
+    assert.equal((await call(`${api}/status/recent?limit=500`)).json<unknown[]>().length, 3);
+    assert.equal((await call(`${api}/status/recent?limit=abc`)).status, 400);
+    const snap = (await call(`${api}/snapshot?recent_limit=2`)).json<{ api_version: number; configs: unknown[]; snapshot: Record<string, unknown> }>();
+    assert.equal(snap.api_version, 1);
+    assert.equal((snap.snapshot['recent'] as unknown[]).length, 2);
+    for (const k of ['refreshed_at_ms', 'active', 'recent', 'session_config_overrides', 'session_effort_overrides', 'session_stats', 'config_health', 'health_checks', 'lb_view', 'usage_rollup', 'stats_5m', 'stats_1h']) {
+      assert.ok(k in snap.snapshot, k);
+    }
+  });
+
+  it('no admin answer ever contains a secret value', async () => {
+    const caps = (await call(`${api}/capabilities`)).json<{ endpoints: string[] }>();
+    for (const p of [...caps.endpoints, '/__codex_helper/api/v1/configs/detail']) {
+      const r = await call(`${proxy.url()}${p}`);
+      assert.ok(!r.text.includes('sk-very-secret-token-123456') && !r.text.includes('sk-beta-secret-value-999'), p);
+    }
+    const detail = (await call(`${api}/configs/detail`)).json<{ configs: Array<{ name: string; upstreams: Array<{ auth_source: string }> }> }>();
+    const sources = Object.fromEntries(detail.configs.map((c) => [c.name, c.upstreams[0]!.auth_source]));
+    assert.deepEqual(sources, { alpha: 'inline', beta: 'env:BETA_KEY' });
+  });
+
+  it('config meta overrides (enable/level) are validated, applied to routing and survive a restart', async () => {
+    const post = (body: string) => call(`${api}/overrides/config-meta`, { method: 'POST', body });
+    assert.equal((await post('{"config_name":"alpha","level":11}')).status, 400);
+    assert.equal((await post('{"config_name":"ghost","level":1}')).status, 400);
+    assert.equal((await post('{"config_name":"alpha"}')).status, 400);
+    assert.equal((await post('{"config_name":"beta","enabled":false}')).status, 204);
+    assert.equal((await post('{"config_name":"alpha","level":1}')).status, 204);
+    assert.equal((await call(`${api}/overrides/global-config`, { method: 'POST', body: '{"config_name":"alpha"}' })).status, 204);
+    assert.deepEqual((await call(`${api}/overrides/config-meta`)).json(), { beta: { enabled: false }, alpha: { level: 1 } });
+    // Restart: a new host on the same home restores meta and the global pin; config.toml untouched.
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(`${proxy.home}/config.toml`, 'utf8');
+    const { ProxyHost } = await import('../../src/proxy/proxyHost');
+    const { silentLogger } = await import('../../src/proxy/logger');
+    const again = new ProxyHost({ home: proxy.home, codexHome: proxy.codexHome, claudeHome: proxy.claudeHome, env: {}, log: silentLogger, requestLog: false });
+    try {
+      assert.deepEqual(again.services.codex.state.getConfigMeta(), { beta: { enabled: false }, alpha: { level: 1 } });
+      assert.equal(again.services.codex.state.getGlobalConfig(), 'alpha');
+    } finally {
+      await again.dispose(0);
+    }
+    assert.equal(readFileSync(`${proxy.home}/config.toml`, 'utf8'), before);
+    await call(`${api}/overrides/global-config`, { method: 'POST', body: '{"config_name":null}' });
+    await post('{"config_name":"beta","enabled":null}');
+    await post('{"config_name":"alpha","level":null}');
+  });
+
+  it('refuses requests whose Host is not loopback (DNS rebinding) and cross-origin browser requests', async () => {
+    const port = new URL(proxy.url()).port;
+    const base = `http://127.0.0.1:${port}`;
+    assert.equal((await rawCall(`${base}/v1/models`, { host: 'evil.example:80' })).status, 403);
+    assert.equal((await rawCall(`${base}/__codex_helper/api/v1/configs`, { host: 'attacker.test' })).status, 403);
+    assert.equal((await rawCall(`${base}/v1/models`, { host: `localhost:${port}`, origin: 'https://evil.example' })).status, 403);
+    assert.equal((await rawCall(`${base}/__codex_helper/api/v1/overrides/global-config`, { host: `127.0.0.1:${port}`, origin: 'null' }, 'POST', '{"config_name":"alpha"}')).status, 403);
+    assert.equal((await call(`${api}/overrides/global-config`)).json(), null, 'refused POST changed nothing');
+    assert.equal((await rawCall(`${base}/v1/models`, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status, 200);
+    assert.equal((await rawCall(`${base}/v1/models`, { host: `[::1]:${port}` })).status, 200);
+  });
+
+  it('health checks probe GET <base>/models with the same credentials as traffic', async () => {
+    const r = await call(`${api}/healthcheck/start`, { method: 'POST', body: '{"all":true}' });
+    const res = r.json<{ started: string[] }>();
+    assert.deepEqual(res.started, ['alpha', 'beta']);
+    assert.equal((await call(`${api}/healthcheck/start`, { method: 'POST', body: '{}' })).status, 400);
+    const deadline = Date.now() + 3000;
+    let health: Record<string, { upstreams: Array<{ ok?: boolean; status_code?: number; latency_ms?: number }> }> = {};
+    while (Date.now() < deadline) {
+      health = (await call(`${api}/status/config-health`)).json();
+      if (health['alpha']?.upstreams.length && health['beta']?.upstreams.length) break;
+      await new Promise((res2) => setTimeout(res2, 20));
+    }
+    assert.equal(health['alpha']!.upstreams[0]!.ok, true);
+    assert.equal(health['alpha']!.upstreams[0]!.status_code, 200);
+    const probes = up.requests.filter((q) => q.url === '/v1/models' && q.headers['accept'] === 'application/json');
+    assert.ok(probes.some((q) => q.headers['authorization'] === 'Bearer sk-very-secret-token-123456'));
+    assert.ok(probes.some((q) => q.headers['x-api-key'] === 'sk-beta-secret-value-999'));
+    const cancel = (await call(`${api}/healthcheck/cancel`, { method: 'POST', body: '{"config_names":["alpha","ghost"]}' })).json<{ missing: string[]; not_running: string[] }>();
+    assert.deepEqual(cancel.missing, ['ghost']);
+    assert.deepEqual(cancel.not_running, ['alpha']);
+  });
+});
