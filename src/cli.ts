@@ -108,6 +108,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     throw e;
   }
   const loaded = host.runtime.loaded;
+  for (const note of host.runtime.importNotes) process.stderr.write(`codex-helper: ${note}\n`);
   if (loaded.format === 'embedded') {
     process.stderr.write(
       `codex-helper: no config file at ${loaded.path}; serving the embedded default ` +

@@ -66,7 +66,7 @@ export class ProxyHost {
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
 
   constructor(readonly opts: ProxyHostOptions) {
-    this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now);
+    this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
     this.agent = createUpstreamAgent();
     this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: join(opts.home, 'logs') });
     const make = (service: ServiceName) =>

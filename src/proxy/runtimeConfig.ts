@@ -1,7 +1,8 @@
 // The live config snapshot shared by every listener, re-read from disk when the file changes. A broken file
 // never replaces the last good config: the error is kept (and reported) until the file changes again.
 import { statSync } from 'node:fs';
-import { ConfigError, configFilePath, loadConfig } from '../core/config';
+import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../core/bootstrap';
+import { ConfigError, configFilePath, embeddedDefaultConfig, loadConfig } from '../core/config';
 import type { ConfigWarning, LoadedConfig } from '../core/config';
 import type { Logger } from './logger';
 
@@ -33,10 +34,11 @@ export class RuntimeConfig {
     private readonly log: Logger,
     private readonly intervalMs = 1000,
     private readonly now: () => number = Date.now,
+    private readonly clientHomes?: { codexHome: string; claudeHome: string },
   ) {
     this.lastPath = configFilePath(home);
     this.lastMtime = mtimeOf(this.lastPath);
-    this.current = loadConfig(home); // a broken file at start is fatal for the caller to report
+    this.current = this.load(); // a broken file at start is fatal for the caller to report
     this.loadedAtMs = now();
     this.reportWarnings(this.current.warnings);
   }
@@ -90,7 +92,7 @@ export class RuntimeConfig {
 
   private tryLoad(): ConfigError | undefined {
     try {
-      const next = loadConfig(this.home);
+      const next = this.load();
       this.current = next;
       this.loadedAtMs = this.now();
       this.lastErrorValue = undefined;
@@ -105,6 +107,38 @@ export class RuntimeConfig {
       return err;
     }
   }
+
+  /**
+   * Loads the file; a service without configs is imported (in memory, never written) from the client's own
+   * settings as codex-helper does, and without a config file falls back to the embedded default.
+   */
+  private load(): LoadedConfig {
+    const loaded = loadConfig(this.home);
+    this.importNotes.length = 0;
+    if (!this.clientHomes) return loaded;
+    const embedded = loaded.format === 'embedded' ? embeddedDefaultConfig() : undefined;
+    const config = { ...loaded.config };
+    let changed = false;
+    for (const service of ['codex', 'claude'] as const) {
+      const mgr = loaded.format === 'embedded' ? { configs: {} } : config[service];
+      if (Object.keys(mgr.configs).length > 0) continue;
+      try {
+        const r = service === 'codex' ? bootstrapCodexConfigs(this.clientHomes.codexHome) : bootstrapClaudeConfigs(this.clientHomes.claudeHome);
+        config[service] = r.manager;
+        changed = true;
+        this.importNotes.push(`${service}: imported ${Object.keys(r.manager.configs).join(', ')} from the ${service === 'codex' ? 'Codex' : 'Claude Code'} settings (not written; run \`codex-helper config init\` to save a config file)`);
+      } catch {
+        if (embedded) {
+          config[service] = embedded[service];
+          changed = true;
+        }
+      }
+    }
+    return changed ? { ...loaded, config } : loaded;
+  }
+
+  /** What the last load imported from the clients' own settings (for the CLI and the UI to show once). */
+  readonly importNotes: string[] = [];
 
   private reportWarnings(warnings: ConfigWarning[]): void {
     for (const w of warnings) this.log.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.key}: ${w.message}`);

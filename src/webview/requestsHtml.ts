@@ -66,7 +66,6 @@ export function renderRequestsHtml(p: RequestsHtmlParts): string {
   <svg id="chart" role="img" aria-label="Requests and tokens per minute over the last hour"></svg>
   <div id="chart-legend"></div>
 </section>
-<div id="banners"></div>
 <table id="requests">
   <thead>
     <tr>

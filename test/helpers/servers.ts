@@ -92,7 +92,14 @@ export interface TestProxy {
 /** Starts a proxy (both services on port 0) in a fresh temporary home with `configToml` as its config. */
 export async function startProxy(
   configToml: string | undefined,
-  opts: { env?: NodeJS.ProcessEnv; services?: ServiceName[]; log?: Logger; requestLog?: boolean } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    services?: ServiceName[];
+    log?: Logger;
+    requestLog?: boolean;
+    /** Runs before the proxy starts (e.g. to write the clients' own settings). */
+    prepare?: (dirs: { home: string; codexHome: string; claudeHome: string }) => void;
+  } = {},
 ): Promise<TestProxy> {
   const root = mkdtempSync(join(tmpdir(), 'chp-test-'));
   const home = join(root, 'helper');
@@ -101,6 +108,7 @@ export async function startProxy(
   for (const d of [home, codexHome, claudeHome]) mkdirSync(d, { recursive: true });
   const writeConfig = (text: string) => writeFileSync(join(home, 'config.toml'), text);
   if (configToml !== undefined) writeConfig(configToml);
+  opts.prepare?.({ home, codexHome, claudeHome });
   const env = { ...(opts.env ?? {}) };
   const log = opts.log ?? silentLogger;
   const host = new ProxyHost({ home, codexHome, claudeHome, env, log, requestLog: opts.requestLog ?? true, healthChecks: new HealthChecker(env, log) });

@@ -226,6 +226,24 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     assert.equal(proxy.host.services.codex.state.listRecent(1)[0]!.status_code, 413);
   });
 
+  it('without a config file imports Codex\'s own provider (in memory) and serves Claude on the embedded default', async () => {
+    const up = await upstream((_q, res) => json(res, 200, OK_BODY));
+    proxy = await startProxy(undefined, {
+      env: { MOCK_KEY: 'sk-from-env-0000' },
+      prepare: ({ codexHome }) => {
+        const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+        writeFileSync(`${codexHome}/config.toml`, `model_provider = "mock"\n[model_providers.mock]\nname = "Mock"\nbase_url = "${up.url}/v1"\nenv_key = "MOCK_KEY"\n`);
+      },
+    });
+    const mgr = proxy.host.services.codex.manager;
+    assert.deepEqual(Object.keys(mgr.configs), ['mock']);
+    assert.equal(proxy.host.services.claude.manager.configs['default']?.upstreams[0]?.base_url, 'https://api.anthropic.com');
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(`${proxy.home}/config.toml`), false, 'nothing written');
+    assert.equal((await call(`${proxy.url()}/v1/responses`, { body: REQ })).status, 200);
+    assert.equal(up.requests[0]!.headers['authorization'], 'Bearer sk-from-env-0000');
+  });
+
   it('answers 502 saying what to configure when no config has an upstream', async () => {
     proxy = await startProxy('version = 1\n[codex]\n');
     const r = await call(`${proxy.url()}/v1/responses`, { body: REQ });

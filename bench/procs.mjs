@@ -1,0 +1,207 @@
+// Process plumbing for the benchmark: pinned child processes, /proc readings (CPU ticks, RSS, open fds), the
+// proxy's temporary home and the optional nginx reference. Linux only for the /proc parts; elsewhere the
+// readings come back as NaN and the benchmark still runs.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+const CORES = cpus().length;
+const HAS_TASKSET = CORES >= 2 && whichSync('taskset') !== undefined;
+let clkTck = 100;
+try {
+  clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  /* keep the usual 100 */
+}
+
+/** Absolute path of `cmd` on PATH (or in /usr/sbin, /sbin), or undefined. */
+export function whichSync(cmd) {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+  for (const d of dirs) if (d && existsSync(join(d, cmd))) return join(d, cmd);
+  return undefined;
+}
+
+/** How processes are placed on cores (printed and stored with the results). */
+export function pinningPlan() {
+  if (!HAS_TASKSET) return { pinned: false, note: `${CORES} core(s) or no taskset: processes are not pinned` };
+  return { pinned: true, proxyCore: 1, clientCore: 0, note: 'proxy/nginx on core 1; mock + load generator on core 0' };
+}
+
+/** Spawns `cmd args` pinned to `core` when pinning is available; `ipc` adds a message channel. */
+export function spawnPinned(core, cmd, args, { env, ipc = false, cwd } = {}) {
+  const stdio = ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])];
+  const [c, a] = HAS_TASKSET && core !== undefined ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+  return spawn(c, a, { stdio, env: env ?? process.env, cwd });
+}
+
+/** Resolves with the first regex match on the child's stdout (or rejects on exit / timeout). */
+export function waitForLine(child, re, timeoutMs = 15_000) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let errBuf = '';
+    const timer = setTimeout(() => done(new Error(`timeout waiting for ${re} (stderr: ${errBuf.slice(-500)})`)), timeoutMs);
+    const onOut = (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) done(undefined, m);
+    };
+    const onErr = (d) => {
+      errBuf += d;
+      if (errBuf.length > 4000) errBuf = errBuf.slice(-2000);
+    };
+    const onExit = (code) => done(new Error(`process exited (${code}) before ${re}: ${errBuf.slice(-500)}`));
+    function done(err, m) {
+      clearTimeout(timer);
+      child.stdout.off('data', onOut);
+      child.stderr.off('data', onErr);
+      child.off('exit', onExit);
+      // Keep draining so a chatty child never blocks on a full pipe.
+      child.stdout.resume();
+      child.stderr.resume();
+      if (err) reject(err);
+      else resolve(m);
+    }
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', onOut);
+    child.stderr.on('data', onErr);
+    child.once('exit', onExit);
+  });
+}
+
+/** User+system CPU of a process in milliseconds (all its threads), NaN when unreadable. */
+export function cpuMs(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // Fields after the comm: state is index 0, utime is field 14 overall → index 11, stime → 12.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clkTck;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident set size in MB, NaN when unreadable. */
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Open file descriptors of a process: total and sockets. */
+export function fdCounts(pid) {
+  try {
+    const dir = `/proc/${pid}/fd`;
+    let sockets = 0;
+    const names = readdirSync(dir);
+    for (const n of names) {
+      try {
+        if (readlinkSync(join(dir, n)).startsWith('socket:')) sockets++;
+      } catch {
+        /* closed while we looked */
+      }
+    }
+    return { total: names.length, sockets };
+  } catch {
+    return { total: NaN, sockets: NaN };
+  }
+}
+
+/** Writes a codex-helper home whose codex and claude configs point at the mock. */
+export function writeProxyHome(dir, mockPort) {
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, 'codex-home'), { recursive: true });
+  mkdirSync(join(dir, 'claude-home'), { recursive: true });
+  writeFileSync(join(dir, 'config.toml'), `version = 1
+
+[codex]
+active = "main"
+[codex.configs.main]
+[[codex.configs.main.upstreams]]
+base_url = "http://127.0.0.1:${mockPort}/v1"
+# Only requests for "gpt-5" are rewritten; the plain scenarios ask for "gpt-5-codex".
+[codex.configs.main.upstreams.model_mapping]
+"gpt-5" = "gpt-5-mapped"
+
+[claude]
+active = "main"
+[claude.configs.main]
+[[claude.configs.main.upstreams]]
+base_url = "http://127.0.0.1:${mockPort}"
+`);
+  return {
+    ...process.env,
+    CODEX_HELPER_HOME: dir,
+    CODEX_HOME: join(dir, 'codex-home'),
+    CLAUDE_HOME: join(dir, 'claude-home'),
+    OPENAI_API_KEY: '',
+    ANTHROPIC_API_KEY: '',
+  };
+}
+
+/** Writes a plain nginx reverse proxy config (keep-alive upstream, no response buffering); returns its path. */
+export function writeNginxConf(dir, port, mockPort) {
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `worker_processes 1;
+master_process off;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log ${join(dir, 'access.log')};
+  client_body_temp_path ${join(dir, 'tmp')};
+  proxy_temp_path ${join(dir, 'tmp')};
+  fastcgi_temp_path ${join(dir, 'tmp')};
+  uwsgi_temp_path ${join(dir, 'tmp')};
+  scgi_temp_path ${join(dir, 'tmp')};
+  client_max_body_size 20m;
+  client_body_buffer_size 4m;
+  keepalive_requests 100000;
+  upstream mock {
+    server 127.0.0.1:${mockPort};
+    keepalive 64;
+    keepalive_requests 100000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+`);
+  return conf;
+}
+
+/** Small JSON-over-HTTP helper for the admin API. */
+export async function httpJson(port, method, path, body) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+/** A free loopback port (bound and released). */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}

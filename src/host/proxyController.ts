@@ -1,0 +1,212 @@
+// Lifecycle of the in-process proxy (one ProxyHost, a listener per service) and of "attached" services whose
+// proxy runs in another process. Every consumer (tree, status bar, webview) reads through the same AdminClient and
+// one change feed per service, so in-process and attached proxies share one code path. No `vscode` here.
+import type { ServiceName } from '../core/types';
+import { SERVICE_NAMES } from '../core/types';
+import { AdminClient } from '../proxy/adminClient';
+import type { Logger } from '../proxy/logger';
+import { ListenError } from '../proxy/proxyHost';
+import type { ProxyHost } from '../proxy/proxyHost';
+
+export type ServiceStatus =
+  | { kind: 'stopped' }
+  | { kind: 'running'; url: string; port: number }
+  | { kind: 'attached'; url: string; port: number }
+  | { kind: 'failed'; port: number; code: string; message: string };
+
+export interface ProxyControllerOptions {
+  /** Builds the proxy; may throw (e.g. ConfigError for a broken config file). */
+  createHost: () => ProxyHost;
+  log: Logger;
+  /** Coalescing window for state events before consumers refetch (default 200 ms). */
+  throttleMs?: number;
+  /** Refetch interval for attached proxies, which have no events (default 2000 ms). */
+  pollMs?: number;
+}
+
+/** Coalesces bursts of events into at most one call per window; never starves under steady traffic. */
+class ChangeFeed {
+  private readonly listeners = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+
+  constructor(private readonly windowMs: number) {}
+
+  readonly poke = (): void => {
+    if (this.timer || this.listeners.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const l of [...this.listeners]) {
+        try {
+          l();
+        } catch {
+          // A failing view must not stop the others.
+        }
+      }
+    }, this.windowMs);
+    this.timer.unref?.();
+  };
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setPolling(ms: number | undefined): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    if (ms === undefined) return;
+    this.poll = setInterval(this.poke, ms);
+    this.poll.unref?.();
+  }
+
+  dispose(): void {
+    this.setPolling(undefined);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+}
+
+/** Owns the in-process ProxyHost and the per-service status, clients and change feeds. */
+export class ProxyController {
+  private hostValue: ProxyHost | undefined;
+  private hostErrorValue: Error | undefined;
+  private unbindHost: Array<() => void> = [];
+  private readonly statuses: Record<ServiceName, ServiceStatus> = { codex: { kind: 'stopped' }, claude: { kind: 'stopped' } };
+  private readonly clients = new Map<ServiceName, AdminClient>();
+  private readonly feeds: Record<ServiceName, ChangeFeed>;
+  private readonly statusListeners = new Set<(service: ServiceName) => void>();
+  private readonly pollMs: number;
+
+  constructor(private readonly opts: ProxyControllerOptions) {
+    const w = opts.throttleMs ?? 200;
+    this.feeds = { codex: new ChangeFeed(w), claude: new ChangeFeed(w) };
+    this.pollMs = opts.pollMs ?? 2000;
+  }
+
+  /** The in-process proxy, if it could be built. */
+  get host(): ProxyHost | undefined {
+    return this.hostValue;
+  }
+
+  /** Why the in-process proxy could not be built (shown once; the UI keeps working). */
+  get hostError(): Error | undefined {
+    return this.hostErrorValue;
+  }
+
+  status(service: ServiceName): ServiceStatus {
+    return this.statuses[service];
+  }
+
+  /** Admin client of a running or attached service. */
+  client(service: ServiceName): AdminClient | undefined {
+    return this.clients.get(service);
+  }
+
+  /** Called when a service's status changes (start, stop, attach, failure). */
+  onDidChangeStatus(listener: (service: ServiceName) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Called (coalesced) when the data behind a service may have changed: refetch then. */
+  subscribe(service: ServiceName, listener: () => void): () => void {
+    return this.feeds[service].subscribe(listener);
+  }
+
+  /** Builds the in-process proxy if needed; returns undefined (and keeps the error) when it cannot be built. */
+  ensureHost(): ProxyHost | undefined {
+    if (this.hostValue) return this.hostValue;
+    try {
+      const host = this.opts.createHost();
+      this.hostValue = host;
+      this.hostErrorValue = undefined;
+      for (const s of SERVICE_NAMES) {
+        const svc = host.services[s];
+        const feed = this.feeds[s];
+        this.unbindHost.push(svc.state.onDidChange(feed.poke), svc.lbStore.onDidChange(feed.poke));
+        svc.replayUsage();
+      }
+      this.unbindHost.push(host.runtime.onDidReload(() => this.pokeAll()));
+      return host;
+    } catch (e) {
+      this.hostErrorValue = e as Error;
+      return undefined;
+    }
+  }
+
+  /** Starts the in-process listener of `service` on `port`; a bind failure becomes a `failed` status. */
+  async start(service: ServiceName, port: number): Promise<ServiceStatus> {
+    await this.stop(service);
+    const host = this.ensureHost();
+    if (!host) {
+      const e = this.hostErrorValue;
+      return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? 'proxy could not start' });
+    }
+    try {
+      const l = await host.listen(service, { host: '127.0.0.1', port });
+      this.clients.set(service, new AdminClient(l.url));
+      this.opts.log.info(`${service} proxy listening on ${l.url}`);
+      return this.set(service, { kind: 'running', url: l.url, port: l.port });
+    } catch (e) {
+      const code = e instanceof ListenError ? e.code : 'LISTEN_FAILED';
+      return this.set(service, { kind: 'failed', port, code, message: (e as Error).message });
+    }
+  }
+
+  /** Uses the proxy already listening on `port` through its admin API (polled, it has no events for us). */
+  attach(service: ServiceName, port: number): ServiceStatus {
+    const url = `http://127.0.0.1:${port}`;
+    this.clients.set(service, new AdminClient(url));
+    this.feeds[service].setPolling(this.pollMs);
+    this.opts.log.info(`${service}: attached to the proxy already running at ${url}`);
+    return this.set(service, { kind: 'attached', url, port });
+  }
+
+  /** Stops the listener (or detaches); in-flight requests get a short grace period. */
+  async stop(service: ServiceName): Promise<void> {
+    const was = this.statuses[service];
+    this.feeds[service].setPolling(undefined);
+    this.clients.delete(service);
+    if (was.kind === 'running') {
+      await this.hostValue?.stop(service, 2000);
+      this.opts.log.info(`${service} proxy stopped`);
+    }
+    if (was.kind !== 'stopped') this.set(service, { kind: 'stopped' });
+  }
+
+  /** Stops everything and drops the in-process proxy (a new config home needs a new one). */
+  async disposeHost(): Promise<void> {
+    for (const s of SERVICE_NAMES) await this.stop(s);
+    for (const u of this.unbindHost) u();
+    this.unbindHost = [];
+    const host = this.hostValue;
+    this.hostValue = undefined;
+    this.hostErrorValue = undefined;
+    await host?.dispose(2000);
+  }
+
+  async dispose(): Promise<void> {
+    await this.disposeHost();
+    for (const f of Object.values(this.feeds)) f.dispose();
+    this.statusListeners.clear();
+  }
+
+  private pokeAll(): void {
+    for (const s of SERVICE_NAMES) this.feeds[s].poke();
+  }
+
+  private set(service: ServiceName, status: ServiceStatus): ServiceStatus {
+    this.statuses[service] = status;
+    for (const l of [...this.statusListeners]) {
+      try {
+        l(service);
+      } catch {
+        // Listeners are views; one failing must not break the lifecycle.
+      }
+    }
+    this.feeds[service].poke();
+    return status;
+  }
+}

@@ -1,0 +1,283 @@
+// Host side of the recent-requests webview: one panel, fed from the admin API of each running proxy. It reacts to the
+// proxies' change events (throttled), posts nothing before the page's `ready`, and validates everything the page sends.
+import * as vscode from 'vscode';
+import type { AdminClient } from '../proxy/adminClient';
+import type { Logger } from '../proxy/logger';
+import type { ServiceName } from '../core/types';
+import { DEFAULT_FILTERS, filtersFromState, parsePageMessage, PageMessageError } from './protocol';
+import type { CopyWhat, HostMessage, PageMessage, RequestFilters } from './protocol';
+import { renderRequestsHtml } from './requestsHtml';
+import { RequestsModel } from './requestsModel';
+import type { SourceData } from './requestsModel';
+
+export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
+export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
+const TITLE = 'Codex Helper: Recent Requests';
+const THROTTLE_MS = 250;
+/** Catches proxies that come back after an error and lets the chart move on when nothing happens. */
+const HEARTBEAT_MS = 10_000;
+const MAX_FETCH = 2000;
+/** The chart covers an hour; fetch at least this many so it is not cut off by a small `maxRows`. */
+const MIN_FETCH = 300;
+
+export interface RequestsSource {
+  service: ServiceName;
+  client: AdminClient;
+  /** Calls `listener` whenever the proxy's requests change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+export interface RequestsWebviewDeps {
+  extensionUri: vscode.Uri;
+  sources: () => RequestsSource[];
+  maxRows: () => number;
+  log: Logger;
+  now?: () => number;
+}
+
+let lastRowCount = -1;
+
+/** Test hook: how many rows the last `update` posted to a page carried (-1 before any). */
+export function lastPostedRowCount(): number {
+  return lastRowCount;
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
+/** One open panel and its feed. */
+class RequestsWebview implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly model = new RequestsModel();
+  private readonly now: () => number;
+  private subscribed: Array<{ source: RequestsSource; unsubscribe: () => void }> = [];
+  private ready = false;
+  private disposed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private inFlight = false;
+  private again = false;
+  private lastRunMs = 0;
+  /** Sources (service + base URL) currently failing, so each outage is logged once. */
+  private readonly failing = new Set<string>();
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly deps: RequestsWebviewDeps,
+    private filters: RequestFilters,
+    onDispose: () => void,
+  ) {
+    this.now = deps.now ?? Date.now;
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    this.render();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      // Without retainContextWhenHidden the page is torn down when hidden and sends `ready` again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.setReady(false);
+      }),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+    this.resubscribe();
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private render(): void {
+    const webview = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.deps.extensionUri, 'media');
+    webview.html = renderRequestsHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'requests.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'requests.css')).toString(),
+    });
+  }
+
+  private setReady(ready: boolean): void {
+    this.ready = ready;
+    if (ready && !this.heartbeat) {
+      this.heartbeat = setInterval(() => this.schedule(), HEARTBEAT_MS);
+    } else if (!ready && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  private resubscribe(): void {
+    const next = this.deps.sources();
+    const same =
+      next.length === this.subscribed.length &&
+      next.every((s, i) => s.client === this.subscribed[i]?.source.client && s.service === this.subscribed[i]?.source.service);
+    if (same) return;
+    for (const s of this.subscribed) s.unsubscribe();
+    this.subscribed = next.map((source) => ({ source, unsubscribe: source.subscribe(() => this.schedule()) }));
+  }
+
+  private onMessage(raw: unknown): void {
+    let msg: PageMessage;
+    try {
+      msg = parsePageMessage(raw);
+    } catch (e) {
+      if (e instanceof PageMessageError) {
+        this.deps.log.warn(`recent requests: ignored a malformed message from the page (${e.message})`);
+        return;
+      }
+      throw e;
+    }
+    switch (msg.type) {
+      case 'ready':
+        if (msg.filters) this.filters = msg.filters;
+        this.setReady(true);
+        this.post({ type: 'init', filters: this.filters, maxRows: this.maxRows() });
+        this.schedule(true);
+        return;
+      case 'setFilter':
+        this.filters = msg.filters;
+        this.schedule(true);
+        return;
+      case 'refresh':
+        this.schedule(true);
+        return;
+      case 'requestDetails':
+        void this.showDetails(msg.key);
+        return;
+      case 'copy':
+        void this.copy(msg.key, msg.what);
+        return;
+    }
+  }
+
+  private maxRows(): number {
+    const n = Math.floor(this.deps.maxRows());
+    return Number.isFinite(n) && n > 0 ? n : 200;
+  }
+
+  /** Runs a refresh after the throttle window (or right away for user actions). */
+  private schedule(immediate = false): void {
+    if (this.disposed || !this.ready) return;
+    if (this.timer) {
+      if (!immediate) return;
+      clearTimeout(this.timer);
+    }
+    const wait = immediate ? 0 : Math.max(0, this.lastRunMs + THROTTLE_MS - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, wait);
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    this.lastRunMs = this.now();
+    try {
+      this.resubscribe();
+      const maxRows = this.maxRows();
+      const limit = Math.min(MAX_FETCH, Math.max(maxRows, MIN_FETCH));
+      const data = await Promise.all(this.subscribed.map(({ source }) => this.read(source, limit)));
+      if (this.disposed || !this.ready) return;
+      const update = this.model.build(data, { filters: this.filters, maxRows, nowMs: this.now() });
+      lastRowCount = update.rows.length;
+      this.post(update);
+    } catch (e) {
+      this.deps.log.error(`recent requests: refresh failed: ${(e as Error).message}`);
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private async read(source: RequestsSource, limit: number): Promise<SourceData> {
+    const id = `${source.service} ${source.client.baseUrl}`;
+    try {
+      const snap = await source.client.snapshot(limit, 1);
+      if (this.failing.delete(id)) this.deps.log.info(`recent requests: ${source.service} proxy reachable again`);
+      return { service: source.service, ok: true, active: snap.snapshot.active, recent: snap.snapshot.recent };
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!this.failing.has(id)) {
+        this.failing.add(id);
+        this.deps.log.warn(`recent requests: cannot read the ${source.service} proxy: ${message}`);
+      }
+      return { service: source.service, ok: false, message };
+    }
+  }
+
+  private post(msg: HostMessage): void {
+    if (this.disposed || !this.ready) return;
+    this.panel.webview.postMessage(msg).then(undefined, (e: unknown) => {
+      this.deps.log.debug(`recent requests: post failed: ${(e as Error).message}`);
+    });
+  }
+
+  private async showDetails(key: string): Promise<void> {
+    const row = this.model.row(key);
+    if (!row) return;
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(row, null, 2) });
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  private async copy(key: string, what: CopyWhat): Promise<void> {
+    const row = this.model.row(key);
+    if (!row) return;
+    const text =
+      what === 'sessionId' ? row.sessionId ?? '' : what === 'chain' ? row.chain.join('\n') : JSON.stringify(row, null, 2);
+    if (!text) return;
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage('Codex Helper: copied', 2000);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.setReady(false);
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.subscribed) s.unsubscribe();
+    this.subscribed = [];
+    for (const d of this.disposables) d.dispose();
+    this.disposables.length = 0;
+    this.panel.dispose();
+  }
+}
+
+/** Registers `codexHelper.showRecentRequests` and the serializer that restores the panel after a reload. */
+export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Disposable {
+  let current: RequestsWebview | undefined;
+  const attach = (panel: vscode.WebviewPanel, filters: RequestFilters): void => {
+    current?.dispose();
+    const view: RequestsWebview = new RequestsWebview(panel, deps, filters, () => {
+      if (current === view) current = undefined;
+    });
+    current = view;
+  };
+  const command = vscode.commands.registerCommand(SHOW_RECENT_REQUESTS_COMMAND, () => {
+    if (current) {
+      current.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(REQUESTS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+      ...webviewOptions(deps.extensionUri),
+      retainContextWhenHidden: false,
+    });
+    attach(panel, { ...DEFAULT_FILTERS });
+  });
+  const serializer = vscode.window.registerWebviewPanelSerializer(REQUESTS_VIEW_TYPE, {
+    deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
+      attach(panel, filtersFromState(state));
+      return Promise.resolve();
+    },
+  });
+  return vscode.Disposable.from(command, serializer, { dispose: () => current?.dispose() });
+}
