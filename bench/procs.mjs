@@ -182,15 +182,29 @@ http {
   return conf;
 }
 
-/** Small JSON-over-HTTP helper for the admin API. */
+/** JSON-over-HTTP for the admin API; `connection: close` so no keep-alive socket skews the fd count. */
 export async function httpJson(port, method, path, body) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : undefined,
-    body: body ? JSON.stringify(body) : undefined,
+  const { request } = await import('node:http');
+  const data = body ? Buffer.from(JSON.stringify(body)) : undefined;
+  return new Promise((resolve, reject) => {
+    const headers = { connection: 'close', ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) };
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let json;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = text;
+        }
+        resolve({ status: res.statusCode, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
   });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 /** A free loopback port (bound and released). */

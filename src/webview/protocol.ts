@@ -145,8 +145,15 @@ export function parseFilters(v: unknown): RequestFilters {
 export function parsePageMessage(v: unknown): PageMessage {
   if (!isRecord(v) || typeof v['type'] !== 'string') throw new PageMessageError('message must be an object with a type');
   switch (v['type']) {
-    case 'ready':
-      return v['filters'] === undefined ? { type: 'ready' } : { type: 'ready', filters: parseFilters(v['filters']) };
+    case 'ready': {
+      // Saved filters from an older page must not break the handshake: drop them and start from the defaults.
+      if (v['filters'] === undefined) return { type: 'ready' };
+      try {
+        return { type: 'ready', filters: parseFilters(v['filters']) };
+      } catch {
+        return { type: 'ready' };
+      }
+    }
     case 'setFilter':
       return { type: 'setFilter', filters: parseFilters(v['filters']) };
     case 'refresh':

@@ -1,0 +1,415 @@
+// Recent-requests page. Plain script under a strict CSP: no framework, no inline styles, no innerHTML with data
+// (model names and upstream error text are untrusted), so everything is built with createElement/textContent.
+// Messages follow src/webview/protocol.ts.
+(function () {
+  'use strict';
+  // eslint-disable-next-line no-undef
+  const vscode = acquireVsCodeApi();
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const CHART_W = 600;
+  const CHART_H = 120;
+  const MAX_EXPANDED = 50;
+  const COLUMNS = 11;
+
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    service: $('filter-service'),
+    status: $('filter-status'),
+    session: $('filter-session'),
+    refresh: $('refresh'),
+    totals: $('totals'),
+    chart: $('chart'),
+    legend: $('chart-legend'),
+    tbody: document.querySelector('#requests tbody'),
+    empty: $('empty'),
+    hidden: $('hidden-rows'),
+  };
+
+  const saved = vscode.getState() || {};
+  let filters = isFilters(saved.filters) ? saved.filters : { service: 'all', status: 'all', session: '' };
+  const expanded = new Set(Array.isArray(saved.expanded) ? saved.expanded.filter((k) => typeof k === 'string') : []);
+  let sessionsSig = '';
+  let clockOffset = 0;
+  let elapsedTimer = undefined;
+  let lastUpdate = undefined;
+
+  function isFilters(f) {
+    return f && typeof f.service === 'string' && typeof f.status === 'string' && typeof f.session === 'string';
+  }
+
+  function saveState() {
+    vscode.setState({ filters, expanded: Array.from(expanded).slice(-MAX_EXPANDED) });
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const k in attrs) e.setAttribute(k, String(attrs[k]));
+    return e;
+  }
+
+  // ---------- formatting ----------
+  const nf = new Intl.NumberFormat();
+  function fmtInt(n) {
+    return nf.format(n);
+  }
+  function fmtCompact(n) {
+    if (n >= 1e6) return (n / 1e6).toFixed(n >= 1e7 ? 0 : 1) + 'M';
+    if (n >= 1e3) return (n / 1e3).toFixed(n >= 1e4 ? 0 : 1) + 'k';
+    return String(n);
+  }
+  function fmtMs(ms) {
+    if (ms === undefined || ms === null) return '';
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
+    const s = Math.round(ms / 1000);
+    return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+  }
+  function fmtElapsed(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    return s < 60 ? s + 's' : Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+  }
+  function fmtTime(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour12: false });
+  }
+  function baseName(p) {
+    const parts = String(p).split(/[\\/]/).filter(Boolean);
+    return parts.length ? parts[parts.length - 1] : String(p);
+  }
+
+  // ---------- filters ----------
+  function applyFiltersToControls() {
+    els.service.value = filters.service;
+    els.status.value = filters.status;
+    ensureSessionOption(filters.session);
+    els.session.value = filters.session;
+  }
+
+  function ensureSessionOption(sid) {
+    if (!sid) return;
+    for (const o of els.session.options) if (o.value === sid) return;
+    const o = el('option', '', sid.length > 16 ? sid.slice(0, 16) + '…' : sid);
+    o.value = sid;
+    o.title = sid;
+    els.session.appendChild(o);
+  }
+
+  function onFilterChange() {
+    filters = { service: els.service.value, status: els.status.value, session: els.session.value };
+    saveState();
+    vscode.postMessage({ type: 'setFilter', filters });
+  }
+
+  els.service.addEventListener('change', onFilterChange);
+  els.status.addEventListener('change', onFilterChange);
+  els.session.addEventListener('change', onFilterChange);
+  els.refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
+
+  function renderSessions(sessions) {
+    const sig = sessions.join('\n');
+    if (sig === sessionsSig) return;
+    sessionsSig = sig;
+    while (els.session.options.length > 1) els.session.remove(1);
+    for (const sid of sessions) {
+      const o = el('option', '', sid.length > 16 ? sid.slice(0, 16) + '…' : sid);
+      o.value = sid;
+      o.title = sid;
+      els.session.appendChild(o);
+    }
+    ensureSessionOption(filters.session);
+    els.session.value = filters.session;
+  }
+
+  // ---------- totals ----------
+  function stat(label, value, cls) {
+    const s = el('span', 'stat' + (cls ? ' ' + cls : ''));
+    s.appendChild(el('span', 'stat-value', value));
+    s.appendChild(el('span', 'stat-label', label));
+    return s;
+  }
+
+  function renderTotals(t) {
+    const frag = document.createDocumentFragment();
+    frag.appendChild(stat('requests', fmtInt(t.requests)));
+    frag.appendChild(stat('active', fmtInt(t.active), t.active > 0 ? 'is-active' : ''));
+    frag.appendChild(stat('errors', fmtInt(t.errors), t.errors > 0 ? 'is-error' : ''));
+    const tok = stat('tokens', fmtCompact(t.totalTokens));
+    tok.title =
+      'input ' + fmtInt(t.inputTokens) + ' · output ' + fmtInt(t.outputTokens) +
+      ' · reasoning ' + fmtInt(t.reasoningTokens) + ' · cached ' + fmtInt(t.cachedTokens);
+    frag.appendChild(tok);
+    frag.appendChild(
+      el('span', 'stat-detail',
+        'in ' + fmtCompact(t.inputTokens) + ' · out ' + fmtCompact(t.outputTokens) +
+        ' · reasoning ' + fmtCompact(t.reasoningTokens) + ' · cached ' + fmtCompact(t.cachedTokens)),
+    );
+    els.totals.replaceChildren(frag);
+  }
+
+  // ---------- chart ----------
+  function renderChart(buckets, bucketMs) {
+    const n = buckets.length;
+    const chart = els.chart;
+    chart.setAttribute('viewBox', '0 0 ' + CHART_W + ' ' + CHART_H);
+    chart.setAttribute('preserveAspectRatio', 'none');
+    const frag = document.createDocumentFragment();
+    frag.appendChild(svg('line', { class: 'axis', x1: 0, y1: CHART_H - 0.5, x2: CHART_W, y2: CHART_H - 0.5 }));
+    let maxReq = 0;
+    let maxTok = 0;
+    for (const b of buckets) {
+      if (b.requests > maxReq) maxReq = b.requests;
+      if (b.tokens > maxTok) maxTok = b.tokens;
+    }
+    if (n > 0) {
+      const w = CHART_W / n;
+      const plot = CHART_H - 4;
+      const points = [];
+      buckets.forEach((b, i) => {
+        const x = i * w;
+        if (b.requests > 0) {
+          const h = (b.requests / maxReq) * plot;
+          frag.appendChild(svg('rect', { class: 'bar-requests', x: x + 0.5, y: CHART_H - h, width: Math.max(1, w - 1), height: h }));
+          if (b.errors > 0) {
+            const eh = (b.errors / maxReq) * plot;
+            frag.appendChild(svg('rect', { class: 'bar-errors', x: x + 0.5, y: CHART_H - eh, width: Math.max(1, w - 1), height: eh }));
+          }
+        }
+        const ty = maxTok > 0 ? CHART_H - 1 - (b.tokens / maxTok) * plot : CHART_H - 1;
+        points.push((x + w / 2).toFixed(1) + ',' + ty.toFixed(1));
+        const hit = svg('rect', { class: 'hit', x, y: 0, width: w, height: CHART_H });
+        const title = svg('title', {});
+        title.textContent =
+          fmtTime(b.startMs) + ' · ' + b.requests + ' request' + (b.requests === 1 ? '' : 's') +
+          (b.errors ? ', ' + b.errors + ' error' + (b.errors === 1 ? '' : 's') : '') + ', ' + fmtInt(b.tokens) + ' tokens';
+        hit.appendChild(title);
+        frag.appendChild(hit);
+      });
+      if (maxTok > 0) frag.appendChild(svg('polyline', { class: 'line-tokens', points: points.join(' ') }));
+    }
+    chart.replaceChildren(frag);
+
+    const legend = document.createDocumentFragment();
+    const item = (cls, text) => {
+      const s = el('span', 'legend-item');
+      s.appendChild(el('span', 'swatch ' + cls));
+      s.appendChild(document.createTextNode(text));
+      return s;
+    };
+    const per = bucketMs === 60000 ? 'min' : Math.round(bucketMs / 1000) + ' s';
+    legend.appendChild(item('swatch-requests', 'requests (peak ' + maxReq + '/' + per + ')'));
+    legend.appendChild(item('swatch-errors', 'errors'));
+    legend.appendChild(item('swatch-tokens', 'tokens (peak ' + fmtCompact(maxTok) + '/' + per + ')'));
+    if (n > 0) legend.appendChild(el('span', 'legend-range', 'last ' + Math.round((n * bucketMs) / 60000) + ' min'));
+    els.legend.replaceChildren(legend);
+  }
+
+  // ---------- table ----------
+  function cell(text, cls, title) {
+    const td = el('td', cls, text);
+    if (title) td.title = title;
+    return td;
+  }
+
+  function twoLine(main, sub, cls, title) {
+    const td = el('td', cls);
+    td.appendChild(el('span', 'main', main || '—'));
+    if (sub) td.appendChild(el('span', 'sub', sub));
+    if (title) td.title = title;
+    return td;
+  }
+
+  function toggle(row) {
+    if (expanded.has(row.key)) expanded.delete(row.key);
+    else expanded.add(row.key);
+    saveState();
+    if (lastUpdate) renderRows(lastUpdate);
+  }
+
+  function rowEl(row) {
+    const tr = el('tr', 'request-row ' + (row.active ? 'is-active' : 'status-' + row.statusClass));
+    tr.dataset.key = row.key;
+    const open = expanded.has(row.key);
+    const tdToggle = el('td', 'col-toggle');
+    const btn = el('button', 'toggle', open ? '▾' : '▸');
+    btn.type = 'button';
+    btn.title = open ? 'Hide details' : 'Show details';
+    btn.setAttribute('aria-expanded', String(open));
+    btn.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      toggle(row);
+    });
+    tdToggle.appendChild(btn);
+    tr.appendChild(tdToggle);
+
+    if (row.active) {
+      const td = el('td', 'col-time');
+      td.appendChild(el('span', 'spinner', '⟳'));
+      const e = el('span', 'elapsed', fmtElapsed(Date.now() - clockOffset - row.timeMs));
+      e.dataset.start = String(row.timeMs);
+      td.appendChild(e);
+      td.title = 'started ' + new Date(row.timeMs).toLocaleString();
+      tr.appendChild(td);
+    } else {
+      tr.appendChild(cell(fmtTime(row.timeMs), 'col-time', new Date(row.timeMs).toLocaleString()));
+    }
+    tr.appendChild(cell(row.service, 'col-service service-' + row.service));
+    const sid = row.sessionId ? row.sessionId.slice(0, 8) : '';
+    tr.appendChild(twoLine(sid, row.cwd ? baseName(row.cwd) : '', 'col-session',
+      [row.sessionId, row.cwd].filter(Boolean).join('\n')));
+    const model = row.mappedModel ? (row.model || '?') + ' → ' + row.mappedModel : row.model;
+    tr.appendChild(twoLine(model, row.effort ? 'effort ' + row.effort : '', 'col-model'));
+    tr.appendChild(twoLine(row.config, row.upstreamHost, 'col-config', row.provider ? 'provider ' + row.provider : ''));
+    if (row.active) {
+      tr.appendChild(cell('…', 'num col-status', 'in flight'));
+      tr.appendChild(cell('', 'num'));
+      tr.appendChild(cell('', 'num'));
+      tr.appendChild(cell('', 'num'));
+    } else {
+      const st = cell(row.status ? String(row.status) : 'ERR', 'num col-status', row.errorClass || '');
+      if (row.errorClass) st.appendChild(el('span', 'marker', ' ⚠'));
+      tr.appendChild(st);
+      tr.appendChild(cell(fmtMs(row.durationMs), 'num'));
+      tr.appendChild(cell(fmtMs(row.ttfbMs), 'num'));
+      if (row.tokens) {
+        const t = row.tokens;
+        const extra = [t.reasoning ? 'r ' + fmtCompact(t.reasoning) : '', t.cached ? 'c ' + fmtCompact(t.cached) : '']
+          .filter(Boolean).join(' · ');
+        tr.appendChild(twoLine(fmtCompact(t.input) + ' / ' + fmtCompact(t.output), extra, 'num col-tokens',
+          'input ' + fmtInt(t.input) + ' · output ' + fmtInt(t.output) + ' · reasoning ' + fmtInt(t.reasoning) +
+          ' · cached ' + fmtInt(t.cached) + ' · total ' + fmtInt(t.total)));
+      } else {
+        tr.appendChild(cell('', 'num col-tokens'));
+      }
+    }
+    tr.appendChild(cell(String(row.attempts), 'num col-tries' + (row.attempts > 1 ? ' is-retried' : '')));
+    tr.addEventListener('click', (ev) => {
+      if (ev.target instanceof Element && ev.target.closest('button')) return;
+      toggle(row);
+    });
+    return tr;
+  }
+
+  function detailLine(dl, label, value) {
+    if (!value) return;
+    dl.appendChild(el('dt', '', label));
+    dl.appendChild(el('dd', '', value));
+  }
+
+  function action(label, msg) {
+    const b = el('button', 'link', label);
+    b.type = 'button';
+    b.addEventListener('click', () => vscode.postMessage(msg));
+    return b;
+  }
+
+  function detailEl(row) {
+    const tr = el('tr', 'detail-row');
+    const td = el('td');
+    td.colSpan = COLUMNS;
+    const dl = el('dl');
+    detailLine(dl, 'Request', row.method + ' ' + row.path);
+    detailLine(dl, 'Session', row.sessionId);
+    detailLine(dl, 'cwd', row.cwd);
+    detailLine(dl, 'Provider', row.provider);
+    detailLine(dl, 'Upstream', row.upstreamHost);
+    if (row.errorClass || row.errorHint) {
+      dl.appendChild(el('dt', 'is-error', 'Error'));
+      dl.appendChild(el('dd', 'is-error', [row.errorClass, row.errorHint].filter(Boolean).join(' — ')));
+    }
+    td.appendChild(dl);
+    if (row.chain.length) {
+      td.appendChild(el('div', 'chain-title', 'Upstream chain (' + row.attempts + ' attempt' + (row.attempts === 1 ? '' : 's') + ')'));
+      const ol = el('ol', 'chain');
+      for (const c of row.chain) ol.appendChild(el('li', '', c));
+      td.appendChild(ol);
+    } else if (!row.active) {
+      td.appendChild(el('div', 'chain-title', 'Answered on the first attempt.'));
+    }
+    const actions = el('div', 'actions');
+    if (row.sessionId) actions.appendChild(action('Copy session id', { type: 'copy', key: row.key, what: 'sessionId' }));
+    if (row.chain.length) actions.appendChild(action('Copy chain', { type: 'copy', key: row.key, what: 'chain' }));
+    actions.appendChild(action('Open as JSON', { type: 'requestDetails', key: row.key }));
+    td.appendChild(actions);
+    tr.appendChild(td);
+    return tr;
+  }
+
+  function bannerEl(source) {
+    const tr = el('tr', 'banner-row');
+    const td = el('td', '', '⚠ ' + source.service + ' proxy: ' + (source.message || 'unavailable'));
+    td.colSpan = COLUMNS;
+    tr.appendChild(td);
+    return tr;
+  }
+
+  function renderRows(u) {
+    const frag = document.createDocumentFragment();
+    for (const s of u.sources) if (!s.ok) frag.appendChild(bannerEl(s));
+    const keys = new Set();
+    let anyActive = false;
+    for (const row of u.rows) {
+      keys.add(row.key);
+      if (row.active) anyActive = true;
+      frag.appendChild(rowEl(row));
+      if (expanded.has(row.key)) frag.appendChild(detailEl(row));
+    }
+    // Rebuilding the rows would drop keyboard focus from a row's toggle; put it back on the same row.
+    const focused = document.activeElement;
+    const focusKey = focused && focused.classList.contains('toggle') ? focused.closest('tr').dataset.key : undefined;
+    els.tbody.replaceChildren(frag);
+    if (focusKey !== undefined) {
+      for (const tr of els.tbody.querySelectorAll('tr.request-row')) {
+        if (tr.dataset.key === focusKey) { tr.querySelector('button.toggle').focus(); break; }
+      }
+    }
+    // Forget expanded rows that scrolled out, so the saved state stays small.
+    let pruned = false;
+    for (const k of expanded) if (!keys.has(k)) { expanded.delete(k); pruned = true; }
+    if (pruned) saveState();
+    els.empty.hidden = u.rows.length > 0;
+    els.hidden.hidden = u.hiddenRows <= 0;
+    els.hidden.textContent = u.hiddenRows > 0 ? u.hiddenRows + ' older request(s) not shown (codexHelper max rows).' : '';
+    setElapsedTimer(anyActive);
+  }
+
+  function tickElapsed() {
+    const now = Date.now() - clockOffset;
+    for (const e of els.tbody.querySelectorAll('.elapsed')) e.textContent = fmtElapsed(now - Number(e.dataset.start));
+  }
+
+  function setElapsedTimer(on) {
+    if (on && elapsedTimer === undefined) elapsedTimer = setInterval(tickElapsed, 1000);
+    else if (!on && elapsedTimer !== undefined) {
+      clearInterval(elapsedTimer);
+      elapsedTimer = undefined;
+    }
+  }
+
+  // ---------- messages ----------
+  window.addEventListener('message', (event) => {
+    const msg = event.data;
+    if (!msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'init') {
+      if (isFilters(msg.filters)) filters = msg.filters;
+      applyFiltersToControls();
+      saveState();
+    } else if (msg.type === 'update') {
+      lastUpdate = msg;
+      clockOffset = Date.now() - msg.nowMs;
+      renderSessions(msg.sessions);
+      renderTotals(msg.totals);
+      renderChart(msg.buckets, msg.bucketMs);
+      renderRows(msg);
+      document.body.dataset.rows = String(msg.rows.length);
+    }
+  });
+
+  applyFiltersToControls();
+  vscode.postMessage({ type: 'ready', filters });
+})();
