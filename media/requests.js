@@ -1,5 +1,5 @@
-// Recent-requests page. Plain script under a strict CSP: no framework, no inline styles, no innerHTML with data
-// (model names and upstream error text are untrusted), so everything is built with createElement/textContent.
+// Recent-requests page. Plain script under a strict CSP: no framework, no inline styles, no HTML strings with data
+// (model names and upstream error text are untrusted), so every node is built with createElement/textContent.
 // Messages follow src/webview/protocol.ts.
 (function () {
   'use strict';

@@ -1,6 +1,107 @@
-// Composition root of the VS Code extension (filled in by the host layer).
-import type * as vscode from 'vscode';
+// Composition root of the VS Code extension: builds the services, wires them together and registers every
+// Disposable. Behaviour lives in src/host/** (and src/webview/**); nothing else happens here.
+import * as vscode from 'vscode';
+import { claudeHomeDir, codexHomeDir } from './core/clientSwitch';
+import type { ServiceName } from './core/types';
+import { SERVICE_NAMES } from './core/types';
+import { HealthChecker } from './proxy/healthcheck';
+import { ProxyHost } from './proxy/proxyHost';
+import { registerClientCommands } from './host/clientCommands';
+import { OUTPUT_NAME } from './host/constants';
+import { registerDefaultEffort } from './host/defaultEffort';
+import { channelLogger } from './host/logChannel';
+import { registerOverrideCommands } from './host/overrideCommands';
+import { ProxyController } from './host/proxyController';
+import type { ServiceStatus } from './host/proxyController';
+import { configHome, registerProxyLifecycle } from './host/proxyLifecycle';
+import { SecretCache, secretNamesOf } from './host/secretCache';
+import { ServiceStore } from './host/serviceStore';
+import { SettingsState } from './host/settingsReader';
+import { registerStatusBar } from './host/statusBar';
+import type { TreeNode } from './host/treeModel';
+import { registerUpstreamTree } from './host/upstreamTree';
+import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** What activate() returns: enough for the extension-host tests to look inside without private hooks. */
+export interface CodexHelperApi {
+  status(service: ServiceName): ServiceStatus;
+  treeNodes(): readonly TreeNode[];
+  refresh(): Promise<void>;
+  statusBarText(service: ServiceName): string | undefined;
+  lastPostedRowCount(): number;
+}
 
-export function deactivate(): void {}
+let controller: ProxyController | undefined;
+
+/** Activation (onStartupFinished): builds the proxy and the UI, then starts the enabled services. */
+export async function activate(context: vscode.ExtensionContext): Promise<CodexHelperApi> {
+  const channel = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
+  context.subscriptions.push(channel);
+  let log = channelLogger(channel, () => 'info');
+  const settings = new SettingsState((p) => log.warn(p));
+  context.subscriptions.push(settings);
+  log = channelLogger(channel, () => settings.current.logLevel);
+  settings.reportProblems();
+
+  const secrets = new SecretCache(context.secrets);
+  const ctl = new ProxyController({
+    log,
+    createHost: () => new ProxyHost({
+      home: configHome(settings),
+      codexHome: codexHomeDir(process.env),
+      claudeHome: claudeHomeDir(process.env),
+      env: process.env,
+      log,
+      secrets: secrets.lookup,
+      healthChecks: new HealthChecker(process.env, log),
+    }),
+    bindHost: (host) => host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config))),
+  });
+  controller = ctl;
+  const host = ctl.ensureHost();
+  // Secrets are loaded before the first listener so the first request already has its key.
+  if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
+
+  const store = new ServiceStore(ctl);
+  context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
+  const tree = registerUpstreamTree({ store });
+  const statusTexts = new Map<ServiceName, string | undefined>();
+  context.subscriptions.push(
+    tree.disposable,
+    registerStatusBar({ store, onRender: (s, text) => statusTexts.set(s, text) }),
+    registerOverrideCommands({ controller: ctl, store, log }),
+    registerClientCommands({ controller: ctl, store, settings, secrets, log }),
+    registerDefaultEffort({ controller: ctl, store, settings, log }),
+    registerRequestsWebview({
+      extensionUri: context.extensionUri,
+      sources: () => SERVICE_NAMES.flatMap((service) => {
+        const client = ctl.client(service);
+        return client ? [{ service, client, subscribe: (l: () => void) => ctl.subscribe(service, l) }] : [];
+      }),
+      maxRows: () => settings.current.webviewMaxRows,
+      log,
+    }),
+    context.secrets.onDidChange((e) => {
+      void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
+    }),
+    registerProxyLifecycle({ controller: ctl, settings, log, channel }),
+  );
+
+  return {
+    status: (s) => ctl.status(s),
+    treeNodes: () => tree.provider.nodes,
+    refresh: async () => {
+      await store.refreshAll();
+      tree.provider.refresh();
+    },
+    statusBarText: (s) => statusTexts.get(s),
+    lastPostedRowCount,
+  };
+}
+
+/** Stops the listeners and releases the proxy; VS Code awaits the returned promise. */
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  await c?.dispose();
+}

@@ -39,6 +39,8 @@ export interface RequestLogRecord {
   mapped_model?: string;
   usage?: UsageMetrics;
   http_debug?: unknown;
+  /** Where the http_debug blob went when it was split into requests_debug.jsonl. */
+  http_debug_ref?: { id: string; file: string };
   retry?: RetryInfo;
   error_class?: string;
   auth_resolution?: AuthResolutionLog;
@@ -113,6 +115,7 @@ export function formatRequestLogLine(r: RequestLogRecord, nowMs: number): string
     mapped_model: r.mapped_model,
     usage: r.usage,
     http_debug: r.http_debug,
+    http_debug_ref: r.http_debug_ref,
     retry: r.retry,
     error_class: r.error_class,
     auth_resolution: authSources(r.auth_resolution),
@@ -238,10 +241,17 @@ export class RequestLogWriter {
   }
 }
 
+function isOn(v: string | undefined): boolean {
+  return ['1', 'true', 'yes', 'y', 'on'].includes((v ?? '').trim().toLowerCase());
+}
+
 /** A writer for logs/retry_trace.jsonl when CODEX_HELPER_RETRY_TRACE is on, else undefined. */
-export function retryTraceWriter(opts: Omit<RequestLogWriterOptions, 'fileName' | 'onlyErrors'>): RequestLogWriter | undefined {
-  if (!envFlag('CODEX_HELPER_RETRY_TRACE')) return undefined;
-  const custom = process.env.CODEX_HELPER_RETRY_TRACE_PATH?.trim();
+export function retryTraceWriter(
+  opts: Omit<RequestLogWriterOptions, 'fileName' | 'onlyErrors'>,
+  env: NodeJS.ProcessEnv = process.env,
+): RequestLogWriter | undefined {
+  if (!isOn(env['CODEX_HELPER_RETRY_TRACE'])) return undefined;
+  const custom = env['CODEX_HELPER_RETRY_TRACE_PATH']?.trim();
   if (custom) {
     const slash = Math.max(custom.lastIndexOf('/'), custom.lastIndexOf('\\'));
     if (slash > 0) return new RequestLogWriter({ ...opts, dir: custom.slice(0, slash), fileName: custom.slice(slash + 1) });

@@ -22,6 +22,8 @@ export interface ProxyControllerOptions {
   throttleMs?: number;
   /** Refetch interval for attached proxies, which have no events (default 2000 ms). */
   pollMs?: number;
+  /** Hooks a new in-process proxy (e.g. secrets reload on config reload); returns the unhook. */
+  bindHost?: (host: ProxyHost) => () => void;
 }
 
 /** Coalesces bursts of events into at most one call per window; never starves under steady traffic. */
@@ -129,6 +131,7 @@ export class ProxyController {
         svc.replayUsage();
       }
       this.unbindHost.push(host.runtime.onDidReload(() => this.pokeAll()));
+      if (this.opts.bindHost) this.unbindHost.push(this.opts.bindHost(host));
       return host;
     } catch (e) {
       this.hostErrorValue = e as Error;

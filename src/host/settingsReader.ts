@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { SETTINGS_SECTION } from './constants';
 import { readSettings } from './settings';
-import type { SettingsRead } from './settings';
+import type { HostSettings, SettingsRead } from './settings';
 
 /** Current `codexHelper.*` settings; workspace values of restricted keys are ignored while untrusted. */
 export function readHostSettings(): SettingsRead {
@@ -18,4 +18,45 @@ export function onDidChangeHostSettings(listener: () => void): vscode.Disposable
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(listener),
   );
+}
+
+/** The current settings plus change notifications with the previous value; invalid values are logged once. */
+export class SettingsState implements vscode.Disposable {
+  private value: SettingsRead;
+  private readonly listeners = new Set<(prev: HostSettings, next: HostSettings) => void>();
+  private readonly sub: vscode.Disposable;
+  private reported = new Set<string>();
+
+  constructor(private readonly report: (problem: string) => void) {
+    this.value = readHostSettings();
+    this.sub = onDidChangeHostSettings(() => this.reread());
+  }
+
+  get current(): HostSettings {
+    return this.value.settings;
+  }
+
+  /** Reports problems of the current settings (once each); call after the logger exists. */
+  reportProblems(): void {
+    const now = new Set(this.value.problems);
+    for (const p of now) if (!this.reported.has(p)) this.report(p);
+    this.reported = now;
+  }
+
+  onDidChange(listener: (prev: HostSettings, next: HostSettings) => void): vscode.Disposable {
+    this.listeners.add(listener);
+    return new vscode.Disposable(() => this.listeners.delete(listener));
+  }
+
+  private reread(): void {
+    const prev = this.value.settings;
+    this.value = readHostSettings();
+    this.reportProblems();
+    for (const l of [...this.listeners]) l(prev, this.value.settings);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.listeners.clear();
+  }
 }

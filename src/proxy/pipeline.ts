@@ -31,6 +31,8 @@ import type { ProxyState } from '../core/state';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { extractUsageFromJson, SseUsageScanner } from '../core/usage';
 import { errorBody, streamErrorEvent } from './errors';
+import { buildHttpDebug, warnLine } from './httpDebug';
+import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
 import { forwardableHeaders, forwardableResponseHeaders, headerValue } from './headers';
 import type { Logger } from './logger';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -51,6 +53,11 @@ export interface PipelineDeps {
   secrets?: SecretLookup;
   log: Logger;
   requestLog?: RequestLogWriter;
+  /** requests_debug.jsonl, when http_debug blobs are split out of requests.jsonl. */
+  debugLog?: RequestLogWriter;
+  /** logs/retry_trace.jsonl, only when CODEX_HELPER_RETRY_TRACE is on. */
+  retryTrace?: RequestLogWriter;
+  httpDebug: HttpDebugOptions;
   maxBodyBytes: number;
   retryPlan: () => RetryPlan;
   now: () => number;
@@ -156,6 +163,9 @@ class ProxyRequest {
   private route: { config: string; provider?: string; base: string } | undefined;
   private auth: AuthResolution | undefined;
   private responseStarted = false;
+  private clientBody: Buffer | undefined;
+  private exchange: ExchangeRecord | undefined;
+  private static debugSeq = 0;
 
   constructor(
     private readonly d: PipelineDeps,
@@ -192,6 +202,7 @@ class ProxyRequest {
       }
       return this.fail(400, 'client_body_read_error', `could not read the request body: ${(e as Error).message}`);
     }
+    this.clientBody = body;
     this.inspectBody(body);
     const effortOverride = this.sessionId ? d.state.getSessionEffort(this.sessionId) : undefined;
     if (effortOverride && body.length > 0) {
@@ -209,6 +220,8 @@ class ProxyRequest {
       return this.fail(502, 'no_active_upstream_config',
         `no active upstream config for ${d.service}: add a config with at least one upstream under [${d.service}] in ${where}`);
     }
+    d.retryTrace?.writeEvent({ event: 'lbs_for_request', service: d.service, mode: choice.mode, pinned: choice.pinned,
+      configs: choice.configs.map((c) => c.name), session_id: this.sessionId });
     await this.route_(choice.configs, body, d.retryPlan());
   }
 
@@ -408,6 +421,17 @@ class ProxyRequest {
       headers.push('content-length', String(sendBody.length));
     }
 
+    this.exchange = {
+      clientUri: this.req.url ?? '/',
+      clientHeaders: this.req.headers,
+      clientBody: this.clientBody,
+      targetUrl: origin + path,
+      upstreamRequestHeaders: headers,
+      upstreamRequestBodyLen: sendBody.length,
+      auth: { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key },
+    };
+    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: up.base_url,
+      provider_id: providerId, model: modelNote });
     const sentAt = d.now();
     let resp: Dispatcher.ResponseData;
     try {
@@ -423,7 +447,9 @@ class ProxyRequest {
       if (this.ac.signal.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
       const msg = describeTransportError(e);
       this.chain.push(`${label} transport_error=${msg} model=${modelNote}`);
-      d.log.warn(`${d.service} ${this.req.method} ${this.path}: ${label} transport error: ${msg}`);
+      this.exchange.error = msg;
+      this.exchange.errorClass = 'upstream_transport_error';
+      d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, transport_error: msg });
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
     }
     const headersAt = d.now();
@@ -450,6 +476,9 @@ class ProxyRequest {
     }
     const c = classifyUpstreamResponse(status, resp.headers, errBody);
     this.chain.push(`${label} status=${status} class=${c.cls ?? '-'} model=${modelNote}`);
+    Object.assign(this.exchange, { upstreamHeadersMs: headersAt - sentAt, responseHeaders: resp.headers, responseBody: errBody,
+      errorClass: c.cls, errorHint: c.hint, cfRay: c.cfRay });
+    d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: c.cls });
     const failure: LastFailure = { status, body: errBody, headers: resp.headers, cls: c.cls, hint: c.hint };
     const plan = d.retryPlan();
     if (shouldNeverRetry(plan, status, c.cls)) {
@@ -579,6 +608,30 @@ class ProxyRequest {
     this.res.end(body);
   }
 
+  /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
+  private debugFor(status: number, cls: string | undefined, hint: string | undefined): { http_debug?: unknown; http_debug_ref?: { id: string; file: string } } {
+    const o = this.d.httpDebug;
+    const bad = status < 200 || status >= 300;
+    const wantWarn = o.warn && (bad || o.warnAll) && status !== 499;
+    const wantDebug = o.debug && (bad || o.debugAll);
+    if (!wantWarn && !wantDebug) return {};
+    const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
+    x.errorClass ??= cls;
+    x.errorHint ??= hint;
+    const secrets = [this.auth?.token, this.auth?.apiKey].filter((s): s is string => !!s);
+    if (wantWarn) {
+      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets)));
+    }
+    if (!wantDebug) return {};
+    const blob = buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets);
+    if (o.split && this.d.debugLog) {
+      const id = `${this.d.now()}-${++ProxyRequest.debugSeq}`;
+      this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
+      return { http_debug_ref: { id, file: 'requests_debug.jsonl' } };
+    }
+    return { http_debug: blob };
+  }
+
   private finishAborted(): void {
     this.finish({ status: 499, errorClass: 'client_disconnected' });
   }
@@ -591,6 +644,7 @@ class ProxyRequest {
     const end = d.now();
     const retry = retryInfoForChain(this.chain);
     const route = this.route;
+    const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
     d.state.finishRequest({
       id: this.id!,
       status_code: p.status,
@@ -621,6 +675,7 @@ class ProxyRequest {
       mapped_model: this.mappedModel,
       usage: p.usage,
       retry,
+      ...httpDebug,
       error_class: p.errorClass,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
     });

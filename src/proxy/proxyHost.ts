@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
-import { RequestLogWriter } from '../core/requestLog';
+import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
 import type { ServiceName } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminContext } from './admin';
@@ -61,6 +61,8 @@ export class ProxyHost {
   readonly agent: Dispatcher;
   readonly services: Record<ServiceName, ProxyService>;
   readonly requestLog: RequestLogWriter | undefined;
+  private readonly debugLog: RequestLogWriter | undefined;
+  private readonly retryTrace: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
   private readonly reloadTimer: NodeJS.Timeout;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
@@ -68,7 +70,11 @@ export class ProxyHost {
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
     this.agent = createUpstreamAgent();
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: join(opts.home, 'logs') });
+    const logs = join(opts.home, 'logs');
+    const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError });
+    this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
+    this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
     const make = (service: ServiceName) =>
       new ProxyService({
         service,
@@ -80,6 +86,8 @@ export class ProxyHost {
         agent: this.agent,
         log: opts.log,
         requestLog: this.requestLog,
+        debugLog: this.debugLog,
+        retryTrace: this.retryTrace,
         secrets: opts.secrets,
         now: opts.now,
       });
@@ -191,7 +199,7 @@ export class ProxyHost {
     await this.stop(undefined, graceMs);
     clearInterval(this.reloadTimer);
     for (const s of Object.values(this.services)) s.dispose();
-    await this.requestLog?.close();
+    await Promise.all([this.requestLog?.close(), this.debugLog?.close(), this.retryTrace?.close()]);
     await this.agent.close().catch(() => undefined);
   }
 

@@ -9,6 +9,7 @@ import { resolveRetry } from '../core/config';
 import { RequestFilter } from '../core/filter';
 import { LbStateStore } from '../core/lb';
 import type { RequestLogWriter } from '../core/requestLog';
+import { httpDebugOptions } from './httpDebug';
 import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
@@ -31,6 +32,8 @@ export interface ProxyServiceOptions {
   agent: Dispatcher;
   log: Logger;
   requestLog?: RequestLogWriter;
+  debugLog?: RequestLogWriter;
+  retryTrace?: RequestLogWriter;
   secrets?: SecretLookup;
   now?: () => number;
   onUpstreamSuccess?: PipelineDeps['onUpstreamSuccess'];
@@ -66,6 +69,9 @@ export class ProxyService {
       secrets: opts.secrets,
       log: opts.log,
       requestLog: opts.requestLog,
+      debugLog: opts.debugLog,
+      retryTrace: opts.retryTrace,
+      httpDebug: httpDebugOptions(opts.env),
       maxBodyBytes: MAX_BODY_BYTES,
       retryPlan: () => this.retryPlan(),
       now,

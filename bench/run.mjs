@@ -1,0 +1,346 @@
+// `npm run bench`: direct-to-mock vs through the proxy (vs nginx when installed), same run, same mock, same
+// load generator. Loopback only, bounded in requests and time. See bench/README.md for how to read the output.
+//
+// Flags: --quick (≈30 s)  --reps N  --no-nginx  --strict (exit 1 when a target fails)
+//        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, waitForLine, whichSync, writeNginxConf,
+  writeProxyHome,
+} from './procs.mjs';
+import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const argv = process.argv.slice(2);
+const flag = (n) => argv.includes(n);
+const opt = (n) => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const QUICK = flag('--quick');
+const REPS = Number(opt('--reps') ?? (QUICK ? 2 : 3));
+const ONLY = opt('--only')?.split(',');
+const PROXY_NODE_ARGS = (opt('--proxy-node-args') ?? '').split(' ').filter(Boolean);
+const OUT = opt('--out') ?? join(here, 'results', 'latest.json');
+const q = (quick, full) => (QUICK ? quick : full);
+
+const CLI = join(root, 'dist', 'cli.js');
+if (!existsSync(CLI)) {
+  console.error('bench: dist/cli.js is missing; run `npm run build` (npm run bench does it for you)');
+  process.exit(2);
+}
+
+const ADMIN = '/__codex_helper/api/v1';
+const EFFORT_SESSION = 'bench-effort-session';
+const ALL = ['direct', 'proxy', 'nginx'];
+const PROXIED = ['proxy'];
+const json = { kind: 'responses', path: '/v1/responses', model: 'gpt-5-codex', stream: false };
+const sse = (n, gap = 0) => ({ ...json, path: `/v1/responses?sse=${n}${gap ? `&gap=${gap}` : ''}`, stream: true });
+const KB = 1024;
+
+/** Every scenario: a load-generator spec and the targets it runs against. */
+const SCENARIOS = [
+  { key: 'json_c1', targets: ALL, spec: { ...json, bytes: 2 * KB, concurrency: 1, requests: q(600, 2500), warmup: 200 } },
+  { key: 'json_c32', targets: ALL, spec: { ...json, bytes: 2 * KB, concurrency: 32, durationMs: q(800, 2500), warmup: 500 } },
+  { key: 'body_200k', targets: ALL, spec: { ...json, bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
+  { key: 'body_200k_model', targets: PROXIED, spec: { ...json, model: 'gpt-5', bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
+  { key: 'body_200k_effort', targets: PROXIED, spec: { ...json, headers: { 'session-id': EFFORT_SESSION }, bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
+  { key: 'body_2m', targets: ALL, spec: { ...json, bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
+  { key: 'body_2m_model', targets: PROXIED, spec: { ...json, model: 'gpt-5', bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
+  { key: 'body_2m_effort', targets: PROXIED, spec: { ...json, headers: { 'session-id': EFFORT_SESSION }, bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
+  { key: 'sse20_c1', targets: ALL, spec: { ...sse(20), bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
+  { key: 'sse20_c16', targets: ALL, spec: { ...sse(20), bytes: 2 * KB, concurrency: 16, requests: q(1500, 5000), warmup: 200 } },
+  { key: 'sse20_gap5_c16', targets: ALL, spec: { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: q(48, 160), warmup: 16 } },
+  { key: 'claude_json_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages', model: 'claude-sonnet-4-5', stream: false, bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
+  { key: 'claude_sse20_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages?sse=20', model: 'claude-sonnet-4-5', stream: true, bytes: 2 * KB, concurrency: 1, requests: q(200, 800), warmup: 50 } },
+  { key: 'streams_256', targets: ['proxy', 'nginx'], sampleRss: true, spec: { ...sse(q(6, 10), 200), bytes: 2 * KB, concurrency: 256, requests: 256, warmup: 0 } },
+].filter((s) => !ONLY || ONLY.includes(s.key));
+
+const children = [];
+const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-bench-'));
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+function track(child) {
+  children.push(child);
+  return child;
+}
+
+async function startMock() {
+  const c = track(spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true }));
+  const m = await waitForLine(c, /mock listening on (\d+)/);
+  return { child: c, port: Number(m[1]) };
+}
+
+async function startLoadgen() {
+  const c = track(fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  await new Promise((res, rej) => {
+    c.once('message', (m) => (m?.ready ? res() : rej(new Error('loadgen did not start'))));
+    c.once('exit', (code) => rej(new Error(`loadgen exited ${code}`)));
+  });
+  // fork() cannot go through taskset; pin the running process (all threads) instead.
+  if (pinningPlan().pinned) spawnPinned(undefined, 'taskset', ['-a', '-p', '-c', '0', String(c.pid)]).stdout.resume();
+  let next = 0;
+  const pending = new Map();
+  c.on('message', (m) => {
+    const p = pending.get(m?.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(new Error(m.error));
+    else p.resolve(m.result);
+  });
+  return {
+    child: c,
+    run: (spec) => new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      c.send({ id, cmd: 'run', spec });
+    }),
+  };
+}
+
+async function startProxy(service, mockPort) {
+  const env = writeProxyHome(join(tmp, `home-${service}`), mockPort);
+  const port = await freePort();
+  const c = track(spawnPinned(1, process.execPath, [...PROXY_NODE_ARGS, CLI, 'serve', '--service', service, '--port', String(port)], { env, cwd: tmp }));
+  await waitForLine(c, /proxy listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { child: c, port, pid: c.pid };
+}
+
+function waitPort(port, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > until) reject(new Error(`port ${port} never opened`));
+        else setTimeout(tryOnce, 50);
+      });
+    };
+    tryOnce();
+  });
+}
+
+async function startNginx(mockPort) {
+  const bin = whichSync('nginx');
+  if (!bin || flag('--no-nginx')) return undefined;
+  const dir = join(tmp, 'nginx');
+  const port = await freePort();
+  const conf = writeNginxConf(dir, port, mockPort);
+  const c = track(spawnPinned(1, bin, ['-e', join(dir, 'error.log'), '-p', dir, '-c', conf]));
+  c.stdout.resume();
+  c.stderr.resume();
+  await waitPort(port);
+  return { child: c, port, pid: c.pid, bin };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const t0 = Date.now();
+  const plan = pinningPlan();
+  console.log(`codex-helper bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions) — ${plan.note}`);
+  const mock = await startMock();
+  const lg = await startLoadgen();
+  const proxy = await startProxy('codex', mock.port);
+  const claude = await startProxy('claude', mock.port);
+  const nginx = await startNginx(mock.port);
+  if (!nginx) console.log('nginx not found (PATH or /usr/sbin): the nginx column stays empty');
+  await sleep(500);
+  const baseline = { proxy: fdCounts(proxy.pid), claude: fdCounts(claude.pid) };
+  const idleRssStart = rssMb(proxy.pid);
+
+  const setEffort = await httpJson(proxy.port, 'POST', `${ADMIN}/overrides/session/effort`, { session_id: EFFORT_SESSION, effort: 'high' });
+  if (setEffort.status >= 300) throw new Error(`could not set the effort override: ${setEffort.status} ${JSON.stringify(setEffort.json)}`);
+
+  const ports = { direct: mock.port, proxy: proxy.port, claude: claude.port, nginx: nginx?.port };
+  const pids = { direct: mock.child.pid, proxy: proxy.pid, claude: claude.pid, nginx: nginx?.pid };
+  const raw = {};
+  let failures = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const s of SCENARIOS) {
+      for (const target of s.targets) {
+        if (!ports[target]) continue;
+        const pid = pids[target];
+        let peak = 0;
+        const sampler = s.sampleRss ? setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50) : undefined;
+        const c0 = cpuMs(pid);
+        const r = await lg.run({ ...s.spec, port: ports[target] });
+        const c1 = cpuMs(pid);
+        if (sampler) clearInterval(sampler);
+        const served = r.requests + (s.spec.warmup ?? 0);
+        r.cpuUsPerRequest = ((c1 - c0) * 1000) / served;
+        if (s.sampleRss) r.peakRssMb = Math.max(peak, rssMb(pid));
+        failures += r.errors + r.bad;
+        const k = target === 'claude' ? 'proxy' : target;
+        ((raw[s.key] ??= {})[k] ??= []).push(r);
+      }
+    }
+    process.stdout.write(`  repetition ${rep + 1}/${REPS} done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+
+  const sanity = await rewriteSanity(lg, proxy.port);
+  const leaks = await leakCheck({ mock, proxy, claude, baseline });
+  const idleRssEnd = rssMb(proxy.pid);
+
+  const stat = (key, target, field) => (raw[key]?.[target] ? summarize(raw[key][target].map((r) => r[field])) : undefined);
+  const row = (scenario, key, metric, unit, field, targets = ALL) => ({
+    scenario, metric, unit, key, field,
+    direct: targets.includes('direct') ? stat(key, 'direct', field) : undefined,
+    proxy: targets.includes('proxy') ? stat(key, 'proxy', field) : undefined,
+    nginx: targets.includes('nginx') ? stat(key, 'nginx', field) : undefined,
+  });
+  const vsDirect = (scenario, key, directKey, metric, field) => ({
+    scenario, metric: `${metric} vs plain direct`, unit: 'ms', key, field,
+    direct: stat(directKey, 'direct', field), proxy: stat(key, 'proxy', field),
+  });
+  const rows = [
+    row('2 KB JSON, c=1', 'json_c1', 'latency p50', 'ms', 'p50'),
+    row('2 KB JSON, c=1', 'json_c1', 'latency p99', 'ms', 'p99'),
+    row('2 KB JSON, c=1', 'json_c1', 'CPU per request', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
+    row('2 KB JSON, c=32', 'json_c32', 'throughput', 'req/s', 'rps'),
+    row('2 KB JSON, c=32', 'json_c32', 'latency p50', 'ms', 'p50'),
+    row('2 KB JSON, c=32', 'json_c32', 'CPU per request', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
+    row('200 KB body, c=1', 'body_200k', 'latency p50', 'ms', 'p50'),
+    vsDirect('200 KB + model map', 'body_200k_model', 'body_200k', 'latency p50', 'p50'),
+    vsDirect('200 KB + effort override', 'body_200k_effort', 'body_200k', 'latency p50', 'p50'),
+    row('2 MB body, c=1', 'body_2m', 'latency p50', 'ms', 'p50'),
+    vsDirect('2 MB + model map', 'body_2m_model', 'body_2m', 'latency p50', 'p50'),
+    vsDirect('2 MB + effort override', 'body_2m_effort', 'body_2m', 'latency p50', 'p50'),
+    row('SSE 20 ev burst, c=1', 'sse20_c1', 'TTFB p50', 'ms', 'ttfbP50'),
+    row('SSE 20 ev burst, c=1', 'sse20_c1', 'total p50', 'ms', 'p50'),
+    row('SSE 20 ev burst, c=16', 'sse20_c16', 'TTFB p50', 'ms', 'ttfbP50'),
+    row('SSE 20 ev burst, c=16', 'sse20_c16', 'total p50', 'ms', 'p50'),
+    row('SSE 20 ev burst, c=16', 'sse20_c16', 'streams/s', 'req/s', 'rps'),
+    row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'TTFB p50', 'ms', 'ttfbP50'),
+    row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'total p50', 'ms', 'p50'),
+    row('Claude 2 KB JSON, c=1', 'claude_json_c1', 'latency p50', 'ms', 'p50', ['direct', 'proxy']),
+    row('Claude SSE 20 ev, c=1', 'claude_sse20_c1', 'total p50', 'ms', 'p50', ['direct', 'proxy']),
+    row('256 slow streams', 'streams_256', 'peak RSS', 'MB', 'peakRssMb', ['proxy', 'nginx']),
+    row('256 slow streams', 'streams_256', 'CPU per stream', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
+  ].filter((r) => r.direct || r.proxy || r.nginx);
+
+  console.log('');
+  printTable(rows);
+  console.log('');
+  console.log(`proxy RSS idle: ${idleRssStart.toFixed(1)} MB at start, ${idleRssEnd.toFixed(1)} MB after the run`);
+  console.log(`rewrite sanity: ${sanity.detail}`);
+  console.log('');
+
+  const med = (key, target, field) => stat(key, target, field)?.median ?? NaN;
+  const check = (name, value, pass, detail) => ({ name, value, pass: Number.isFinite(value) ? pass : undefined, detail });
+  const ratioC1 = med('json_c1', 'proxy', 'p50') / med('json_c1', 'direct', 'p50');
+  const ratioC32 = med('json_c32', 'proxy', 'rps') / med('json_c32', 'direct', 'rps');
+  const addTtfb = med('sse20_gap5_c16', 'proxy', 'ttfbP50') - med('sse20_gap5_c16', 'direct', 'ttfbP50');
+  const addTotal = med('sse20_gap5_c16', 'proxy', 'p50') - med('sse20_gap5_c16', 'direct', 'p50');
+  const add2m = med('body_2m_model', 'proxy', 'p50') - med('body_2m', 'direct', 'p50');
+  const cpuReq = med('json_c32', 'proxy', 'cpuUsPerRequest');
+  const rssIdle = Math.max(idleRssStart, idleRssEnd);
+  const rss256 = med('streams_256', 'proxy', 'peakRssMb');
+  const targets = [
+    check('latency c=1, 2 KB JSON: proxy p50 ≤ ×1.5 direct', ratioC1, ratioC1 <= 1.5, `×${ratioC1.toFixed(2)}`),
+    check('throughput c=32: proxy ≥ ×0.5 direct', ratioC32, ratioC32 >= 0.5, `×${ratioC32.toFixed(2)}`),
+    check('SSE 5 ms apart, c=16: added TTFB ≤ 0.3 ms', addTtfb, addTtfb <= 0.3, `+${addTtfb.toFixed(3)} ms`),
+    check('SSE 5 ms apart, c=16: added total ≤ 1 ms', addTotal, addTotal <= 1, `+${addTotal.toFixed(3)} ms`),
+    check('2 MB body with model rewrite: added ≤ 5 ms', add2m, add2m <= 5, `+${add2m.toFixed(2)} ms`),
+    check('proxy CPU per non-stream request (c=32) ≤ 60 µs', cpuReq, cpuReq <= 60, `${cpuReq.toFixed(1)} µs`),
+    check('proxy RSS idle ≤ 80 MB', rssIdle, rssIdle <= 80, `${rssIdle.toFixed(1)} MB`),
+    check('proxy RSS with 256 open streams ≤ 150 MB', rss256, rss256 <= 150, `${rss256.toFixed(1)} MB`),
+    { name: 'nothing left behind (active, sockets, fds, idle CPU)', pass: leaks.pass, detail: leaks.detail },
+    { name: 'every request answered 200', pass: failures === 0, detail: `${failures} errors/non-200` },
+    { name: 'rewrites really applied (model map, effort)', pass: sanity.pass, detail: sanity.detail },
+  ];
+  const allPass = printTargets(targets);
+  const elapsed = (Date.now() - t0) / 1000;
+  console.log(`\nfinished in ${elapsed.toFixed(0)} s`);
+
+  const result = {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    repetitions: REPS,
+    elapsedSeconds: elapsed,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: process.platform, pinning: plan, nginx: nginx?.bin },
+    idleRssMb: { start: idleRssStart, end: idleRssEnd },
+    rows: rows.map((r) => ({ scenario: r.scenario, metric: r.metric, unit: r.unit, direct: r.direct, proxy: r.proxy, nginx: r.nginx })),
+    markdown: markdownTable(rows),
+    targets,
+    leaks,
+    raw,
+  };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
+  console.log(`results written to ${OUT}`);
+  return flag('--strict') && !allPass ? 1 : 0;
+}
+
+/** One request per rewrite through the proxy, then the recent list must show the mapped model and the effort. */
+async function rewriteSanity(lg, port) {
+  await lg.run({ ...json, model: 'gpt-5', bytes: 2 * KB, concurrency: 1, requests: 1, warmup: 0, port });
+  const a = (await httpJson(port, 'GET', `${ADMIN}/status/recent?limit=1`)).json?.[0];
+  await lg.run({ ...json, headers: { 'session-id': EFFORT_SESSION }, bytes: 2 * KB, concurrency: 1, requests: 1, warmup: 0, port });
+  const b = (await httpJson(port, 'GET', `${ADMIN}/status/recent?limit=1`)).json?.[0];
+  const pass = a?.mapped_model === 'gpt-5-mapped' && b?.reasoning_effort === 'high';
+  return { pass, detail: `mapped_model=${a?.mapped_model ?? '-'}, reasoning_effort=${b?.reasoning_effort ?? '-'}` };
+}
+
+/** After the load: no in-flight entries, the proxy's sockets and fds back to their pre-run count, no idle CPU. */
+async function leakCheck({ mock, proxy, claude, baseline }) {
+  await new Promise((res) => {
+    mock.child.once('message', res);
+    mock.child.send({ cmd: 'closeIdle' });
+  });
+  const active = [];
+  for (const p of [proxy, claude]) active.push(...((await httpJson(p.port, 'GET', `${ADMIN}/status/active`)).json ?? []));
+  let now;
+  const until = Date.now() + 5000;
+  for (;;) {
+    now = { proxy: fdCounts(proxy.pid), claude: fdCounts(claude.pid) };
+    const back = ['proxy', 'claude'].every((k) => now[k].sockets <= baseline[k].sockets && now[k].total <= baseline[k].total);
+    if (back || Date.now() > until) break;
+    await sleep(100);
+  }
+  const c0 = cpuMs(proxy.pid);
+  await sleep(1000);
+  const idleCpuMs = cpuMs(proxy.pid) - c0;
+  const socketsOk = ['proxy', 'claude'].every((k) => now[k].sockets <= baseline[k].sockets);
+  const fdsOk = ['proxy', 'claude'].every((k) => now[k].total <= baseline[k].total);
+  const pass = active.length === 0 && socketsOk && fdsOk && idleCpuMs <= 20;
+  const detail = `active=${active.length}, sockets ${now.proxy.sockets}/${baseline.proxy.sockets} (codex) ` +
+    `${now.claude.sockets}/${baseline.claude.sockets} (claude), fds ${now.proxy.total}/${baseline.proxy.total}, ` +
+    `idle CPU ${idleCpuMs.toFixed(0)} ms/s`;
+  return { pass, detail, active: active.length, baseline, after: now, idleCpuMs };
+}
+
+main().then(
+  (code) => {
+    cleanup();
+    process.exit(code);
+  },
+  (e) => {
+    console.error(`bench failed: ${e?.stack ?? e}`);
+    cleanup();
+    process.exit(2);
+  },
+);

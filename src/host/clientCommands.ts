@@ -1,0 +1,137 @@
+// Pointing Codex and Claude Code at the proxy (and back), and storing upstream keys in SecretStorage.
+import * as vscode from 'vscode';
+import {
+  ClientConfigError,
+  claudeHomeDir,
+  claudeSwitchOff,
+  claudeSwitchOn,
+  codexHomeDir,
+  codexSwitchOff,
+  codexSwitchOn,
+  isLoopbackUrl,
+  proxyBaseUrl,
+} from '../core/clientSwitch';
+import type { SwitchStatus } from '../core/clientSwitch';
+import type { ServiceName } from '../core/types';
+import type { Logger } from '../proxy/logger';
+import { stringOfArg } from './commandArgs';
+import { CMD } from './constants';
+import { envVarOf, withEnvVar } from './clientEnv';
+import type { ProxyController } from './proxyController';
+import type { SecretCache } from './secretCache';
+import type { ServiceStore } from './serviceStore';
+import type { SettingsState } from './settingsReader';
+import { secretNameOf } from './treeModel';
+
+export interface ClientCommandDeps {
+  controller: ProxyController;
+  store: ServiceStore;
+  settings: SettingsState;
+  secrets: SecretCache;
+  log: Logger;
+}
+
+const CLAUDE_ENV_SETTING = 'environmentVariables';
+const CLAUDE_SECTION = 'claudeCode';
+
+/** Registers Connect/Disconnect for both clients and Set Upstream API Key. */
+export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposable {
+  const { controller, store, settings, secrets, log } = deps;
+
+  const portOf = (s: ServiceName): number => {
+    const st = controller.status(s);
+    return st.kind === 'running' || st.kind === 'attached' ? st.port : settings.current.services[s].port;
+  };
+
+  const switchWith = async (what: string, fn: () => SwitchStatus): Promise<SwitchStatus | undefined> => {
+    try {
+      const r = fn();
+      log.info(`${what}: ${r.message}`);
+      void vscode.window.showInformationMessage(`Codex Helper: ${r.message}`);
+      return r;
+    } catch (e) {
+      const msg = e instanceof ClientConfigError ? e.message : `${what} failed: ${(e as Error).message}`;
+      log.error(msg);
+      void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Open File').then((a) =>
+        a && e instanceof ClientConfigError ? vscode.window.showTextDocument(vscode.Uri.file(e.file)) : undefined);
+      return undefined;
+    }
+  };
+
+  const claudeEnv = () => vscode.workspace.getConfiguration(CLAUDE_SECTION);
+
+  const secretNames = (): string[] => {
+    const names = new Set(secrets.names);
+    for (const d of store.all()) {
+      for (const c of d.detail?.configs ?? []) for (const u of c.upstreams) {
+        const n = secretNameOf(u.auth_source);
+        if (n) names.add(n);
+      }
+    }
+    return [...names].sort();
+  };
+
+  const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
+  return vscode.Disposable.from(
+    reg(CMD.connectCodex, () => switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), portOf('codex')))),
+    reg(CMD.disconnectCodex, () => switchWith('disconnect Codex', () => codexSwitchOff(codexHomeDir(process.env)))),
+    reg(CMD.connectClaude, async (arg) => {
+      const port = portOf('claude');
+      const r = await switchWith('connect Claude Code', () => claudeSwitchOn(claudeHomeDir(process.env), port));
+      if (!r) return r;
+      const url = proxyBaseUrl(port);
+      const alsoVsCode = stringOfArg(arg, 'vscodeSetting') === 'yes' || (stringOfArg(arg, 'vscodeSetting') !== 'no' &&
+        (await vscode.window.showInformationMessage(
+          'Also point the Claude Code extension for VS Code at the proxy (setting claudeCode.environmentVariables)?',
+          'Set ANTHROPIC_BASE_URL', 'Not Now')) === 'Set ANTHROPIC_BASE_URL');
+      if (alsoVsCode) {
+        const list = claudeEnv().get<unknown>(CLAUDE_ENV_SETTING);
+        await claudeEnv().update(CLAUDE_ENV_SETTING, withEnvVar(list, 'ANTHROPIC_BASE_URL', url), vscode.ConfigurationTarget.Global);
+        log.info(`claudeCode.environmentVariables: ANTHROPIC_BASE_URL=${url}`);
+      }
+      return r;
+    }),
+    reg(CMD.disconnectClaude, async () => {
+      const r = await switchWith('disconnect Claude Code', () => claudeSwitchOff(claudeHomeDir(process.env)));
+      const list = claudeEnv().get<unknown>(CLAUDE_ENV_SETTING);
+      const cur = envVarOf(list, 'ANTHROPIC_BASE_URL');
+      // Only our own loopback entry is removed; a base URL the user set elsewhere stays.
+      if (cur !== undefined && isLoopbackUrl(cur)) {
+        await claudeEnv().update(CLAUDE_ENV_SETTING, withEnvVar(list, 'ANTHROPIC_BASE_URL', undefined), vscode.ConfigurationTarget.Global);
+        log.info('claudeCode.environmentVariables: removed ANTHROPIC_BASE_URL');
+      }
+      return r;
+    }),
+    reg(CMD.setUpstreamApiKey, async (arg) => {
+      let name = stringOfArg(arg, 'secretName');
+      if (!name) {
+        const known = secretNames();
+        const have = new Set(secrets.names);
+        const NEW = '$(add) New name…';
+        const pick = await vscode.window.showQuickPick(
+          [...known.map((n) => ({ label: n, description: have.has(n) ? 'set' : 'not set' })), { label: NEW, description: '' }],
+          { title: 'Upstream secret (named by auth_token_secret / api_key_secret in config.toml)' });
+        if (!pick) return;
+        name = pick.label === NEW
+          ? (await vscode.window.showInputBox({ title: 'Secret name', validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'Letters, digits, _ . - only') }))
+          : pick.label;
+        if (!name) return;
+      }
+      const given = typeof (arg as { value?: unknown } | undefined)?.value === 'string' ? (arg as { value: string }).value : undefined;
+      const value = given ?? await vscode.window.showInputBox({
+        title: `Value of secret '${name}'`, password: true, ignoreFocusOut: true, prompt: 'Stored in VS Code SecretStorage. Leave empty to delete it.',
+      });
+      if (value === undefined) return;
+      if (value === '') await secrets.remove(name);
+      else await secrets.set(name, value);
+      log.info(`secret '${name}' ${value === '' ? 'deleted' : 'stored'}`);
+      void store.refreshAll();
+      if (!secretNames().includes(name) || !given) {
+        const referenced = secretNames().includes(name);
+        void vscode.window.showInformationMessage(referenced
+          ? `Codex Helper: secret '${name}' ${value === '' ? 'deleted' : 'saved'}.`
+          : `Codex Helper: secret '${name}' saved. Reference it from an upstream in config.toml: auth_token_secret = "${name}" (Bearer) or api_key_secret = "${name}" (x-api-key).`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,201 @@
+// Starts the enabled services at activation, restarts only the listener whose setting changed, turns a port
+// conflict or a broken config into exactly one actionable notification, and registers the lifecycle commands.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as vscode from 'vscode';
+import { configTemplate } from '../core/bootstrap';
+import { isProxyListening } from '../core/clientSwitch';
+import { configFilePath, proxyHomeDir } from '../core/config';
+import type { ServiceName } from '../core/types';
+import { SERVICE_NAMES } from '../core/types';
+import type { Logger } from '../proxy/logger';
+import { serviceOfArg } from './commandArgs';
+import { CMD, CONTEXT, SETTING, SETTINGS_SECTION } from './constants';
+import { findFreePort, portConflictPrompt, validatePortInput } from './portConflict';
+import type { ProxyController, ServiceStatus } from './proxyController';
+import { diffSettings } from './settings';
+import type { SettingsState } from './settingsReader';
+import { serviceTitle } from './treeModel';
+
+export interface LifecycleDeps {
+  controller: ProxyController;
+  settings: SettingsState;
+  log: Logger;
+  channel: vscode.LogOutputChannel;
+}
+
+/** The config home the in-process proxy uses. */
+export function configHome(settings: SettingsState): string {
+  return settings.current.configHome ?? proxyHomeDir(process.env);
+}
+
+/** Wires the proxy lifecycle to settings and commands; starts the enabled services when auto-start is on. */
+export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
+  const { controller, settings, log, channel } = deps;
+  const shown = new Set<string>(); // problems with a visible notification: never a second one for the same cause
+
+  const once = (key: string, show: () => Thenable<unknown>) => {
+    if (shown.has(key)) return;
+    shown.add(key);
+    void show().then(undefined, () => undefined);
+  };
+
+  const applyPin = async (s: ServiceName, pin: string | undefined) => {
+    const client = controller.client(s);
+    if (!client || controller.status(s).kind !== 'running') return;
+    try {
+      await client.setGlobalConfig(pin);
+      if (pin) log.info(`${s}: pinned '${pin}' (workspace setting)`);
+    } catch (e) {
+      log.warn(`${s}: could not apply the workspace pin '${pin}': ${(e as Error).message}`);
+    }
+  };
+
+  const reportFailure = async (s: ServiceName, st: Extract<ServiceStatus, { kind: 'failed' }>) => {
+    log.error(st.message);
+    if (st.code === 'HOST_FAILED' || controller.hostError) {
+      once('host', () => vscode.window.showErrorMessage(
+        `Codex Helper: the proxy cannot start: ${controller.hostError?.message ?? st.message}`, 'Open Config File', 'Show Log',
+      ).then((a) => (a === 'Open Config File' ? vscode.commands.executeCommand(CMD.openConfigFile) : a ? channel.show() : undefined)));
+      return;
+    }
+    if (st.code !== 'EADDRINUSE') {
+      once(`${s}:${st.code}`, () => vscode.window.showErrorMessage(`Codex Helper: ${st.message}`, 'Show Log')
+        .then((a) => (a ? channel.show() : undefined)));
+      return;
+    }
+    const isHelper = await isProxyListening(st.port);
+    const prompt = portConflictPrompt(s, st.port, isHelper);
+    once(`${s}:port:${st.port}`, () => vscode.window.showWarningMessage(prompt.message, ...prompt.actions.map((a) => a.title)).then(async (title) => {
+      const action = prompt.actions.find((a) => a.title === title)?.action;
+      if (action === 'attach') controller.attach(s, st.port);
+      else if (action === 'showLog') channel.show();
+      else if (action === 'useAnotherPort') await useAnotherPort(s);
+    }));
+  };
+
+  const useAnotherPort = async (s: ServiceName) => {
+    const other = SERVICE_NAMES.find((x) => x !== s)!;
+    const taken = [settings.current.services[other].port];
+    const suggested = await findFreePort();
+    const text = await vscode.window.showInputBox({
+      title: `Port for the ${serviceTitle(s)} proxy`,
+      value: String(suggested),
+      prompt: 'Clients connected with Connect … to Proxy must be connected again after a port change.',
+      validateInput: (v) => validatePortInput(v, taken),
+    });
+    if (!text) return;
+    const port = Number(text.trim());
+    const key = s === 'codex' ? SETTING.codexPort : SETTING.claudePort;
+    try {
+      // The settings listener restarts the listener on the new port.
+      await vscode.workspace.getConfiguration(SETTINGS_SECTION).update(key, port, vscode.ConfigurationTarget.Global);
+    } catch (e) {
+      log.warn(`could not save codexHelper.${key}: ${(e as Error).message}; using port ${port} for this session`);
+      await startService(s, port);
+    }
+  };
+
+  const startService = async (s: ServiceName, port = settings.current.services[s].port) => {
+    const st = await controller.start(s, port);
+    if (st.kind === 'failed') {
+      await reportFailure(s, st);
+      return;
+    }
+    for (const k of [...shown]) if (k.startsWith(`${s}:`) || k === 'host') shown.delete(k);
+    await applyPin(s, settings.current.services[s].pinnedConfig);
+  };
+
+  const startEnabled = async () => {
+    for (const s of SERVICE_NAMES) if (settings.current.services[s].enabled) await startService(s);
+  };
+
+  const updateContext = () => {
+    const any = SERVICE_NAMES.some((s) => controller.status(s).kind === 'running' || controller.status(s).kind === 'attached');
+    void vscode.commands.executeCommand('setContext', CONTEXT.anyRunning, any);
+  };
+
+  const targets = (arg: unknown, filter: (s: ServiceName) => boolean): ServiceName[] => {
+    const one = serviceOfArg(arg);
+    return one ? [one] : SERVICE_NAMES.filter(filter);
+  };
+
+  const onSettings = settings.onDidChange((prev, next) => {
+    const d = diffSettings(prev, next);
+    void (async () => {
+      if (d.homeChanged) {
+        log.info(`config home changed to ${configHome(settings)}: restarting the proxy`);
+        await controller.disposeHost();
+        await startEnabled();
+        return;
+      }
+      for (const s of d.stop) await controller.stop(s);
+      for (const s of d.restart) await startService(s);
+      for (const s of d.pins) if (!d.restart.includes(s)) await applyPin(s, next.services[s].pinnedConfig);
+    })();
+  });
+
+  const offStatus = controller.onDidChangeStatus(updateContext);
+  updateContext();
+  if (settings.current.autoStart) void startEnabled();
+  else log.info('auto-start is off: use "Codex Helper: Start Proxy"');
+
+  const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
+  return vscode.Disposable.from(
+    onSettings,
+    new vscode.Disposable(offStatus),
+    reg(CMD.startProxy, async (arg) => {
+      for (const s of targets(arg, (x) => settings.current.services[x].enabled && controller.status(x).kind !== 'running')) await startService(s);
+    }),
+    reg(CMD.stopProxy, async (arg) => {
+      for (const s of targets(arg, (x) => controller.status(x).kind !== 'stopped')) await controller.stop(s);
+    }),
+    reg(CMD.restartProxy, async (arg) => {
+      for (const s of targets(arg, (x) => settings.current.services[x].enabled || controller.status(x).kind !== 'stopped')) {
+        await controller.stop(s);
+        await startService(s);
+      }
+    }),
+    reg(CMD.copyProxyUrl, async (arg) => {
+      const live = targets(arg, (x) => ['running', 'attached'].includes(controller.status(x).kind));
+      const s = live.length > 1
+        ? (await vscode.window.showQuickPick(live.map((x) => ({ label: serviceTitle(x), service: x })), { title: 'Copy proxy URL of' }))?.service
+        : live[0];
+      const st = s ? controller.status(s) : undefined;
+      if (!s || !st || (st.kind !== 'running' && st.kind !== 'attached')) {
+        if (!s) void vscode.window.showInformationMessage('Codex Helper: no proxy is running.');
+        return undefined;
+      }
+      await vscode.env.clipboard.writeText(st.url);
+      vscode.window.setStatusBarMessage(`Copied ${st.url}`, 3000);
+      return st.url;
+    }),
+    reg(CMD.showLog, () => channel.show()),
+    reg(CMD.openConfigFile, async () => {
+      const file = configFilePath(configHome(settings));
+      if (!existsSync(file)) {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, configTemplate(), { flag: 'wx' });
+        log.info(`created ${file} from the template`);
+      }
+      await vscode.window.showTextDocument(vscode.Uri.file(file));
+    }),
+    reg(CMD.reloadConfig, async () => {
+      const client = SERVICE_NAMES.map((s) => controller.client(s)).find((c) => c !== undefined);
+      if (!client || controller.hostError) {
+        await controller.disposeHost();
+        await startEnabled();
+        if (!controller.hostError) void vscode.window.showInformationMessage('Codex Helper: config loaded.');
+        return;
+      }
+      try {
+        const r = await client.reload();
+        void vscode.window.showInformationMessage(r.reloaded ? 'Codex Helper: config reloaded.' : 'Codex Helper: config unchanged (reloaded anyway).');
+      } catch (e) {
+        log.error((e as Error).message);
+        void vscode.window.showErrorMessage(`Codex Helper: ${(e as Error).message}`, 'Open Config File')
+          .then((a) => (a ? vscode.commands.executeCommand(CMD.openConfigFile) : undefined));
+      }
+    }),
+  );
+}

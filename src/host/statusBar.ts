@@ -1,0 +1,43 @@
+// One status bar item per running service (text, tooltip and warning decided in statusModel.ts).
+import * as vscode from 'vscode';
+import type { ServiceName } from '../core/types';
+import { SERVICE_NAMES } from '../core/types';
+import { CMD } from './constants';
+import type { ServiceStore } from './serviceStore';
+import { statusBarModel } from './statusModel';
+
+/** Shows/hides and updates the per-service items whenever the store changes. */
+export function registerStatusBar(deps: {
+  store: ServiceStore;
+  now?: () => number;
+  /** Observes the shown text (undefined = hidden), for tests. */
+  onRender?: (service: ServiceName, text: string | undefined) => void;
+}): vscode.Disposable {
+  const now = deps.now ?? Date.now;
+  const items = new Map<ServiceName, vscode.StatusBarItem>();
+  SERVICE_NAMES.forEach((s, i) => {
+    const item = vscode.window.createStatusBarItem(`codexHelper.status.${s}`, vscode.StatusBarAlignment.Left, 10 - i);
+    item.name = `Codex Helper (${s})`;
+    item.command = { title: 'Pin Config', command: CMD.pinConfig, arguments: [s] };
+    items.set(s, item);
+  });
+  const update = (s: ServiceName) => {
+    const item = items.get(s)!;
+    const m = statusBarModel(deps.store.get(s), now());
+    deps.onRender?.(s, m?.text);
+    if (!m) {
+      item.hide();
+      return;
+    }
+    item.text = m.text;
+    item.tooltip = m.tooltip;
+    item.backgroundColor = m.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    item.show();
+  };
+  SERVICE_NAMES.forEach(update);
+  const off = deps.store.onDidChange(update);
+  return new vscode.Disposable(() => {
+    off();
+    for (const i of items.values()) i.dispose();
+  });
+}

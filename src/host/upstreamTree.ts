@@ -1,0 +1,86 @@
+// The activity-bar tree (service → config → upstream). Nodes come from treeModel.ts; this file only maps them to
+// TreeItems and refreshes when the store changes, plus once when the earliest cooldown ends (no busy poll).
+import * as vscode from 'vscode';
+import type { ServiceStore } from './serviceStore';
+import { VIEW_UPSTREAMS } from './constants';
+import { nextCooldownEnd, serviceNode } from './treeModel';
+import type { TreeNode } from './treeModel';
+
+/** TreeDataProvider over the ServiceStore. */
+export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private roots: TreeNode[] = [];
+  private cooldownTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly store: ServiceStore, private readonly now: () => number = Date.now) {
+    this.rebuild();
+    this.unsubscribe = store.onDidChange(() => this.refresh());
+  }
+
+  /** Current root nodes (also used by the extension-host tests). */
+  get nodes(): readonly TreeNode[] {
+    return this.roots;
+  }
+
+  refresh(): void {
+    this.rebuild();
+    this.changed.fire(undefined);
+  }
+
+  private rebuild(): void {
+    const now = this.now();
+    const data = this.store.all();
+    this.roots = data.map((d) => serviceNode(d, now));
+    if (this.cooldownTimer) clearTimeout(this.cooldownTimer);
+    this.cooldownTimer = undefined;
+    const end = nextCooldownEnd(data, now);
+    if (end !== undefined) {
+      this.cooldownTimer = setTimeout(() => this.refresh(), Math.max(250, end - now + 50));
+      this.cooldownTimer.unref?.();
+    }
+  }
+
+  getTreeItem(n: TreeNode): vscode.TreeItem {
+    const state = n.children.length === 0
+      ? vscode.TreeItemCollapsibleState.None
+      : n.collapsed ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded;
+    const item = new vscode.TreeItem(n.label, state);
+    item.id = n.id;
+    item.description = n.description;
+    item.tooltip = n.tooltip;
+    item.contextValue = n.contextValue;
+    item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
+    return item;
+  }
+
+  getChildren(n?: TreeNode): TreeNode[] {
+    return n ? n.children : this.roots;
+  }
+
+  getParent(n: TreeNode): TreeNode | undefined {
+    const find = (list: readonly TreeNode[], parent: TreeNode | undefined): TreeNode | undefined => {
+      for (const x of list) {
+        if (x === n) return parent;
+        const hit = find(x.children, x);
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return find(this.roots, undefined);
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    if (this.cooldownTimer) clearTimeout(this.cooldownTimer);
+    this.changed.dispose();
+  }
+}
+
+/** Registers the tree view; returns the provider (for commands and tests) and its disposable. */
+export function registerUpstreamTree(deps: { store: ServiceStore }): { provider: UpstreamTreeProvider; disposable: vscode.Disposable } {
+  const provider = new UpstreamTreeProvider(deps.store);
+  const view = vscode.window.createTreeView(VIEW_UPSTREAMS, { treeDataProvider: provider, showCollapseAll: true });
+  return { provider, disposable: vscode.Disposable.from(view, provider) };
+}
