@@ -62,7 +62,7 @@ export interface PipelineDeps {
   retryPlan: () => RetryPlan;
   now: () => number;
   /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
-  onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string) => void;
+  onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
 }
 
 /** Header listing every upstream the proxy tried, on a final failure. */
@@ -459,7 +459,7 @@ class ProxyRequest {
     if (status >= 200 && status < 300) {
       this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
       lb.recordSuccess(idx, status);
-      d.onUpstreamSuccess?.(cfg, idx, up, this.path);
+      d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
       await this.pipeSuccess(resp, sentAt, headersAt, lb, idx);
       return 'done';
     }

@@ -18,6 +18,7 @@ import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent } from './upstream';
+import { UsageProviderPoller } from './usageProviders';
 import { tunnelUpgrade } from './wsTunnel';
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
@@ -65,6 +66,7 @@ export class ProxyHost {
   private readonly retryTrace: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
   private readonly reloadTimer: NodeJS.Timeout;
+  private readonly usagePoller: UsageProviderPoller;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
 
   constructor(readonly opts: ProxyHostOptions) {
@@ -92,6 +94,10 @@ export class ProxyHost {
         now: opts.now,
       });
     this.services = { codex: make('codex'), claude: make('claude') };
+    this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
+    for (const svc of Object.values(this.services)) {
+      svc.deps.onUpstreamSuccess = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
+    }
     this.restorePersistent();
     // The file is also watched without traffic so the UI and admin API see edits promptly.
     this.reloadTimer = setInterval(() => this.runtime.maybeReload(), 1000);
@@ -199,6 +205,7 @@ export class ProxyHost {
     await this.stop(undefined, graceMs);
     clearInterval(this.reloadTimer);
     for (const s of Object.values(this.services)) s.dispose();
+    this.usagePoller.dispose();
     await Promise.all([this.requestLog?.close(), this.debugLog?.close(), this.retryTrace?.close()]);
     await this.agent.close().catch(() => undefined);
   }
