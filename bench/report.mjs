@@ -30,35 +30,33 @@ function pad(s, n) {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+const COLS = ['proxy', 'floor', 'nginx'];
+const ratio = (r, c) => (r.direct && r[c] ? `×${(r[c].median / r.direct.median).toFixed(2)}` : '-');
+
+function cells(r) {
+  const out = [r.scenario, `${r.metric} (${r.unit})`, fmtStat(r.direct)];
+  for (const c of COLS) out.push(fmtStat(r[c]), ratio(r, c));
+  return out;
+}
+
+const HEAD = ['scenario', 'metric', 'direct', 'proxy', 'proxy÷direct', 'node floor', 'floor÷direct', 'nginx', 'nginx÷direct'];
+
 /**
- * rows: {scenario, metric, unit, direct?, proxy?, nginx?} with summarized stats. The ratio columns are
- * proxy/direct and nginx/direct of the medians.
+ * rows: {scenario, metric, unit, direct?, proxy?, floor?, nginx?} with summarized stats. The ratio columns are
+ * each target's median over direct's median.
  */
 export function printTable(rows, out = (l) => process.stdout.write(l + '\n')) {
-  const head = ['scenario', 'metric', 'direct', 'proxy', 'proxy÷direct', 'nginx', 'nginx÷direct'];
-  const body = rows.map((r) => [
-    r.scenario,
-    `${r.metric} (${r.unit})`,
-    fmtStat(r.direct),
-    fmtStat(r.proxy),
-    r.direct && r.proxy ? `×${(r.proxy.median / r.direct.median).toFixed(2)}` : '-',
-    fmtStat(r.nginx),
-    r.direct && r.nginx ? `×${(r.nginx.median / r.direct.median).toFixed(2)}` : '-',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  out(head.map((h, i) => pad(h, widths[i])).join('  '));
+  const body = rows.map(cells);
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  out(HEAD.map((h, i) => pad(h, widths[i])).join('  '));
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) out(b.map((c, i) => pad(c, widths[i])).join('  '));
 }
 
 /** The same table as GitHub markdown (for bench/README.md and the main README). */
 export function markdownTable(rows) {
-  const lines = ['| scenario | metric | direct | proxy | proxy÷direct | nginx | nginx÷direct |', '|---|---|---|---|---|---|---|'];
-  for (const r of rows) {
-    lines.push(`| ${r.scenario} | ${r.metric} (${r.unit}) | ${fmtStat(r.direct)} | ${fmtStat(r.proxy)} | ${
-      r.direct && r.proxy ? `×${(r.proxy.median / r.direct.median).toFixed(2)}` : '-'} | ${fmtStat(r.nginx)} | ${
-      r.direct && r.nginx ? `×${(r.nginx.median / r.direct.median).toFixed(2)}` : '-'} |`);
-  }
+  const lines = [`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`];
+  for (const r of rows) lines.push(`| ${cells(r).join(' | ')} |`);
   return lines.join('\n');
 }
 

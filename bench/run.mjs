@@ -1,7 +1,7 @@
 // `npm run bench`: direct-to-mock vs through the proxy (vs nginx when installed), same run, same mock, same
 // load generator. Loopback only, bounded in requests and time. See bench/README.md for how to read the output.
 //
-// Flags: --quick (≈30 s)  --reps N  --no-nginx  --strict (exit 1 when a target fails)
+// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --strict (exit 1 when a target fails)
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,8 @@ if (!existsSync(CLI)) {
 
 const ADMIN = '/__codex_helper/api/v1';
 const EFFORT_SESSION = 'bench-effort-session';
-const ALL = ['direct', 'proxy', 'nginx'];
+const ALL = ['direct', 'proxy', 'floor', 'nginx'];
+const NO_FLOOR = ['direct', 'proxy', 'nginx'];
 const PROXIED = ['proxy'];
 const json = { kind: 'responses', path: '/v1/responses', model: 'gpt-5-codex', stream: false };
 const sse = (n, gap = 0) => ({ ...json, path: `/v1/responses?sse=${n}${gap ? `&gap=${gap}` : ''}`, stream: true });
@@ -48,18 +49,18 @@ const KB = 1024;
 const SCENARIOS = [
   { key: 'json_c1', targets: ALL, spec: { ...json, bytes: 2 * KB, concurrency: 1, requests: q(600, 2500), warmup: 200 } },
   { key: 'json_c32', targets: ALL, spec: { ...json, bytes: 2 * KB, concurrency: 32, durationMs: q(800, 2500), warmup: 500 } },
-  { key: 'body_200k', targets: ALL, spec: { ...json, bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
+  { key: 'body_200k', targets: NO_FLOOR, spec: { ...json, bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
   { key: 'body_200k_model', targets: PROXIED, spec: { ...json, model: 'gpt-5', bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
   { key: 'body_200k_effort', targets: PROXIED, spec: { ...json, headers: { 'session-id': EFFORT_SESSION }, bytes: 200 * KB, concurrency: 1, requests: q(40, 150), warmup: 10 } },
   { key: 'body_2m', targets: ALL, spec: { ...json, bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
   { key: 'body_2m_model', targets: PROXIED, spec: { ...json, model: 'gpt-5', bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
   { key: 'body_2m_effort', targets: PROXIED, spec: { ...json, headers: { 'session-id': EFFORT_SESSION }, bytes: 2048 * KB, concurrency: 1, requests: q(12, 40), warmup: 4 } },
-  { key: 'sse20_c1', targets: ALL, spec: { ...sse(20), bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
+  { key: 'sse20_c1', targets: NO_FLOOR, spec: { ...sse(20), bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
   { key: 'sse20_c16', targets: ALL, spec: { ...sse(20), bytes: 2 * KB, concurrency: 16, requests: q(1500, 5000), warmup: 200 } },
   { key: 'sse20_gap5_c16', targets: ALL, spec: { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: q(48, 160), warmup: 16 } },
   { key: 'claude_json_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages', model: 'claude-sonnet-4-5', stream: false, bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
   { key: 'claude_sse20_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages?sse=20', model: 'claude-sonnet-4-5', stream: true, bytes: 2 * KB, concurrency: 1, requests: q(200, 800), warmup: 50 } },
-  { key: 'streams_256', targets: ['proxy', 'nginx'], sampleRss: true, spec: { ...sse(q(6, 10), 200), bytes: 2 * KB, concurrency: 256, requests: 256, warmup: 0 } },
+  { key: 'streams_256', targets: ['proxy', 'floor', 'nginx'], sampleRss: true, spec: { ...sse(q(6, 10), 200), bytes: 2 * KB, concurrency: 256, requests: 256, warmup: 0 } },
 ].filter((s) => !ONLY || ONLY.includes(s.key));
 
 const children = [];
@@ -143,6 +144,14 @@ function waitPort(port, timeoutMs = 5000) {
   });
 }
 
+async function startFloor(mockPort) {
+  if (flag('--no-floor')) return undefined;
+  const port = await freePort();
+  const c = track(spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here }));
+  await waitForLine(c, /listening on/);
+  return { child: c, port, pid: c.pid };
+}
+
 async function startNginx(mockPort) {
   const bin = whichSync('nginx');
   if (!bin || flag('--no-nginx')) return undefined;
@@ -166,6 +175,7 @@ async function main() {
   const lg = await startLoadgen();
   const proxy = await startProxy('codex', mock.port);
   const claude = await startProxy('claude', mock.port);
+  const floor = await startFloor(mock.port);
   const nginx = await startNginx(mock.port);
   if (!nginx) console.log('nginx not found (PATH or /usr/sbin): the nginx column stays empty');
   await sleep(500);
@@ -175,8 +185,8 @@ async function main() {
   const setEffort = await httpJson(proxy.port, 'POST', `${ADMIN}/overrides/session/effort`, { session_id: EFFORT_SESSION, effort: 'high' });
   if (setEffort.status >= 300) throw new Error(`could not set the effort override: ${setEffort.status} ${JSON.stringify(setEffort.json)}`);
 
-  const ports = { direct: mock.port, proxy: proxy.port, claude: claude.port, nginx: nginx?.port };
-  const pids = { direct: mock.child.pid, proxy: proxy.pid, claude: claude.pid, nginx: nginx?.pid };
+  const ports = { direct: mock.port, proxy: proxy.port, claude: claude.port, floor: floor?.port, nginx: nginx?.port };
+  const pids = { direct: mock.child.pid, proxy: proxy.pid, claude: claude.pid, floor: floor?.pid, nginx: nginx?.pid };
   const raw = {};
   let failures = 0;
   for (let rep = 0; rep < REPS; rep++) {
@@ -210,6 +220,7 @@ async function main() {
     scenario, metric, unit, key, field,
     direct: targets.includes('direct') ? stat(key, 'direct', field) : undefined,
     proxy: targets.includes('proxy') ? stat(key, 'proxy', field) : undefined,
+    floor: targets.includes('floor') ? stat(key, 'floor', field) : undefined,
     nginx: targets.includes('nginx') ? stat(key, 'nginx', field) : undefined,
   });
   const vsDirect = (scenario, key, directKey, metric, field) => ({
@@ -219,10 +230,10 @@ async function main() {
   const rows = [
     row('2 KB JSON, c=1', 'json_c1', 'latency p50', 'ms', 'p50'),
     row('2 KB JSON, c=1', 'json_c1', 'latency p99', 'ms', 'p99'),
-    row('2 KB JSON, c=1', 'json_c1', 'CPU per request', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
+    row('2 KB JSON, c=1', 'json_c1', 'CPU per request', 'µs', 'cpuUsPerRequest'),
     row('2 KB JSON, c=32', 'json_c32', 'throughput', 'req/s', 'rps'),
     row('2 KB JSON, c=32', 'json_c32', 'latency p50', 'ms', 'p50'),
-    row('2 KB JSON, c=32', 'json_c32', 'CPU per request', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
+    row('2 KB JSON, c=32', 'json_c32', 'CPU per request', 'µs', 'cpuUsPerRequest'),
     row('200 KB body, c=1', 'body_200k', 'latency p50', 'ms', 'p50'),
     vsDirect('200 KB + model map', 'body_200k_model', 'body_200k', 'latency p50', 'p50'),
     vsDirect('200 KB + effort override', 'body_200k_effort', 'body_200k', 'latency p50', 'p50'),
@@ -238,9 +249,9 @@ async function main() {
     row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'total p50', 'ms', 'p50'),
     row('Claude 2 KB JSON, c=1', 'claude_json_c1', 'latency p50', 'ms', 'p50', ['direct', 'proxy']),
     row('Claude SSE 20 ev, c=1', 'claude_sse20_c1', 'total p50', 'ms', 'p50', ['direct', 'proxy']),
-    row('256 slow streams', 'streams_256', 'peak RSS', 'MB', 'peakRssMb', ['proxy', 'nginx']),
-    row('256 slow streams', 'streams_256', 'CPU per stream', 'µs', 'cpuUsPerRequest', ['proxy', 'nginx']),
-  ].filter((r) => r.direct || r.proxy || r.nginx);
+    row('256 slow streams', 'streams_256', 'peak RSS', 'MB', 'peakRssMb', ['proxy', 'floor', 'nginx']),
+    row('256 slow streams', 'streams_256', 'CPU per stream', 'µs', 'cpuUsPerRequest', ['proxy', 'floor', 'nginx']),
+  ].filter((r) => r.direct || r.proxy || r.floor || r.nginx);
 
   console.log('');
   printTable(rows);
@@ -283,7 +294,7 @@ async function main() {
     elapsedSeconds: elapsed,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: process.platform, pinning: plan, nginx: nginx?.bin },
     idleRssMb: { start: idleRssStart, end: idleRssEnd },
-    rows: rows.map((r) => ({ scenario: r.scenario, metric: r.metric, unit: r.unit, direct: r.direct, proxy: r.proxy, nginx: r.nginx })),
+    rows: rows.map((r) => ({ scenario: r.scenario, metric: r.metric, unit: r.unit, direct: r.direct, proxy: r.proxy, floor: r.floor, nginx: r.nginx })),
     markdown: markdownTable(rows),
     targets,
     leaks,

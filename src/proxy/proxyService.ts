@@ -107,6 +107,8 @@ export class ProxyService {
 
   /** Replays the request log into the usage rollups (called once at start). */
   replayUsage(): number {
+    const flag = this.opts.env['CODEX_HELPER_USAGE_REPLAY_ON_STARTUP']?.trim().toLowerCase();
+    if (flag !== undefined && flag !== '' && !['1', 'true', 'yes', 'y', 'on'].includes(flag)) return 0;
     const providers: Record<string, string> = {};
     for (const c of Object.values(this.manager.configs)) {
       for (const u of c.upstreams) if (u.tags['provider_id']) providers[u.base_url] = u.tags['provider_id'];

@@ -109,11 +109,15 @@ class RequestsWebview implements vscode.Disposable {
     }
   }
 
+  /** Follows proxies that start, stop or get re-attached; the same listener (service + URL) keeps its subscription. */
   private resubscribe(): void {
     const next = this.deps.sources();
     const same =
       next.length === this.subscribed.length &&
-      next.every((s, i) => s.client === this.subscribed[i]?.source.client && s.service === this.subscribed[i]?.source.service);
+      next.every((s, i) => {
+        const old = this.subscribed[i]?.source;
+        return old !== undefined && s.service === old.service && s.client.baseUrl === old.client.baseUrl;
+      });
     if (same) return;
     for (const s of this.subscribed) s.unsubscribe();
     this.subscribed = next.map((source) => ({ source, unsubscribe: source.subscribe(() => this.schedule()) }));

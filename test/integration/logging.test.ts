@@ -54,6 +54,23 @@ describe('request log, http_debug previews and retry trace', () => {
     assert.ok(!all.includes(SECRET) && !all.includes('client-secret-token-xyz'));
   });
 
+  it('rebuilds the usage rollups at start from the tail of requests.jsonl', async () => {
+    proxy = await startProxy(config(up.url), { log });
+    for (let i = 0; i < 3; i++) await call(`${proxy.url()}/ok`, { body: '{"model":"m"}' });
+    await proxy.host.requestLog!.flush();
+    const { ProxyHost } = await import('../../src/proxy/proxyHost');
+    const again = new ProxyHost({ home: proxy.home, codexHome: proxy.codexHome, claudeHome: proxy.claudeHome, env: {}, log, requestLog: false });
+    try {
+      assert.equal(again.services.codex.replayUsage(), 3);
+      const view = again.services.codex.state.usageRollupView(12, 60);
+      assert.equal(view.since_start.requests_total, 3);
+      assert.equal(view.since_start.usage.total_tokens, 9);
+      assert.equal(again.services.claude.replayUsage(), 0, 'only its own service lines');
+    } finally {
+      await again.dispose(0);
+    }
+  });
+
   it('warns with a redacted preview of a failed exchange by default', async () => {
     proxy = await startProxy(config(up.url), { log });
     await call(`${proxy.url()}/fail`, { body: '{"model":"m"}' });
