@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CredentialFile, credentialFileFor, resolveUpstreamAuth } from '../../src/core/auth';
+import { sessionIdFromHeaders } from '../../src/core/session';
+import type { UpstreamConfig } from '../../src/core/types';
+import { forwardableHeaders, forwardableResponseHeaders } from '../../src/proxy/headers';
+import { isAllowedOrigin, isLoopbackAddress, isLoopbackHostHeader, refusalReason } from '../../src/proxy/localSafety';
+import { targetUrl, TargetUrlError, upstreamPath } from '../../src/proxy/targetUrl';
+import { describeTransportError } from '../../src/proxy/upstream';
+
+function upstream(auth: UpstreamConfig['auth'], tags: Record<string, string> = {}): UpstreamConfig {
+  return { base_url: 'https://x.example/v1', auth, tags, supported_models: {}, model_mapping: {} };
+}
+
+describe('target URL', () => {
+  it('de-duplicates the base path and keeps the query', () => {
+    assert.equal(targetUrl('http://h/v1', '/v1/responses', ''), 'http://h/v1/responses');
+    assert.equal(targetUrl('http://h/v1/', '/responses', 'a=1&b=2'), 'http://h/v1/responses?a=1&b=2');
+    assert.equal(targetUrl('http://h/v1', '/v1', ''), 'http://h/v1/');
+    assert.equal(targetUrl('http://h/v1', '/v10/x', ''), 'http://h/v1/v10/x', 'prefix must end at a segment');
+    assert.equal(targetUrl('https://api.anthropic.com', '/v1/messages', 'beta=true'), 'https://api.anthropic.com/v1/messages?beta=true');
+    assert.equal(upstreamPath('http://h:8080/openai/v1', '/openai/v1/models', ''), '/openai/v1/models');
+    assert.throws(() => targetUrl('not a url', '/x', ''), TargetUrlError);
+    assert.throws(() => targetUrl('ftp://h', '/x', ''), TargetUrlError);
+  });
+});
+
+describe('header hygiene', () => {
+  it('drops hop-by-hop headers, those named in Connection, host and content-length; keeps repeats', () => {
+    const out = forwardableHeaders({
+      host: 'localhost:3211', 'content-length': '5', connection: 'close, X-Secret-Hop', 'x-secret-hop': 'v', 'keep-alive': 'x',
+      'transfer-encoding': 'chunked', upgrade: 'h2c', 'proxy-authorization': 'p', te: 'trailers', trailer: 'x',
+      'x-keep': ['1', '2'], authorization: 'Bearer a',
+    });
+    assert.deepEqual(out, ['x-keep', '1', 'x-keep', '2', 'authorization', 'Bearer a']);
+    const res = forwardableResponseHeaders({ connection: 'x-a', 'x-a': '1', 'content-type': 'text/event-stream', 'transfer-encoding': 'chunked' });
+    assert.deepEqual(res, { 'content-type': 'text/event-stream' });
+  });
+});
+
+describe('session id', () => {
+  it('reads every header real clients use, in priority order', () => {
+    assert.equal(sessionIdFromHeaders({ session_id: 'a', 'session-id': 'b' }), 'a');
+    assert.equal(sessionIdFromHeaders({ conversation_id: 'c' }), 'c');
+    assert.equal(sessionIdFromHeaders({ 'session-id': ' b ', 'thread-id': 't' }), 'b');
+    assert.equal(sessionIdFromHeaders({ 'thread-id': 't' }), 't');
+    assert.equal(sessionIdFromHeaders({ 'x-claude-code-session-id': 'cc' }), 'cc');
+    assert.equal(sessionIdFromHeaders({ 'session-id': '  ' }), undefined);
+    assert.equal(sessionIdFromHeaders({}), undefined);
+  });
+});
+
+describe('local safety', () => {
+  it('recognises loopback addresses, Host headers and origins', () => {
+    for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopbackAddress(a), a);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', undefined]) assert.ok(!isLoopbackAddress(a), String(a));
+    for (const h of ['localhost', 'localhost:3211', '127.0.0.1:3211', '[::1]:3210', 'LOCALHOST.', 'app.localhost']) assert.ok(isLoopbackHostHeader(h), h);
+    for (const h of ['evil.com', '127.0.0.1.evil.com', 'localhost.evil.com:3211', '', undefined]) assert.ok(!isLoopbackHostHeader(h), String(h));
+    assert.ok(isAllowedOrigin(undefined));
+    assert.ok(isAllowedOrigin('http://localhost:5173'));
+    assert.ok(!isAllowedOrigin('null'));
+    assert.ok(!isAllowedOrigin('https://evil.com'));
+    assert.ok(!isAllowedOrigin('vscode-webview://abc'));
+  });
+
+  it('admin routes need a loopback peer or the admin token', () => {
+    const h = { host: 'localhost:1' };
+    assert.equal(refusalReason(h, '127.0.0.1', true, { allowRemote: false }), undefined);
+    assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: false })!, /loopback peers only/);
+    assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' })!, /loopback peers only/);
+    assert.equal(refusalReason({ ...h, 'x-codex-helper-admin-token': 'tok' }, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' }), undefined);
+    assert.equal(refusalReason({ host: 'my-box:3211' }, '10.1.1.1', false, { allowRemote: true }), undefined, 'remote mode relaxes Host');
+  });
+});
+
+describe('upstream credentials', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'auth-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const noClient = { hasAuthorization: false, hasApiKey: false };
+
+  it('inline → secret → env → credential file → client passthrough, recording only the source', () => {
+    const file = credentialFileFor('codex', dir, dir);
+    const secrets = (n: string) => (n === 'work' ? 'secret-value' : undefined);
+    assert.deepEqual(resolveUpstreamAuth('codex', upstream({ auth_token: 'inline-v', auth_token_env: 'E' }), noClient, { E: 'env-v' }, file),
+      { token: 'inline-v', apiKey: undefined, authorization: 'inline', x_api_key: 'none' });
+    assert.equal(resolveUpstreamAuth('codex', upstream({ auth_token_secret: 'work', auth_token_env: 'E' }), noClient, { E: 'env-v' }, file, secrets).authorization, 'secret:work');
+    assert.equal(resolveUpstreamAuth('codex', upstream({ auth_token_env: 'E' }), noClient, { E: 'env-v' }, file).token, 'env-v');
+    const r = resolveUpstreamAuth('codex', upstream({ auth_token_env: 'E' }), { hasAuthorization: true, hasApiKey: false }, {}, file);
+    assert.deepEqual([r.token, r.authorization], [undefined, 'client_passthrough (missing_env:E)']);
+    assert.equal(resolveUpstreamAuth('codex', upstream({}), noClient, {}, file).authorization, 'none');
+    const k = resolveUpstreamAuth('claude', upstream({ api_key_env: 'K' }), noClient, { K: 'key-v' }, file);
+    assert.deepEqual([k.apiKey, k.x_api_key, k.token], ['key-v', 'env:K', undefined]);
+  });
+
+  it('reads the Codex auth.json and Claude settings.json env, re-reading after a change', () => {
+    let now = 0;
+    const path = join(dir, 'auth.json');
+    writeFileSync(path, JSON.stringify({ OPENAI_API_KEY: 'first', NUM: 5 }));
+    const f = new CredentialFile(path, (j) => j as Record<string, unknown>, 800, () => now);
+    assert.equal(f.get('OPENAI_API_KEY'), 'first');
+    assert.equal(f.get('NUM'), undefined, 'only strings');
+    writeFileSync(path, JSON.stringify({ OPENAI_API_KEY: 'second' }));
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+    now = 100;
+    assert.equal(f.get('OPENAI_API_KEY'), 'first', 'not re-checked within the interval');
+    now = 900;
+    assert.equal(f.get('OPENAI_API_KEY'), 'second');
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ env: { ANTHROPIC_AUTH_TOKEN: 'claude-tok' } }));
+    const c = credentialFileFor('claude', dir, dir);
+    assert.equal(resolveUpstreamAuth('claude', upstream({ auth_token_env: 'ANTHROPIC_AUTH_TOKEN' }), noClient, {}, c).authorization, 'claude_settings_env:ANTHROPIC_AUTH_TOKEN');
+  });
+
+  it('the embedded default prefers the client\'s own credential and falls back to the environment', () => {
+    const file = credentialFileFor('codex', dir, dir);
+    const up = upstream({ auth_token_env: 'OPENAI_API_KEY' }, { auth_prefer_client: 'true' });
+    assert.deepEqual(resolveUpstreamAuth('codex', up, { hasAuthorization: true, hasApiKey: false }, { OPENAI_API_KEY: 'env' }, file),
+      { authorization: 'client_passthrough', x_api_key: 'none' });
+    assert.equal(resolveUpstreamAuth('codex', up, noClient, { OPENAI_API_KEY: 'env-key' }, file).token, 'env-key');
+  });
+});
+
+describe('transport error text', () => {
+  it('joins causes, adds flags, strips newlines and caps the length', () => {
+    const e = new Error('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9\nline2'), { code: 'ECONNREFUSED' }) });
+    assert.equal(describeTransportError(e), 'fetch failed | caused_by: connect ECONNREFUSED 127.0.0.1:9 line2 (flags: connect)');
+    const long = describeTransportError(new Error('x'.repeat(1000)));
+    assert.equal(long.length, 360);
+    assert.ok(long.endsWith('…'));
+    assert.match(describeTransportError(Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), /flags: timeout/);
+  });
+});
