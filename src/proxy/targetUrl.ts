@@ -9,6 +9,8 @@ interface ParsedBase {
   origin: string;
   base: string;
   basePath: string;
+  /** Trailing version segment of the base path (`/v1` of `/api/v1`), if any. */
+  version: string | undefined;
 }
 
 const cache = new Map<string, ParsedBase>();
@@ -27,7 +29,7 @@ function parseBase(baseUrl: string): ParsedBase {
     throw new TargetUrlError(`base_url '${baseUrl}' must be http or https`);
   }
   const basePath = u.pathname.replace(/\/+$/, '');
-  hit = { origin: u.origin, base: u.origin + basePath, basePath };
+  hit = { origin: u.origin, base: u.origin + basePath, basePath, version: /\/v\d+$/.exec(basePath)?.[0] };
   if (cache.size > 1000) cache.clear();
   cache.set(baseUrl, hit);
   return hit;
@@ -40,11 +42,14 @@ export function baseOrigin(baseUrl: string): string {
 
 /** Returns the path+query to request on the upstream origin for client path `path` and raw query `query`. */
 export function upstreamPath(baseUrl: string, path: string, query: string): string {
-  const { basePath } = parseBase(baseUrl);
+  const { basePath, version } = parseBase(baseUrl);
   let rest = path;
   if (basePath !== '' && basePath !== '/') {
     if (path === basePath) rest = '/';
     else if (path.startsWith(basePath + '/')) rest = path.slice(basePath.length);
+    // A client pointed at `http://proxy/v1` (or Claude Code, which always says /v1/messages) must not get the
+    // version twice on an upstream whose base already ends in it (`https://openrouter.ai/api/v1`).
+    else if (version !== undefined && (path === version || path.startsWith(version + '/'))) rest = path.slice(version.length) || '/';
   }
   if (!rest.startsWith('/')) rest = '/' + rest;
   const full = basePath + rest;

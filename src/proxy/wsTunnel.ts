@@ -16,10 +16,15 @@ import { upstreamPath } from './targetUrl';
 const DROP = new Set(['host', 'authorization', 'x-api-key', 'proxy-authorization', 'proxy-connection', 'keep-alive',
   'transfer-encoding', 'te', 'trailer', 'content-length']);
 
-function refuse(socket: Duplex, status: number, reason: string): void {
+// Codex falls back to HTTP+SSE at once only on 426; any other refusal costs it 7 upgrade attempts (~6.5 s) and
+// a 400 is fatal. So every refusal, ours or the upstream's, reaches the client as 426.
+const NO_WEBSOCKET = 426;
+const MAX_UPGRADE_HEAD = 16 * 1024;
+
+function refuse(socket: Duplex, reason: string): void {
   const body = JSON.stringify({ error: { message: reason, type: 'websocket_unavailable' } });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Forbidden'}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${NO_WEBSOCKET} Upgrade Required\r\ncontent-type: application/json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
@@ -41,7 +46,7 @@ export function tunnelUpgrade(
   const cfg = choice.configs[0];
   const idx = cfg ? new LoadBalancer(cfg, svc.lbStore).select(new Set(), false) : undefined;
   const up = cfg && idx !== undefined ? cfg.upstreams[idx] : undefined;
-  if (!cfg || !up) return refuse(socket, 502, 'no upstream available for a WebSocket; use HTTP');
+  if (!cfg || !up) return refuse(socket, 'no upstream available for a WebSocket; use HTTP');
   let target: URL;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -49,7 +54,7 @@ export function tunnelUpgrade(
     target = new URL(up.base_url);
     target = new URL(upstreamPath(up.base_url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1)), target.origin);
   } catch {
-    return refuse(socket, 502, `invalid base_url for ${cfg.name}`);
+    return refuse(socket, `invalid base_url for ${cfg.name}`);
   }
   const auth = resolveUpstreamAuth(svc.service, up,
     { hasAuthorization: req.headers['authorization'] !== undefined, hasApiKey: req.headers['x-api-key'] !== undefined },
@@ -70,25 +75,44 @@ export function tunnelUpgrade(
     ? tlsConnect({ host: target.hostname, port, servername: target.hostname, ALPNProtocols: ['http/1.1'] })
     : netConnect({ host: target.hostname, port });
   let connected = false;
+  // pending until the upstream answers the upgrade; only an open tunnel is torn down with the upstream.
+  let phase: 'pending' | 'open' | 'refused' = 'pending';
+  const refuseOnce = (reason: string) => {
+    if (phase !== 'pending') return;
+    phase = 'refused';
+    refuse(socket, reason);
+  };
   const timer = setTimeout(() => upstreamSocket.destroy(new Error('connect timeout')), 10_000);
   upstreamSocket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
     connected = true;
     clearTimeout(timer);
     upstreamSocket.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length) upstreamSocket.write(head);
-    upstreamSocket.pipe(socket);
-    socket.pipe(upstreamSocket);
+    awaitUpgradeAnswer(upstreamSocket, (status, buffered) => {
+      if (phase !== 'pending') return;
+      if (status === 101) {
+        phase = 'open';
+        socket.write(buffered);
+        upstreamSocket.pipe(socket);
+        socket.pipe(upstreamSocket);
+        return;
+      }
+      log.info(`${svc.service} websocket: ${target.host} answered ${status ?? 'garbage'} to the upgrade; told the client 426`);
+      refuseOnce(`upstream answered ${status ?? 'an unreadable response'} to the WebSocket upgrade; use HTTP`);
+      upstreamSocket.destroy();
+    });
   });
   upstreamSocket.on('error', (e) => {
     clearTimeout(timer);
     log.warn(`${svc.service} websocket tunnel to ${target.host}: ${e.message}`);
-    if (!connected) refuse(socket, 502, `upstream unreachable for WebSocket: ${e.message}`);
-    else socket.destroy();
+    if (phase === 'open') socket.destroy();
+    else refuseOnce(`upstream ${connected ? 'failed' : 'unreachable'} for WebSocket: ${e.message}`);
   });
   // Tunnels are not half-closed: whichever side ends first ends both (server sockets are allowHalfOpen).
   track.add(upstreamSocket);
   const closeBoth = () => {
-    socket.destroy();
+    if (phase === 'open') socket.destroy();
+    else refuseOnce('upstream closed the connection during the WebSocket upgrade; use HTTP');
     upstreamSocket.destroy();
   };
   socket.once('end', closeBoth);
@@ -96,6 +120,21 @@ export function tunnelUpgrade(
   upstreamSocket.once('end', closeBoth);
   upstreamSocket.once('close', () => {
     track.delete(upstreamSocket);
-    if (connected) socket.destroy();
+    if (phase === 'open') socket.destroy();
+    else if (connected) refuseOnce('upstream closed the connection during the WebSocket upgrade; use HTTP');
   });
+}
+
+/** Reads the upstream's answer head; calls back once with its status (undefined if unreadable) and the bytes read. */
+function awaitUpgradeAnswer(upstream: Duplex, done: (status: number | undefined, buffered: Buffer) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  const onData = (c: Buffer) => {
+    buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
+    if (buf.indexOf('\r\n\r\n') < 0 && buf.length < MAX_UPGRADE_HEAD) return;
+    upstream.off('data', onData);
+    upstream.pause();
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, Math.min(buf.length, 64)));
+    done(m ? Number(m[1]) : undefined, buf);
+  };
+  upstream.on('data', onData);
 }

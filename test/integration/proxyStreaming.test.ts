@@ -214,7 +214,7 @@ describe('proxy streaming (SSE through, usage, aborts, mid-stream failures)', ()
     const got: Buffer[] = [];
     sock.on('data', (d) => got.push(d));
     sock.write('GET /v1/responses HTTP/1.1\r\nhost: localhost\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
-    await until(() => Buffer.concat(got).toString().includes('502'));
+    await until(() => Buffer.concat(got).toString().includes('426'));
     assert.ok(Date.now() - t0 < 1500);
     sock.destroy();
   });

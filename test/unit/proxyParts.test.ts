@@ -22,6 +22,10 @@ describe('target URL', () => {
     assert.equal(targetUrl('http://h/v1', '/v10/x', ''), 'http://h/v1/v10/x', 'prefix must end at a segment');
     assert.equal(targetUrl('https://api.anthropic.com', '/v1/messages', 'beta=true'), 'https://api.anthropic.com/v1/messages?beta=true');
     assert.equal(upstreamPath('http://h:8080/openai/v1', '/openai/v1/models', ''), '/openai/v1/models');
+    // Codex at http://proxy/v1 and Claude Code (always /v1/messages) against a relay base that ends in /v1.
+    assert.equal(targetUrl('https://openrouter.ai/api/v1', '/v1/responses', ''), 'https://openrouter.ai/api/v1/responses');
+    assert.equal(targetUrl('http://relay/anthropic/v1', '/v1/messages', 'beta=true'), 'http://relay/anthropic/v1/messages?beta=true');
+    assert.equal(targetUrl('http://relay/api/v1', '/v10/x', ''), 'http://relay/api/v1/v10/x');
     assert.throws(() => targetUrl('not a url', '/x', ''), TargetUrlError);
     assert.throws(() => targetUrl('ftp://h', '/x', ''), TargetUrlError);
   });
