@@ -1,11 +1,15 @@
 // The "node floor": the smallest useful pass-through proxy on node:http + undici (no routing, no logging, no
 // state). It shows how much of the proxy's cost is the platform and how much is ours. Not a product: the
 // benchmark starts it pinned like the proxy. Usage: node floorProxy.mjs <upstreamPort> <listenPort>
-import { createServer } from 'node:http';
+import { Agent as HttpAgent, createServer, request } from 'node:http';
 import { Agent } from 'undici';
 
 const origin = `http://127.0.0.1:${process.argv[2]}`;
 const agent = new Agent({ keepAliveTimeout: 30_000, pipelining: 1 });
+// FLOOR_CLIENT=http swaps undici for node:http's client (to compare the two clients' cost).
+const useHttp = process.env.FLOOR_CLIENT === 'http';
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+const [host, port] = ['127.0.0.1', Number(process.argv[2])];
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
 
 const server = createServer(async (req, res) => {
@@ -15,6 +19,17 @@ const server = createServer(async (req, res) => {
   const headers = [];
   for (const k in req.headers) if (!HOP.has(k)) headers.push(k, req.headers[k]);
   headers.push('content-length', String(body.length));
+  if (useHttp) {
+    const up = request({ host, port, path: req.url, method: req.method, headers, agent: httpAgent }, (r) => {
+      const out = {};
+      for (const k in r.headers) if (!HOP.has(k)) out[k] = r.headers[k];
+      res.writeHead(r.statusCode, out);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    up.end(body);
+    return;
+  }
   try {
     const r = await agent.request({ origin, path: req.url, method: req.method, headers, body });
     const out = {};

@@ -6,6 +6,9 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const bodies = new Map();
+// Agents kept between a warm-up call (spec.keepAgent) and the measured call, so the measured call reuses warm
+// keep-alive sockets; the measured call always closes them.
+const agents = new Map();
 
 /** A Codex-like Responses request (or a Claude Code-like Messages request) of about `bytes` bytes. */
 function makeBody(kind, bytes, model, stream) {
@@ -40,11 +43,13 @@ function pct(sorted, p) {
 }
 
 /**
- * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup}
+ * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup, keepAgent?}
  * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
  */
 async function run(spec) {
-  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  const agentKey = `${spec.port}|${spec.concurrency}`;
+  const agent = agents.get(agentKey) ?? new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  agents.delete(agentKey);
   const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
   const headers = {
     'content-type': 'application/json',
@@ -108,7 +113,8 @@ async function run(spec) {
   const limit = spec.requests ?? Infinity;
   const { totals, ttfbs } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
   const elapsed = performance.now() - t0;
-  agent.destroy();
+  if (spec.keepAgent) agents.set(agentKey, agent);
+  else agent.destroy();
   totals.sort((a, b) => a - b);
   ttfbs.sort((a, b) => a - b);
   return {

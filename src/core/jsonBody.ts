@@ -136,6 +136,114 @@ export function scanObject(buf: Buffer, start = 0, wanted?: ReadonlySet<string>)
   }
 }
 
+function skipWsBack(buf: Uint8Array, i: number): number {
+  while (i >= 0 && isWs(buf[i]!)) i--;
+  return i;
+}
+
+/** Offset of the opening quote of the string whose closing quote is at `close`, or -1. */
+function stringStartBack(buf: Buffer, close: number): number {
+  let pos = close - 1;
+  while (pos >= 0) {
+    const q = buf.lastIndexOf(QUOTE, pos);
+    if (q < 0) return -1;
+    let bs = 0;
+    let k = q - 1;
+    while (k >= 0 && buf[k] === BACKSLASH) {
+      bs++;
+      k--;
+    }
+    if (bs % 2 === 0) return q;
+    pos = q - 1;
+  }
+  return -1;
+}
+
+/** Start offset of the JSON value whose last byte is at `last`, or -1 when it is malformed. */
+function skipValueBack(buf: Buffer, last: number): number {
+  const c = buf[last];
+  if (c === undefined) return -1;
+  if (c === QUOTE) return stringStartBack(buf, last);
+  if (c === RBRACE || c === RBRACKET) {
+    let depth = 0;
+    let pos = last;
+    while (pos >= 0) {
+      const b = buf[pos]!;
+      if (b === QUOTE) {
+        pos = stringStartBack(buf, pos);
+        if (pos < 0) return -1;
+        pos--;
+        continue;
+      }
+      if (b === RBRACE || b === RBRACKET) depth++;
+      else if (b === LBRACE || b === LBRACKET) {
+        depth--;
+        if (depth === 0) return pos;
+      }
+      pos--;
+    }
+    return -1;
+  }
+  let pos = last;
+  while (pos >= 0) {
+    const b = buf[pos]!;
+    if (b === COMMA || b === COLON || b === LBRACE || b === LBRACKET || isWs(b)) break;
+    pos--;
+  }
+  return pos < last ? pos + 1 : -1;
+}
+
+/**
+ * Like `scanObject` on a whole-body top-level object, but walks its members from the closing brace backwards and
+ * stops once every key in `wanted` is found. Codex puts `reasoning` after the whole conversation, so a forward
+ * scan reads every byte of a 2 MB turn to reach it; this reads a few hundred. A repeated key resolves to its last
+ * occurrence, as JSON.parse (and so the upstream) does. `start` is only set when the scan reached the `{`.
+ */
+export function scanObjectFromEnd(buf: Buffer, wanted: ReadonlySet<string>): ObjectScan | undefined {
+  if (buf[skipWs(buf, 0)] !== LBRACE) return undefined;
+  let i = skipWsBack(buf, buf.length - 1);
+  if (buf[i] !== RBRACE) return undefined;
+  const scan: ObjectScan = { start: -1, end: i, members: new Map() };
+  i = skipWsBack(buf, i - 1);
+  if (buf[i] === LBRACE) {
+    scan.start = i;
+    return scan;
+  }
+  let found = 0;
+  for (;;) {
+    const valueEnd = i + 1;
+    const valueStart = skipValueBack(buf, i);
+    if (valueStart < 0) return undefined;
+    i = skipWsBack(buf, valueStart - 1);
+    if (buf[i] !== COLON) return undefined;
+    i = skipWsBack(buf, i - 1);
+    if (buf[i] !== QUOTE) return undefined;
+    const keyStart = stringStartBack(buf, i);
+    if (keyStart < 0) return undefined;
+    const raw = buf.toString('utf8', keyStart + 1, i);
+    let key: string;
+    try {
+      key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+    } catch {
+      return undefined;
+    }
+    if (!scan.members.has(key)) {
+      scan.members.set(key, { keyStart, valueStart, valueEnd });
+      if (wanted.has(key) && ++found === wanted.size) return scan;
+    }
+    i = skipWsBack(buf, keyStart - 1);
+    if (buf[i] === COMMA) {
+      i = skipWsBack(buf, i - 1);
+      continue;
+    }
+    if (buf[i] === LBRACE && skipWsBack(buf, i - 1) < 0) {
+      scan.start = i;
+      return scan;
+    }
+    return undefined;
+  }
+}
+
 const MODEL_KEY = new Set(['model']);
 
 /** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
@@ -178,7 +286,8 @@ function appendMember(buf: Buffer, scan: ObjectScan, key: string, valueJson: str
  * Returns undefined when the body is not a JSON object (the caller then forwards it unchanged).
  */
 export function setNestedString(buf: Buffer, objectKey: string, field: string, value: string): Buffer | undefined {
-  const top = scanObject(buf, 0);
+  // From the end: the option objects (`reasoning`, `output_config`) follow the conversation.
+  const top = scanObjectFromEnd(buf, new Set([objectKey]));
   if (!top) return undefined;
   const span = top.members.get(objectKey);
   const valueJson = JSON.stringify(value);

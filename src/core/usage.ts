@@ -2,6 +2,7 @@
 // Improvements over the seed: cached/cache-creation tokens, Anthropic message_start + message_delta merged,
 // the stream is scanned to its end, and a usage event longer than the scan buffer is still recovered.
 import type { UsageMetrics } from './types';
+import { scanObjectFromEnd } from './jsonBody';
 
 type Obj = Record<string, unknown>;
 
@@ -77,6 +78,16 @@ export function extractUsageFromJson(body: Uint8Array | string): UsageMetrics | 
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     // Skip decoding and parsing big bodies that cannot hold usage.
     if (buf.indexOf(USAGE) < 0) return undefined;
+    // Answers end with their top-level `usage`: parse that member alone, not the whole answer.
+    const span = scanObjectFromEnd(buf, USAGE_MEMBER)?.members.get('usage');
+    if (span) {
+      try {
+        const u = usageFromValue(JSON.parse(buf.toString('utf8', span.valueStart, span.valueEnd)));
+        if (u) return u;
+      } catch {
+        /* fall back to the full parse below */
+      }
+    }
     text = buf.toString('utf8');
   }
   let parsed: unknown;
@@ -129,6 +140,7 @@ function maxOpt(a: number | undefined, b: number | undefined): number | undefine
 
 const USAGE = Buffer.from('usage');
 const USAGE_KEY = Buffer.from('"usage"');
+const USAGE_MEMBER: ReadonlySet<string> = new Set(['usage']);
 const DATA = Buffer.from('data:');
 const LF = 0x0a;
 

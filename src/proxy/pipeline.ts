@@ -9,7 +9,7 @@ import { resolveUpstreamAuth } from '../core/auth';
 import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
 import type { RequestFilter } from '../core/filter';
-import { replaceModel, scanObject, setNestedString } from '../core/jsonBody';
+import { replaceModel, scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel, isModelSupported } from '../core/modelRouting';
@@ -135,6 +135,9 @@ function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | un
 }
 
 const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
+const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set(['reasoning']), claude: new Set(['output_config']) };
+const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
+const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
 interface LastFailure {
   status: number;
@@ -228,7 +231,8 @@ class ProxyRequest {
   private inspectBody(body: Buffer): void {
     if (body.length === 0) return;
     const key = EFFORT_OBJECT[this.d.service];
-    const scan = scanObject(body, 0, new Set(['model', key]));
+    // `model` comes first and the effort object last in real bodies: two short scans instead of one full one.
+    const scan = scanObject(body, 0, MODEL_KEY);
     if (!scan) return;
     const m = scan.members.get('model');
     if (m && body[m.valueStart] === 0x22) {
@@ -238,9 +242,9 @@ class ProxyRequest {
         /* not a string after all */
       }
     }
-    const r = scan.members.get(key);
+    const r = scanObjectFromEnd(body, EFFORT_KEYS[this.d.service])?.members.get(key);
     if (r && body[r.valueStart] === 0x7b) {
-      const inner = scanObject(body, r.valueStart, new Set(['effort']));
+      const inner = scanObject(body, r.valueStart, EFFORT_FIELD);
       const e = inner?.members.get('effort');
       if (e && body[e.valueStart] === 0x22) {
         try {

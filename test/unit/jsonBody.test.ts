@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readModel, readNestedString, replaceModel, scanObject, setNestedString } from '../../src/core/jsonBody';
+import { readModel, readNestedString, replaceModel, scanObject, scanObjectFromEnd, setNestedString } from '../../src/core/jsonBody';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 
@@ -45,5 +45,36 @@ describe('surgical JSON body edits', () => {
     assert.deepEqual([...full!.members.keys()], ['model', 'input', 'reasoning']);
     const out = setNestedString(buf, 'reasoning', 'effort', 'xhigh')!;
     assert.deepEqual(JSON.parse(out.toString()), { ...JSON.parse(big), reasoning: { effort: 'xhigh' } });
+  });
+});
+
+describe('scanObjectFromEnd', () => {
+  const bodies = [
+    '{"model":"m","input":[{"t":"a \\"reasoning\\": {}"},{"reasoning":{"effort":"x"}}],"reasoning":{"effort":"low"},"stream":true}',
+    ' { "a" : 1 , "reasoning" : { "effort" : "high" } , "b" : [ "\\\\" , null ] } ',
+    '{"tools":[{"parameters":{"reasoning":{"type":"string"}}}],"stream":false}',
+    '{"reasoning":{"effort":"a"},"reasoning":{"effort":"b"}}',
+    '{}',
+  ];
+  it('finds the same top-level members JSON.parse sees, from the end', () => {
+    for (const text of bodies) {
+      const buf = Buffer.from(text);
+      const scan = scanObjectFromEnd(buf, new Set(['reasoning']));
+      assert.ok(scan, text);
+      const span = scan.members.get('reasoning');
+      const expected = (JSON.parse(text) as Record<string, unknown>)['reasoning'];
+      if (expected === undefined) assert.equal(span, undefined, text);
+      else assert.deepEqual(JSON.parse(buf.toString('utf8', span!.valueStart, span!.valueEnd)), expected, text);
+    }
+  });
+  it('rejects what is not one JSON object', () => {
+    for (const text of ['[{"a":1}]', '{"a":1', '"x"}', '{"a" 1}', '']) {
+      assert.equal(scanObjectFromEnd(Buffer.from(text), new Set(['a'])), undefined, text);
+    }
+  });
+  it('setNestedString edits the last occurrence and keeps every other byte', () => {
+    const text = '{"model":"m","input":[{"reasoning":{"effort":"x"}}],"reasoning":{"effort":"low","summary":"auto"}}';
+    const out = setNestedString(Buffer.from(text), 'reasoning', 'effort', 'high')!.toString();
+    assert.equal(out, text.replace('"low"', '"high"'));
   });
 });
