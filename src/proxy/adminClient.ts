@@ -1,7 +1,8 @@
 // A typed client of the admin API. The VS Code face uses it for everything it shows and changes, whether the proxy
 // runs in the extension host or is another process it attached to: one code path, and the API stays complete.
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { simpleRequest } from './upstreamCall';
+import type { SimpleResponse } from './upstreamCall';
 import type { DashboardSnapshot } from '../core/dashboard';
 import type { ServiceName } from '../core/types';
 
@@ -73,19 +74,20 @@ export class AdminClient {
   ) {}
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res: Dispatcher.ResponseData;
+    let res: SimpleResponse;
     try {
-      res = await request(`${this.baseUrl}/__codex_helper/${path}`, {
+      res = await simpleRequest(`${this.baseUrl}/__codex_helper/${path}`, {
         method,
         dispatcher: this.dispatcher,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        maxBytes: 64 * 1024 * 1024,
       });
     } catch (e) {
       throw new AdminApiError('ADMIN_UNREACHABLE', 0, `proxy at ${this.baseUrl} is not reachable: ${(e as Error).message}`);
     }
-    const text = await res.body.text();
+    const text = res.body.toString('utf8');
     if (res.statusCode === 204) return undefined as T;
     if (res.statusCode >= 400) throw new AdminApiError('ADMIN_HTTP', res.statusCode, text || `HTTP ${res.statusCode}`);
     return JSON.parse(text) as T;

@@ -1,11 +1,11 @@
 // Active health probes: `GET {base_url}/models` per upstream with the same credentials as real traffic,
 // bounded in time and concurrency. Results are informational (state.configHealth) and never block a request.
-import { request } from 'undici';
 import { resolveUpstreamAuth } from '../core/auth';
 import type { UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
 import { describeTransportError } from './upstream';
+import { SimpleRequestError, simpleRequest } from './upstreamCall';
 
 function clampEnv(env: NodeJS.ProcessEnv, names: string[], def: number, min: number, max: number): number {
   for (const n of names) {
@@ -115,13 +115,12 @@ export class HealthChecker {
     if (auth.apiKey) headers['x-api-key'] = auth.apiKey;
     if (svc.service === 'claude') headers['anthropic-version'] = '2023-06-01';
     try {
-      const res = await request(url, { method: 'GET', headers, dispatcher: svc.deps.agent, signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await simpleRequest(url, { headers, dispatcher: svc.deps.agent, timeoutMs: this.timeoutMs, maxBytes: 1024 * 1024 });
       const latency = Date.now() - started;
-      await res.body.dump();
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       return { base_url: up.base_url, ok, status_code: res.statusCode, latency_ms: latency, error: ok ? undefined : `HTTP ${res.statusCode}` };
     } catch (e) {
-      const msg = (e as Error)?.name === 'TimeoutError' ? `timeout after ${this.timeoutMs} ms` : describeTransportError(e);
+      const msg = e instanceof SimpleRequestError && e.code === 'TIMEOUT' ? `timeout after ${this.timeoutMs} ms` : describeTransportError(e);
       return { base_url: up.base_url, ok: false, latency_ms: Date.now() - started, error: msg.length > 140 ? msg.slice(0, 139) + '…' : msg };
     }
   }

@@ -1,6 +1,9 @@
 // The upstream HTTP client: one undici Agent (a keep-alive pool per origin) shared by every listener.
-import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+
+// Only the Agent (and what it needs) is loaded: the package entry also pulls in fetch, mocks and caches, which
+// cost ~10 MB of RSS and start-up time in the extension host for nothing we use.
+const Agent = require('undici/lib/dispatcher/agent.js') as typeof import('undici').Agent;
 
 export interface UpstreamClientOptions {
   connectTimeoutMs?: number;
@@ -20,6 +23,14 @@ export function createUpstreamAgent(opts: UpstreamClientOptions = {}): Dispatche
     headersTimeout: opts.headersTimeoutMs ?? 10 * 60_000,
     bodyTimeout: opts.bodyIdleTimeoutMs ?? 15 * 60_000,
   });
+}
+
+let shared: Dispatcher | undefined;
+
+/** A lazily created agent for small internal requests when the caller has none. */
+export function sharedAgent(): Dispatcher {
+  shared ??= createUpstreamAgent({ headersTimeoutMs: 30_000, bodyIdleTimeoutMs: 30_000 });
+  return shared;
 }
 
 /** One line describing a transport error with its causes and flags, for the retry chain (≤ 360 chars). */

@@ -6,7 +6,8 @@
 // reloaded meanwhile is dropped instead of resetting the new config's health.
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { SimpleRequestError, simpleRequest } from './upstreamCall';
+import type { SimpleResponse } from './upstreamCall';
 import { resolveUpstreamAuth } from '../core/auth';
 import { LoadBalancer } from '../core/lb';
 import type { ServiceConfig, UpstreamConfig } from '../core/types';
@@ -285,43 +286,21 @@ export class UsageProviderPoller {
     } else {
       headers['x-api-key'] = token;
     }
-    const timer = setTimeout(() => ac.abort(new UsageProviderError('TIMEOUT', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    timer.unref();
+    let res: SimpleResponse;
     try {
-      let res: Awaited<ReturnType<typeof request>>;
-      try {
-        res = await request(p.endpoint, { method: 'GET', headers, dispatcher: svc.deps.agent, signal: ac.signal });
-      } catch (e) {
-        throw this.abortReason(ac, e);
-      }
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        await res.body.dump().catch(() => undefined);
-        throw new UsageProviderError('HTTP_STATUS', `HTTP ${res.statusCode}`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      try {
-        for await (const c of res.body) {
-          size += (c as Buffer).length;
-          if (size > MAX_RESPONSE_BYTES) {
-            res.body.destroy();
-            throw new UsageProviderError('BODY_TOO_LARGE', `response larger than ${MAX_RESPONSE_BYTES} bytes`);
-          }
-          chunks.push(c as Buffer);
-        }
-      } catch (e) {
-        throw this.abortReason(ac, e);
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        throw new UsageProviderError('BAD_RESPONSE', 'response is not JSON');
-      }
-      return interpretUsageResponse(p.kind, body);
-    } finally {
-      clearTimeout(timer);
+      res = await simpleRequest(p.endpoint, { headers, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES, dispatcher: svc.deps.agent, signal: ac.signal });
+    } catch (e) {
+      if (e instanceof SimpleRequestError) throw new UsageProviderError(e.code, e.message, { cause: e });
+      throw this.abortReason(ac, e);
     }
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new UsageProviderError('HTTP_STATUS', `HTTP ${res.statusCode}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw new UsageProviderError('BAD_RESPONSE', 'response is not JSON');
+    }
+    return interpretUsageResponse(p.kind, body);
   }
 
   private abortReason(ac: AbortController, e: unknown): UsageProviderError {

@@ -1,0 +1,180 @@
+// One request to an upstream on undici's raw dispatch API: no Readable stream per response and no AbortSignal
+// per request (both showed up in profiles), explicit pause/resume for back-pressure, and abort at any moment.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { sharedAgent } from './upstream';
+
+export interface ResponseHead {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+}
+
+type Controller = Dispatcher.DispatchController;
+
+/** A dispatched request; `head` settles with the status and headers, then `consume` streams the body. */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly head: Promise<ResponseHead>;
+  private resolveHead!: (h: ResponseHead) => void;
+  private rejectHead!: (e: Error) => void;
+  private controller: Controller | undefined;
+  private pendingAbort: Error | undefined;
+  private gotHead = false;
+  private queued: Buffer[] | undefined = [];
+  private sinkData: ((chunk: Buffer) => void) | undefined;
+  private sinkEnd: ((err?: Error) => void) | undefined;
+  private done: { err?: Error } | undefined;
+
+  constructor(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions) {
+    this.head = new Promise<ResponseHead>((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    try {
+      dispatcher.dispatch(opts, this);
+    } catch (e) {
+      this.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_c: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational
+    this.gotHead = true;
+    this.resolveHead({ statusCode, headers });
+  }
+
+  onResponseData(_c: Controller, chunk: Buffer): void {
+    if (this.sinkData) this.sinkData(chunk);
+    else this.queued?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.finish(undefined);
+  }
+
+  onResponseError(_c: Controller | undefined, err: Error): void {
+    if (!this.gotHead) {
+      this.gotHead = true;
+      this.rejectHead(err);
+    }
+    this.finish(err);
+  }
+
+  private finish(err: Error | undefined): void {
+    if (this.done) return;
+    this.done = { err };
+    this.sinkEnd?.(err);
+  }
+
+  /** Delivers body chunks (those already received first) and then calls `onEnd` once, with the error if any. */
+  consume(onData: (chunk: Buffer) => void, onEnd: (err?: Error) => void): void {
+    const queued = this.queued ?? [];
+    this.queued = undefined;
+    this.sinkData = onData;
+    for (const c of queued) onData(c);
+    this.sinkEnd = onEnd;
+    if (this.done) onEnd(this.done.err);
+  }
+
+  /** Reads the whole body, keeping at most `max` bytes. */
+  collect(max: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.consume(
+        (c) => {
+          if (size + c.length <= max) {
+            chunks.push(c);
+            size += c.length;
+          }
+        },
+        (err) => (err ? reject(err) : resolve(Buffer.concat(chunks, size))),
+      );
+    });
+  }
+
+  pause(): void {
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  /** Aborts the request now (or as soon as it starts). */
+  abort(reason: Error): void {
+    if (this.done) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingAbort = reason;
+  }
+}
+
+export interface SimpleResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class SimpleRequestError extends Error {
+  constructor(readonly code: 'TIMEOUT' | 'TRANSPORT' | 'BODY_TOO_LARGE', message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A small buffered request (admin client, health probes, usage polls) with a total timeout and a body cap. */
+export async function simpleRequest(
+  url: string,
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    maxBytes?: number;
+    dispatcher?: Dispatcher;
+    /** Aborts the request; its reason is what the promise rejects with. */
+    signal?: AbortSignal;
+  },
+): Promise<SimpleResponse> {
+  const u = new URL(url);
+  const call = new UpstreamCall(opts.dispatcher ?? sharedAgent(), {
+    origin: u.origin,
+    path: u.pathname + u.search,
+    method: (opts.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers: opts.body !== undefined ? { ...opts.headers, 'content-length': String(Buffer.byteLength(opts.body)) } : opts.headers,
+    body: opts.body,
+  });
+  const max = opts.maxBytes ?? 8 * 1024 * 1024;
+  const timer = setTimeout(() => call.abort(new SimpleRequestError('TIMEOUT', `no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+  const onAbort = () => call.abort(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const head = await call.head;
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      call.consume(
+        (c) => {
+          size += c.length;
+          if (size > max) call.abort(new SimpleRequestError('BODY_TOO_LARGE', `response larger than ${max} bytes`));
+          else chunks.push(c);
+        },
+        (err) => (err ? reject(err) : resolve(Buffer.concat(chunks))),
+      );
+    });
+    return { statusCode: head.statusCode, headers: head.headers, body };
+  } catch (e) {
+    if (e instanceof SimpleRequestError) throw e;
+    if (opts.signal?.aborted && e === opts.signal.reason) throw e;
+    const code = (e as { code?: unknown })?.code;
+    const text = `${(e as Error)?.message ?? String(e)}${typeof code === 'string' ? ` (${code})` : ''}`;
+    throw new SimpleRequestError('TRANSPORT', text, { cause: e });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
