@@ -55,7 +55,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       secrets: secrets.lookup,
       healthChecks: new HealthChecker(process.env, log),
     }),
-    bindHost: (host) => host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config))),
+    bindHost: (host) => {
+      void secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
+      return host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
+    },
   });
   controller = ctl;
   const host = ctl.ensureHost();

@@ -65,6 +65,22 @@ export function hostOf(baseUrl: string): string {
   }
 }
 
+/** Host plus path, for telling apart upstreams that share a host. */
+export function hostAndPath(baseUrl: string): string {
+  try {
+    const u = new URL(baseUrl);
+    return `${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return baseUrl;
+  }
+}
+
+/** Short labels for a config's upstreams: the host, or host and path where hosts repeat. */
+export function upstreamLabels(baseUrls: readonly string[]): string[] {
+  const hosts = baseUrls.map(hostOf);
+  return baseUrls.map((u, i) => (hosts.indexOf(hosts[i]!) !== hosts.lastIndexOf(hosts[i]!) ? hostAndPath(u) : hosts[i]!));
+}
+
 /** Secret name out of an auth source such as `secret:work` or `client_passthrough (missing_secret:work)`. */
 export function secretNameOf(authSource: string): string | undefined {
   return /(?:^|[\s(,])(?:missing_)?secret:([^\s,)]+)/.exec(authSource)?.[1];
@@ -103,7 +119,7 @@ const STATE_ICON: Record<UpstreamStateKind, NodeIcon> = {
   unknown: { id: 'circle-outline' },
 };
 
-function upstreamNode(service: ServiceName, cfg: ConfigDetail, u: UpstreamInfo, lb: LbConfigView | undefined,
+function upstreamNode(service: ServiceName, cfg: ConfigDetail, u: UpstreamInfo, label: string, lb: LbConfigView | undefined,
   health: ConfigHealth | undefined, snapshotAtMs: number, nowMs: number): TreeNode {
   const st = upstreamState(lb?.upstreams[u.index], snapshotAtMs, nowMs);
   const h = health?.upstreams.find((x) => x.base_url === u.base_url) ?? health?.upstreams[u.index];
@@ -123,7 +139,7 @@ function upstreamNode(service: ServiceName, cfg: ConfigDetail, u: UpstreamInfo, 
   const node: TreeNode = {
     id: `${service}/${cfg.name}/${u.index}`,
     kind: 'upstream',
-    label: hostOf(u.base_url),
+    label,
     description: [u.provider_id, st.text, probe].filter(Boolean).join(' · '),
     tooltip: tip.join('\n'),
     icon: STATE_ICON[st.kind],
@@ -163,7 +179,8 @@ function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode 
     `${cfg.upstreams.length} upstream${cfg.upstreams.length === 1 ? '' : 's'}`,
   ].filter((x) => x !== undefined);
   const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled'];
-  const children = cfg.upstreams.map((u) => upstreamNode(service, cfg, u, lb, health, at, nowMs));
+  const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url));
+  const children = cfg.upstreams.map((u, i) => upstreamNode(service, cfg, u, labels[i]!, lb, health, at, nowMs));
   const allCooling = children.length > 0 && children.every((c) => c.icon.id === STATE_ICON.cooling.id);
   return {
     id: `${service}/${cfg.name}`,

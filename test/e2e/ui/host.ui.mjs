@@ -1,0 +1,42 @@
+// UI check of the host layer: status bar item, the activity-bar tree, a command run from the palette (Pin Config…
+// with its quick pick) and text inside the recent-requests webview. Screenshots go to test-results/screenshots.
+import assert from 'node:assert/strict';
+
+const REQ = JSON.stringify({ model: 'gpt-5', input: 'hello from the UI test', stream: false });
+
+/** Runs against a loaded workbench (the harness already navigated and waited for it). */
+export async function run({ page, screenshot, wb, env }) {
+  const port = Number(env.E2E_CODEX_PORT);
+  await wb.statusBarItem(page, 'Codex: auto').waitFor({ timeout: 30000 });
+  const r = await fetch(`http://127.0.0.1:${port}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', session_id: 'ui-session' }, body: REQ });
+  assert.equal(r.status, 200);
+
+  await wb.openViewContainer(page, 'Codex Helper');
+  const labels = await wb.treeItemLabels(page, { minCount: 4 });
+  for (const l of ['Codex', 'Claude Code', 'Main', 'backup']) assert.ok(labels.includes(l), `tree shows ${l}: ${labels.join(', ')}`);
+  const rows = await page.locator('.pane-body .monaco-list-row[role="treeitem"]').allInnerTexts();
+  assert.ok(rows.some((t) => /fake-a/.test(t)), `upstream row with provider id: ${rows.join(' | ')}`);
+  await screenshot('host-tree');
+
+  await wb.runCommand(page, 'Codex Helper: Pin Config…');
+  // Both proxies run, so the command first asks which one.
+  const which = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Codex' }).first();
+  await which.waitFor({ timeout: 20000 });
+  await which.click();
+  const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'backup' }).first();
+  await pick.waitFor({ timeout: 20000 });
+  await pick.click();
+  await wb.statusBarItem(page, 'Codex: backup').waitFor({ timeout: 20000 });
+  await screenshot('host-pinned');
+
+  await wb.runCommand(page, 'Codex Helper: Unpin Config');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Codex' }).first().click({ timeout: 20000 });
+  await wb.statusBarItem(page, 'Codex: auto').waitFor({ timeout: 20000 });
+
+  await wb.runCommand(page, 'Codex Helper: Show Recent Requests');
+  const row = wb.webview(page, '#requests tbody tr').first();
+  await row.waitFor({ timeout: 30000 });
+  const text = await wb.webview(page, '#requests tbody').innerText();
+  assert.match(text, /gpt-5/, `webview rows: ${text.slice(0, 300)}`);
+  await screenshot('host-webview');
+}
