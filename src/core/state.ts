@@ -90,6 +90,14 @@ export interface PersistentState {
 
 /** `health` is an addition to the seed's event set so health views can refresh too. */
 export type StateChangeKind = 'begin' | 'route' | 'finish' | 'override' | 'meta' | 'health';
+const EVENTS: Readonly<Record<StateChangeKind, { readonly kind: StateChangeKind }>> = Object.freeze({
+  begin: Object.freeze({ kind: 'begin' as const }),
+  route: Object.freeze({ kind: 'route' as const }),
+  finish: Object.freeze({ kind: 'finish' as const }),
+  override: Object.freeze({ kind: 'override' as const }),
+  meta: Object.freeze({ kind: 'meta' as const }),
+  health: Object.freeze({ kind: 'health' as const }),
+});
 
 export interface BeginRequestParams {
   session_id?: string;
@@ -283,7 +291,8 @@ export class ProxyState {
   };
   private readonly health = new Map<string, ConfigHealth>();
   private readonly checks = new Map<string, HealthCheckStatus>();
-  private readonly listeners: Array<(e: { kind: StateChangeKind }) => void> = [];
+  // Copy-on-write, so emitting (three times per request) never copies the array.
+  private listeners: ReadonlyArray<(e: { kind: StateChangeKind }) => void> = [];
 
   constructor(readonly service: ServiceName, opts: ProxyStateOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -296,17 +305,16 @@ export class ProxyState {
 
   /** Subscribes to coarse change notifications; returns the unsubscribe function. */
   onDidChange(listener: (e: { kind: StateChangeKind }) => void): () => void {
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
     return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
 
   private emit(kind: StateChangeKind): void {
     if (this.listeners.length === 0) return;
-    const e = { kind };
-    for (const l of this.listeners.slice()) {
+    const e = EVENTS[kind];
+    for (const l of this.listeners) {
       try {
         l(e);
       } catch {

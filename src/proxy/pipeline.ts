@@ -24,7 +24,7 @@ import {
   shouldRetryStatus,
 } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
-import { chooseConfigs } from '../core/routing';
+import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
@@ -62,6 +62,8 @@ export interface PipelineDeps {
   httpDebug: HttpDebugOptions;
   maxBodyBytes: number;
   retryPlan: () => RetryPlan;
+  /** The configs that may serve a request of this session, in order. */
+  choose: (sessionId: string | undefined) => ConfigChoice;
   now: () => number;
   /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
   onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
@@ -208,9 +210,8 @@ class ProxyRequest {
     const d = this.d;
     d.runtime.maybeReload();
     const loaded = d.runtime.loaded;
-    const mgr = loaded.config[d.service];
     if (this.sessionId) d.state.touchSession(this.sessionId);
-    const choice = chooseConfigs(mgr, d.state.pinnedConfig(this.sessionId), d.state.getConfigMeta());
+    const choice = d.choose(this.sessionId);
 
     let body: Buffer;
     try {

@@ -14,6 +14,8 @@ import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
 import { ProxyState } from '../core/state';
+import { chooseConfigs } from '../core/routing';
+import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
@@ -47,6 +49,8 @@ export class ProxyService {
   readonly credentials: CredentialFile;
   readonly deps: PipelineDeps;
   private planCache: { cfg: ProxyConfig; plan: RetryPlan } | undefined;
+  private choiceCache: { cfg: ProxyConfig; version: number; choice: ConfigChoice } | undefined;
+  private routingVersion = 0;
   private readonly pruneTimer: NodeJS.Timeout;
 
   constructor(readonly opts: ProxyServiceOptions) {
@@ -74,9 +78,13 @@ export class ProxyService {
       httpDebug: httpDebugOptions(opts.env),
       maxBodyBytes: MAX_BODY_BYTES,
       retryPlan: () => this.retryPlan(),
+      choose: (sessionId) => this.choose(sessionId),
       now,
       onUpstreamSuccess: opts.onUpstreamSuccess,
     };
+    this.state.onDidChange((e) => {
+      if (e.kind === 'meta' || e.kind === 'override') this.routingVersion++;
+    });
     this.pruneTimer = setInterval(() => this.state.prune(), 30_000);
     this.pruneTimer.unref();
   }
@@ -91,6 +99,21 @@ export class ProxyService {
     const cfg = this.opts.runtime.loaded.config;
     if (this.planCache?.cfg !== cfg) this.planCache = { cfg, plan: retryPlan(resolveRetry(cfg.retry)) };
     return this.planCache.plan;
+  }
+
+  /**
+   * The configs that serve a request, in order. Without a session pin the answer only changes with the config
+   * snapshot, the global pin or config meta, so it is computed once per change instead of once per request.
+   */
+  choose(sessionId: string | undefined): ConfigChoice {
+    const pinned = this.state.pinnedConfig(sessionId);
+    if (pinned?.source === 'session') return chooseConfigs(this.manager, pinned, this.state.getConfigMeta());
+    const cfg = this.opts.runtime.loaded.config;
+    const c = this.choiceCache;
+    if (c && c.cfg === cfg && c.version === this.routingVersion) return c.choice;
+    const choice = chooseConfigs(cfg[this.service], pinned, this.state.getConfigMeta());
+    this.choiceCache = { cfg, version: this.routingVersion, choice };
+    return choice;
   }
 
   /** Handles one proxied (non-admin) request. */

@@ -321,6 +321,23 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     assert.match(reload.text, /config\.toml:3: codex\.configs\.main\.level/);
   });
 
+  it('global pins and runtime enable/level changes apply to the very next request', async () => {
+    const a = await upstream((_q, res) => json(res, 200, { ...OK_BODY, id: 'a' }));
+    const b = await upstream((_q, res) => json(res, 200, { ...OK_BODY, id: 'b' }));
+    proxy = await startProxy(codexConfig({ one: { level: 1, upstreams: [`base_url = "${a.url}"`] }, two: { level: 2, upstreams: [`base_url = "${b.url}"`] } }));
+    const admin = `${proxy.url()}/__codex_helper/api/v1`;
+    const id = async () => (await call(`${proxy!.url()}/v1/responses`, { body: REQ })).json<{ id: string }>().id;
+    assert.equal(await id(), 'a');
+    await call(`${admin}/overrides/global-config`, { body: JSON.stringify({ config_name: 'two' }) });
+    assert.equal(await id(), 'b');
+    await call(`${admin}/overrides/global-config`, { body: JSON.stringify({ config_name: null }) });
+    assert.equal(await id(), 'a');
+    await call(`${admin}/overrides/config-meta`, { body: JSON.stringify({ config_name: 'one', enabled: false }) });
+    assert.equal(await id(), 'b');
+    await call(`${admin}/overrides/config-meta`, { body: JSON.stringify({ config_name: 'one', enabled: null, level: 3 }) });
+    assert.equal(await id(), 'b', 'one now has the lower priority');
+  });
+
   it('the session config override pins the config and the effort override sets reasoning.effort', async () => {
     const a = await upstream((_q, res) => json(res, 200, { ...OK_BODY, id: 'a' }));
     const b = await upstream((_q, res) => json(res, 200, { ...OK_BODY, id: 'b' }));
