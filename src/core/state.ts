@@ -58,6 +58,8 @@ export interface UpstreamHealth {
   status_code?: number;
   latency_ms?: number;
   error?: string;
+  /** When this probe finished (epoch ms). */
+  checked_at_ms?: number;
 }
 
 export interface ConfigHealth {

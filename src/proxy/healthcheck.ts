@@ -87,7 +87,7 @@ export class HealthChecker {
         while (next < upstreams.length && !canceled) {
           const up = upstreams[next++]!;
           const r = await this.probe(svc, up);
-          svc.state.recordHealthCheckResult(name, r);
+          svc.state.recordHealthCheckResult(name, { ...r, checked_at_ms: Date.now() });
           if (svc.state.isHealthCheckCancelRequested(name)) canceled = true;
         }
       };
