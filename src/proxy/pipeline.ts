@@ -3,13 +3,12 @@
 // Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives; nothing is
 // retried once a byte reached the client; every request is finished exactly once; secrets are never recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { resolveUpstreamAuth } from '../core/auth';
 import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
 import type { RequestFilter } from '../core/filter';
-import { replaceModel, scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
+import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel, isModelSupported } from '../core/modelRouting';
@@ -29,12 +28,14 @@ import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
-import { extractUsageFromJson, SseUsageScanner } from '../core/usage';
+import { ClientGone } from './clientGone';
 import { errorBody, streamErrorEvent } from './errors';
+import { forwardSuccess } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
-import { forwardableHeaders, forwardableResponseHeaders, headerValue } from './headers';
+import { forwardableHeaders, headerValue } from './headers';
 import type { Logger } from './logger';
+import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
 import type { RuntimeConfig } from './runtimeConfig';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError } from './upstream';
@@ -74,90 +75,7 @@ export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
 const USEFUL_ERROR_HEADERS = ['retry-after', 'x-request-id', 'request-id', 'cf-ray', 'x-ratelimit-reset-requests',
   'x-ratelimit-reset-tokens', 'anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset',
   'www-authenticate'];
-const NON_STREAM_CAPTURE_MAX = 16 * 1024 * 1024;
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
-
-class BodyTooLargeError extends Error {
-  readonly code = 'BODY_TOO_LARGE';
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new BodyTooLargeError(`request body of ${declared} bytes exceeds the ${limit} byte limit`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLargeError(`request body exceeds the ${limit} byte limit`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
-}
-
-/** Set when the client went away; cheaper than an AbortController per request (it showed in profiles). */
-class ClientGone {
-  aborted = false;
-  private waiter: (() => void) | undefined;
-  call: UpstreamCall | undefined;
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.call?.abort(new Error('client disconnected'));
-    this.waiter?.();
-  }
-
-  /** Sleeps `ms`, waking early when the client goes away. */
-  sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        self.waiter = undefined;
-        resolve();
-      }
-      this.waiter = done;
-    });
-  }
-}
-
-function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | undefined {
-  try {
-    switch ((encoding ?? '').trim().toLowerCase()) {
-      case '':
-      case 'identity':
-        return body;
-      case 'gzip':
-      case 'x-gzip':
-        return gunzipSync(body);
-      case 'br':
-        return brotliDecompressSync(body);
-      case 'deflate':
-        return inflateSync(body);
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-}
-
-const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
-const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set(['reasoning']), claude: new Set(['output_config']) };
-const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
-const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
 interface LastFailure {
   status: number;
@@ -225,10 +143,10 @@ class ProxyRequest {
       return this.fail(400, 'client_body_read_error', `could not read the request body: ${(e as Error).message}`);
     }
     this.clientBody = body;
-    this.inspectBody(body);
+    ({ model: this.model, effort: this.effort } = inspectBody(body, d.service));
     const effortOverride = this.sessionId ? d.state.getSessionEffort(this.sessionId) : undefined;
     if (effortOverride && body.length > 0) {
-      const rewritten = setNestedString(body, EFFORT_OBJECT[d.service], 'effort', effortOverride);
+      const rewritten = applyEffort(body, d.service, effortOverride);
       if (rewritten) {
         body = rewritten;
         this.effort = effortOverride;
@@ -245,34 +163,6 @@ class ProxyRequest {
     d.retryTrace?.writeEvent({ event: 'lbs_for_request', service: d.service, mode: choice.mode, pinned: choice.pinned,
       configs: choice.configs.map((c) => c.name), session_id: this.sessionId });
     await this.route_(choice.configs, body, d.retryPlan());
-  }
-
-  private inspectBody(body: Buffer): void {
-    if (body.length === 0) return;
-    const key = EFFORT_OBJECT[this.d.service];
-    // `model` comes first and the effort object last in real bodies: two short scans instead of one full one.
-    const scan = scanObject(body, 0, MODEL_KEY);
-    if (!scan) return;
-    const m = scan.members.get('model');
-    if (m && body[m.valueStart] === 0x22) {
-      try {
-        this.model = JSON.parse(body.toString('utf8', m.valueStart, m.valueEnd)) as string;
-      } catch {
-        /* not a string after all */
-      }
-    }
-    const r = scanObjectFromEnd(body, EFFORT_KEYS[this.d.service])?.members.get(key);
-    if (r && body[r.valueStart] === 0x7b) {
-      const inner = scanObject(body, r.valueStart, EFFORT_FIELD);
-      const e = inner?.members.get('effort');
-      if (e && body[e.valueStart] === 0x22) {
-        try {
-          this.effort = JSON.parse(body.toString('utf8', e.valueStart, e.valueEnd)) as string;
-        } catch {
-          /* ignore */
-        }
-      }
-    }
   }
 
   private begin(): void {
@@ -525,84 +415,26 @@ class ProxyRequest {
     idx: number,
   ): Promise<void> {
     const d = this.d;
-    const res = this.res;
-    const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
-    const isSse = ctype.includes('text/event-stream');
-    const encoding = headerValue(resp.headers, 'content-encoding');
-    const outHeaders = forwardableResponseHeaders(resp.headers);
-    const declaredLength = headerValue(resp.headers, 'content-length');
-    if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) outHeaders['content-length'] = declaredLength;
-    if (isSse) {
-      delete outHeaders['content-length'];
-      outHeaders['cache-control'] ??= 'no-cache';
-      outHeaders['x-accel-buffering'] = 'no';
-    }
     this.responseStarted = true;
-    res.writeHead(resp.statusCode, outHeaders);
-    if (isSse) res.flushHeaders();
-    const scanner = isSse && !encoding ? new SseUsageScanner() : undefined;
-    const captured: Buffer[] | undefined = isSse ? undefined : [];
-    let capturedBytes = 0;
-    let firstChunkAt: number | undefined;
-    let waitingDrain = false;
-    const onDrain = () => {
-      waitingDrain = false;
-      call.resume();
-    };
-    const streamError = await new Promise<Error | undefined>((resolve) => {
-      call.consume(
-        (chunk) => {
-          if (firstChunkAt === undefined) firstChunkAt = d.now();
-          if (!res.write(chunk) && !waitingDrain) {
-            waitingDrain = true;
-            call.pause();
-            res.once('drain', onDrain);
-          }
-          if (scanner) scanner.push(chunk);
-          else if (captured && capturedBytes + chunk.length <= NON_STREAM_CAPTURE_MAX) {
-            captured.push(chunk);
-            capturedBytes += chunk.length;
-          }
-        },
-        resolve,
-      );
-    });
-    if (waitingDrain) res.off('drain', onDrain);
-    const ttfb = isSse ? (firstChunkAt ?? d.now()) - sentAt : headersAt - sentAt;
-    let usage: UsageMetrics | undefined;
-    if (scanner) {
-      scanner.end();
-      usage = scanner.usage;
-    } else if (captured && capturedBytes > 0) {
-      const raw = Buffer.concat(captured, capturedBytes);
-      const decoded = decodeForUsage(raw, encoding);
-      if (decoded) {
-        if (decoded.subarray(0, 64).toString().trimStart().startsWith('event:') || decoded.includes('\ndata:')) {
-          const s = new SseUsageScanner();
-          s.push(decoded);
-          s.end();
-          usage = s.usage;
-        } else usage = extractUsageFromJson(decoded);
-      }
-    }
+    const r = await forwardSuccess(call, resp, this.res, d.now, sentAt, headersAt);
     if (this.gone.aborted) {
-      this.finish({ status: resp.statusCode, ttfb, usage, errorClass: 'client_disconnected' });
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
-    if (streamError !== undefined) {
-      const msg = describeTransportError(streamError);
+    if (r.streamError !== undefined) {
+      const msg = describeTransportError(r.streamError);
       const plan = d.retryPlan();
       const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
       lb.penalize(idx, plan.transport_cooldown_secs, `upstream_stream_error: ${msg}`, backoff, resp.statusCode);
       d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream broke after the answer started: ${msg}`);
-      if (isSse && !res.destroyed) res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
-      else res.destroy();
-      this.finish({ status: resp.statusCode, ttfb, usage, errorClass: 'upstream_stream_error', hint: CLASS_HINTS['upstream_stream_error'] });
+      if (r.isSse && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
+      else this.res.destroy();
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'upstream_stream_error', hint: CLASS_HINTS['upstream_stream_error'] });
       return;
     }
-    res.end();
-    this.finish({ status: resp.statusCode, ttfb, usage });
+    this.res.end();
+    this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
   }
 
   private sendFailure(f: LastFailure): void {

@@ -54,6 +54,22 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     assert.equal(proxy.host.services.codex.state.listActive().length, 0);
   });
 
+  it('passes a compressed answer through untouched and still counts its usage', async () => {
+    const { gzipSync, gunzipSync } = await import('node:zlib');
+    const packed = gzipSync(JSON.stringify(OK_BODY));
+    const up = await upstream((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': packed.length });
+      res.end(packed);
+    });
+    proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}"`] } }));
+    const r = await call(`${proxy.url()}/v1/responses`, { body: REQ, headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.ok(r.body.equals(packed));
+    assert.deepEqual(JSON.parse(gunzipSync(r.body).toString()), OK_BODY);
+    assert.equal(up.requests[0]!.headers['accept-encoding'], 'gzip');
+    assert.equal(proxy.host.services.codex.state.listRecent(1)[0]!.usage?.total_tokens, 15);
+  });
+
   it('retries the same upstream on a 502 (upstream layer) and records the chain', async () => {
     const up = await upstream((_q, res, _b, n) => (n === 1 ? json(res, 502, { error: 'bad gateway' }) : json(res, 200, OK_BODY)));
     proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}"`] } }));

@@ -1,0 +1,76 @@
+// The client's request body: read with a size limit, and inspected cheaply (model, reasoning effort) without
+// parsing it — the model is the first member and the effort object the last in real Codex/Claude bodies.
+import type { IncomingMessage } from 'node:http';
+import { scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
+import type { ServiceName } from '../core/types';
+
+export class BodyTooLargeError extends Error {
+  readonly code = 'BODY_TOO_LARGE';
+}
+
+/** Reads the whole body, refusing (without buffering) anything over `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new BodyTooLargeError(`request body of ${declared} bytes exceeds the ${limit} byte limit`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(`request body exceeds the ${limit} byte limit`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/** Where each API keeps the reasoning effort: OpenAI `reasoning.effort`, Anthropic `output_config.effort`. */
+export const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
+const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set(['reasoning']), claude: new Set(['output_config']) };
+const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
+const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
+
+
+/** Reads the top-level `model` and the effort of a JSON body; both undefined when it is not a JSON object. */
+export function inspectBody(body: Buffer, service: ServiceName): { model?: string; effort?: string } {
+  const out: { model?: string; effort?: string } = {};
+  if (body.length === 0) return out;
+  const key = EFFORT_OBJECT[service];
+  // `model` comes first and the effort object last in real bodies: two short scans instead of one full one.
+  const scan = scanObject(body, 0, MODEL_KEY);
+  if (!scan) return out;
+  const m = scan.members.get('model');
+  if (m && body[m.valueStart] === 0x22) {
+    try {
+      out.model = JSON.parse(body.toString('utf8', m.valueStart, m.valueEnd)) as string;
+    } catch {
+      /* not a string after all */
+    }
+  }
+  const r = scanObjectFromEnd(body, EFFORT_KEYS[service])?.members.get(key);
+  if (r && body[r.valueStart] === 0x7b) {
+    const inner = scanObject(body, r.valueStart, EFFORT_FIELD);
+    const e = inner?.members.get('effort');
+    if (e && body[e.valueStart] === 0x22) {
+      try {
+        out.effort = JSON.parse(body.toString('utf8', e.valueStart, e.valueEnd)) as string;
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+  return out;
+}
+
+/** Sets the effort the way the service's API expects it; undefined when the body is not a JSON object. */
+export function applyEffort(body: Buffer, service: ServiceName, effort: string): Buffer | undefined {
+  return setNestedString(body, EFFORT_OBJECT[service], 'effort', effort);
+}
