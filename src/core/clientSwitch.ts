@@ -2,12 +2,12 @@
 // Unlike the seed, which re-serialised the whole file, every edit here is surgical: comments, key order, spacing and
 // line endings the user wrote survive, and switch-off after an untouched switch-on restores the original bytes.
 // If the user edited the file while switched on, switch-off removes only our patch so their edits survive.
+// The JSON text editing lives in jsonEdit.ts and the backup/atomic-write I/O in clientFiles.ts.
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import {
   TomlEditError,
   parseTomlText,
@@ -18,6 +18,8 @@ import {
   setTopLevelKey,
   tomlValueAt,
 } from './tomlEdit';
+import { ClientConfigError, atomicWrite, readText, writeBackup, writeIfChanged } from './clientFiles';
+import { indentUnit, insertMember, lastMember, removeMember, scanObject, skipJsonWs, stripBom } from './jsonEdit';
 
 export interface SwitchStatus {
   client: 'codex' | 'claude';
@@ -29,21 +31,8 @@ export interface SwitchStatus {
   message: string;
 }
 
-export type ClientConfigErrorCode = 'CLIENT_CONFIG_INVALID' | 'CLIENT_CONFIG_UNSUPPORTED' | 'CLIENT_CONFIG_IO';
-
-/** A client config file that cannot be read, parsed or safely edited; nothing was written. */
-export class ClientConfigError extends Error {
-  override readonly name = 'ClientConfigError';
-  constructor(
-    readonly code: ClientConfigErrorCode,
-    readonly file: string,
-    message: string,
-    readonly line?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { ClientConfigError } from './clientFiles';
+export type { ClientConfigErrorCode } from './clientFiles';
 
 export const BACKUP_SUFFIX = '.codex-helper-backup';
 export const CODEX_BACKUP_SENTINEL = '# codex-helper-backup:absent';
@@ -116,6 +105,50 @@ export function isProxyListening(port: number, host = '127.0.0.1'): Promise<bool
     );
     req.on('error', () => resolve(false));
   });
+}
+
+/**
+ * The status both clients share: `probe` parses the file (a parse error becomes the message) and says whether it
+ * points at the proxy and at which URL.
+ */
+function switchStatus(
+  client: SwitchStatus['client'],
+  file: string,
+  probe: (text: string, file: string) => { enabled: boolean; url: unknown },
+): SwitchStatus {
+  const label = client === 'codex' ? 'Codex' : 'Claude Code';
+  const repair = `codex-helper switch off --${client}`;
+  const name = path.basename(file);
+  const has_backup = fs.existsSync(file + BACKUP_SUFFIX);
+  const base = { client, file, has_backup };
+  const text = readText(file);
+  if (text === undefined) {
+    return {
+      ...base,
+      enabled: false,
+      stale: has_backup,
+      message: has_backup
+        ? `${name} is missing but a codex-helper backup exists; run \`${repair}\` to restore it`
+        : `${label} is not switched to codex-helper (no ${name})`,
+    };
+  }
+  let probed: { enabled: boolean; url: unknown };
+  try {
+    probed = probe(text, file);
+  } catch (err) {
+    return { ...base, enabled: false, stale: has_backup, message: (err as Error).message };
+  }
+  const { enabled, url } = probed;
+  const port = enabled && typeof url === 'string' ? portOf(url) : undefined;
+  const stale = enabled !== has_backup;
+  let message: string;
+  if (enabled && has_backup) message = `${label} points at codex-helper (${String(url)})`;
+  else if (enabled) {
+    message = `${label} points at ${String(url)} but no backup exists (left over from a crash?); run \`${repair}\` to repair`;
+  } else if (has_backup) {
+    message = `A codex-helper backup exists but ${label} does not point at the proxy; run \`${repair}\` to clean up`;
+  } else message = `${label} is not switched to codex-helper`;
+  return { ...base, enabled, ...(port !== undefined ? { port } : {}), stale, message };
 }
 
 // --- Codex -----------------------------------------------------------------------------------------------------
@@ -193,38 +226,10 @@ export function codexSwitchOff(codexHome: string): SwitchStatus {
 
 /** Where Codex points now, whether a backup exists, and whether the two disagree (a crash leftover). */
 export function codexSwitchStatus(codexHome: string): SwitchStatus {
-  const file = path.join(codexHome, 'config.toml');
-  const has_backup = fs.existsSync(file + BACKUP_SUFFIX);
-  const base = { client: 'codex' as const, file, has_backup };
-  const text = readText(file);
-  if (text === undefined) {
-    return {
-      ...base,
-      enabled: false,
-      stale: has_backup,
-      message: has_backup
-        ? 'config.toml is missing but a codex-helper backup exists; run `codex-helper switch off --codex` to restore it'
-        : 'Codex is not switched to codex-helper (no config.toml)',
-    };
-  }
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseCodex(file, text);
-  } catch (err) {
-    return { ...base, enabled: false, stale: has_backup, message: (err as Error).message };
-  }
-  const enabled = codexPointsAtProxy(doc);
-  const url = tomlValueAt(doc, [...PROXY_TABLE, 'base_url']);
-  const port = enabled && typeof url === 'string' ? portOf(url) : undefined;
-  const stale = enabled !== has_backup;
-  let message: string;
-  if (enabled && has_backup) message = `Codex points at codex-helper (${String(url)})`;
-  else if (enabled) {
-    message = `Codex points at ${String(url)} but no backup exists (left over from a crash?); run \`codex-helper switch off --codex\` to repair`;
-  } else if (has_backup) {
-    message = 'A codex-helper backup exists but Codex does not point at the proxy; run `codex-helper switch off --codex` to clean up';
-  } else message = 'Codex is not switched to codex-helper';
-  return { ...base, enabled, ...(port !== undefined ? { port } : {}), stale, message };
+  return switchStatus('codex', path.join(codexHome, 'config.toml'), (text, file) => {
+    const doc = parseCodex(file, text);
+    return { enabled: codexPointsAtProxy(doc), url: tomlValueAt(doc, [...PROXY_TABLE, 'base_url']) };
+  });
 }
 
 function applyCodexPatch(text: string, url: string): string {
@@ -368,38 +373,10 @@ export function claudeSwitchOff(claudeHome: string): SwitchStatus {
 
 /** Where Claude Code points now, whether a backup exists, and whether the two disagree. */
 export function claudeSwitchStatus(claudeHome: string): SwitchStatus {
-  const file = claudeSettingsFile(claudeHome);
-  const has_backup = fs.existsSync(file + BACKUP_SUFFIX);
-  const base = { client: 'claude' as const, file, has_backup };
-  const text = readText(file);
-  if (text === undefined) {
-    return {
-      ...base,
-      enabled: false,
-      stale: has_backup,
-      message: has_backup
-        ? `${path.basename(file)} is missing but a codex-helper backup exists; run \`codex-helper switch off --claude\` to restore it`
-        : `Claude Code is not switched to codex-helper (no ${path.basename(file)})`,
-    };
-  }
-  let root: Record<string, unknown>;
-  try {
-    root = parseClaude(file, text);
-  } catch (err) {
-    return { ...base, enabled: false, stale: has_backup, message: (err as Error).message };
-  }
-  const url = envBaseUrl(root);
-  const enabled = url !== undefined && isLoopbackUrl(url);
-  const port = enabled && url !== undefined ? portOf(url) : undefined;
-  const stale = enabled !== has_backup;
-  let message: string;
-  if (enabled && has_backup) message = `Claude Code points at codex-helper (${String(url)})`;
-  else if (enabled) {
-    message = `Claude Code points at ${String(url)} but no backup exists (left over from a crash?); run \`codex-helper switch off --claude\` to repair`;
-  } else if (has_backup) {
-    message = 'A codex-helper backup exists but Claude Code does not point at the proxy; run `codex-helper switch off --claude` to clean up';
-  } else message = 'Claude Code is not switched to codex-helper';
-  return { ...base, enabled, ...(port !== undefined ? { port } : {}), stale, message };
+  return switchStatus('claude', claudeSettingsFile(claudeHome), (text, file) => {
+    const url = envBaseUrl(parseClaude(file, text));
+    return { enabled: url !== undefined && isLoopbackUrl(url), url };
+  });
 }
 
 function envBaseUrl(root: Record<string, unknown>): string | undefined {
@@ -437,21 +414,7 @@ function parseClaude(file: string, text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-// --- Surgical JSON editing -------------------------------------------------------------------------------------
-
-interface JsonMember {
-  key: string;
-  keyStart: number;
-  keyEnd: number;
-  valueStart: number;
-  valueEnd: number;
-}
-
-interface JsonObjectSpan {
-  open: number;
-  close: number;
-  members: JsonMember[];
-}
+// --- Claude settings patch -------------------------------------------------------------------------------
 
 function claudePatch(file: string, text: string, url: string): string {
   const q = JSON.stringify(url);
@@ -511,161 +474,4 @@ function removeClaudePatch(text: string, previousUrl: string | undefined, hadEnv
     if (env2) out = removeMember(out, root2, root2.members.indexOf(env2));
   }
   return out;
-}
-
-function lastMember(obj: JsonObjectSpan, key: string): JsonMember | undefined {
-  for (let i = obj.members.length - 1; i >= 0; i--) if (obj.members[i]?.key === key) return obj.members[i];
-  return undefined;
-}
-
-/** Append a member after the last one, copying the separator and colon spacing the file already uses. */
-function insertMember(
-  text: string,
-  obj: JsonObjectSpan,
-  key: string,
-  value: (indent: string | undefined, colon: string) => string,
-  unit: string,
-): string {
-  const last = obj.members[obj.members.length - 1];
-  const multiline = text.includes('\n');
-  if (last) {
-    const sepStart = obj.members.length > 1 ? text.lastIndexOf(',', last.keyStart) + 1 : obj.open + 1;
-    const sep = text.slice(sepStart, last.keyStart);
-    const colon = text.slice(last.keyEnd, last.valueStart);
-    const nl = sep.lastIndexOf('\n');
-    const indent = nl >= 0 ? sep.slice(nl + 1) : undefined;
-    const src = `,${sep}${JSON.stringify(key)}${colon}${value(indent, colon)}`;
-    return text.slice(0, last.valueEnd) + src + text.slice(last.valueEnd);
-  }
-  if (!multiline) {
-    return text.slice(0, obj.open + 1) + `${JSON.stringify(key)}:${value(undefined, ':')}` + text.slice(obj.close);
-  }
-  const lineStart = text.lastIndexOf('\n', obj.open) + 1;
-  const outer = /^[ \t]*/.exec(text.slice(lineStart, obj.open))?.[0] ?? '';
-  const inner = outer + unit;
-  const src = `\n${inner}${JSON.stringify(key)}: ${value(inner, ': ')}\n${outer}`;
-  return text.slice(0, obj.open + 1) + src + text.slice(obj.close);
-}
-
-function removeMember(text: string, obj: JsonObjectSpan, idx: number): string {
-  const m = obj.members[idx];
-  if (!m) return text;
-  if (obj.members.length === 1) return text.slice(0, obj.open + 1) + text.slice(obj.close);
-  const prev = obj.members[idx - 1];
-  if (prev) return text.slice(0, prev.valueEnd) + text.slice(m.valueEnd);
-  const next = obj.members[idx + 1];
-  return text.slice(0, m.keyStart) + text.slice(next ? next.keyStart : m.valueEnd);
-}
-
-function indentUnit(text: string): string {
-  const m = /\n([ \t]+)\S/.exec(text);
-  return m?.[1] ?? '  ';
-}
-
-function skipJsonWs(text: string, i: number): number {
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  return i;
-}
-
-function skipJsonString(text: string, i: number): number {
-  let j = i + 1;
-  while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-  return j + 1;
-}
-
-function skipJsonValue(text: string, i: number): number {
-  const c = text[i];
-  if (c === '"') return skipJsonString(text, i);
-  if (c === '{' || c === '[') {
-    let depth = 0;
-    let j = i;
-    while (j < text.length) {
-      const ch = text[j];
-      if (ch === '"') {
-        j = skipJsonString(text, j);
-        continue;
-      }
-      if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') {
-        depth--;
-        if (depth === 0) return j + 1;
-      }
-      j++;
-    }
-    return j;
-  }
-  let j = i;
-  while (j < text.length && !/[\s,}\]]/.test(text[j] ?? '')) j++;
-  return j;
-}
-
-/** Members of the (valid) JSON object starting at `open`. */
-function scanObject(text: string, open: number): JsonObjectSpan {
-  const members: JsonMember[] = [];
-  let i = skipJsonWs(text, open + 1);
-  while (text[i] === '"') {
-    const keyStart = i;
-    const keyEnd = skipJsonString(text, i);
-    const key = JSON.parse(text.slice(keyStart, keyEnd)) as string;
-    const valueStart = skipJsonWs(text, skipJsonWs(text, keyEnd) + 1);
-    const valueEnd = skipJsonValue(text, valueStart);
-    members.push({ key, keyStart, keyEnd, valueStart, valueEnd });
-    i = skipJsonWs(text, valueEnd);
-    if (text[i] === ',') i = skipJsonWs(text, i + 1);
-  }
-  return { open, close: i, members };
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
-
-// --- Files -----------------------------------------------------------------------------------------------------
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot read ${file}: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
-  }
-}
-
-function writeBackup(file: string, backup: string, current: string | undefined, sentinel: string, replace = false): void {
-  try {
-    if (current === undefined) atomicWrite(backup, sentinel);
-    // copyFile keeps the original's permissions (settings.json may hold tokens).
-    else fs.copyFileSync(file, backup, replace ? 0 : fs.constants.COPYFILE_EXCL);
-  } catch (err) {
-    if (err instanceof ClientConfigError) throw err;
-    throw new ClientConfigError('CLIENT_CONFIG_IO', backup, `cannot write ${backup}: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
-  }
-}
-
-function writeIfChanged(file: string, before: string, after: string): void {
-  if (after !== before) atomicWrite(file, after);
-}
-
-/** Write through a temp file + rename so a crash never leaves a half-written client config. */
-function atomicWrite(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    let mode = 0o644;
-    try {
-      mode = fs.statSync(file).mode & 0o777;
-    } catch {
-      // New file: default mode.
-    }
-    fs.writeFileSync(tmp, data, { mode });
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot write ${file}: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
-  }
 }

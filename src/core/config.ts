@@ -1,16 +1,20 @@
-// The on-disk config model: locating `~/.codex-helper/config.{toml,json}`, validating it against the seed schema with
-// errors that point at file:line and key, and resolving the `[retry]` section against the profile table.
-// Validation is strict on types (a wrong type is an error, as serde would make it) but lenient on unknown keys
-// (a warning), so newer files written by the Rust tool still load.
+// The on-disk config model: locating `~/.codex-helper/config.{toml,json}` and validating it against the seed schema
+// with errors that point at file:line and key (the lines come from configSource.ts). The retry profile table and its
+// resolution live in retryProfiles.ts and are re-exported here. Validation is strict on types (a wrong type is an
+// error, as serde would make it) but lenient on unknown keys (a warning), so newer files written by the Rust tool
+// still load.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type {
-  ProxyConfig, ResolvedRetryConfig, ResolvedRetryLayer, RetryConfig, RetryLayerConfig, RetryProfile, RetryStrategy,
-  ServiceConfig, ServiceConfigManager, ServiceName, UpstreamAuth, UpstreamConfig,
+  ProxyConfig, RetryConfig, RetryLayerConfig, RetryProfile, RetryStrategy, ServiceConfig, ServiceConfigManager,
+  ServiceName, UpstreamAuth, UpstreamConfig,
 } from './types';
+import { keyLineMap, lineAtOffset, lineOfPath } from './configSource';
+import type { KeySeg } from './configSource';
+import { LAYER_FIELDS } from './retryProfiles';
 
 /** A config file that cannot be used; `message` reads `file:line: key: detail`. */
 export class ConfigError extends Error {
@@ -37,6 +41,8 @@ export interface LoadedConfig {
   warnings: ConfigWarning[];
   mtimeMs?: number;
 }
+
+export { RETRY_PROFILES, resolveRetry } from './retryProfiles';
 
 export const CONFIG_VERSION = 1;
 
@@ -103,82 +109,9 @@ export function clampLevel(level: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Retry profiles and resolve()
-
-const UPSTREAM_ON_STATUS = '429,500-599,524';
-const UPSTREAM_ON_CLASS = ['upstream_transport_error', 'cloudflare_timeout', 'cloudflare_challenge'];
-const PROVIDER_ON_STATUS = '401,403,404,408,429,500-599,524';
-
-function profileDefaults(
-  upstreamAttempts: number, upstreamBackoffMax: number, upstreamJitter: number, providerAttempts: number,
-  factor: number, factorMax: number,
-): ResolvedRetryConfig {
-  return {
-    upstream: {
-      max_attempts: upstreamAttempts, backoff_ms: 200, backoff_max_ms: upstreamBackoffMax, jitter_ms: upstreamJitter,
-      on_status: UPSTREAM_ON_STATUS, on_class: [...UPSTREAM_ON_CLASS], strategy: 'same_upstream',
-    },
-    provider: {
-      max_attempts: providerAttempts, backoff_ms: 0, backoff_max_ms: 0, jitter_ms: 0,
-      on_status: PROVIDER_ON_STATUS, on_class: ['upstream_transport_error'], strategy: 'failover',
-    },
-    never_on_status: '413,415,422',
-    never_on_class: ['client_error_non_retryable'],
-    cloudflare_challenge_cooldown_secs: 300,
-    cloudflare_timeout_cooldown_secs: 60,
-    transport_cooldown_secs: 30,
-    cooldown_backoff_factor: factor,
-    cooldown_backoff_max_secs: factorMax,
-  };
-}
-
-/** The seed's profile table; treat as read-only (`resolveRetry` copies). */
-export const RETRY_PROFILES: Readonly<Record<RetryProfile, Readonly<ResolvedRetryConfig>>> = Object.freeze({
-  'balanced': profileDefaults(2, 2000, 100, 2, 1, 600),
-  'same-upstream': profileDefaults(3, 2000, 100, 1, 1, 600),
-  'aggressive-failover': profileDefaults(2, 2500, 150, 3, 1, 600),
-  'cost-primary': profileDefaults(2, 2000, 100, 2, 2, 900),
-});
-
-const LAYER_FIELDS = ['max_attempts', 'backoff_ms', 'backoff_max_ms', 'jitter_ms', 'on_status', 'on_class', 'strategy'] as const;
-
-function applyLayer(out: ResolvedRetryLayer, layer: RetryLayerConfig): void {
-  for (const f of LAYER_FIELDS) {
-    const v = layer[f];
-    if (v === undefined) continue;
-    if (f === 'on_class') out.on_class = [...(v as string[])];
-    else (out as unknown as Record<string, unknown>)[f] = v;
-  }
-}
-
-/** The seed's `RetryConfig::resolve()`: profile, then legacy flat fields (only without `[retry.upstream]`), then the
- * nested blocks, then top-level overrides. Nothing is clamped here. */
-export function resolveRetry(retry: RetryConfig): ResolvedRetryConfig {
-  const base = RETRY_PROFILES[retry.profile ?? 'balanced'];
-  const out: ResolvedRetryConfig = {
-    ...base,
-    upstream: { ...base.upstream, on_class: [...base.upstream.on_class] },
-    provider: { ...base.provider, on_class: [...base.provider.on_class] },
-    never_on_class: [...base.never_on_class],
-  };
-  if (retry.upstream === undefined) applyLayer(out.upstream, retry);
-  else applyLayer(out.upstream, retry.upstream);
-  if (retry.provider !== undefined) applyLayer(out.provider, retry.provider);
-  if (retry.never_on_status !== undefined) out.never_on_status = retry.never_on_status;
-  if (retry.never_on_class !== undefined) out.never_on_class = [...retry.never_on_class];
-  if (retry.cloudflare_challenge_cooldown_secs !== undefined) out.cloudflare_challenge_cooldown_secs = retry.cloudflare_challenge_cooldown_secs;
-  if (retry.cloudflare_timeout_cooldown_secs !== undefined) out.cloudflare_timeout_cooldown_secs = retry.cloudflare_timeout_cooldown_secs;
-  if (retry.transport_cooldown_secs !== undefined) out.transport_cooldown_secs = retry.transport_cooldown_secs;
-  if (retry.cooldown_backoff_factor !== undefined) out.cooldown_backoff_factor = retry.cooldown_backoff_factor;
-  if (retry.cooldown_backoff_max_secs !== undefined) out.cooldown_backoff_max_secs = retry.cooldown_backoff_max_secs;
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
 // Validation
 
 type Table = Record<string, unknown>;
-type KeySeg = string | number;
 
 interface Ctx {
   file: string;
@@ -190,12 +123,8 @@ interface Ctx {
 
 function lineOf(ctx: Ctx, p: readonly KeySeg[]): number | undefined {
   // Built lazily: only files with a warning or an error pay for the second scan.
-  ctx.lines ??= ctx.format === 'toml' ? tomlKeyLines(ctx.text) : jsonKeyLines(ctx.text);
-  for (let n = p.length; n > 0; n--) {
-    const line = ctx.lines.get(segsKey(p.slice(0, n)));
-    if (line !== undefined) return line;
-  }
-  return undefined;
+  ctx.lines ??= keyLineMap(ctx.text, ctx.format);
+  return lineOfPath(ctx.lines, p);
 }
 
 /** Renders `codex.configs.main.upstreams[0].base_url`, quoting keys that are not bare TOML keys. */
@@ -436,12 +365,6 @@ function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
   return config;
 }
 
-function lineAtOffset(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
 function syntaxError(ctx: Ctx, err: unknown): ConfigError {
   if (err instanceof TomlError) {
     const first = err.message.split('\n')[0] ?? 'invalid TOML';
@@ -498,202 +421,4 @@ export function loadConfig(home: string): LoadedConfig {
     return { config, path: file, format, warnings, mtimeMs };
   }
   return { config: embeddedDefaultConfig(), path: path.join(home, 'config.toml'), format: 'embedded', warnings: [] };
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Source locator: maps key paths to the line that defines them. Only runs on text the parser already accepted, so it
-// can be forgiving; it covers table headers, arrays of tables, dotted keys, inline tables and multi-line arrays.
-
-function segsKey(p: readonly KeySeg[]): string {
-  return JSON.stringify(p);
-}
-
-class Scanner {
-  i = 0;
-  line = 1;
-  constructor(readonly s: string) {}
-  peek(): string {
-    return this.s[this.i] ?? '';
-  }
-  startsWith(t: string): boolean {
-    return this.s.startsWith(t, this.i);
-  }
-  step(n = 1): void {
-    for (let k = 0; k < n && this.i < this.s.length; k++) {
-      if (this.s.charCodeAt(this.i) === 10) this.line++;
-      this.i++;
-    }
-  }
-  /** Skips blanks; with `newlines`, also line breaks and `#` comments. */
-  skip(newlines: boolean): void {
-    for (;;) {
-      const c = this.peek();
-      if (c === ' ' || c === '\t') this.step();
-      else if (newlines && (c === '\n' || c === '\r')) this.step();
-      else if (newlines && c === '#') while (this.i < this.s.length && this.peek() !== '\n') this.step();
-      else return;
-    }
-  }
-  /** Reads a quoted string (any TOML/JSON form) and returns its content with simple escapes decoded. */
-  quoted(): string {
-    const triple = this.startsWith('"""') || this.startsWith("'''");
-    const q = this.peek();
-    const close = triple ? q.repeat(3) : q;
-    this.step(close.length);
-    let out = '';
-    while (this.i < this.s.length && !this.startsWith(close)) {
-      if (q === '"' && this.peek() === '\\') {
-        this.step();
-        const e = this.peek();
-        out += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-      } else out += this.peek();
-      this.step();
-    }
-    this.step(close.length);
-    return out;
-  }
-  tomlKey(): string[] {
-    const segs: string[] = [];
-    for (;;) {
-      this.skip(false);
-      if (this.peek() === '"' || this.peek() === "'") segs.push(this.quoted());
-      else {
-        const start = this.i;
-        while (/[A-Za-z0-9_-]/.test(this.peek())) this.step();
-        segs.push(this.s.slice(start, this.i));
-        if (this.i === start) return segs;
-      }
-      this.skip(false);
-      if (this.peek() !== '.') return segs;
-      this.step();
-    }
-  }
-}
-
-function record(out: Map<string, number>, p: readonly KeySeg[], line: number): void {
-  const k = segsKey(p);
-  if (!out.has(k)) out.set(k, line);
-}
-
-function tomlValue(sc: Scanner, out: Map<string, number>, p: KeySeg[]): void {
-  const c = sc.peek();
-  if (c === '"' || c === "'") {
-    sc.quoted();
-  } else if (c === '{') {
-    sc.step();
-    for (;;) {
-      sc.skip(true);
-      if (sc.peek() === '}' || sc.peek() === '') break;
-      const line = sc.line;
-      const key = sc.tomlKey();
-      for (let n = 1; n <= key.length; n++) record(out, [...p, ...key.slice(0, n)], line);
-      sc.skip(false);
-      if (sc.peek() === '=') sc.step();
-      sc.skip(false);
-      tomlValue(sc, out, [...p, ...key]);
-      sc.skip(true);
-      if (sc.peek() === ',') sc.step();
-    }
-    sc.step();
-  } else if (c === '[') {
-    sc.step();
-    for (let idx = 0; ; idx++) {
-      sc.skip(true);
-      if (sc.peek() === ']' || sc.peek() === '') break;
-      record(out, [...p, idx], sc.line);
-      tomlValue(sc, out, [...p, idx]);
-      sc.skip(true);
-      if (sc.peek() === ',') sc.step();
-    }
-    sc.step();
-  } else {
-    while (sc.i < sc.s.length && !',]}\n\r#'.includes(sc.peek())) sc.step();
-  }
-}
-
-function tomlKeyLines(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const arrayCounts = new Map<string, number>();
-  const sc = new Scanner(text);
-  let current: KeySeg[] = [];
-  while (sc.i < text.length) {
-    const before = sc.i;
-    sc.skip(true);
-    if (sc.i >= text.length) break;
-    const line = sc.line;
-    if (sc.peek() === '[') {
-      const isArray = sc.startsWith('[[');
-      sc.step(isArray ? 2 : 1);
-      const segs = sc.tomlKey();
-      current = [];
-      segs.forEach((seg, j) => {
-        current.push(seg);
-        const k = segsKey(current);
-        const count = arrayCounts.get(k);
-        if (isArray && j === segs.length - 1) {
-          record(out, current, line);
-          arrayCounts.set(k, (count ?? 0) + 1);
-          current.push(count ?? 0);
-        } else if (count !== undefined) {
-          current.push(count - 1);
-        }
-      });
-      record(out, current, line);
-      while (sc.i < text.length && sc.peek() !== '\n') sc.step();
-    } else {
-      const key = sc.tomlKey();
-      for (let n = 1; n <= key.length; n++) record(out, [...current, ...key.slice(0, n)], line);
-      sc.skip(false);
-      if (sc.peek() === '=') sc.step();
-      sc.skip(false);
-      tomlValue(sc, out, [...current, ...key]);
-      sc.skip(false);
-      if (sc.peek() === '#') while (sc.i < text.length && sc.peek() !== '\n') sc.step();
-    }
-    if (sc.i === before) sc.step();
-  }
-  return out;
-}
-
-function jsonValue(sc: Scanner, out: Map<string, number>, p: KeySeg[]): void {
-  sc.skip(true);
-  if (sc.peek() === '{') {
-    sc.step();
-    for (;;) {
-      sc.skip(true);
-      if (sc.peek() !== '"') break;
-      const line = sc.line;
-      const key = sc.quoted();
-      record(out, [...p, key], line);
-      sc.skip(true);
-      if (sc.peek() === ':') sc.step();
-      jsonValue(sc, out, [...p, key]);
-      sc.skip(true);
-      if (sc.peek() === ',') sc.step();
-    }
-    sc.step();
-  } else if (sc.peek() === '[') {
-    sc.step();
-    for (let idx = 0; ; idx++) {
-      sc.skip(true);
-      if (sc.peek() === ']' || sc.peek() === '') break;
-      record(out, [...p, idx], sc.line);
-      jsonValue(sc, out, [...p, idx]);
-      sc.skip(true);
-      if (sc.peek() === ',') sc.step();
-    }
-    sc.step();
-  } else if (sc.peek() === '"') {
-    sc.quoted();
-  } else {
-    const start = sc.i;
-    while (sc.i < sc.s.length && !',]}\n\r \t'.includes(sc.peek())) sc.step();
-    if (sc.i === start) sc.step();
-  }
-}
-
-function jsonKeyLines(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  jsonValue(new Scanner(text), out, []);
-  return out;
 }

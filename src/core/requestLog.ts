@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { RetryInfo, ServiceName, UsageMetrics } from './types';
-import { envPositiveInt } from './state';
+import { envPositiveInt } from './env';
 
 const REDACTED = '[REDACTED]';
 const SENSITIVE_HEADERS = new Set([

@@ -3,7 +3,7 @@
 // `session_meta` record whose payload carries the cwd, so the uuid in the file name is enough to find it.
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { envPositiveInt } from './state';
+import { envPositiveInt } from './env';
 
 const ROLLOUT_RE = /^rollout-(.{19})-(.+)\.jsonl$/;
 const NEGATIVE_TTL_MS = 60_000;

@@ -1,40 +1,20 @@
 // In-memory runtime state of one proxied service: active/recent requests, per-session overrides and stats,
 // usage rollups and health-check bookkeeping. Mirrors the seed's `ProxyState` (state.rs); nothing here is
-// persisted except what `exportPersistent()` hands to the caller.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type {
-  ActiveRequest,
-  FinishedRequest,
-  RetryInfo,
-  ServiceName,
-  UsageMetrics,
-} from './types';
+// persisted except what `exportPersistent()` hands to the caller. Rollups live in usageRollup.ts and health-check
+// bookkeeping in healthState.ts; their types are re-exported here so callers keep one import.
+import type { ActiveRequest, FinishedRequest, RetryInfo, ServiceName, UsageMetrics } from './types';
 import type { SessionCwdResolver } from './sessionCwd';
+import { envPositiveInt } from './env';
+import { RecentRing } from './recentRing';
+import { HealthBook } from './healthState';
+import type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
+import { UsageRollups, addUsage, emptyUsage } from './usageRollup';
+import type { UsageRollupView } from './usageRollup';
 
-const DAY_MS = 86_400_000;
-const MAX_HEALTH_RECORDS_PER_CONFIG = 200;
-
-export interface UsageBucket {
-  requests_total: number;
-  requests_error: number;
-  duration_ms_total: number;
-  requests_with_usage: number;
-  duration_ms_with_usage_total: number;
-  generation_ms_total: number;
-  ttfb_ms_total: number;
-  ttfb_samples: number;
-  usage: UsageMetrics;
-}
-
-/** Tuples serialise as `[key, bucket]` arrays, exactly like the seed's `Vec<(K, UsageBucket)>`. */
-export interface UsageRollupView {
-  since_start: UsageBucket;
-  by_day: Array<[number, UsageBucket]>;
-  by_config: Array<[string, UsageBucket]>;
-  by_config_day: Record<string, Array<[number, UsageBucket]>>;
-  by_provider: Array<[string, UsageBucket]>;
-  by_provider_day: Record<string, Array<[number, UsageBucket]>>;
-}
+export { envPositiveInt } from './env';
+export { addUsage, emptyUsage } from './usageRollup';
+export type { UsageBucket, UsageRollupView } from './usageRollup';
+export type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
 
 export interface SessionStats {
   turns_total: number;
@@ -50,34 +30,6 @@ export interface SessionStats {
   last_ended_at_ms?: number;
   last_seen_ms: number;
   cwd?: string;
-}
-
-export interface UpstreamHealth {
-  base_url: string;
-  ok?: boolean;
-  status_code?: number;
-  latency_ms?: number;
-  error?: string;
-  /** When this probe finished (epoch ms). */
-  checked_at_ms?: number;
-}
-
-export interface ConfigHealth {
-  checked_at_ms: number;
-  upstreams: UpstreamHealth[];
-}
-
-export interface HealthCheckStatus {
-  started_at_ms: number;
-  updated_at_ms: number;
-  total: number;
-  completed: number;
-  ok: number;
-  err: number;
-  cancel_requested: boolean;
-  canceled: boolean;
-  done: boolean;
-  last_error?: string;
 }
 
 export interface ConfigMeta {
@@ -142,135 +94,8 @@ interface SessionOverride {
   last_seen_ms: number;
 }
 
-interface UsageRollup {
-  since_start: UsageBucket;
-  by_day: Map<number, UsageBucket>;
-  by_config: Map<string, UsageBucket>;
-  by_config_day: Map<string, Map<number, UsageBucket>>;
-  by_provider: Map<string, UsageBucket>;
-  by_provider_day: Map<string, Map<number, UsageBucket>>;
-}
-
-/** Reads a positive integer from the environment, or undefined when unset or invalid. */
-export function envPositiveInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw.trim());
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, n));
-}
-
-/** A zeroed usage record. */
-export function emptyUsage(): UsageMetrics {
-  return { input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, total_tokens: 0 };
-}
-
-/** Adds `b` into `a` in place; cache fields only appear once some request reported them. */
-export function addUsage(a: UsageMetrics, b: UsageMetrics): void {
-  a.input_tokens += b.input_tokens || 0;
-  a.output_tokens += b.output_tokens || 0;
-  a.reasoning_tokens += b.reasoning_tokens || 0;
-  a.total_tokens += b.total_tokens || 0;
-  if (b.cached_input_tokens !== undefined) a.cached_input_tokens = (a.cached_input_tokens ?? 0) + b.cached_input_tokens;
-  if (b.cache_creation_input_tokens !== undefined) {
-    a.cache_creation_input_tokens = (a.cache_creation_input_tokens ?? 0) + b.cache_creation_input_tokens;
-  }
-}
-
-function emptyBucket(): UsageBucket {
-  return {
-    requests_total: 0, requests_error: 0, duration_ms_total: 0, requests_with_usage: 0,
-    duration_ms_with_usage_total: 0, generation_ms_total: 0, ttfb_ms_total: 0, ttfb_samples: 0, usage: emptyUsage(),
-  };
-}
-
-function cloneBucket(b: UsageBucket): UsageBucket {
-  return { ...b, usage: { ...b.usage } };
-}
-
-interface RollupEvent {
-  ended_at_ms: number;
-  status_code: number;
-  duration_ms: number;
-  config_name: string;
-  provider_id: string;
-  usage: UsageMetrics | undefined;
-  ttfb_ms: number | undefined;
-}
-
-function recordBucket(b: UsageBucket, e: RollupEvent): void {
-  b.requests_total += 1;
-  if (e.status_code >= 400) b.requests_error += 1;
-  b.duration_ms_total += e.duration_ms;
-  if (!e.usage) return;
-  b.requests_with_usage += 1;
-  b.duration_ms_with_usage_total += e.duration_ms;
-  const ttfb = e.ttfb_ms;
-  b.generation_ms_total += ttfb !== undefined && ttfb > 0 && ttfb < e.duration_ms ? e.duration_ms - ttfb : e.duration_ms;
-  if (ttfb !== undefined && ttfb > 0) {
-    b.ttfb_ms_total += ttfb;
-    b.ttfb_samples += 1;
-  }
-  addUsage(b.usage, e.usage);
-}
-
-function bucketIn<K>(m: Map<K, UsageBucket>, k: K): UsageBucket {
-  let b = m.get(k);
-  if (!b) {
-    b = emptyBucket();
-    m.set(k, b);
-  }
-  return b;
-}
-
-function dayMapIn(m: Map<string, Map<number, UsageBucket>>, k: string): Map<number, UsageBucket> {
-  let d = m.get(k);
-  if (!d) {
-    d = new Map();
-    m.set(k, d);
-  }
-  return d;
-}
-
-function lastDays(m: Map<number, UsageBucket>, days: number): Array<[number, UsageBucket]> {
-  const keys = [...m.keys()].sort((a, b) => a - b);
-  return keys.slice(Math.max(0, keys.length - days)).map((k) => [k, cloneBucket(m.get(k) as UsageBucket)]);
-}
-
-function topByTokens(m: Map<string, UsageBucket>, topN: number): Array<[string, UsageBucket]> {
-  return [...m.entries()]
-    .sort((a, b) => b[1].usage.total_tokens - a[1].usage.total_tokens || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, Math.max(0, topN))
-    .map(([k, v]) => [k, cloneBucket(v)]);
-}
-
-/** Fixed-capacity ring, newest first on read: avoids the O(n) `unshift` of a plain array per request. */
-class RecentRing {
-  private readonly buf: Array<FinishedRequest | undefined>;
-  private head = 0;
-  private size = 0;
-
-  constructor(readonly capacity: number) {
-    this.buf = new Array<FinishedRequest | undefined>(capacity);
-  }
-
-  push(r: FinishedRequest): void {
-    this.buf[this.head] = r;
-    this.head = (this.head + 1) % this.capacity;
-    if (this.size < this.capacity) this.size += 1;
-  }
-
-  list(limit: number): FinishedRequest[] {
-    const n = Math.min(Math.max(0, Math.floor(limit)), this.size);
-    const out: FinishedRequest[] = new Array<FinishedRequest>(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = this.buf[(this.head - 1 - i + this.capacity * 2) % this.capacity] as FinishedRequest;
-    }
-    return out;
-  }
 }
 
 /** Runtime state of one service; every method is synchronous and cheap enough for the request path. */
@@ -287,12 +112,8 @@ export class ProxyState {
   private globalConfig: string | undefined;
   private readonly configMeta = new Map<string, ConfigMeta & { updated_at_ms: number }>();
   private readonly stats = new Map<string, SessionStats>();
-  private readonly rollup: UsageRollup = {
-    since_start: emptyBucket(), by_day: new Map(), by_config: new Map(), by_config_day: new Map(),
-    by_provider: new Map(), by_provider_day: new Map(),
-  };
-  private readonly health = new Map<string, ConfigHealth>();
-  private readonly checks = new Map<string, HealthCheckStatus>();
+  private readonly rollup = new UsageRollups();
+  private readonly health: HealthBook;
   // Copy-on-write, so emitting (three times per request) never copies the array.
   private listeners: ReadonlyArray<(e: { kind: StateChangeKind }) => void> = [];
 
@@ -303,6 +124,7 @@ export class ProxyState {
     this.sessionTtlMs = Math.max(0, opts.sessionTtlMs ?? ttlSecs * 1000);
     this.rollupKeepDays = Math.max(1, Math.floor(opts.rollupKeepDays ?? envPositiveInt('CODEX_HELPER_USAGE_ROLLUP_KEEP_DAYS') ?? 60));
     this.cwdResolver = opts.cwdResolver;
+    this.health = new HealthBook(this.now);
   }
 
   /** Subscribes to coarse change notifications; returns the unsubscribe function. */
@@ -377,7 +199,7 @@ export class ProxyState {
     if (p.error_class !== undefined) f.error_class = p.error_class;
     if (p.error_hint !== undefined) f.error_hint = p.error_hint;
 
-    this.recordRollup({
+    this.rollup.record({
       ended_at_ms: f.ended_at_ms, status_code: f.status_code, duration_ms: f.duration_ms,
       config_name: config ?? '-', provider_id: provider ?? '-', usage: f.usage, ttfb_ms: f.ttfb_ms,
     });
@@ -408,17 +230,6 @@ export class ProxyState {
     s.last_duration_ms = f.duration_ms;
     s.last_ended_at_ms = f.ended_at_ms;
     s.last_seen_ms = f.ended_at_ms;
-  }
-
-  private recordRollup(e: RollupEvent): void {
-    const r = this.rollup;
-    const day = Math.floor(e.ended_at_ms / DAY_MS);
-    recordBucket(r.since_start, e);
-    recordBucket(bucketIn(r.by_day, day), e);
-    recordBucket(bucketIn(r.by_config, e.config_name), e);
-    recordBucket(bucketIn(dayMapIn(r.by_config_day, e.config_name), day), e);
-    recordBucket(bucketIn(r.by_provider, e.provider_id), e);
-    recordBucket(bucketIn(dayMapIn(r.by_provider_day, e.provider_id), day), e);
   }
 
   /** In-flight requests, oldest first. */
@@ -614,14 +425,7 @@ export class ProxyState {
       }
       if (changed) this.emit('override');
     }
-    const minDay = Math.floor(now / DAY_MS) - (this.rollupKeepDays - 1);
-    for (const d of this.rollup.by_day.keys()) if (d < minDay) this.rollup.by_day.delete(d);
-    for (const dm of [this.rollup.by_config_day, this.rollup.by_provider_day]) {
-      for (const [k, days] of dm) {
-        for (const d of days.keys()) if (d < minDay) days.delete(d);
-        if (days.size === 0) dm.delete(k);
-      }
-    }
+    this.rollup.prune(now, this.rollupKeepDays);
     this.cwdResolver?.prune(busy);
     if (this.sessionTtlMs > 0) {
       const cutoff = now - this.sessionTtlMs;
@@ -631,21 +435,7 @@ export class ProxyState {
 
   /** Usage rollups: the last `days` days, and the `topN` configs/providers by total tokens. */
   usageRollupView(topN: number, days: number): UsageRollupView {
-    const r = this.rollup;
-    const byConfig = topByTokens(r.by_config, topN);
-    const byProvider = topByTokens(r.by_provider, topN);
-    const byConfigDay: Record<string, Array<[number, UsageBucket]>> = {};
-    for (const [k] of byConfig) byConfigDay[k] = lastDays(r.by_config_day.get(k) ?? new Map(), days);
-    const byProviderDay: Record<string, Array<[number, UsageBucket]>> = {};
-    for (const [k] of byProvider) byProviderDay[k] = lastDays(r.by_provider_day.get(k) ?? new Map(), days);
-    return {
-      since_start: cloneBucket(r.since_start),
-      by_day: lastDays(r.by_day, days),
-      by_config: byConfig,
-      by_config_day: byConfigDay,
-      by_provider: byProvider,
-      by_provider_day: byProviderDay,
-    };
+    return this.rollup.view(topN, days);
   }
 
   /**
@@ -657,182 +447,48 @@ export class ProxyState {
     providerByBaseUrl: Record<string, string>,
     opts: { maxBytes?: number; maxLines?: number } = {},
   ): number {
-    if (this.rollup.since_start.requests_total > 0) return 0;
-    const maxBytes = Math.max(1, opts.maxBytes ?? envPositiveInt('CODEX_HELPER_USAGE_REPLAY_MAX_BYTES') ?? 8 * 1024 * 1024);
-    const maxLines = Math.max(1, opts.maxLines ?? envPositiveInt('CODEX_HELPER_USAGE_REPLAY_MAX_LINES') ?? 20_000);
-    let buf: Buffer;
-    let start: number;
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch {
-      return 0;
-    }
-    try {
-      const size = fstatSync(fd).size;
-      start = Math.max(0, size - maxBytes);
-      buf = Buffer.allocUnsafe(size - start);
-      let off = 0;
-      while (off < buf.length) {
-        const n = readSync(fd, buf, off, buf.length - off, start + off);
-        if (n <= 0) break;
-        off += n;
-      }
-      buf = buf.subarray(0, off);
-    } catch {
-      return 0;
-    } finally {
-      closeSync(fd);
-    }
-    // Drop the partial first line at the byte level, so a cut multi-byte character cannot abort the replay.
-    if (start > 0) {
-      const nl = buf.indexOf(0x0a);
-      buf = nl < 0 ? buf.subarray(buf.length) : buf.subarray(nl + 1);
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
-    } catch {
-      return 0;
-    }
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    let count = 0;
-    for (const line of lines.slice(Math.max(0, lines.length - maxLines))) {
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const e = toReplayEvent(v, this.service, providerByBaseUrl);
-      if (!e) continue;
-      this.recordRollup(e);
-      count += 1;
-    }
-    return count;
+    return this.rollup.replayRequestsLog(file, this.service, providerByBaseUrl, opts);
   }
 
   // ---- health checks --------------------------------------------------------------------------------------
 
   /** Starts a check for `config` unless one is running; resets that config's health records. */
   tryBeginHealthCheck(config: string, total: number): boolean {
-    const cur = this.checks.get(config);
-    if (cur && !cur.done) return false;
-    const now = this.now();
-    this.checks.set(config, {
-      started_at_ms: now, updated_at_ms: now, total, completed: 0, ok: 0, err: 0,
-      cancel_requested: false, canceled: false, done: false,
-    });
-    this.health.set(config, { checked_at_ms: now, upstreams: [] });
+    if (!this.health.tryBegin(config, total)) return false;
     this.emit('health');
     return true;
   }
 
   /** Appends one probe result (keeping the 200 newest) and advances the running check. */
   recordHealthCheckResult(config: string, r: UpstreamHealth): void {
-    const now = this.now();
-    let h = this.health.get(config);
-    if (!h) {
-      h = { checked_at_ms: now, upstreams: [] };
-      this.health.set(config, h);
-    }
-    h.upstreams.push({ ...r });
-    if (h.upstreams.length > MAX_HEALTH_RECORDS_PER_CONFIG) h.upstreams.splice(0, h.upstreams.length - MAX_HEALTH_RECORDS_PER_CONFIG);
-    h.checked_at_ms = Math.max(h.checked_at_ms, now);
-    const s = this.checks.get(config);
-    if (s) {
-      s.completed += 1;
-      if (r.ok === true) s.ok += 1;
-      else if (r.ok === false) {
-        s.err += 1;
-        if (s.last_error === undefined && r.error !== undefined) s.last_error = r.error;
-      }
-      s.updated_at_ms = now;
-    }
+    this.health.recordResult(config, r);
     this.emit('health');
   }
 
   /** Asks a running check to stop; false when none is running. */
   requestCancelHealthCheck(config: string): boolean {
-    const s = this.checks.get(config);
-    if (!s || s.done) return false;
-    s.cancel_requested = true;
-    s.updated_at_ms = this.now();
+    if (!this.health.requestCancel(config)) return false;
     this.emit('health');
     return true;
   }
 
   /** True while a cancel was requested and the check has not finished. */
   isHealthCheckCancelRequested(config: string): boolean {
-    const s = this.checks.get(config);
-    return !!s && s.cancel_requested && !s.done;
+    return this.health.isCancelRequested(config);
   }
 
   /** Marks a check as done. */
   finishHealthCheck(config: string, canceled: boolean): void {
-    const s = this.checks.get(config);
-    if (!s) return;
-    s.done = true;
-    s.canceled = canceled;
-    s.updated_at_ms = this.now();
-    this.emit('health');
+    if (this.health.finish(config, canceled)) this.emit('health');
   }
 
   /** Health-check progress by config (copies). */
   healthChecks(): Record<string, HealthCheckStatus> {
-    const out: Record<string, HealthCheckStatus> = {};
-    for (const [k, v] of this.checks) out[k] = { ...v };
-    return out;
+    return this.health.checkStatuses();
   }
 
   /** Latest probe results by config (copies). */
   configHealth(): Record<string, ConfigHealth> {
-    const out: Record<string, ConfigHealth> = {};
-    for (const [k, v] of this.health) out[k] = { checked_at_ms: v.checked_at_ms, upstreams: v.upstreams.map((u) => ({ ...u })) };
-    return out;
+    return this.health.results();
   }
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-}
-
-function toUsage(v: unknown): UsageMetrics | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  const u: UsageMetrics = {
-    input_tokens: num(o.input_tokens) ?? 0,
-    output_tokens: num(o.output_tokens) ?? 0,
-    reasoning_tokens: num(o.reasoning_tokens) ?? 0,
-    total_tokens: num(o.total_tokens) ?? 0,
-  };
-  const cached = num(o.cached_input_tokens);
-  if (cached !== undefined) u.cached_input_tokens = cached;
-  const creation = num(o.cache_creation_input_tokens);
-  if (creation !== undefined) u.cache_creation_input_tokens = creation;
-  return u;
-}
-
-function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Record<string, string>): RollupEvent | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  if (o.service !== service) return undefined;
-  const ended = num(o.timestamp_ms);
-  const status = num(o.status_code);
-  const duration = num(o.duration_ms);
-  if (ended === undefined || status === undefined || duration === undefined) return undefined;
-  const baseUrl = typeof o.upstream_base_url === 'string' ? o.upstream_base_url : undefined;
-  const provider =
-    typeof o.provider_id === 'string' && o.provider_id
-      ? o.provider_id
-      : (baseUrl !== undefined && Object.prototype.hasOwnProperty.call(providerByBaseUrl, baseUrl) ? providerByBaseUrl[baseUrl] : undefined);
-  return {
-    ended_at_ms: ended,
-    status_code: status,
-    duration_ms: duration,
-    config_name: typeof o.config_name === 'string' && o.config_name ? o.config_name : '-',
-    provider_id: provider || '-',
-    usage: toUsage(o.usage),
-    ttfb_ms: num(o.ttfb_ms),
-  };
 }
