@@ -67,6 +67,7 @@ export class ProxyHost {
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
   private readonly reloadTimer: NodeJS.Timeout;
   private readonly usagePoller: UsageProviderPoller;
+  private disposed = false;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
 
   constructor(readonly opts: ProxyHostOptions) {
@@ -111,6 +112,7 @@ export class ProxyHost {
 
   /** Starts the listener of `service`; rejects with a ListenError (code EADDRINUSE, …) when it cannot bind. */
   async listen(service: ServiceName, o: ListenOptions = {}): Promise<Listener> {
+    if (this.disposed) throw new ListenError('DISPOSED', `${service}: the proxy host was shut down`, 0);
     if (this.servers.has(service)) throw new ListenError('ALREADY_RUNNING', `${service} is already running`, 0);
     const host = o.host ?? '127.0.0.1';
     const port = o.port ?? DEFAULT_PORTS[service];
@@ -152,6 +154,13 @@ export class ProxyHost {
         resolve();
       });
     });
+    if (this.disposed || this.servers.has(service)) {
+      // Shut down (or started twice) while binding: never leave a listener nobody owns.
+      await new Promise<void>((r) => server.close(() => r()));
+      throw this.disposed
+        ? new ListenError('DISPOSED', `${service}: the proxy host was shut down`, port)
+        : new ListenError('ALREADY_RUNNING', `${service} is already running`, port);
+    }
     const addr = server.address() as AddressInfo;
     const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const listener: Listener = { service, host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` };
@@ -202,6 +211,7 @@ export class ProxyHost {
 
   /** Stops everything and releases timers, pools and files. */
   async dispose(graceMs = 5000): Promise<void> {
+    this.disposed = true;
     await this.stop(undefined, graceMs);
     clearInterval(this.reloadTimer);
     for (const s of Object.values(this.services)) s.dispose();

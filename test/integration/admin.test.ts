@@ -206,3 +206,29 @@ describe('admin API and local safety', () => {
     assert.deepEqual(cancel.not_running, ['alpha']);
   });
 });
+
+describe('proxy host lifecycle', () => {
+  it('a listener that finishes binding after dispose is closed, never left running', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { ProxyHost, ListenError } = await import('../../src/proxy/proxyHost');
+    const { silentLogger } = await import('../../src/proxy/logger');
+    const root = mkdtempSync(join(tmpdir(), 'chp-life-'));
+    const host = new ProxyHost({ home: root, codexHome: root, claudeHome: root, env: {}, log: silentLogger, requestLog: false });
+    try {
+      const pending = host.listen('codex', { port: 0 });
+      await host.dispose(0);
+      await assert.rejects(pending, (e: unknown) => e instanceof ListenError && e.code === 'DISPOSED');
+      assert.deepEqual(host.listeners, []);
+      await assert.rejects(host.listen('claude', { port: 0 }), (e: unknown) => e instanceof ListenError && e.code === 'DISPOSED');
+      const other = new ProxyHost({ home: root, codexHome: root, claudeHome: root, env: {}, log: silentLogger, requestLog: false });
+      const both = await Promise.allSettled([other.listen('codex', { port: 0 }), other.listen('codex', { port: 0 })]);
+      assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+      assert.equal(other.listeners.length, 1, 'two concurrent starts leave exactly one listener');
+      await other.dispose(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
