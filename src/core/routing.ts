@@ -39,7 +39,8 @@ export function chooseConfigs(
   meta: Readonly<Record<string, ConfigMetaOverride>> = {},
 ): ConfigChoice {
   if (pinned) {
-    const hit = mgr.configs[pinned.name];
+    // Own keys only: a pin named `constructor` must not find Object itself.
+    const hit = Object.hasOwn(mgr.configs, pinned.name) ? mgr.configs[pinned.name] : undefined;
     const cfg = hit ?? activeConfig(mgr);
     return { configs: cfg ? [cfg] : [], mode: cfg ? 'pinned' : 'empty', pinned: { ...pinned, found: !!hit } };
   }

@@ -1,7 +1,7 @@
 // Session id → working directory, read from Codex rollout files (seed `resolve_session_cwd`).
 // Codex names each rollout `sessions/YYYY/MM/DD/rollout-<19-char ts>-<uuid>.jsonl` and writes a
 // `session_meta` record whose payload carries the cwd, so the uuid in the file name is enough to find it.
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { envPositiveInt } from './env';
 
@@ -118,6 +118,105 @@ export class SessionCwdResolver {
     return cwd;
   }
 
+  /**
+   * For the request path: never scans the whole sessions folder synchronously. Codex session ids are UUIDv7,
+   * whose first 48 bits are the creation time, so only that day's folder (±1 day) is listed; anything else is
+   * looked up in the background (async I/O) and is known to the session's next request.
+   */
+  lookup(sessionId: string): string | undefined {
+    const key = sessionId.trim().toLowerCase();
+    if (!key) return undefined;
+    const now = this.now();
+    const hit = this.cache.get(key);
+    if (hit && (hit.cwd !== undefined || now - hit.checked_at_ms < NEGATIVE_TTL_MS)) {
+      hit.last_seen_ms = now;
+      return hit.cwd;
+    }
+    const fast = this.scanDated(key);
+    if (fast !== undefined || this.maxEntries === 0) {
+      if (this.maxEntries > 0) this.cache.set(key, { cwd: fast, checked_at_ms: now, last_seen_ms: now });
+      return fast;
+    }
+    this.cache.set(key, { cwd: undefined, checked_at_ms: now, last_seen_ms: now });
+    if (!this.pending.has(key)) {
+      this.pending.add(key);
+      void this.scanAsync(key)
+        .then((cwd) => {
+          if (cwd !== undefined) this.cache.set(key, { cwd, checked_at_ms: this.now(), last_seen_ms: this.now() });
+        })
+        .catch(() => undefined)
+        .finally(() => this.pending.delete(key));
+    }
+    return undefined;
+  }
+
+  /** Resolves when no background lookup is running (for tests and orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private readonly pending = new Set<string>();
+
+  /** Looks only in the day folders a UUIDv7 session id points at. */
+  private scanDated(key: string): string | undefined {
+    const ms = uuidV7Time(key);
+    if (ms === undefined) return undefined;
+    const root = join(this.codexHome, 'sessions');
+    const days = new Set<string>();
+    for (const delta of [0, -86_400_000, 86_400_000]) {
+      const d = new Date(ms + delta);
+      // Codex names folders by local date; the UTC date is checked too in case it does not.
+      days.add(join(String(d.getFullYear()), pad(d.getMonth() + 1), pad(d.getDate())));
+      days.add(join(String(d.getUTCFullYear()), pad(d.getUTCMonth() + 1), pad(d.getUTCDate())));
+    }
+    for (const day of days) {
+      let names: string[];
+      try {
+        names = readdirSync(join(root, day));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = ROLLOUT_RE.exec(name);
+        if (m && (m[2] as string).toLowerCase() === key) return readSessionMetaCwd(join(root, day, name));
+      }
+    }
+    return undefined;
+  }
+
+  /** The full newest-first scan of `scan()`, with asynchronous directory listing. */
+  private async scanAsync(key: string): Promise<string | undefined> {
+    const root = join(this.codexHome, 'sessions');
+    const numericDesc = async (dir: string) => {
+      try {
+        return (await fsp.readdir(dir)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(b) - Number(a));
+      } catch {
+        return [];
+      }
+    };
+    let seen = 0;
+    for (const y of await numericDesc(root)) {
+      for (const m of await numericDesc(join(root, y))) {
+        for (const d of await numericDesc(join(root, y, m))) {
+          const dayDir = join(root, y, m, d);
+          let names: string[];
+          try {
+            names = await fsp.readdir(dayDir);
+          } catch {
+            continue;
+          }
+          for (const name of names) {
+            const mm = ROLLOUT_RE.exec(name);
+            if (!mm) continue;
+            if (++seen > MAX_SCAN_FILES) return undefined;
+            if ((mm[2] as string).toLowerCase() === key) return readSessionMetaCwd(join(dayDir, name));
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
   /** Number of cached entries (positive and negative). */
   get size(): number {
     return this.cache.size;
@@ -169,6 +268,16 @@ export class SessionCwdResolver {
     }
     return undefined;
   }
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Creation time (epoch ms) of a UUIDv7, or undefined for any other id. */
+export function uuidV7Time(id: string): number | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.exec(id);
+  return m ? parseInt((m[1] as string) + (m[2] as string), 16) : undefined;
 }
 
 function cmpDesc(a: string, b: string): number {

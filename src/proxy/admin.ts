@@ -69,7 +69,7 @@ function optionalName(o: Record<string, unknown>, field: string): string | undef
 
 function knownConfig(ctx: AdminContext, name: string): string {
   const configs = ctx.svc.manager.configs;
-  if (!(name in configs)) {
+  if (!Object.hasOwn(configs, name)) {
     const known = Object.keys(configs);
     throw new AdminError(400, `unknown config '${name}' (known: ${known.length ? known.join(', ') : 'none'})`);
   }
@@ -211,19 +211,16 @@ const ROUTES: Route[] = [
     post: async (ctx, _q, body) => {
       const o = asObject(await body());
       const name = knownConfig(ctx, optionalName(o, 'config_name') ?? '');
-      if ('enabled' in o) {
-        const v = o['enabled'];
-        if (v !== null && typeof v !== 'boolean') throw new AdminError(400, 'enabled must be true, false or null');
-        ctx.svc.state.setConfigEnabled(name, v ?? undefined);
-      }
-      if ('level' in o) {
-        const v = o['level'];
-        if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10)) {
-          throw new AdminError(400, 'level must be an integer 1..10 or null');
-        }
-        ctx.svc.state.setConfigLevel(name, v ?? undefined);
-      }
+      // Validate everything before changing anything: a 400 leaves the state as it was.
+      const enabled = o['enabled'];
+      const level = o['level'];
       if (!('enabled' in o) && !('level' in o)) throw new AdminError(400, 'expected enabled and/or level');
+      if ('enabled' in o && enabled !== null && typeof enabled !== 'boolean') throw new AdminError(400, 'enabled must be true, false or null');
+      if ('level' in o && level !== null && (typeof level !== 'number' || !Number.isInteger(level) || level < 1 || level > 10)) {
+        throw new AdminError(400, 'level must be an integer 1..10 or null');
+      }
+      if ('enabled' in o) ctx.svc.state.setConfigEnabled(name, (enabled as boolean | null) ?? undefined);
+      if ('level' in o) ctx.svc.state.setConfigLevel(name, (level as number | null) ?? undefined);
       ctx.persist?.();
       return NO_CONTENT;
     },
@@ -243,7 +240,7 @@ const ROUTES: Route[] = [
       const out = { started: [] as string[], already_running: [] as string[], missing: [] as string[],
         cancel_requested: [] as string[], not_running: [] as string[] };
       for (const n of names) {
-        if (!(n in ctx.svc.manager.configs)) out.missing.push(n);
+        if (!Object.hasOwn(ctx.svc.manager.configs, n)) out.missing.push(n);
         else if (ctx.svc.state.requestCancelHealthCheck(n)) out.cancel_requested.push(n);
         else out.not_running.push(n);
       }

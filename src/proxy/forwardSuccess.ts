@@ -8,6 +8,8 @@ import { forwardableResponseHeaders, headerValue } from './headers';
 import type { ResponseHead, UpstreamCall } from './upstreamCall';
 
 const NON_STREAM_CAPTURE_MAX = 16 * 1024 * 1024;
+// A compressed answer is inflated for usage only; a bomb stops here instead of filling memory.
+const DECODE_MAX = 32 * 1024 * 1024;
 
 /** A decoded copy of a compressed body for usage extraction only (the client gets the original bytes). */
 function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | undefined {
@@ -18,11 +20,11 @@ function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | un
         return body;
       case 'gzip':
       case 'x-gzip':
-        return gunzipSync(body);
+        return gunzipSync(body, { maxOutputLength: DECODE_MAX });
       case 'br':
-        return brotliDecompressSync(body);
+        return brotliDecompressSync(body, { maxOutputLength: DECODE_MAX });
       case 'deflate':
-        return inflateSync(body);
+        return inflateSync(body, { maxOutputLength: DECODE_MAX });
       default:
         return undefined;
     }
@@ -33,6 +35,8 @@ function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | un
 
 export interface ForwardResult {
   isSse: boolean;
+  /** The body has a content-encoding (nothing may be appended to it as text). */
+  encoded: boolean;
   ttfb: number;
   usage?: UsageMetrics;
   /** Set when the upstream stream broke after the answer started. */
@@ -106,5 +110,5 @@ export async function forwardSuccess(
         } else usage = extractUsageFromJson(decoded);
       }
     }
-    return { isSse, ttfb, usage, streamError };
+    return { isSse, encoded: !!encoding, ttfb, usage, streamError };
 }

@@ -12,6 +12,8 @@ const HOP_BY_HOP = new Set([
   'trailers',
   'transfer-encoding',
   'upgrade',
+  // Node already answered `100 Continue` to the client; undici refuses to send it again.
+  'expect',
   'host',
   'content-length',
 ]);

@@ -40,7 +40,7 @@ export class HealthChecker {
   start(svc: ProxyService, names: string[]): { started: string[]; already_running: string[]; missing: string[] } {
     const out = { started: [] as string[], already_running: [] as string[], missing: [] as string[] };
     for (const name of names) {
-      const cfg = svc.manager.configs[name];
+      const cfg = Object.hasOwn(svc.manager.configs, name) ? svc.manager.configs[name] : undefined;
       if (!cfg) {
         out.missing.push(name);
         continue;

@@ -70,6 +70,8 @@ export interface PipelineDeps {
   onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
 }
 
+const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
+
 /** Header listing every upstream the proxy tried, on a final failure. */
 export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
 const USEFUL_ERROR_HEADERS = ['retry-after', 'x-request-id', 'request-id', 'cf-ray', 'x-ratelimit-reset-requests',
@@ -84,6 +86,8 @@ interface LastFailure {
   cls?: string;
   hint?: string;
   transport?: string;
+  /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
+  badTarget?: boolean;
 }
 
 /** One proxied request from arrival to its record. */
@@ -136,6 +140,7 @@ class ProxyRequest {
       body = await readBody(this.req, d.maxBodyBytes);
     } catch (e) {
       this.begin();
+      if (this.gone.aborted || this.req.destroyed) return this.finishAborted();
       if (e instanceof BodyTooLargeError) {
         this.res.setHeader('connection', 'close');
         return this.fail(413, 'request_too_large', `${e.message}; nothing was sent upstream`);
@@ -152,7 +157,7 @@ class ProxyRequest {
         this.effort = effortOverride;
       }
     }
-    if (this.sessionId && d.cwd) this.cwd = d.cwd.resolve(this.sessionId);
+    if (this.sessionId && d.cwd) this.cwd = d.cwd.lookup(this.sessionId);
     this.begin();
 
     if (choice.configs.length === 0) {
@@ -213,6 +218,10 @@ class ProxyRequest {
           if (this.gone.aborted) return this.finishAborted();
           const { failure, retryAfter } = outcome;
           last = failure;
+          if (failure.badTarget) {
+            avoid.add(idx);
+            break;
+          }
           const retryable = failure.transport !== undefined
             ? shouldRetryClass(plan.upstream, 'upstream_transport_error')
             : shouldRetryStatus(plan.upstream, failure.status) || shouldRetryClass(plan.upstream, failure.cls);
@@ -312,10 +321,13 @@ class ProxyRequest {
     } catch (e) {
       const msg = e instanceof TargetUrlError ? e.message : String(e);
       this.chain.push(`${label} target_build_error=${msg} model=${modelNote}`);
-      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg, badTarget: true }, retryAfter: undefined };
     }
 
-    const headers = forwardableHeaders(this.req.headers);
+    const headers = forwardableHeaders(this.req.headers, ACCEPT_ENCODING);
+    // Compression buys nothing on the way back over loopback, and an identity stream keeps usage counting and the
+    // terminal error event possible.
+    headers.push('accept-encoding', 'identity');
     const hasAuthorization = this.req.headers['authorization'] !== undefined;
     const hasApiKey = this.req.headers['x-api-key'] !== undefined;
     this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
@@ -428,7 +440,7 @@ class ProxyRequest {
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
       lb.penalize(idx, plan.transport_cooldown_secs, `upstream_stream_error: ${msg}`, backoff, resp.statusCode);
       d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream broke after the answer started: ${msg}`);
-      if (r.isSse && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
+      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
       else this.res.destroy();
       this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'upstream_stream_error', hint: CLASS_HINTS['upstream_stream_error'] });
       return;

@@ -138,7 +138,13 @@ export class ProxyHost {
       }
       let set = this.tunnels.get(service);
       if (!set) this.tunnels.set(service, (set = new Set()));
-      tunnelUpgrade(svc, req, socket, head, this.opts.log, set);
+      try {
+        tunnelUpgrade(svc, req, socket, head, this.opts.log, set);
+      } catch (e) {
+        // An upgrade must never take the process down: log it and let the client fall back to HTTP.
+        this.opts.log.error(`${service} websocket upgrade failed: ${(e as Error)?.stack ?? e}`);
+        if (!socket.destroyed) socket.end('HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      }
     });
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -213,6 +219,12 @@ export class ProxyHost {
   async dispose(graceMs = 5000): Promise<void> {
     this.disposed = true;
     await this.stop(undefined, graceMs);
+    // Requests cut off by the stop finish asynchronously (their sockets just closed): let them record themselves
+    // before the log writers close, so requests.jsonl has every request.
+    const deadline = Date.now() + 1000;
+    while (Object.values(this.services).some((s) => s.state.activeCount > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     clearInterval(this.reloadTimer);
     for (const s of Object.values(this.services)) s.dispose();
     this.usagePoller.dispose();

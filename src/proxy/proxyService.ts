@@ -123,7 +123,7 @@ export class ProxyService {
 
   /** Finds an upstream by config name and index in the current snapshot. */
   upstream(config: string, index: number): { config: ServiceConfig; upstream: UpstreamConfig } | undefined {
-    const cfg = this.manager.configs[config];
+    const cfg = Object.hasOwn(this.manager.configs, config) ? this.manager.configs[config] : undefined;
     const up = cfg?.upstreams[index];
     return cfg && up ? { config: cfg, upstream: up } : undefined;
   }

@@ -83,10 +83,11 @@ export class RuntimeConfig {
     const path = configFilePath(this.home);
     const mtime = mtimeOf(path);
     const changed = mtime !== this.lastMtime || path !== this.lastPath;
-    const error = this.tryLoad();
-    if (error) return { reloaded: false, error };
+    // Remember the file either way, so the periodic check does not load (and report) the same broken file again.
     this.lastMtime = mtime;
     this.lastPath = path;
+    const error = this.tryLoad();
+    if (error) return { reloaded: false, error };
     return { reloaded: changed };
   }
 

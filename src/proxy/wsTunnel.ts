@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { resolveUpstreamAuth } from '../core/auth';
 import { LoadBalancer } from '../core/lb';
-import { chooseConfigs } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
@@ -20,6 +19,7 @@ const DROP = new Set(['host', 'authorization', 'x-api-key', 'proxy-authorization
 // a 400 is fatal. So every refusal, ours or the upstream's, reaches the client as 426.
 const NO_WEBSOCKET = 426;
 const MAX_UPGRADE_HEAD = 16 * 1024;
+const UPGRADE_TIMEOUT_MS = 10_000;
 
 function refuse(socket: Duplex, reason: string): void {
   const body = JSON.stringify({ error: { message: reason, type: 'websocket_unavailable' } });
@@ -42,11 +42,46 @@ export function tunnelUpgrade(
   track.add(socket);
   socket.once('close', () => track.delete(socket));
   const sid = sessionIdFromHeaders(req.headers);
-  const choice = chooseConfigs(svc.manager, svc.state.pinnedConfig(sid), svc.state.getConfigMeta());
+  const startedAt = Date.now();
+  const url0 = req.url ?? '/';
+  const path0 = url0.split('?')[0] ?? '/';
+  // A tunnel is recorded like any request: begun here, finished exactly once when it is refused or closes.
+  const id = svc.state.beginRequest({ session_id: sid, method: 'GET', path: path0, started_at_ms: startedAt });
+  let finished = false;
+  let route: { config: string; provider?: string; base: string } | undefined;
+  const finish = (status: number, errorClass?: string) => {
+    if (finished) return;
+    finished = true;
+    const end = Date.now();
+    svc.state.finishRequest({ id, status_code: status, duration_ms: end - startedAt, ended_at_ms: end, error_class: errorClass });
+    svc.deps.requestLog?.write({
+      timestamp_ms: end, service: svc.service, method: 'GET', path: path0, status_code: status, duration_ms: end - startedAt,
+      config_name: route?.config ?? '-', provider_id: route?.provider, upstream_base_url: route?.base ?? '-', session_id: sid,
+      error_class: errorClass,
+    });
+  };
+  let opened = false;
+  socket.once('close', () => (opened ? finish(101, 'websocket') : finish(NO_WEBSOCKET, 'websocket_refused')));
+  const refuseAndFinish = (reason: string) => {
+    refuse(socket, reason);
+    finish(NO_WEBSOCKET, 'websocket_refused');
+  };
+  const choice = svc.choose(sid);
   const cfg = choice.configs[0];
   const idx = cfg ? new LoadBalancer(cfg, svc.lbStore).select(new Set(), false) : undefined;
   const up = cfg && idx !== undefined ? cfg.upstreams[idx] : undefined;
-  if (!cfg || !up) return refuse(socket, 'no upstream available for a WebSocket; use HTTP');
+  if (!cfg || !up) return refuseAndFinish('no upstream available for a WebSocket; use HTTP');
+  // A tunnel is a blind pipe: model mapping, model filters, effort overrides and body filters cannot apply to
+  // its frames. When any of them would, refuse so the client uses HTTP, where they do.
+  if (Object.keys(up.model_mapping).length > 0 || Object.keys(up.supported_models).length > 0) {
+    return refuseAndFinish(`config '${cfg.name}' maps or filters models, which needs HTTP; use HTTP`);
+  }
+  if (sid !== undefined && svc.state.getSessionEffort(sid) !== undefined) {
+    return refuseAndFinish('this session has a reasoning-effort override, which needs HTTP; use HTTP');
+  }
+  if (svc.deps.filter.ruleCount > 0) return refuseAndFinish('request filters (filter.json) need HTTP; use HTTP');
+  route = { config: cfg.name, provider: up.tags['provider_id'], base: up.base_url };
+  svc.state.updateRequestRoute(id, cfg.name, up.tags['provider_id'], up.base_url);
   let target: URL;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -54,7 +89,7 @@ export function tunnelUpgrade(
     target = new URL(up.base_url);
     target = new URL(upstreamPath(up.base_url, q < 0 ? url : url.slice(0, q), q < 0 ? '' : url.slice(q + 1)), target.origin);
   } catch {
-    return refuse(socket, `invalid base_url for ${cfg.name}`);
+    return refuseAndFinish(`invalid base_url for ${cfg.name}`);
   }
   const auth = resolveUpstreamAuth(svc.service, up,
     { hasAuthorization: req.headers['authorization'] !== undefined, hasApiKey: req.headers['x-api-key'] !== undefined },
@@ -80,18 +115,24 @@ export function tunnelUpgrade(
   const refuseOnce = (reason: string) => {
     if (phase !== 'pending') return;
     phase = 'refused';
-    refuse(socket, reason);
+    refuseAndFinish(reason);
   };
-  const timer = setTimeout(() => upstreamSocket.destroy(new Error('connect timeout')), 10_000);
+  // Bounds the whole upgrade (connect and answer): an upstream that accepts and never answers is refused too.
+  const timer = setTimeout(() => {
+    if (phase !== 'pending') return;
+    refuseOnce('upstream did not answer the WebSocket upgrade in time; use HTTP');
+    upstreamSocket.destroy();
+  }, UPGRADE_TIMEOUT_MS);
   upstreamSocket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
     connected = true;
-    clearTimeout(timer);
     upstreamSocket.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length) upstreamSocket.write(head);
     awaitUpgradeAnswer(upstreamSocket, (status, buffered) => {
+      clearTimeout(timer);
       if (phase !== 'pending') return;
       if (status === 101) {
         phase = 'open';
+        opened = true;
         socket.write(buffered);
         upstreamSocket.pipe(socket);
         socket.pipe(upstreamSocket);
