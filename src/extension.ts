@@ -79,15 +79,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       extensionUri: context.extensionUri,
       sources: () => SERVICE_NAMES.flatMap((service) => {
         const client = ctl.client(service);
-        return client ? [{ service, client, subscribe: (l: () => void) => ctl.subscribe(service, l) }] : [];
+        return client ? [{ service, client }] : [];
       }),
+      subscribe: (l) => {
+        const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
+        return () => offs.forEach((off) => off());
+      },
       maxRows: () => settings.current.webviewMaxRows,
       log,
     }),
     context.secrets.onDidChange((e) => {
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),
-    registerProxyLifecycle({ controller: ctl, settings, log, channel }),
+    registerProxyLifecycle({ controller: ctl, settings, log, channel, pinMemory: context.workspaceState }),
   );
 
   return {

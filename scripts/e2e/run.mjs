@@ -256,6 +256,8 @@ async function runUi(d, env, knobs) {
   const dir = resolve(opt['ui-dir']);
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort() : [];
   if (files.length === 0) throw new Error(`no *.ui.mjs in ${dir}`);
+  // Screenshots of an earlier run must not pass for this run's output.
+  rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   const failures = [];
   for (const f of files) {

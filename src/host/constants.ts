@@ -71,3 +71,6 @@ export const CONTEXT = {
 export const SECRET_KEY_PREFIX = 'codexHelper.upstream.';
 
 export const EFFORTS = ['low', 'medium', 'high', 'xhigh'] as const;
+
+/** workspaceState key remembering which pin the `<service>.pinnedConfig` setting applied (see workspacePin.ts). */
+export const appliedPinKey = (service: string): string => `codexHelper.appliedPin.${service}`;

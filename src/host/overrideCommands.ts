@@ -7,6 +7,8 @@ import type { AdminClient, ConfigDetail } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import { numberOfArg, serviceOfArg, stringOfArg } from './commandArgs';
 import { CMD, EFFORTS } from './constants';
+import { waitForHealthChecks } from './healthProgress';
+import type { HealthRun } from './healthProgress';
 import type { ProxyController } from './proxyController';
 import type { ServiceStore } from './serviceStore';
 import { sessionChoices } from './sessions';
@@ -106,7 +108,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Codex Helper: health checks', cancellable: true },
       async (progress, token) => {
-        const started: Array<Live & { names: string[] }> = [];
+        const started: HealthRun[] = [];
         for (const l of targets) {
           try {
             const r = await l.client.startHealthChecks(config ? [config] : 'all');
@@ -115,34 +117,23 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
             log.error(`${l.service}: health checks could not start: ${(e as Error).message}`);
           }
         }
+        if (started.length === 0) {
+          void vscode.window.showErrorMessage('Codex Helper: health checks could not start (see the log).', 'Show Log')
+            .then((a) => (a ? vscode.commands.executeCommand(CMD.showLog) : undefined));
+          return undefined;
+        }
         token.onCancellationRequested(() => {
           for (const l of started) void l.client.cancelHealthChecks(l.names).catch(() => undefined);
         });
-        let ok = 0;
-        let err = 0;
-        for (;;) {
-          let total = 0;
-          let done = 0;
-          ok = 0;
-          err = 0;
-          let pending = false;
-          for (const l of started) {
-            const snap = (await l.client.snapshot(1, 1)).snapshot;
-            for (const n of l.names) {
-              const h = snap.health_checks[n];
-              if (!h) continue;
-              total += h.total;
-              done += h.completed;
-              ok += h.ok;
-              err += h.err;
-              if (!h.done) pending = true;
-            }
-          }
-          progress.report({ message: `${done}/${total} upstreams probed` });
-          if (!pending) break;
-          await new Promise((r) => setTimeout(r, 300));
-        }
+        const { ok, err, runs } = await waitForHealthChecks(started, {
+          onProgress: (done, total) => progress.report({ message: `${done}/${total} upstreams probed` }),
+          onDrop: (l, e) => log.warn(`${l.service}: health checks: the proxy stopped answering: ${e.message}`),
+        });
         for (const l of started) void store.refresh(l.service);
+        if (runs.length === 0) {
+          void vscode.window.showErrorMessage('Codex Helper: health checks interrupted: the proxy stopped answering.');
+          return undefined;
+        }
         const summary = `${ok} healthy, ${err} failing${token.isCancellationRequested ? ' (canceled)' : ''}`;
         log.info(`health checks: ${summary}`);
         void vscode.window.showInformationMessage(`Codex Helper: health checks done: ${summary}.`);

@@ -26,6 +26,16 @@ export interface ProxyControllerOptions {
   bindHost?: (host: ProxyHost) => () => void;
 }
 
+/**
+ * The port a client may be pointed at: the one our proxy serves (running or attached), else the configured port
+ * only if a codex-helper answers there (`probe`, e.g. isProxyListening); undefined when something else or nothing
+ * holds it.
+ */
+export async function servedPort(status: ServiceStatus, configured: number, probe: (port: number) => Promise<boolean>): Promise<number | undefined> {
+  if (status.kind === 'running' || status.kind === 'attached') return status.port;
+  return (await probe(configured)) ? configured : undefined;
+}
+
 /** Coalesces bursts of events into at most one call per window; never starves under steady traffic. */
 class ChangeFeed {
   private readonly listeners = new Set<() => void>();
@@ -80,6 +90,9 @@ export class ProxyController {
   private readonly feeds: Record<ServiceName, ChangeFeed>;
   private readonly statusListeners = new Set<(service: ServiceName) => void>();
   private readonly pollMs: number;
+  /** Tail of the operations queued per service (see `serial`). */
+  private readonly queues: Record<ServiceName, Promise<void>> = { codex: Promise.resolve(), claude: Promise.resolve() };
+  private disposed = false;
 
   constructor(private readonly opts: ProxyControllerOptions) {
     const w = opts.throttleMs ?? 200;
@@ -120,6 +133,7 @@ export class ProxyController {
   /** Builds the in-process proxy if needed; returns undefined (and keeps the error) when it cannot be built. */
   ensureHost(): ProxyHost | undefined {
     if (this.hostValue) return this.hostValue;
+    if (this.disposed) return undefined;
     try {
       const host = this.opts.createHost();
       this.hostValue = host;
@@ -140,35 +154,68 @@ export class ProxyController {
   }
 
   /** Starts the in-process listener of `service` on `port`; a bind failure becomes a `failed` status. */
-  async start(service: ServiceName, port: number): Promise<ServiceStatus> {
-    await this.stop(service);
-    const host = this.ensureHost();
-    if (!host) {
-      const e = this.hostErrorValue;
-      return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? 'proxy could not start' });
-    }
-    try {
-      const l = await host.listen(service, { host: '127.0.0.1', port });
-      this.clients.set(service, new AdminClient(l.url));
-      this.opts.log.info(`${service} proxy listening on ${l.url}`);
-      return this.set(service, { kind: 'running', url: l.url, port: l.port });
-    } catch (e) {
-      const code = e instanceof ListenError ? e.code : 'LISTEN_FAILED';
-      return this.set(service, { kind: 'failed', port, code, message: (e as Error).message });
-    }
+  start(service: ServiceName, port: number): Promise<ServiceStatus> {
+    return this.serial([service], async () => {
+      await this.stopNow(service);
+      if (this.disposed) return this.set(service, { kind: 'failed', port, code: 'DISPOSED', message: 'Codex Helper is shutting down' });
+      const host = this.ensureHost();
+      if (!host) {
+        const e = this.hostErrorValue;
+        return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? 'proxy could not start' });
+      }
+      try {
+        const l = await host.listen(service, { host: '127.0.0.1', port });
+        this.clients.set(service, new AdminClient(l.url));
+        this.opts.log.info(`${service} proxy listening on ${l.url}`);
+        return this.set(service, { kind: 'running', url: l.url, port: l.port });
+      } catch (e) {
+        const code = e instanceof ListenError ? e.code : 'LISTEN_FAILED';
+        return this.set(service, { kind: 'failed', port, code, message: (e as Error).message });
+      }
+    });
   }
 
   /** Uses the proxy already listening on `port` through its admin API (polled, it has no events for us). */
-  attach(service: ServiceName, port: number): ServiceStatus {
-    const url = `http://127.0.0.1:${port}`;
-    this.clients.set(service, new AdminClient(url));
-    this.feeds[service].setPolling(this.pollMs);
-    this.opts.log.info(`${service}: attached to the proxy already running at ${url}`);
-    return this.set(service, { kind: 'attached', url, port });
+  attach(service: ServiceName, port: number): Promise<ServiceStatus> {
+    return this.serial([service], async () => {
+      await this.stopNow(service);
+      const url = `http://127.0.0.1:${port}`;
+      this.clients.set(service, new AdminClient(url));
+      this.feeds[service].setPolling(this.pollMs);
+      this.opts.log.info(`${service}: attached to the proxy already running at ${url}`);
+      return this.set(service, { kind: 'attached', url, port });
+    });
   }
 
   /** Stops the listener (or detaches); in-flight requests get a short grace period. */
-  async stop(service: ServiceName): Promise<void> {
+  stop(service: ServiceName): Promise<void> {
+    return this.serial([service], () => this.stopNow(service));
+  }
+
+  /** Stops everything and drops the in-process proxy (a new config home needs a new one). */
+  disposeHost(): Promise<void> {
+    return this.serial(SERVICE_NAMES, () => this.disposeHostNow());
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.disposeHost();
+    for (const f of Object.values(this.feeds)) f.dispose();
+    this.statusListeners.clear();
+  }
+
+  /**
+   * Runs `op` after every earlier start/stop/attach/dispose of the same services, so that concurrent callers
+   * (auto-start, settings changes, commands) can never interleave a bind with a stop or a dispose.
+   */
+  private serial<T>(services: readonly ServiceName[], op: () => Promise<T>): Promise<T> {
+    const run = Promise.all(services.map((s) => this.queues[s])).then(op);
+    const done = run.then(() => undefined, () => undefined);
+    for (const s of services) this.queues[s] = done;
+    return run;
+  }
+
+  private async stopNow(service: ServiceName): Promise<void> {
     const was = this.statuses[service];
     this.feeds[service].setPolling(undefined);
     this.clients.delete(service);
@@ -179,21 +226,14 @@ export class ProxyController {
     if (was.kind !== 'stopped') this.set(service, { kind: 'stopped' });
   }
 
-  /** Stops everything and drops the in-process proxy (a new config home needs a new one). */
-  async disposeHost(): Promise<void> {
-    for (const s of SERVICE_NAMES) await this.stop(s);
+  private async disposeHostNow(): Promise<void> {
+    for (const s of SERVICE_NAMES) await this.stopNow(s);
     for (const u of this.unbindHost) u();
     this.unbindHost = [];
     const host = this.hostValue;
     this.hostValue = undefined;
     this.hostErrorValue = undefined;
     await host?.dispose(2000);
-  }
-
-  async dispose(): Promise<void> {
-    await this.disposeHost();
-    for (const f of Object.values(this.feeds)) f.dispose();
-    this.statusListeners.clear();
   }
 
   private pokeAll(): void {

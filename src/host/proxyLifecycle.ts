@@ -10,18 +10,22 @@ import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { Logger } from '../proxy/logger';
 import { serviceOfArg } from './commandArgs';
-import { CMD, CONTEXT, SETTING, SETTINGS_SECTION } from './constants';
+import { appliedPinKey, CMD, CONTEXT, SETTING, SETTINGS_SECTION } from './constants';
 import { findFreePort, portConflictPrompt, validatePortInput } from './portConflict';
 import type { ProxyController, ServiceStatus } from './proxyController';
 import { diffSettings } from './settings';
 import type { SettingsState } from './settingsReader';
 import { serviceTitle } from './treeModel';
+import { syncWorkspacePin } from './workspacePin';
+import type { PinMemory } from './workspacePin';
 
 export interface LifecycleDeps {
   controller: ProxyController;
   settings: SettingsState;
   log: Logger;
   channel: vscode.LogOutputChannel;
+  /** Remembers which pin the workspace setting applied (context.workspaceState). */
+  pinMemory: PinMemory;
 }
 
 /** The config home the in-process proxy uses. */
@@ -31,7 +35,7 @@ export function configHome(settings: SettingsState): string {
 
 /** Wires the proxy lifecycle to settings and commands; starts the enabled services when auto-start is on. */
 export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
-  const { controller, settings, log, channel } = deps;
+  const { controller, settings, log, channel, pinMemory } = deps;
   const shown = new Set<string>(); // problems with a visible notification: never a second one for the same cause
 
   const once = (key: string, show: () => Thenable<unknown>) => {
@@ -40,14 +44,16 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     void show().then(undefined, () => undefined);
   };
 
-  const applyPin = async (s: ServiceName, pin: string | undefined) => {
+  const applyPin = async (s: ServiceName, atStart: boolean) => {
     const client = controller.client(s);
     if (!client || controller.status(s).kind !== 'running') return;
+    const pin = settings.current.services[s].pinnedConfig;
     try {
-      await client.setGlobalConfig(pin);
-      if (pin) log.info(`${s}: pinned '${pin}' (workspace setting)`);
+      const done = await syncWorkspacePin({ client, setting: pin, memory: pinMemory, key: appliedPinKey(s), atStart });
+      if (done.kind === 'set') log.info(`${s}: pinned '${done.name}' (workspace setting)`);
+      else if (done.kind === 'clear') log.info(`${s}: workspace pin removed: automatic config choice`);
     } catch (e) {
-      log.warn(`${s}: could not apply the workspace pin '${pin}': ${(e as Error).message}`);
+      log.warn(`${s}: could not apply the workspace pin '${pin ?? '(none)'}': ${(e as Error).message}`);
     }
   };
 
@@ -68,7 +74,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     const prompt = portConflictPrompt(s, st.port, isHelper);
     once(`${s}:port:${st.port}`, () => vscode.window.showWarningMessage(prompt.message, ...prompt.actions.map((a) => a.title)).then(async (title) => {
       const action = prompt.actions.find((a) => a.title === title)?.action;
-      if (action === 'attach') controller.attach(s, st.port);
+      if (action === 'attach') await controller.attach(s, st.port);
       else if (action === 'showLog') channel.show();
       else if (action === 'useAnotherPort') await useAnotherPort(s);
     }));
@@ -103,7 +109,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       return;
     }
     for (const k of [...shown]) if (k.startsWith(`${s}:`) || k === 'host') shown.delete(k);
-    await applyPin(s, settings.current.services[s].pinnedConfig);
+    await applyPin(s, true);
   };
 
   const startEnabled = async () => {
@@ -131,7 +137,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       }
       for (const s of d.stop) await controller.stop(s);
       for (const s of d.restart) await startService(s);
-      for (const s of d.pins) if (!d.restart.includes(s)) await applyPin(s, next.services[s].pinnedConfig);
+      for (const s of d.pins) if (!d.restart.includes(s)) await applyPin(s, false);
     })();
   });
 
@@ -181,21 +187,23 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       await vscode.window.showTextDocument(vscode.Uri.file(file));
     }),
     reg(CMD.reloadConfig, async () => {
-      const client = SERVICE_NAMES.map((s) => controller.client(s)).find((c) => c !== undefined);
-      if (!client || controller.hostError) {
+      const host = controller.host;
+      if (!host || controller.hostError) {
+        // Only a proxy that could not be built is rebuilt: a working one keeps its listeners and in-memory state.
         await controller.disposeHost();
         await startEnabled();
         if (!controller.hostError) void vscode.window.showInformationMessage('Codex Helper: config loaded.');
         return;
       }
-      try {
-        const r = await client.reload();
-        void vscode.window.showInformationMessage(r.reloaded ? 'Codex Helper: config reloaded.' : 'Codex Helper: config unchanged (reloaded anyway).');
-      } catch (e) {
-        log.error((e as Error).message);
-        void vscode.window.showErrorMessage(`Codex Helper: ${(e as Error).message}`, 'Open Config File')
+      const r = host.runtime.forceReload();
+      if (r.error) {
+        const msg = `config reload failed (the last good config stays active): ${r.error.message}`;
+        log.error(msg);
+        void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Open Config File')
           .then((a) => (a ? vscode.commands.executeCommand(CMD.openConfigFile) : undefined));
+        return;
       }
+      void vscode.window.showInformationMessage(r.reloaded ? 'Codex Helper: config reloaded.' : 'Codex Helper: config unchanged (reloaded anyway).');
     }),
   );
 }

@@ -3,10 +3,11 @@ import * as vscode from 'vscode';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import { CMD } from './constants';
+import { CooldownTimer } from './cooldownTimer';
 import type { ServiceStore } from './serviceStore';
 import { statusBarModel } from './statusModel';
 
-/** Shows/hides and updates the per-service items whenever the store changes. */
+/** Shows/hides and updates the per-service items whenever the store changes and when a cooldown ends. */
 export function registerStatusBar(deps: {
   store: ServiceStore;
   now?: () => number;
@@ -34,10 +35,20 @@ export function registerStatusBar(deps: {
     item.backgroundColor = m.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     item.show();
   };
-  SERVICE_NAMES.forEach(update);
-  const off = deps.store.onDidChange(update);
+  // The "all upstreams cooling" warning must go away when the cooldown ends, even if no request arrives then.
+  const cooldown: CooldownTimer = new CooldownTimer(() => updateAll(), now);
+  const updateAll = () => {
+    SERVICE_NAMES.forEach(update);
+    cooldown.arm(deps.store.all());
+  };
+  updateAll();
+  const off = deps.store.onDidChange((s) => {
+    update(s);
+    cooldown.arm(deps.store.all());
+  });
   return new vscode.Disposable(() => {
     off();
+    cooldown.dispose();
     for (const i of items.values()) i.dispose();
   });
 }

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import type { ServiceStore } from './serviceStore';
 import { VIEW_UPSTREAMS } from './constants';
-import { nextCooldownEnd, serviceNode } from './treeModel';
+import { CooldownTimer } from './cooldownTimer';
+import { serviceNode } from './treeModel';
 import type { TreeNode } from './treeModel';
 
 /** TreeDataProvider over the ServiceStore. */
@@ -11,10 +12,11 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private roots: TreeNode[] = [];
-  private cooldownTimer: NodeJS.Timeout | undefined;
+  private readonly cooldownTimer: CooldownTimer;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: ServiceStore, private readonly now: () => number = Date.now) {
+    this.cooldownTimer = new CooldownTimer(() => this.refresh(), now);
     this.rebuild();
     this.unsubscribe = store.onDidChange(() => this.refresh());
   }
@@ -33,13 +35,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const now = this.now();
     const data = this.store.all();
     this.roots = data.map((d) => serviceNode(d, now));
-    if (this.cooldownTimer) clearTimeout(this.cooldownTimer);
-    this.cooldownTimer = undefined;
-    const end = nextCooldownEnd(data, now);
-    if (end !== undefined) {
-      this.cooldownTimer = setTimeout(() => this.refresh(), Math.max(250, end - now + 50));
-      this.cooldownTimer.unref?.();
-    }
+    this.cooldownTimer.arm(data);
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
@@ -73,7 +69,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   dispose(): void {
     this.unsubscribe();
-    if (this.cooldownTimer) clearTimeout(this.cooldownTimer);
+    this.cooldownTimer.dispose();
     this.changed.dispose();
   }
 }

@@ -23,13 +23,17 @@ const MIN_FETCH = 300;
 export interface RequestsSource {
   service: ServiceName;
   client: AdminClient;
-  /** Calls `listener` whenever the proxy's requests change; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
 }
 
 export interface RequestsWebviewDeps {
   extensionUri: vscode.Uri;
+  /** The proxies to read now (running or attached); asked again on every refresh. */
   sources: () => RequestsSource[];
+  /**
+   * Calls `listener` whenever any service's requests or status change, including services that are not running
+   * yet (so a proxy that starts later shows up at once); returns the unsubscribe function.
+   */
+  subscribe: (listener: () => void) => () => void;
   maxRows: () => number;
   log: Logger;
   now?: () => number;
@@ -51,7 +55,7 @@ class RequestsWebview implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly model = new RequestsModel();
   private readonly now: () => number;
-  private subscribed: Array<{ source: RequestsSource; unsubscribe: () => void }> = [];
+  private unsubscribe: (() => void) | undefined;
   private ready = false;
   private disposed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -82,7 +86,7 @@ class RequestsWebview implements vscode.Disposable {
         onDispose();
       }),
     );
-    this.resubscribe();
+    this.unsubscribe = deps.subscribe(() => this.schedule());
   }
 
   reveal(): void {
@@ -107,20 +111,6 @@ class RequestsWebview implements vscode.Disposable {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
     }
-  }
-
-  /** Follows proxies that start, stop or get re-attached; the same listener (service + URL) keeps its subscription. */
-  private resubscribe(): void {
-    const next = this.deps.sources();
-    const same =
-      next.length === this.subscribed.length &&
-      next.every((s, i) => {
-        const old = this.subscribed[i]?.source;
-        return old !== undefined && s.service === old.service && s.client.baseUrl === old.client.baseUrl;
-      });
-    if (same) return;
-    for (const s of this.subscribed) s.unsubscribe();
-    this.subscribed = next.map((source) => ({ source, unsubscribe: source.subscribe(() => this.schedule()) }));
   }
 
   private onMessage(raw: unknown): void {
@@ -184,10 +174,9 @@ class RequestsWebview implements vscode.Disposable {
     this.inFlight = true;
     this.lastRunMs = this.now();
     try {
-      this.resubscribe();
       const maxRows = this.maxRows();
       const limit = Math.min(MAX_FETCH, Math.max(maxRows, MIN_FETCH));
-      const data = await Promise.all(this.subscribed.map(({ source }) => this.read(source, limit)));
+      const data = await Promise.all(this.deps.sources().map((source) => this.read(source, limit)));
       if (this.disposed || !this.ready) return;
       const update = this.model.build(data, { filters: this.filters, maxRows, nowMs: this.now() });
       lastRowCount = update.rows.length;
@@ -248,8 +237,8 @@ class RequestsWebview implements vscode.Disposable {
     this.disposed = true;
     this.setReady(false);
     if (this.timer) clearTimeout(this.timer);
-    for (const s of this.subscribed) s.unsubscribe();
-    this.subscribed = [];
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
     this.panel.dispose();

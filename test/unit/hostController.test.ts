@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/proxy/logger';
 import { HealthChecker } from '../../src/proxy/healthcheck';
 import { ProxyHost } from '../../src/proxy/proxyHost';
-import { ProxyController } from '../../src/host/proxyController';
+import { isProxyListening } from '../../src/core/clientSwitch';
+import { AdminClient } from '../../src/proxy/adminClient';
+import { waitForHealthChecks } from '../../src/host/healthProgress';
+import type { HealthRun } from '../../src/host/healthProgress';
+import { ProxyController, servedPort } from '../../src/host/proxyController';
+import { syncWorkspacePin, workspacePinStep } from '../../src/host/workspacePin';
 import { SecretCache, secretKey, secretNamesOf } from '../../src/host/secretCache';
 import type { SecretStore } from '../../src/host/secretCache';
 import { ServiceStore } from '../../src/host/serviceStore';
@@ -139,7 +144,7 @@ describe('host proxy controller (real ProxyHost on loopback)', () => {
     cleanups.push(() => other.close());
     const { ctl, svcStore } = setup(undefined, { pollMs: 40 });
     const port = Number(new URL(other.url('codex')).port);
-    const st = ctl.attach('codex', port);
+    const st = await ctl.attach('codex', port);
     assert.deepEqual(st, { kind: 'attached', url: `http://127.0.0.1:${port}`, port });
     let polls = 0;
     ctl.subscribe('codex', () => polls++);
@@ -200,6 +205,196 @@ describe('host proxy controller (real ProxyHost on loopback)', () => {
       probe.listen(port, '127.0.0.1', () => resolve());
     });
     await new Promise((r) => probe.close(r));
+  });
+});
+
+/** Whether something accepts TCP connections on the loopback port. */
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('host proxy controller: concurrent lifecycle calls are serialized', () => {
+  const root = mkdtempSync(join(tmpdir(), 'host-race-'));
+  let up: FakeUpstream;
+  let n = 0;
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+
+  before(async () => {
+    up = await startUpstream((_req, res) => json(res, 200, OK));
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  after(async () => {
+    await up.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function controller(): ProxyController {
+    const dir = join(root, `r${n++}`);
+    const home = join(dir, 'helper');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'config.toml'), config(`${up.url}/a`, `${up.url}/b`, `${up.url}/c`));
+    const ctl = new ProxyController({
+      log: silentLogger,
+      throttleMs: 30,
+      createHost: () => new ProxyHost({ home, codexHome: join(dir, 'codex'), claudeHome: join(dir, 'claude'), env: {}, log: silentLogger,
+        secrets: () => undefined, requestLog: false, healthChecks: new HealthChecker({}, silentLogger) }),
+    });
+    cleanups.push(() => ctl.dispose());
+    return ctl;
+  }
+
+  it('stop and start issued together (enabled toggled off and on) end running with exactly one listener', async () => {
+    const ctl = controller();
+    const port = await freePort();
+    assert.equal((await ctl.start('codex', port)).kind, 'running');
+    const [, st] = await Promise.all([ctl.stop('codex'), ctl.start('codex', port)]);
+    assert.equal(st.kind, 'running');
+    assert.equal(ctl.status('codex').kind, 'running');
+    assert.equal(ctl.host!.listeners.filter((l) => l.service === 'codex').length, 1);
+    await ctl.stop('codex');
+    assert.equal(ctl.status('codex').kind, 'stopped');
+    assert.equal(await accepting(port), false, 'Stop still stops it afterwards');
+  });
+
+  it('two starts of the same service on the same port end running (no EADDRINUSE against itself)', async () => {
+    const ctl = controller();
+    const port = await freePort();
+    const [a, b] = await Promise.all([ctl.start('codex', port), ctl.start('codex', port)]);
+    assert.equal(a.kind, 'running');
+    assert.equal(b.kind, 'running');
+    assert.equal(ctl.status('codex').kind, 'running');
+    assert.equal(ctl.host!.listeners.length, 1);
+    assert.equal(await accepting(port), true);
+  });
+
+  it('disposing while a start is pending leaves no listener behind', async () => {
+    const ctl = controller();
+    const port = await freePort();
+    const pending = ctl.start('codex', port);
+    await ctl.dispose();
+    await pending;
+    assert.notEqual(ctl.status('codex').kind, 'running');
+    assert.equal(await accepting(port), false, 'the port is free again');
+    assert.equal((await ctl.start('codex', port)).kind, 'failed', 'no new proxy after dispose');
+    assert.equal(await accepting(port), false);
+  });
+
+  it('rebuilding the host (config home change) during a pending start keeps one live listener', async () => {
+    const ctl = controller();
+    const port = await freePort();
+    const first = ctl.start('codex', port);
+    const rebuilt = ctl.disposeHost().then(() => ctl.start('codex', port));
+    await first;
+    assert.equal((await rebuilt).kind, 'running');
+    assert.equal(ctl.host!.listeners.length, 1);
+    assert.equal(await accepting(port), true);
+  });
+
+  it('gives Connect only a port our proxy serves', async () => {
+    const ctl = controller();
+    const held = new Set<Socket>();
+    const blocker: Server = createServer((c) => held.add(c)); // another program: accepts, never answers
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise((r) => {
+      for (const c of held) c.destroy();
+      blocker.close(r);
+    }));
+    const taken = (blocker.address() as { port: number }).port;
+    const failed = await ctl.start('codex', taken);
+    assert.equal(failed.kind, 'failed');
+    assert.equal(await servedPort(failed, taken, isProxyListening), undefined, 'another program holds the port');
+    assert.equal(await servedPort({ kind: 'stopped' }, await freePort(), isProxyListening), undefined, 'nothing listens');
+    const st = await ctl.start('claude', 0);
+    const port = st.kind === 'running' ? st.port : -1;
+    assert.equal(await servedPort(st, 1, isProxyListening), port, 'running: its own port');
+    assert.equal(await servedPort({ kind: 'stopped' }, port, isProxyListening), port, 'a codex-helper of another process');
+  });
+
+  it('waits for health checks and drops a proxy that stops answering instead of failing', async () => {
+    const ctl = controller();
+    const st = await ctl.start('codex', 0);
+    const client = ctl.client('codex')!;
+    const r = await client.startHealthChecks('all');
+    const gone = new AdminClient(`http://127.0.0.1:${await freePort()}`);
+    const runs: HealthRun[] = [
+      { service: 'codex', client, names: [...r.started, ...r.already_running] },
+      { service: 'claude', client: gone, names: ['cl'] },
+    ];
+    const dropped: string[] = [];
+    const rounds: number[] = [];
+    const tally = await waitForHealthChecks(runs, { intervalMs: 20, onProgress: (done) => rounds.push(done), onDrop: (l) => dropped.push(l.service) });
+    assert.deepEqual(dropped, ['claude']);
+    assert.deepEqual(tally.runs.map((x) => x.service), ['codex']);
+    assert.equal(tally.ok, 3, 'the three codex upstreams answered');
+    assert.equal(st.kind, 'running');
+    await ctl.stop('codex');
+    const none = await waitForHealthChecks([runs[0]!], { onProgress: () => undefined, onDrop: () => undefined });
+    assert.deepEqual(none.runs, [], 'a stopped proxy ends the wait with no runs, no rejection');
+  });
+});
+
+describe('workspace pin setting vs the user\'s global pin', () => {
+  it('decides set / clear / keep', () => {
+    assert.deepEqual(workspacePinStep({ atStart: true }), { action: { kind: 'keep' }, remember: undefined }, 'no setting at start: never cleared');
+    assert.deepEqual(workspacePinStep({ atStart: true, applied: 'b', current: 'b' }), { action: { kind: 'keep' }, remember: 'b' });
+    assert.deepEqual(workspacePinStep({ atStart: true, setting: 'b' }), { action: { kind: 'set', name: 'b' }, remember: 'b' });
+    assert.deepEqual(workspacePinStep({ atStart: false, setting: 'c', applied: 'b', current: 'b' }), { action: { kind: 'set', name: 'c' }, remember: 'c' });
+    assert.deepEqual(workspacePinStep({ atStart: false, applied: 'b', current: 'b' }), { action: { kind: 'clear' }, remember: undefined }, 'removing the setting clears what it set');
+    assert.deepEqual(workspacePinStep({ atStart: false, applied: 'b', current: 'main' }), { action: { kind: 'keep' }, remember: undefined }, 'pinned by hand since');
+    assert.deepEqual(workspacePinStep({ atStart: false, current: 'main' }), { action: { kind: 'keep' }, remember: undefined }, 'never set by the setting');
+  });
+
+  describe('on a real proxy', () => {
+    const root = mkdtempSync(join(tmpdir(), 'host-pin-'));
+    let proxy: TestProxy;
+    const memory = new Map<string, unknown>();
+    const mem = { get: (k: string) => memory.get(k), update: async (k: string, v: unknown) => { if (v === undefined) memory.delete(k); else memory.set(k, v); } };
+    const key = 'codexHelper.appliedPin.codex';
+
+    before(async () => {
+      proxy = await startProxy(config('http://127.0.0.1:9/a', 'http://127.0.0.1:9/b', 'http://127.0.0.1:9/c'), { services: ['codex'], requestLog: false });
+    });
+    after(async () => {
+      await proxy.close();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('keeps a pin set by hand when a listener starts without the setting', async () => {
+      const client = new AdminClient(proxy.url('codex'));
+      await client.setGlobalConfig('backup');
+      assert.deepEqual(await syncWorkspacePin({ client, setting: undefined, memory: mem, key, atStart: true }), { kind: 'keep' });
+      assert.equal((await client.configsDetail()).global_override, 'backup');
+    });
+
+    it('clears on setting removal only what the setting applied and is still in force', async () => {
+      const client = new AdminClient(proxy.url('codex'));
+      await syncWorkspacePin({ client, setting: 'main', memory: mem, key, atStart: true });
+      assert.equal((await client.configsDetail()).global_override, 'main');
+      assert.equal(memory.get(key), 'main');
+      assert.deepEqual(await syncWorkspacePin({ client, setting: undefined, memory: mem, key, atStart: false }), { kind: 'clear' });
+      assert.equal((await client.configsDetail()).global_override ?? null, null);
+      assert.equal(memory.has(key), false);
+
+      await syncWorkspacePin({ client, setting: 'main', memory: mem, key, atStart: false });
+      await client.setGlobalConfig('backup'); // the user pins by hand afterwards
+      assert.deepEqual(await syncWorkspacePin({ client, setting: undefined, memory: mem, key, atStart: false }), { kind: 'keep' });
+      assert.equal((await client.configsDetail()).global_override, 'backup');
+      assert.equal(memory.has(key), false, 'no longer ours');
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { LbConfigView } from '../../src/core/lb';
 import type { FinishedRequest } from '../../src/core/types';
 import type { ApiSnapshot, ConfigsDetail } from '../../src/proxy/adminClient';
+import { CooldownTimer } from '../../src/host/cooldownTimer';
 import { allUpstreamsCooling, lastFailover, statusBarModel } from '../../src/host/statusModel';
 import { hostOf, nextCooldownEnd, secretNameOf, serviceNode, upstreamLabels, upstreamState } from '../../src/host/treeModel';
 import type { ServiceData } from '../../src/host/treeModel';
@@ -172,5 +173,35 @@ describe('host status bar model', () => {
     assert.equal(allUpstreamsCooling(half, T0), false);
     const pinnedToCoolingBackup = running({ detail: detail({ global_override: 'backup' }), snapshot: snapshot({ main: { upstreams: [up(), up()] }, backup: { upstreams: [cool] } }) });
     assert.equal(allUpstreamsCooling(pinnedToCoolingBackup, T0), true, 'a pin narrows the serving set');
+  });
+});
+
+describe('host cooldown timer (status bar and tree redraw when a cooldown ends)', () => {
+  it('fires once just after the earliest cooldown end, when the warning is already off', () => {
+    let t = T0;
+    const timers: Array<{ fn: () => void; ms: number; canceled: boolean }> = [];
+    const schedule = (fn: () => void, ms: number) => {
+      const x = { fn, ms, canceled: false };
+      timers.push(x);
+      return () => { x.canceled = true; };
+    };
+    const d = running({ snapshot: snapshot({ main: { upstreams: [up({ cooldown_remaining_secs: 20, failure_count: 3 }), up({ cooldown_remaining_secs: 30, failure_count: 3 })] } }) });
+    const shown: boolean[] = [];
+    const timer = new CooldownTimer(() => shown.push(statusBarModel(d, t)!.warning), () => t, schedule);
+    assert.equal(statusBarModel(d, t)!.warning, true);
+    timer.arm([d]);
+    assert.equal(timers.length, 1);
+    assert.equal(timers[0]!.ms, 20_050);
+    t += timers[0]!.ms;
+    timers[0]!.fn();
+    assert.deepEqual(shown, [false], 'the redraw at the cooldown end no longer warns');
+    timer.arm([d]);
+    assert.equal(timers[1]!.ms, 10_000, 're-armed for the next cooldown end');
+    timer.arm([running()]);
+    assert.equal(timers[1]!.canceled, true, 'nothing cooling: no timer left');
+    assert.equal(timers.length, 2);
+    timer.arm([d]);
+    timer.dispose();
+    assert.equal(timers[2]!.canceled, true);
   });
 });

@@ -14,8 +14,11 @@ export async function run({ page, screenshot, wb, env }) {
   await wb.openViewContainer(page, 'Codex Helper');
   const labels = await wb.treeItemLabels(page, { minCount: 4 });
   for (const l of ['Codex', 'Claude Code', 'Main', 'backup']) assert.ok(labels.includes(l), `tree shows ${l}: ${labels.join(', ')}`);
-  const rows = await page.locator('.pane-body .monaco-list-row[role="treeitem"]').allInnerTexts();
-  assert.ok(rows.some((t) => /fake-a/.test(t)), `upstream row with provider id: ${rows.join(' | ')}`);
+  // The config rows can render a moment before their upstream rows: wait for them instead of reading once.
+  const treeRows = page.locator('.pane-body .monaco-list-row[role="treeitem"]');
+  const found = await treeRows.filter({ hasText: 'fake-a' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const rows = await treeRows.allInnerTexts();
+  assert.ok(found, `upstream row with provider id: ${rows.join(' | ')}`);
   await screenshot('host-tree');
 
   await wb.runCommand(page, 'Codex Helper: Pin Config…');
