@@ -33,7 +33,7 @@ import { errorBody, streamErrorEvent } from './errors';
 import { forwardSuccess } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
-import { forwardableHeaders, headerValue } from './headers';
+import { forwardableHeaders, forwardableResponseHeaders } from './headers';
 import type { Logger } from './logger';
 import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -74,9 +74,6 @@ const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
 
 /** Header listing every upstream the proxy tried, on a final failure. */
 export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
-const USEFUL_ERROR_HEADERS = ['retry-after', 'x-request-id', 'request-id', 'cf-ray', 'x-ratelimit-reset-requests',
-  'x-ratelimit-reset-tokens', 'anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset',
-  'www-authenticate'];
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 interface LastFailure {
@@ -454,15 +451,8 @@ class ProxyRequest {
       return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
         `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
     }
-    const headers: Record<string, string | string[]> = {};
-    const ct = headerValue(f.headers, 'content-type');
-    if (ct) headers['content-type'] = ct;
-    const enc = headerValue(f.headers, 'content-encoding');
-    if (enc) headers['content-encoding'] = enc;
-    for (const h of USEFUL_ERROR_HEADERS) {
-      const v = f.headers[h];
-      if (v !== undefined) headers[h] = v;
-    }
+    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones.
+    const headers = forwardableResponseHeaders(f.headers);
     if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
     headers['content-length'] = String(f.body.length);
     this.respond(f.status, headers, f.body);

@@ -156,6 +156,20 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     assert.equal(rec.retry?.attempts, 4);
   });
 
+  it('passes an answer neither layer retries through with all its headers (a redirect keeps its location)', async () => {
+    const up = await upstream((_q, res) => {
+      res.writeHead(302, { location: 'https://elsewhere.example/login', 'x-vendor-trace': 't-1', 'content-type': 'text/plain' });
+      res.end('moved');
+    });
+    proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}"`] } }));
+    const r = await call(`${proxy.url()}/v1/models`);
+    assert.equal(r.status, 302);
+    assert.equal(r.headers['location'], 'https://elsewhere.example/login');
+    assert.equal(r.headers['x-vendor-trace'], 't-1');
+    assert.equal(r.text, 'moved');
+    assert.equal(up.requests.length, 1);
+  });
+
   it('does not retry a non-retryable client error and passes it through', async () => {
     const up = await upstream((_q, res) =>
       json(res, 400, { error: { type: 'invalid_request_error', message: 'context_length_exceeded' } }));
