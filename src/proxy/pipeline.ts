@@ -210,7 +210,7 @@ class ProxyRequest {
         for (;;) {
           const upstream = cfg.upstreams[idx]!;
           sentHere = true;
-          const outcome = await this.attempt(cfg, idx, upstream, body);
+          const outcome = await this.attempt(cfg, lb, idx, upstream, body);
           if (outcome === 'done') return;
           if (this.gone.aborted) return this.finishAborted();
           const { failure, retryAfter } = outcome;
@@ -286,6 +286,7 @@ class ProxyRequest {
   /** One request to one upstream. Returns 'done' when the client has its answer. */
   private async attempt(
     cfg: ServiceConfig,
+    lb: LoadBalancer,
     idx: number,
     up: UpstreamConfig,
     body: Buffer,
@@ -378,7 +379,6 @@ class ProxyRequest {
     }
     const headersAt = d.now();
     const status = resp.statusCode;
-    const lb = new LoadBalancer(cfg, d.lbStore, d.now);
 
     if (status >= 200 && status < 300) {
       this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
