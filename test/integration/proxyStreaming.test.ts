@@ -104,6 +104,19 @@ describe('proxy streaming (SSE through, usage, aborts, mid-stream failures)', ()
     assert.equal(proxy.host.services.claude.state.sessionStats()['cc-1']?.turns_total, 1);
   });
 
+  it('a streamed success after a retry has the same retry chain as a buffered one (seed defect)', async () => {
+    const up = await startUpstream((_q, res, _b, n) => (n === 1 ? json(res, 502, { error: 'x' }) : sse(res, RESPONSES_EVENTS)));
+    ups.push(up);
+    proxy = await startProxy(config('codex', [up.url]));
+    const r = await call(`${proxy.url()}/v1/responses`, { body: '{"model":"m"}', headers: { accept: 'text/event-stream' } });
+    assert.equal(r.text, RESPONSES_EVENTS.join(''));
+    await until(() => proxy!.host.services.codex.state.listRecent(1).length === 1);
+    const retry = proxy.host.services.codex.state.listRecent(1)[0]!.retry!;
+    assert.equal(retry.attempts, 2);
+    assert.match(retry.upstream_chain[0]!, /status=502/);
+    assert.match(retry.upstream_chain[1]!, /status=200/);
+  });
+
   it('finds usage at the end of a stream larger than 1 MB', async () => {
     const filler = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"' + 'x'.repeat(8000) + '"}\n\n';
     const up = await startUpstream((_q, res) => sse(res, [...Array(160).fill(filler), RESPONSES_EVENTS[3]!]));
