@@ -38,23 +38,48 @@ async function pickExact(page, label, timeout = 15000) {
  * for "Preferences: Color Theme" is "Preferences: Browse Color Themes in Marketplace" (dead offline).
  */
 async function runCommandExact(page, title) {
-  await page.keyboard.press('F1');
-  const input = page.locator(QUICK_INPUT);
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(`>${title}`);
-  await pickExact(page, title);
+  // The palette can open while the workbench is still settling (a notification or a view taking focus closes it
+  // again, leaving the input inert): close whatever is open and try again, a few times, before failing.
+  let lastError;
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator(QUICK_INPUT);
+      await input.waitFor({ state: 'visible', timeout: 8000 });
+      await input.fill(`>${title}`, { timeout: 8000 });
+      await pickExact(page, title, 8000);
+      return;
+    } catch (e) {
+      lastError = e;
+      await page.waitForTimeout(500 * attempt);
+    }
+  }
+  throw lastError;
 }
 
 /** Switches the color theme through "Preferences: Color Theme"; resolves once workbench and webview switched. */
 async function setTheme(page, wb, t) {
   // Writing workbench.colorTheme into settings.json is not picked up by a running code-server 4.139.1 (only after a
   // reload, which would also reload the webview), so the theme goes through the picker like a user would do it.
-  await runCommandExact(page, 'Preferences: Color Theme');
-  // The picker lists installed themes once the extension registry is ready; typing narrows the virtualized list.
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light' }).first().waitFor({ timeout: 15000 });
-  await page.locator(QUICK_INPUT).fill(t.label);
-  await pickExact(page, t.label);
-  await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls), t.wbClass, { timeout: 15000 });
+  let lastError;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await runCommandExact(page, 'Preferences: Color Theme');
+      // The picker lists installed themes once the extension registry is ready; typing narrows the virtualized list.
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light' }).first().waitFor({ timeout: 15000 });
+      await page.locator(QUICK_INPUT).fill(t.label, { timeout: 8000 });
+      await pickExact(page, t.label, 8000);
+      await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls), t.wbClass, { timeout: 15000 });
+      lastError = undefined;
+      break;
+    } catch (e) {
+      lastError = e;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500 * attempt);
+    }
+  }
+  if (lastError) throw lastError;
   // The webview gets the theme by message: its body carries the theme id once the new variables are in place.
   await wb.webview(page, `body[data-vscode-theme-id="${t.id}"].${t.bodyClass}`).waitFor({ state: 'attached', timeout: 15000 });
   // Keep the pointer off the table so no row is hovered in the screenshot.
