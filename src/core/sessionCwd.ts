@@ -25,10 +25,10 @@ export interface SessionCwdResolverOptions {
   now?: () => number;
 }
 
-function numericDirsDesc(dir: string): string[] {
+async function numericDirsDesc(dir: string): Promise<string[]> {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = await fsp.readdir(dir);
   } catch {
     return [];
   }
@@ -101,7 +101,7 @@ export class SessionCwdResolver {
   }
 
   /** The cwd recorded for `sessionId`, or undefined when no rollout file is known (yet). */
-  resolve(sessionId: string): string | undefined {
+  async resolve(sessionId: string): Promise<string | undefined> {
     const key = sessionId.trim().toLowerCase();
     if (!key) return undefined;
     const now = this.now();
@@ -113,7 +113,7 @@ export class SessionCwdResolver {
         return hit.cwd;
       }
     }
-    const cwd = this.scan(key);
+    const cwd = await this.scanAll(key);
     if (this.maxEntries > 0) this.cache.set(key, { cwd, checked_at_ms: now, last_seen_ms: now });
     return cwd;
   }
@@ -140,7 +140,7 @@ export class SessionCwdResolver {
     this.cache.set(key, { cwd: undefined, checked_at_ms: now, last_seen_ms: now });
     if (!this.pending.has(key)) {
       this.pending.add(key);
-      void this.scanAsync(key)
+      void this.scanAll(key)
         .then((cwd) => {
           if (cwd !== undefined) this.cache.set(key, { cwd, checked_at_ms: this.now(), last_seen_ms: this.now() });
         })
@@ -184,20 +184,13 @@ export class SessionCwdResolver {
     return undefined;
   }
 
-  /** The full newest-first scan of `scan()`, with asynchronous directory listing. */
-  private async scanAsync(key: string): Promise<string | undefined> {
+  /** Every rollout, newest day and file first (capped), with asynchronous directory listing. */
+  private async scanAll(key: string): Promise<string | undefined> {
     const root = join(this.codexHome, 'sessions');
-    const numericDesc = async (dir: string) => {
-      try {
-        return (await fsp.readdir(dir)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(b) - Number(a));
-      } catch {
-        return [];
-      }
-    };
     let seen = 0;
-    for (const y of await numericDesc(root)) {
-      for (const m of await numericDesc(join(root, y))) {
-        for (const d of await numericDesc(join(root, y, m))) {
+    for (const y of await numericDirsDesc(root)) {
+      for (const m of await numericDirsDesc(join(root, y))) {
+        for (const d of await numericDirsDesc(join(root, y, m))) {
           const dayDir = join(root, y, m, d);
           let names: string[];
           try {
@@ -205,11 +198,15 @@ export class SessionCwdResolver {
           } catch {
             continue;
           }
+          const files: Array<{ name: string; ts: string; uuid: string }> = [];
           for (const name of names) {
             const mm = ROLLOUT_RE.exec(name);
-            if (!mm) continue;
+            if (mm) files.push({ name, ts: mm[1] as string, uuid: mm[2] as string });
+          }
+          files.sort((x, z) => (x.ts === z.ts ? cmpDesc(x.uuid, z.uuid) : cmpDesc(x.ts, z.ts)));
+          for (const f of files) {
             if (++seen > MAX_SCAN_FILES) return undefined;
-            if ((mm[2] as string).toLowerCase() === key) return readSessionMetaCwd(join(dayDir, name));
+            if (f.uuid.toLowerCase() === key) return readSessionMetaCwd(join(dayDir, f.name));
           }
         }
       }
@@ -238,35 +235,6 @@ export class SessionCwdResolver {
       const byAge = [...this.cache.entries()].sort((a, b) => a[1].last_seen_ms - b[1].last_seen_ms);
       for (const [k] of byAge.slice(0, this.cache.size - this.maxEntries)) this.cache.delete(k);
     }
-  }
-
-  private scan(key: string): string | undefined {
-    const root = join(this.codexHome, 'sessions');
-    let seen = 0;
-    for (const y of numericDirsDesc(root)) {
-      for (const m of numericDirsDesc(join(root, y))) {
-        for (const d of numericDirsDesc(join(root, y, m))) {
-          const dayDir = join(root, y, m, d);
-          let names: string[];
-          try {
-            names = readdirSync(dayDir);
-          } catch {
-            continue;
-          }
-          const files: Array<{ name: string; ts: string; uuid: string }> = [];
-          for (const name of names) {
-            const mm = ROLLOUT_RE.exec(name);
-            if (mm) files.push({ name, ts: mm[1] as string, uuid: mm[2] as string });
-          }
-          files.sort((a, b) => (a.ts === b.ts ? cmpDesc(a.uuid, b.uuid) : cmpDesc(a.ts, b.ts)));
-          for (const f of files) {
-            if (++seen > MAX_SCAN_FILES) return undefined;
-            if (f.uuid.toLowerCase() === key) return readSessionMetaCwd(join(dayDir, f.name));
-          }
-        }
-      }
-    }
-    return undefined;
   }
 }
 

@@ -36,40 +36,40 @@ describe('SessionCwdResolver', () => {
   });
   after(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  it('finds the cwd of the newest rollout matching the uuid, case-insensitively', () => {
+  it('finds the cwd of the newest rollout matching the uuid, case-insensitively', async () => {
     const r = new SessionCwdResolver(home);
-    assert.equal(r.resolve(UUID_A), '/work/project');
-    assert.equal(r.resolve(UUID_A.toUpperCase()), '/work/project');
+    assert.equal(await r.resolve(UUID_A), '/work/project');
+    assert.equal(await r.resolve(UUID_A.toUpperCase()), '/work/project');
   });
 
-  it('returns undefined for a rollout without session_meta and for unknown or blank ids', () => {
+  it('returns undefined for a rollout without session_meta and for unknown or blank ids', async () => {
     const r = new SessionCwdResolver(home);
-    assert.equal(r.resolve(UUID_B), undefined);
-    assert.equal(r.resolve('00000000-0000-0000-0000-000000000000'), undefined);
-    assert.equal(r.resolve('  '), undefined);
+    assert.equal(await r.resolve(UUID_B), undefined);
+    assert.equal(await r.resolve('00000000-0000-0000-0000-000000000000'), undefined);
+    assert.equal(await r.resolve('  '), undefined);
   });
 
-  it('caches hits, and retries misses only after a minute', () => {
+  it('caches hits, and retries misses only after a minute', async () => {
     let t = 1_000_000;
     const r = new SessionCwdResolver(home, { now: () => t });
     const late = '0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee';
-    assert.equal(r.resolve(late), undefined);
+    assert.equal(await r.resolve(late), undefined);
     const file = writeRollout(home, ['2025', '10', '02'], '2025-10-02T09-00-00', late, [meta('/late')]);
     t += 30_000;
-    assert.equal(r.resolve(late), undefined, 'negative result is still cached');
+    assert.equal(await r.resolve(late), undefined, 'negative result is still cached');
     t += 31_000;
-    assert.equal(r.resolve(late), '/late');
+    assert.equal(await r.resolve(late), '/late');
     fs.rmSync(file);
-    assert.equal(r.resolve(late), '/late', 'positive result comes from the cache');
+    assert.equal(await r.resolve(late), '/late', 'positive result comes from the cache');
   });
 
-  it('prunes idle entries, keeps listed sessions, and caps the cache size', () => {
+  it('prunes idle entries, keeps listed sessions, and caps the cache size', async () => {
     let t = 0;
     const r = new SessionCwdResolver(home, { now: () => t, ttlMs: 1000, maxEntries: 2 });
-    r.resolve('s1');
-    r.resolve('s2');
+    await r.resolve('s1');
+    await r.resolve('s2');
     t = 500;
-    r.resolve('s3');
+    await r.resolve('s3');
     assert.equal(r.size, 3);
     r.prune();
     assert.equal(r.size, 2, 'LRU cap drops the least recently seen');
@@ -78,9 +78,9 @@ describe('SessionCwdResolver', () => {
     assert.equal(r.size, 1);
   });
 
-  it('with maxEntries 0 never caches', () => {
+  it('with maxEntries 0 never caches', async () => {
     const r = new SessionCwdResolver(home, { maxEntries: 0 });
-    assert.equal(r.resolve(UUID_A), '/work/project');
+    assert.equal(await r.resolve(UUID_A), '/work/project');
     assert.equal(r.size, 0);
   });
 

@@ -176,14 +176,14 @@ describe('ProxyState', () => {
       assert.equal(s.sessionStats().busy, undefined);
     });
 
-    it('prunes the cwd cache through prune() but keeps active sessions', () => {
+    it('prunes the cwd cache through prune() but keeps active sessions', async () => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'state-cwd-'));
       try {
         const c = clock();
         const r = new SessionCwdResolver(home, { now: c.now, ttlMs: 10 * MIN });
         const s = new ProxyState('codex', { now: c.now, cwdResolver: r });
-        r.resolve('idle');
-        r.resolve('busy');
+        await r.resolve('idle');
+        await r.resolve('busy');
         s.beginRequest({ session_id: 'busy', method: 'POST', path: '/x', started_at_ms: c.t });
         c.advance(11 * MIN);
         s.prune();
