@@ -6,13 +6,13 @@
 //        [--fixtures f.mjs] [--grep re] [--keep]        Prerequisite: scripts/e2e/setup.sh
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { bundleSuite, REPO } from './bundleSuite.mjs';
+import { distinctPorts } from './ports.mjs';
 import * as wb from './workbench.mjs';
 
 const { values: opt } = parseArgs({
@@ -66,20 +66,6 @@ function tail(file, n) {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-n).join('\n') : '(missing)';
 }
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-async function distinctPorts(n) {
-  const ports = new Set();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
 
 function groupAlive(pgid) {
   try { process.kill(-pgid, 0); return true; } catch { return false; }

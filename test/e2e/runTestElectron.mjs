@@ -5,28 +5,14 @@
 // settings and handed to the suite as E2E_*, and a time limit for the whole run.
 import { runTests } from '@vscode/test-electron';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleSuite, REPO } from '../../scripts/e2e/bundleSuite.mjs';
 import { prepare } from '../../scripts/e2e/fixtures.mjs';
+import { distinctPorts } from '../../scripts/e2e/ports.mjs';
 
 const TIMEOUT_MS = Number(process.env.E2E_TOTAL_TIMEOUT ?? 900) * 1000;
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-async function distinctPorts(n) {
-  const ports = new Set();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
