@@ -30,6 +30,16 @@ export const CLASS_HINTS: Record<string, string> = {
   no_upstream_for_model:
     'No upstream supports the requested model; check supported_models and model_mapping of your upstreams.',
   request_too_large: 'The request body exceeds the size limit of the proxy.',
+  upstream_timeout:
+    'The upstream did not answer (or went silent) within the configured [timeouts]; it was failed over or cut.',
+  rate_limited: 'The upstream rate-limited this model; the proxy cools that model on that upstream and fails over.',
+  insufficient_quota: 'The upstream account has no quota or credit left; top it up or use another upstream.',
+  overloaded: 'The upstream reported that it is overloaded; the proxy fails over and retries later.',
+  model_not_available:
+    'This upstream does not serve the requested model; check model_mapping / supported_models for it.',
+  server_error: 'The upstream failed with a server error.',
+  no_upstream_available:
+    'Every upstream that could serve this request is cooling down or unusable; the answer says when to retry.',
 };
 
 const TYPE_HINT =
@@ -96,6 +106,9 @@ export function classifyUpstreamResponse(status: number, headers: HeaderBag, bod
     if (CF_MARKERS.some((m) => buf.includes(m))) return withClass(result, 'cloudflare_challenge');
   }
 
+  const availability = classifyAvailability(status, ct, body);
+  if (availability !== undefined) return withClass(result, availability);
+
   if (
     NON_RETRYABLE_STATUS.has(status) &&
     (ct.includes('application/json') || ct.includes('+json')) &&
@@ -120,7 +133,50 @@ export function classifyUpstreamResponse(status: number, headers: HeaderBag, bod
       return { ...result, cls: 'client_error_non_retryable', hint: MESSAGE_HINT };
     }
   }
+  // A bare 429 / 5xx stays unclassified as in the seed (its status says it all; `on_status` matches it).
   return result;
+}
+
+const MODEL_CODES = new Set(['model_not_found', 'model_not_available', 'model_not_supported', 'unsupported_model']);
+const MODEL_MESSAGE = /\bmodel\b[^.]{0,120}?(not (be )?found|does not exist|not available|unavailable|not supported|unsupported|no access|not have access|无可用渠道)|无可用渠道/i;
+const AVAILABILITY_STATUS = new Set([400, 403, 404, 429, 503, 529]);
+const AVAILABILITY_BODY_MAX = 64 * 1024;
+
+/** The error object (`error: {…}`, or the root) of a small JSON error body. */
+export function errorObject(body: Uint8Array, max = AVAILABILITY_BODY_MAX): { type?: string; code?: string; message?: string } | undefined {
+  if (body.byteLength === 0 || body.byteLength > max) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(asBuffer(body).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const root = obj(parsed);
+  if (!root) return undefined;
+  const err = obj(root['error']) ?? (typeof root['error'] === 'string' ? { message: root['error'] } : root);
+  const code = err['code'];
+  return {
+    type: str(err['type']),
+    code: typeof code === 'number' ? String(code) : str(code),
+    message: str(err['message']) ?? str(root['message']),
+  };
+}
+
+/**
+ * Classes that decide where a request may still go (beyond the seed's): a model this upstream does not serve,
+ * an account without quota, an overloaded upstream. Only JSON bodies of a few statuses are parsed.
+ */
+function classifyAvailability(status: number, ct: string, body: Uint8Array): string | undefined {
+  if (!AVAILABILITY_STATUS.has(status) || !(ct.includes('json') || ct === '')) return undefined;
+  const e = errorObject(body);
+  if (!e) return undefined;
+  const code = (e.code ?? '').toLowerCase();
+  const type = (e.type ?? '').toLowerCase();
+  const message = e.message ?? '';
+  if (MODEL_CODES.has(code) || MODEL_CODES.has(type) || MODEL_MESSAGE.test(message)) return 'model_not_available';
+  if (code === 'insufficient_quota' || type === 'insufficient_quota') return 'insufficient_quota';
+  if (type === 'overloaded_error' || code === 'overloaded' || /\boverloaded\b/i.test(message)) return 'overloaded';
+  return undefined;
 }
 
 function withClass(result: Classification, cls: string): Classification {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type {
-  ProxyConfig, RetryConfig, RetryLayerConfig, RetryProfile, RetryStrategy, ServiceConfig, ServiceConfigManager,
+  ProxyConfig, RetryConfig, RetryLayerConfig, TimeoutsConfig, RetryProfile, RetryStrategy, ServiceConfig, ServiceConfigManager,
   ServiceName, UpstreamAuth, UpstreamConfig,
 } from './types';
 import { keyLineMap, lineAtOffset, lineOfPath } from './configSource';
@@ -233,7 +233,18 @@ function plain(v: unknown): unknown {
 }
 
 const AUTH_KEYS = ['auth_token', 'auth_token_env', 'api_key', 'api_key_env', 'auth_token_secret', 'api_key_secret'] as const;
-const UPSTREAM_KNOWN = new Set(['base_url', 'auth', 'tags', 'supported_models', 'supportedModels', 'model_mapping', 'modelMapping']);
+const UPSTREAM_KNOWN = new Set(['base_url', 'auth', 'tags', 'supported_models', 'supportedModels', 'model_mapping', 'modelMapping', 'timeouts']);
+const TIMEOUT_KEYS = ['connect_ms', 'first_byte_ms', 'stream_first_byte_ms', 'idle_ms'] as const;
+// A day: anything longer is a typo (seconds written as minutes…), not a timeout.
+const TIMEOUT_MAX_MS = 86_400_000;
+
+function parseTimeouts(ctx: Ctx, v: unknown, p: KeySeg[]): TimeoutsConfig {
+  const t = table(ctx, v, p);
+  warnUnknown(ctx, t, p, new Set(TIMEOUT_KEYS));
+  const out: TimeoutsConfig = {};
+  for (const k of TIMEOUT_KEYS) if (present(t, k)) out[k] = uint(ctx, t[k], [...p, k], TIMEOUT_MAX_MS);
+  return out;
+}
 
 function aliased(ctx: Ctx, t: Table, p: KeySeg[], key: string, alias: string): [unknown, KeySeg[]] | undefined {
   const a = present(t, key);
@@ -261,7 +272,9 @@ function parseUpstream(ctx: Ctx, v: unknown, p: KeySeg[]): UpstreamConfig {
   const supported_models = sm ? mapOf(ctx, sm[0], sm[1], (x, xp) => bool(ctx, x, xp)) : {};
   const mm = aliased(ctx, t, p, 'model_mapping', 'modelMapping');
   const model_mapping = mm ? mapOf(ctx, mm[0], mm[1], (x, xp) => str(ctx, x, xp)) : {};
-  return { base_url, auth, tags, supported_models, model_mapping };
+  const up: UpstreamConfig = { base_url, auth, tags, supported_models, model_mapping };
+  if (present(t, 'timeouts')) up.timeouts = parseTimeouts(ctx, t['timeouts'], [...p, 'timeouts']);
+  return up;
 }
 
 const SERVICE_KNOWN = new Set(['name', 'alias', 'enabled', 'level', 'upstreams']);
@@ -303,7 +316,7 @@ const PROFILES: readonly RetryProfile[] = ['balanced', 'same-upstream', 'aggress
 const STRATEGIES: readonly RetryStrategy[] = ['failover', 'same_upstream'];
 const RETRY_NUMBERS = [
   'cloudflare_challenge_cooldown_secs', 'cloudflare_timeout_cooldown_secs', 'transport_cooldown_secs',
-  'cooldown_backoff_factor', 'cooldown_backoff_max_secs',
+  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms',
 ] as const;
 const RETRY_KNOWN = new Set<string>([
   ...LAYER_FIELDS, ...RETRY_NUMBERS, 'profile', 'upstream', 'provider', 'never_on_status', 'never_on_class',
@@ -341,7 +354,7 @@ function parseRetry(ctx: Ctx, v: unknown, p: KeySeg[]): RetryConfig {
   return out;
 }
 
-const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'notify', 'default_service', 'ui']);
+const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'timeouts', 'notify', 'default_service', 'ui']);
 const SERVICES: readonly ServiceName[] = ['codex', 'claude'];
 
 function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
@@ -353,6 +366,7 @@ function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
     // An absent [retry] is the seed's RetryConfig::default() (balanced); a present one is kept as written.
     retry: present(t, 'retry') ? parseRetry(ctx, t['retry'], ['retry']) : { profile: 'balanced' },
   };
+  if (present(t, 'timeouts')) config.timeouts = parseTimeouts(ctx, t['timeouts'], ['timeouts']);
   if (present(t, 'version')) config.version = uint(ctx, t['version'], ['version'], 0xffffffff);
   if (present(t, 'notify')) config.notify = plain(table(ctx, t['notify'], ['notify']));
   if (present(t, 'default_service')) config.default_service = oneOf(ctx, t['default_service'], ['default_service'], SERVICES);

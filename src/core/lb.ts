@@ -24,6 +24,13 @@ export function effectiveCooldownSecs(base: number, streak: number, backoff: Coo
   return Math.min(secs, cap);
 }
 
+/** A cooldown of one model on one upstream (a per-model 429 or "model not available"). */
+export interface ModelCooldown {
+  until: number;
+  reason: string;
+  streak: number;
+}
+
 export interface LbState {
   failure_counts: number[];
   /** Epoch ms. */
@@ -34,6 +41,16 @@ export interface LbState {
   last_status: Array<number | undefined>;
   last_error: Array<string | undefined>;
   last_used_at_ms: Array<number | undefined>;
+  /** The cooldown ended and no request has decided yet: the next outcome closes or re-opens the breaker. */
+  half_open: boolean[];
+  /** Cooldowns that concern one model only, keyed by the model sent upstream. */
+  model_cooldowns: Array<Map<string, ModelCooldown> | undefined>;
+}
+
+export interface LbModelCooldownView {
+  model: string;
+  remaining_secs: number;
+  reason: string;
 }
 
 export interface LbUpstreamView {
@@ -44,6 +61,10 @@ export interface LbUpstreamView {
   last_status?: number;
   last_error?: string;
   last_used_at_ms?: number;
+  /** Epoch ms when the cooldown ends (with `cooldown_remaining_secs`). */
+  cooldown_until_ms?: number;
+  half_open?: boolean;
+  model_cooldowns?: LbModelCooldownView[];
 }
 
 export interface LbConfigView {
@@ -60,7 +81,18 @@ function newState(n: number): LbState {
     last_status: new Array<number | undefined>(n).fill(undefined),
     last_error: new Array<string | undefined>(n).fill(undefined),
     last_used_at_ms: new Array<number | undefined>(n).fill(undefined),
+    half_open: new Array<boolean>(n).fill(false),
+    model_cooldowns: new Array<Map<string, ModelCooldown> | undefined>(n).fill(undefined),
   };
+}
+
+function clearIndex(st: LbState, i: number, models: boolean): void {
+  st.failure_counts[i] = 0;
+  st.cooldown_until[i] = undefined;
+  st.penalty_streak[i] = 0;
+  st.last_error[i] = undefined;
+  st.half_open[i] = false;
+  if (models) st.model_cooldowns[i] = undefined;
 }
 
 /** Health of every config's upstreams, keyed by config name so it survives config reloads. */
@@ -92,7 +124,19 @@ export class LbStateStore {
           penalty_streak: st.penalty_streak[i] ?? 0,
         };
         const until = st.cooldown_until[i];
-        if (until !== undefined && until > now) u.cooldown_remaining_secs = Math.ceil((until - now) / 1000);
+        if (until !== undefined && until > now) {
+          u.cooldown_remaining_secs = Math.ceil((until - now) / 1000);
+          u.cooldown_until_ms = until;
+        }
+        if (st.half_open[i]) u.half_open = true;
+        const mc = st.model_cooldowns[i];
+        if (mc) {
+          const list: LbModelCooldownView[] = [];
+          for (const [model, c] of mc) {
+            if (c.until > now) list.push({ model, remaining_secs: Math.ceil((c.until - now) / 1000), reason: c.reason });
+          }
+          if (list.length) u.model_cooldowns = list;
+        }
         const status = st.last_status[i];
         if (status !== undefined) u.last_status = status;
         const err = st.last_error[i];
@@ -106,6 +150,26 @@ export class LbStateStore {
       out[name] = cv;
     }
     return out;
+  }
+
+  /**
+   * Closes the breaker of one upstream (or of every upstream of the config): failure count 0, no cooldown, no
+   * streak. `models` also clears per-model cooldowns (a manual reset does; a passing /models probe proves nothing
+   * about one model's rate limit, so it does not). Returns whether anything changed.
+   */
+  reset(configName: string, index?: number, opts: { models?: boolean } = {}): boolean {
+    const st = this.states.get(configName);
+    if (!st) return false;
+    const n = st.failure_counts.length;
+    if (index !== undefined && (index < 0 || index >= n)) return false;
+    let changed = false;
+    for (let i = index ?? 0; i < (index === undefined ? n : index + 1); i++) {
+      changed ||= (st.failure_counts[i] ?? 0) > 0 || st.cooldown_until[i] !== undefined || st.half_open[i] === true
+        || (st.penalty_streak[i] ?? 0) > 0 || ((opts.models ?? true) && (st.model_cooldowns[i]?.size ?? 0) > 0);
+      clearIndex(st, i, opts.models ?? true);
+    }
+    if (changed) this.emit(configName);
+    return changed;
   }
 
   /** Fires when a config's health changes (not on repeated successes); returns an unsubscribe function. */
@@ -154,9 +218,10 @@ export class LoadBalancer {
     for (let i = 0; i < n; i++) {
       const until = st.cooldown_until[i];
       if (until !== undefined && now >= until) {
-        // The streak is deliberately kept so a flapping upstream keeps backing off.
+        // Half-open: the streak is kept so that a failed trial re-opens the breaker with a longer cooldown.
         st.failure_counts[i] = 0;
         st.cooldown_until[i] = undefined;
+        st.half_open[i] = true;
         expired = true;
       }
     }
@@ -172,28 +237,48 @@ export class LoadBalancer {
     return 0;
   }
 
-  /** Hard penalty: always overwrites the cooldown (even with a shorter one) and grows the streak. */
-  penalize(index: number, cooldownSecs: number, reason: string, backoff: CooldownBackoff, status?: number): void {
+  /**
+   * Hard penalty: always overwrites the cooldown (even with a shorter one) and grows the streak. With `model`, only
+   * that model is cooled on this upstream (other models keep flowing). Returns the cooldown in seconds.
+   */
+  penalize(index: number, cooldownSecs: number, reason: string, backoff: CooldownBackoff, status?: number, model?: string): number {
     const st = this.st();
-    if (index < 0 || index >= st.failure_counts.length) return;
+    if (index < 0 || index >= st.failure_counts.length) return 0;
     const now = this.now();
+    if (model !== undefined) {
+      const map = (st.model_cooldowns[index] ??= new Map());
+      const prev = map.get(model);
+      const streak = prev ? prev.streak : 0;
+      const secs = effectiveCooldownSecs(cooldownSecs, streak, backoff);
+      map.set(model, { until: now + secs * 1000, reason, streak: streak + 1 });
+      if (status !== undefined) st.last_status[index] = status;
+      st.last_used_at_ms[index] = now;
+      this.store.emit(this.config.name);
+      return secs;
+    }
     const streak = st.penalty_streak[index] ?? 0;
     const eff = effectiveCooldownSecs(cooldownSecs, streak, backoff);
     st.failure_counts[index] = FAILURE_THRESHOLD;
     st.cooldown_until[index] = now + eff * 1000;
     st.penalty_streak[index] = streak + 1;
+    st.half_open[index] = false;
     st.last_error[index] = reason;
     if (status !== undefined) st.last_status[index] = status;
     st.last_used_at_ms[index] = now;
     if (st.last_good_index === index) st.last_good_index = undefined;
     this.store.emit(this.config.name);
+    return eff;
   }
 
   /** Success resets the upstream and makes it sticky; emits only when something was unhealthy before. */
-  recordSuccess(index: number, status?: number): void {
+  recordSuccess(index: number, status?: number, model?: string): void {
     const st = this.st();
     if (index < 0 || index >= st.failure_counts.length) return;
+    const mc = st.model_cooldowns[index];
+    const modelCleared = model !== undefined && mc !== undefined && mc.delete(model);
     const changed =
+      modelCleared ||
+      st.half_open[index] ||
       st.failure_counts[index] !== 0 ||
       st.cooldown_until[index] !== undefined ||
       st.penalty_streak[index] !== 0 ||
@@ -202,6 +287,7 @@ export class LoadBalancer {
     st.failure_counts[index] = 0;
     st.cooldown_until[index] = undefined;
     st.penalty_streak[index] = 0;
+    st.half_open[index] = false;
     st.last_good_index = index;
     st.last_error[index] = undefined;
     if (status !== undefined) st.last_status[index] = status;
@@ -218,7 +304,9 @@ export class LoadBalancer {
     const st = this.st();
     if (index < 0 || index >= st.failure_counts.length) return;
     const now = this.now();
-    const count = (st.failure_counts[index] ?? 0) + 1;
+    // A failed trial after a cooldown re-opens the breaker at once (with the kept streak's longer cooldown).
+    const count = st.half_open[index] ? FAILURE_THRESHOLD : (st.failure_counts[index] ?? 0) + 1;
+    st.half_open[index] = false;
     st.failure_counts[index] = count;
     if (opts?.status !== undefined) st.last_status[index] = opts.status;
     if (opts?.error !== undefined) st.last_error[index] = opts.error;
@@ -249,5 +337,41 @@ export class LoadBalancer {
   isCooling(index: number): boolean {
     const until = this.st().cooldown_until[index];
     return until !== undefined && this.now() < until;
+  }
+
+  /** Epoch ms when the upstream-wide cooldown ends, if one is running. */
+  cooldownUntil(index: number): number | undefined {
+    const until = this.st().cooldown_until[index];
+    return until !== undefined && this.now() < until ? until : undefined;
+  }
+
+  /** The running cooldown of `model` on this upstream, if any (expired entries are dropped). */
+  modelCooldown(index: number, model: string | undefined): ModelCooldown | undefined {
+    if (model === undefined) return undefined;
+    const map = this.st().model_cooldowns[index];
+    const c = map?.get(model);
+    if (!c) return undefined;
+    if (this.now() < c.until) return c;
+    map!.delete(model);
+    return undefined;
+  }
+
+  /** True when the upstream took part in traffic without reaching the failure threshold (or is half-open). */
+  isHealthy(index: number): boolean {
+    const st = this.st();
+    const until = st.cooldown_until[index];
+    if (until !== undefined && this.now() < until) return false;
+    return until !== undefined || (st.failure_counts[index] ?? 0) < FAILURE_THRESHOLD;
+  }
+
+  /** True when a success would change something (failures counted, cooling or half-open). */
+  needsRecovery(index: number): boolean {
+    const st = this.st();
+    return (st.failure_counts[index] ?? 0) > 0 || st.cooldown_until[index] !== undefined || st.half_open[index] === true;
+  }
+
+  /** Set by quota polling. */
+  isUsageExhausted(index: number): boolean {
+    return this.st().usage_exhausted[index] ?? false;
   }
 }

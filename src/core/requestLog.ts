@@ -43,6 +43,7 @@ export interface RequestLogRecord {
   http_debug_ref?: { id: string; file: string };
   retry?: RetryInfo;
   error_class?: string;
+  route_note?: string;
   auth_resolution?: AuthResolutionLog;
 }
 
@@ -118,6 +119,7 @@ export function formatRequestLogLine(r: RequestLogRecord, nowMs: number): string
     http_debug_ref: r.http_debug_ref,
     retry: r.retry,
     error_class: r.error_class,
+    route_note: r.route_note,
     auth_resolution: authSources(r.auth_resolution),
   });
 }

@@ -28,6 +28,8 @@ export interface RetryPlan {
   transport_cooldown_secs: number;
   cooldown_backoff_factor: number;
   cooldown_backoff_max_secs: number;
+  /** When every candidate is cooling: the longest wait for the soonest cooldown to end (0 = never wait). */
+  max_wait_ms: number;
 }
 
 const MAX_U16 = 65535;
@@ -62,6 +64,7 @@ export function retryPlan(resolved: ResolvedRetryConfig): RetryPlan {
     transport_cooldown_secs: resolved.transport_cooldown_secs,
     cooldown_backoff_factor: clamp(resolved.cooldown_backoff_factor, 1, 16),
     cooldown_backoff_max_secs: clamp(resolved.cooldown_backoff_max_secs, 0, 86400),
+    max_wait_ms: clamp(resolved.max_wait_ms ?? 0, 0, 600_000),
   };
 }
 

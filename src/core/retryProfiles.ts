@@ -6,6 +6,9 @@ const UPSTREAM_ON_STATUS = '429,500-599,524';
 const UPSTREAM_ON_CLASS = ['upstream_transport_error', 'cloudflare_timeout', 'cloudflare_challenge'];
 const PROVIDER_ON_STATUS = '401,403,404,408,429,500-599,524';
 
+/** How long a request may wait for the soonest cooldown to end before it is sent to that upstream as a trial. */
+export const DEFAULT_MAX_WAIT_MS = 5_000;
+
 function profileDefaults(
   upstreamAttempts: number, upstreamBackoffMax: number, upstreamJitter: number, providerAttempts: number,
   factor: number, factorMax: number,
@@ -26,6 +29,7 @@ function profileDefaults(
     transport_cooldown_secs: 30,
     cooldown_backoff_factor: factor,
     cooldown_backoff_max_secs: factorMax,
+    max_wait_ms: DEFAULT_MAX_WAIT_MS,
   };
 }
 
@@ -69,5 +73,6 @@ export function resolveRetry(retry: RetryConfig): ResolvedRetryConfig {
   if (retry.transport_cooldown_secs !== undefined) out.transport_cooldown_secs = retry.transport_cooldown_secs;
   if (retry.cooldown_backoff_factor !== undefined) out.cooldown_backoff_factor = retry.cooldown_backoff_factor;
   if (retry.cooldown_backoff_max_secs !== undefined) out.cooldown_backoff_max_secs = retry.cooldown_backoff_max_secs;
+  if (retry.max_wait_ms !== undefined) out.max_wait_ms = retry.max_wait_ms;
   return out;
 }

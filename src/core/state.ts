@@ -74,6 +74,7 @@ export interface FinishRequestParams {
   mapped_model?: string;
   error_class?: string;
   error_hint?: string;
+  route_note?: string;
   config_name?: string;
   provider_id?: string;
   upstream_base_url?: string;
@@ -198,6 +199,7 @@ export class ProxyState {
     if (p.ttfb_ms !== undefined) f.ttfb_ms = p.ttfb_ms;
     if (p.error_class !== undefined) f.error_class = p.error_class;
     if (p.error_hint !== undefined) f.error_hint = p.error_hint;
+    if (p.route_note !== undefined) f.route_note = p.route_note;
 
     this.rollup.record({
       ended_at_ms: f.ended_at_ms, status_code: f.status_code, duration_ms: f.duration_ms,

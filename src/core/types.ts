@@ -23,6 +23,20 @@ export interface UpstreamConfig {
   supported_models: Record<string, boolean>;
   /** External model name (pattern) → name sent upstream. Insertion order = file order. */
   model_mapping: Record<string, string>;
+  /** Per-upstream overrides of the top-level `[timeouts]`. */
+  timeouts?: TimeoutsConfig;
+}
+
+/** `[timeouts]` (and an upstream's `timeouts`) as written; milliseconds, every field optional. */
+export interface TimeoutsConfig {
+  /** TCP/TLS connect. */
+  connect_ms?: number;
+  /** Until the response headers of a non-streaming request. */
+  first_byte_ms?: number;
+  /** Until the response headers of a streaming request (`"stream": true`). */
+  stream_first_byte_ms?: number;
+  /** Longest silence between two body chunks once the answer started. */
+  idle_ms?: number;
 }
 
 export interface ServiceConfig {
@@ -65,6 +79,8 @@ export interface RetryConfig extends RetryLayerConfig {
   transport_cooldown_secs?: number;
   cooldown_backoff_factor?: number;
   cooldown_backoff_max_secs?: number;
+  /** When every candidate is cooling: wait this long at most for the soonest cooldown to end (0 = never wait). */
+  max_wait_ms?: number;
 }
 
 export interface ResolvedRetryLayer {
@@ -88,6 +104,7 @@ export interface ResolvedRetryConfig {
   transport_cooldown_secs: number;
   cooldown_backoff_factor: number;
   cooldown_backoff_max_secs: number;
+  max_wait_ms: number;
 }
 
 export interface ProxyConfig {
@@ -95,6 +112,7 @@ export interface ProxyConfig {
   codex: ServiceConfigManager;
   claude: ServiceConfigManager;
   retry: RetryConfig;
+  timeouts?: TimeoutsConfig;
   /** Kept verbatim (notify/ui and unknown future sections) so nothing the user wrote is lost. */
   notify?: unknown;
   default_service?: ServiceName;
@@ -156,4 +174,6 @@ export interface FinishedRequest {
   error_class?: string;
   /** Short English hint for the error class. */
   error_hint?: string;
+  /** Why the request was routed where it was (failover, sticky session, trial), when not simply preferred. */
+  route_note?: string;
 }

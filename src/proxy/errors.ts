@@ -8,6 +8,8 @@ export interface ProxyErrorInfo {
   message: string;
   hint?: string;
   upstreams_tried?: string[];
+  /** Each upstream with its state and time left (when nothing can serve). */
+  upstreams?: unknown[];
 }
 
 /** JSON body of a proxy-made error: OpenAI style for codex, Anthropic style for claude. */
@@ -15,6 +17,7 @@ export function errorBody(service: ServiceName, info: ProxyErrorInfo): string {
   const extra: Record<string, unknown> = {};
   if (info.hint) extra['hint'] = info.hint;
   if (info.upstreams_tried?.length) extra['upstreams_tried'] = info.upstreams_tried;
+  if (info.upstreams?.length) extra['upstreams'] = info.upstreams;
   if (service === 'claude') {
     return JSON.stringify({ type: 'error', error: { type: info.type, message: info.message, ...extra } });
   }

@@ -51,6 +51,7 @@ export async function forwardSuccess(
   now: () => number,
   sentAt: number,
   headersAt: number,
+  extraHeaders?: Record<string, string>,
 ): Promise<ForwardResult> {
     const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
     const isSse = ctype.includes('text/event-stream');
@@ -63,6 +64,7 @@ export async function forwardSuccess(
       outHeaders['cache-control'] ??= 'no-cache';
       outHeaders['x-accel-buffering'] = 'no';
     }
+    if (extraHeaders) Object.assign(outHeaders, extraHeaders);
     res.writeHead(resp.statusCode, outHeaders);
     if (isSse) res.flushHeaders();
     const scanner = isSse && !encoding ? new SseUsageScanner() : undefined;

@@ -1,5 +1,6 @@
 // Active health probes: `GET {base_url}/models` per upstream with the same credentials as real traffic,
-// bounded in time and concurrency. Results are informational (state.configHealth) and never block a request.
+// bounded in time and concurrency. Results go to state.configHealth; a passing probe also closes the upstream's
+// breaker (failure count 0, no cooldown), so traffic and the UI agree that it is healthy again.
 import { resolveUpstreamAuth } from '../core/auth';
 import type { UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
@@ -85,9 +86,13 @@ export class HealthChecker {
       let next = 0;
       const worker = async () => {
         while (next < upstreams.length && !canceled) {
-          const up = upstreams[next++]!;
-          const r = await this.probe(svc, up);
+          const index = next++;
+          const r = await this.probe(svc, upstreams[index]!);
           svc.state.recordHealthCheckResult(name, { ...r, checked_at_ms: Date.now() });
+          // A passing probe closes the breaker at once; a failing one leaves traffic's verdict alone.
+          if (r.ok && svc.lbStore.reset(name, index, { models: false })) {
+            this.log.info(`${svc.service} recovered: ${name}#${index} passed its health check; its cooldown is cleared`);
+          }
           if (svc.state.isHealthCheckCancelRequested(name)) canceled = true;
         }
       };

@@ -8,21 +8,19 @@ import { resolveUpstreamAuth } from '../core/auth';
 import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
 import type { RequestFilter } from '../core/filter';
+import { CandidateWalk } from '../core/candidates';
+import { decide } from '../core/failover';
+import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
-import { effectiveModel, isModelSupported } from '../core/modelRouting';
+import { effectiveModel } from '../core/modelRouting';
 import type { RequestLogWriter } from '../core/requestLog';
-import {
-  backoffDelayMs,
-  cooldownSecsForClass,
-  retryDelayMs,
-  retryInfoForChain,
-  shouldNeverRetry,
-  shouldRetryClass,
-  shouldRetryStatus,
-} from '../core/retry';
+import { retryInfoForChain } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
+import type { RouteBook, RouteTarget } from '../core/routes';
+import { firstByteMs, upstreamTimeouts } from '../core/timeouts';
+import type { ResolvedTimeouts } from '../core/timeouts';
 import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
@@ -38,7 +36,7 @@ import type { Logger } from './logger';
 import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
 import type { RuntimeConfig } from './runtimeConfig';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
-import { describeTransportError } from './upstream';
+import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
 import type { ResponseHead } from './upstreamCall';
 
@@ -52,6 +50,12 @@ export interface PipelineDeps {
   credentials: CredentialFile;
   cwd?: SessionCwdResolver;
   agent: Dispatcher;
+  /** The agent for an upstream's connect timeout (defaults to `agent`). */
+  agentFor?: (connectMs: number) => Dispatcher;
+  /** Resolved `[timeouts]` of the current config. */
+  timeouts: () => ResolvedTimeouts;
+  /** Sticky failover routes per session and the service's failover status. */
+  routes: RouteBook;
   env: NodeJS.ProcessEnv;
   secrets?: SecretLookup;
   log: Logger;
@@ -74,6 +78,10 @@ const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
 
 /** Header listing every upstream the proxy tried, on a final failure. */
 export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
+/** On every answer: the config and upstream that produced it. */
+export const ROUTE_HEADER = 'x-codex-helper-route';
+/** On every answer: how many upstream attempts the proxy made. */
+export const ATTEMPTS_HEADER = 'x-codex-helper-attempts';
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 interface LastFailure {
@@ -83,8 +91,21 @@ interface LastFailure {
   cls?: string;
   hint?: string;
   transport?: string;
+  /** No answer within the first-byte (or connect) timeout. */
+  timeout?: boolean;
   /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
   badTarget?: boolean;
+}
+
+function routeValue(r: { config: string; index: number; base: string }): string {
+  let host = '-';
+  try {
+    host = new URL(r.base).host;
+  } catch {
+    // an unusable base_url is still named by its config and index
+  }
+  // Header values must stay printable ASCII: config names may be anything the user typed.
+  return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
 }
 
 /** One proxied request from arrival to its record. */
@@ -102,7 +123,12 @@ class ProxyRequest {
   private cwd: string | undefined;
   private readonly chain: string[] = [];
   private readonly tried: string[] = [];
-  private route: { config: string; provider?: string; base: string } | undefined;
+  private route: { config: string; index: number; provider?: string; base: string } | undefined;
+  private attempts = 0;
+  /** Why this request was routed where it was (shown in the recent-requests row). */
+  private routeNote: string | undefined;
+  private preferredConfig: string | undefined;
+  private streaming = false;
   private auth: AuthResolution | undefined;
   private responseStarted = false;
   private clientBody: Buffer | undefined;
@@ -146,6 +172,7 @@ class ProxyRequest {
     }
     this.clientBody = body;
     ({ model: this.model, effort: this.effort } = inspectBody(body, d.service));
+    this.streaming = isStreamingRequest(body);
     const effortOverride = this.sessionId ? d.state.getSessionEffort(this.sessionId) : undefined;
     if (effortOverride && body.length > 0) {
       const rewritten = applyEffort(body, d.service, effortOverride);
@@ -158,6 +185,11 @@ class ProxyRequest {
     this.begin();
 
     if (choice.configs.length === 0) {
+      const all = Object.values(loaded.config[d.service].configs);
+      if (all.some((c) => c.upstreams.length > 0)) {
+        return this.fail(503, 'no_upstream_available',
+          `no upstream available for ${d.service}: every config is disabled (${all.map((c) => `'${c.name}'`).join(', ')}); enable one or pin it`);
+      }
       const where = loaded.format === 'embedded' ? 'the embedded default' : loaded.path;
       return this.fail(502, 'no_active_upstream_config',
         `no active upstream config for ${d.service}: add a config with at least one upstream under [${d.service}] in ${where}`);
@@ -180,107 +212,112 @@ class ProxyRequest {
     });
   }
 
-  /** Provider layer: configs in order; upstream layer inside each. */
+  /**
+   * Walks the candidates (healthy first, then cooling ones as trials) and carries out the core's retry decision
+   * after each failed attempt: retry in place, move to the next upstream or config, or pass the answer through.
+   */
   private async route_(configs: ServiceConfig[], body: Buffer, plan: RetryPlan): Promise<void> {
     const d = this.d;
-    const strict = configs.length > 1;
     const backoff: CooldownBackoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+    const lbs = configs.map((c) => new LoadBalancer(c, d.lbStore, d.now));
+    this.preferredConfig = configs[0]!.name;
+    const walk = new CandidateWalk(configs, lbs, this.model, plan, d.now, this.stickyIndex(configs));
+    const globalTimeouts = d.timeouts();
     let last: LastFailure | undefined;
-    let unsupported = 0;
-    let cooling = 0;
-    let providerAttempts = 0;
-    for (const cfg of configs) {
-      if (providerAttempts >= plan.provider.max_attempts || this.gone.aborted) break;
-      const lb = new LoadBalancer(cfg, d.lbStore, d.now);
-      const avoid = new Set<number>();
-      let sentHere = false;
+    let lastFrom: string | undefined;
+    let carry = 0;
+    for (;;) {
+      if (this.gone.aborted) return this.finishAborted();
+      const step = walk.next();
+      if (step.kind === 'none') break;
+      if (step.kind === 'wait') {
+        this.chain.push(`wait_for_cooldown ${step.ms}ms`);
+        await this.gone.sleep(step.ms);
+        continue;
+      }
+      const { ci } = step;
+      let idx = step.index;
+      const cfg = configs[ci]!;
+      const lb = lbs[ci]!;
+      walk.markSent(ci, idx);
+      if (lastFrom !== undefined) {
+        d.log.info(`${d.service} failover: ${lastFrom} → ${cfg.name}#${idx} (${hostOf(cfg.upstreams[idx]!.base_url)})${step.trial ? ' as a trial' : ''}`);
+        this.routeNote = `failed over from ${lastFrom}${step.trial ? ' (trial of a cooling upstream)' : ''}`;
+      } else if (step.sticky) {
+        this.routeNote = `kept on ${cfg.name} (the session failed over there; ${this.preferredConfig} cannot serve yet)`;
+      } else if (step.trial) {
+        this.routeNote = 'trial of a cooling upstream (nothing healthy was left)';
+      }
+      let attempt = carry;
+      carry = 0;
       for (;;) {
-        const pick = this.pickUpstream(cfg, lb, avoid, strict);
-        if (pick.kind === 'none') {
-          if (!sentHere && avoid.size < cfg.upstreams.length) cooling++;
-          break;
-        }
-        if (pick.kind === 'unsupported') {
-          unsupported++;
+        const up = cfg.upstreams[idx]!;
+        const timeouts = upstreamTimeouts(globalTimeouts, up);
+        const outcome = await this.attempt(cfg, lb, idx, up, body, timeouts);
+        if (outcome === 'done') return;
+        if (this.gone.aborted) return this.finishAborted();
+        const { failure, retryAfter } = outcome;
+        last = failure;
+        const af: AttemptFailure = { status: failure.status, cls: failure.cls, retryAfter, model: this.mappedModel ?? this.model };
+        if (failure.transport !== undefined) af.transport = true;
+        if (failure.badTarget) af.badTarget = true;
+        const decision = decide(plan, {
+          attemptOnUpstream: attempt,
+          configsTried: walk.tried.size,
+          otherUpstreamInConfig: walk.hasCandidateIn(ci),
+          otherConfig: walk.hasOtherConfig(ci),
+        }, af, Math.random, d.now());
+        this.applyRecord(cfg, lb, idx, decision.record, failure, backoff);
+        if (decision.action === 'pass_through') return this.sendFailure(failure);
+        if (decision.delayMs > 0) await this.gone.sleep(decision.delayMs);
+        if (this.gone.aborted) return this.finishAborted();
+        if (decision.action === 'retry_same') {
+          attempt++;
           continue;
         }
-        let idx = pick.index;
-        let attempt = 0;
-        // Upstream layer.
-        for (;;) {
-          const upstream = cfg.upstreams[idx]!;
-          sentHere = true;
-          const outcome = await this.attempt(cfg, lb, idx, upstream, body);
-          if (outcome === 'done') return;
-          if (this.gone.aborted) return this.finishAborted();
-          const { failure, retryAfter } = outcome;
-          last = failure;
-          if (failure.badTarget) {
-            avoid.add(idx);
-            break;
-          }
-          const retryable = failure.transport !== undefined
-            ? shouldRetryClass(plan.upstream, 'upstream_transport_error')
-            : shouldRetryStatus(plan.upstream, failure.status) || shouldRetryClass(plan.upstream, failure.cls);
-          if (retryable && attempt + 1 < plan.upstream.max_attempts) {
-            await this.gone.sleep(retryDelayMs(plan.upstream, attempt, retryAfter));
-            attempt++;
-            if (plan.upstream.strategy === 'failover') {
-              // Seed defect fix: `failover` at the upstream layer moves to the next upstream of the config.
-              lb.recordFailure(idx, backoff, { status: failure.status, error: failure.transport ?? failure.cls });
-              avoid.add(idx);
-              const next = this.pickUpstream(cfg, lb, avoid, strict);
-              if (next.kind === 'picked') idx = next.index;
-              else avoid.delete(idx);
-            }
-            continue;
-          }
-          const providerRetryable = failure.transport !== undefined
-            || shouldRetryStatus(plan.provider, failure.status) || shouldRetryClass(plan.provider, failure.cls);
-          if (providerRetryable) {
-            const cls = failure.transport !== undefined ? 'upstream_transport_error' : failure.cls;
-            const reason = failure.transport ?? cls ?? `status_${failure.status}`;
-            lb.penalize(idx, cooldownSecsForClass(plan, cls), reason, backoff, failure.transport ? undefined : failure.status);
-            avoid.add(idx);
-            break;
-          }
-          // Neither layer retries this answer: hand it to the client as it is.
-          return this.sendFailure(failure);
-        }
-        if (avoid.size >= cfg.upstreams.length) break;
-      }
-      if (sentHere) {
-        providerAttempts++;
-        if (plan.provider.base_backoff_ms > 0 && providerAttempts < plan.provider.max_attempts) {
-          await this.gone.sleep(backoffDelayMs(plan.provider, providerAttempts - 1));
-        }
+        lastFrom = `${cfg.name}#${idx} (${failure.cls ?? failure.transport ?? `status ${failure.status}`})`;
+        // The upstream layer moved on (strategy `failover`): its attempt budget carries over to the next upstream.
+        if (decision.record.kind === 'soft' && decision.action === 'next_upstream') carry = attempt + 1;
+        break;
       }
     }
     if (this.gone.aborted) return this.finishAborted();
     if (last) return this.sendFailure(last);
-    if (unsupported > 0 && cooling === 0) {
+    const blocked = walk.blocked();
+    if (walk.unsupportedCount > 0 && blocked.every((b) => b.state === 'unsupported_model')) {
       return this.fail(404, 'no_upstream_for_model', `no upstream supports model '${this.model ?? '-'}'`);
     }
-    return this.fail(502, 'no_upstream_available',
-      `no upstreams available: every upstream of ${configs.map((c) => `'${c.name}'`).join(', ')} is cooling down or was skipped; try again shortly or check the health of your upstreams`);
+    // Nothing can serve (every upstream usage-exhausted, unsupported or out of the retry budget): say when to retry.
+    const waits = blocked.map((b) => b.retry_in_secs).filter((s): s is number => s !== undefined && s > 0);
+    const retryIn = waits.length ? Math.min(...waits) : undefined;
+    const states = blocked.map((b) => `${b.config}#${b.index} ${b.state.replace(/_/g, ' ')}${b.retry_in_secs !== undefined ? ` (${b.retry_in_secs} s left)` : ''}`);
+    return this.fail(503, 'no_upstream_available',
+      `no upstream can serve this request now: ${states.join('; ')}${retryIn !== undefined ? `; retry in ${retryIn} s` : ''}`,
+      undefined, retryIn, blocked);
   }
 
-  private pickUpstream(
-    cfg: ServiceConfig,
-    lb: LoadBalancer,
-    avoid: Set<number>,
-    strict: boolean,
-  ): { kind: 'picked'; index: number } | { kind: 'unsupported' } | { kind: 'none' } {
-    if (avoid.size >= cfg.upstreams.length) return { kind: 'none' };
-    const idx = lb.select(avoid, strict);
-    if (idx === undefined || avoid.has(idx)) return { kind: 'none' };
-    const up = cfg.upstreams[idx]!;
-    if (this.model !== undefined && !isModelSupported(up.supported_models, up.model_mapping, this.model)) {
-      this.chain.push(`${cfg.name}:${up.base_url} (idx=${idx}) skipped_unsupported_model=${this.model}`);
-      avoid.add(idx);
-      return { kind: 'unsupported' };
+  /** The session's sticky failover upstream as (config, index) in this request's configs. */
+  private stickyIndex(configs: ServiceConfig[]): { ci: number; index: number } | undefined {
+    const r = this.d.routes.stickyFor(this.sessionId);
+    if (!r) return undefined;
+    const ci = configs.findIndex((c) => c.name === r.config);
+    if (ci < 0) return undefined;
+    const up = configs[ci]!.upstreams[r.index];
+    return up && up.base_url === r.base_url ? { ci, index: r.index } : undefined;
+  }
+
+  /** Carries out what the decision says the load balancer should remember, with a log line for a cooldown. */
+  private applyRecord(cfg: ServiceConfig, lb: LoadBalancer, idx: number, rec: FailureRecord, f: LastFailure, backoff: CooldownBackoff): void {
+    if (rec.kind === 'none') return;
+    const status = f.transport !== undefined ? undefined : f.status;
+    if (rec.kind === 'soft') {
+      lb.recordFailure(idx, backoff, { status: f.status, error: f.transport ?? f.cls });
+      return;
     }
-    return { kind: 'picked', index: idx };
+    const reason = f.transport !== undefined ? `${rec.reason}: ${f.transport}` : rec.reason;
+    const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
+    const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
+    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${status !== undefined ? ` (HTTP ${status})` : ''}`);
   }
 
   /** One request to one upstream. Returns 'done' when the client has its answer. */
@@ -290,6 +327,7 @@ class ProxyRequest {
     idx: number,
     up: UpstreamConfig,
     body: Buffer,
+    timeouts: ResolvedTimeouts,
   ): Promise<'done' | { failure: LastFailure; retryAfter: string | string[] | undefined }> {
     const d = this.d;
     let sendBody = body;
@@ -305,7 +343,8 @@ class ProxyRequest {
     }
     sendBody = d.filter.apply(sendBody);
     const providerId = up.tags['provider_id'];
-    this.route = { config: cfg.name, provider: providerId, base: up.base_url };
+    this.route = { config: cfg.name, index: idx, provider: providerId, base: up.base_url };
+    this.attempts++;
     if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, up.base_url);
     const label = `${cfg.name}:${up.base_url} (idx=${idx})`;
     const triedLabel = `${cfg.name}#${idx} ${up.base_url}`;
@@ -357,12 +396,15 @@ class ProxyRequest {
       provider_id: providerId, model: modelNote });
     const sentAt = d.now();
     if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
-    const call = new UpstreamCall(d.agent, {
+    const firstByte = firstByteMs(timeouts, this.streaming);
+    const call = new UpstreamCall(d.agentFor ? d.agentFor(timeouts.connect_ms) : d.agent, {
       origin,
       path,
       method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
       body: sendBody.length > 0 ? sendBody : undefined,
+      headersTimeout: firstByte,
+      bodyTimeout: timeouts.idle_ms,
     });
     this.gone.call = call;
     let resp: ResponseHead;
@@ -370,19 +412,23 @@ class ProxyRequest {
       resp = await call.head;
     } catch (e) {
       if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
-      const msg = describeTransportError(e);
-      this.chain.push(`${label} transport_error=${msg} model=${modelNote}`);
+      const timedOut = isTimeoutError(e);
+      const msg = timedOut && (e as { code?: unknown }).code === 'UND_ERR_HEADERS_TIMEOUT'
+        ? `no response headers within ${firstByte} ms (timeouts.${this.streaming ? 'stream_first_byte_ms' : 'first_byte_ms'})`
+        : describeTransportError(e);
+      const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
+      this.chain.push(`${label} ${timedOut ? 'timeout' : 'transport_error'}=${msg} model=${modelNote}`);
       this.exchange.error = msg;
-      this.exchange.errorClass = 'upstream_transport_error';
+      this.exchange.errorClass = cls;
       d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, transport_error: msg });
-      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
+      return { failure: { status: timedOut ? 504 : 502, body: Buffer.alloc(0), headers: {}, transport: msg, cls, timeout: timedOut }, retryAfter: undefined };
     }
     const headersAt = d.now();
     const status = resp.statusCode;
 
     if (status >= 200 && status < 300) {
       this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
-      lb.recordSuccess(idx, status);
+      this.recordServed(cfg, lb, idx, up, status);
       d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
       await this.pipeSuccess(call, resp, sentAt, headersAt, lb, idx);
       return 'done';
@@ -404,14 +450,29 @@ class ProxyRequest {
       errorClass: c.cls, errorHint: c.hint, cfRay: c.cfRay });
     d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: c.cls });
     const failure: LastFailure = { status, body: errBody, headers: resp.headers, cls: c.cls, hint: c.hint };
-    const plan = d.retryPlan();
-    if (shouldNeverRetry(plan, status, c.cls)) {
-      const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
-      lb.recordFailure(idx, backoff, { status, error: c.cls });
-      this.sendFailure(failure);
-      return 'done';
-    }
     return { failure, retryAfter: resp.headers['retry-after'] };
+  }
+
+  /** A 2xx from (cfg, idx): closes its breaker (logging a recovery), and records where the session was served. */
+  private recordServed(cfg: ServiceConfig, lb: LoadBalancer, idx: number, up: UpstreamConfig, status: number): void {
+    const d = this.d;
+    const recovering = lb.needsRecovery(idx);
+    lb.recordSuccess(idx, status, this.mappedModel ?? this.model);
+    if (recovering) d.log.info(`${d.service} recovered: ${cfg.name}#${idx} (${hostOf(up.base_url)}) answered ${status}; its cooldown is cleared`);
+    const preferred = this.preferredConfig ?? cfg.name;
+    let reason = '';
+    let retryAt: number | undefined;
+    if (cfg.name !== preferred) {
+      const view = d.lbStore.view()[preferred];
+      const ups = view?.upstreams ?? [];
+      const cooling = ups.map((u) => u.cooldown_until_ms).filter((t): t is number => t !== undefined);
+      retryAt = cooling.length === ups.length && cooling.length > 0 ? Math.min(...cooling) : undefined;
+      const err = ups.map((u) => u.last_error).find((e) => e !== undefined);
+      reason = err ?? (this.routeNote ?? 'the preferred config could not serve');
+      this.routeNote ??= `served by ${cfg.name} instead of ${preferred} (${reason})`;
+    }
+    const target: RouteTarget = { config: cfg.name, index: idx, base_url: up.base_url };
+    d.routes.recordServed(this.sessionId, preferred, target, reason, retryAt);
   }
 
   /** Forwards a 2xx answer as it arrives; SSE usage is scanned on the fly, JSON usage read at the end. */
@@ -425,21 +486,24 @@ class ProxyRequest {
   ): Promise<void> {
     const d = this.d;
     this.responseStarted = true;
-    const r = await forwardSuccess(call, resp, this.res, d.now, sentAt, headersAt);
+    const r = await forwardSuccess(call, resp, this.res, d.now, sentAt, headersAt, this.answerHeaders());
     if (this.gone.aborted) {
       this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
     if (r.streamError !== undefined) {
-      const msg = describeTransportError(r.streamError);
+      const idle = isTimeoutError(r.streamError);
+      const msg = idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : describeTransportError(r.streamError);
+      const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
       const plan = d.retryPlan();
       const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
-      lb.penalize(idx, plan.transport_cooldown_secs, `upstream_stream_error: ${msg}`, backoff, resp.statusCode);
-      d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream broke after the answer started: ${msg}`);
-      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream error: ${msg}`));
+      const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);
+      const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';
+      d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream ${idle ? 'went silent' : 'broke'} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
+      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${idle ? 'idle timeout' : 'error'}: ${msg}`));
       else this.res.destroy();
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'upstream_stream_error', hint: CLASS_HINTS['upstream_stream_error'] });
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls] });
       return;
     }
     this.res.end();
@@ -448,21 +512,25 @@ class ProxyRequest {
 
   private sendFailure(f: LastFailure): void {
     if (f.transport !== undefined && f.body.length === 0) {
+      if (f.timeout) {
+        return this.fail(504, 'upstream_timeout', `no upstream answered in time: ${f.transport}`, CLASS_HINTS['upstream_timeout']);
+      }
       return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
         `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
     }
     // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones.
-    const headers = forwardableResponseHeaders(f.headers);
+    const headers = { ...forwardableResponseHeaders(f.headers), ...this.answerHeaders() };
     if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
     headers['content-length'] = String(f.body.length);
     this.respond(f.status, headers, f.body);
     this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
   }
 
-  private fail(status: number, type: string, message: string, hint?: string): void {
+  private fail(status: number, type: string, message: string, hint?: string, retryAfterSecs?: number, upstreams?: unknown[]): void {
     hint ??= CLASS_HINTS[type];
-    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried });
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried, upstreams });
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...this.answerHeaders() };
+    if (retryAfterSecs !== undefined) headers['retry-after'] = String(retryAfterSecs);
     if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
     this.respond(status, headers, Buffer.from(text));
     this.finish({ status, errorClass: type, hint });
@@ -499,6 +567,13 @@ class ProxyRequest {
     return { http_debug: blob };
   }
 
+  /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
+  private answerHeaders(): Record<string, string> {
+    const h: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts) };
+    if (this.route) h[ROUTE_HEADER] = routeValue(this.route);
+    return h;
+  }
+
   private finishAborted(): void {
     this.finish({ status: 499, errorClass: 'client_disconnected' });
   }
@@ -523,6 +598,7 @@ class ProxyRequest {
       mapped_model: this.mappedModel,
       error_class: p.errorClass,
       error_hint: p.hint,
+      route_note: this.routeNote,
     });
     d.requestLog?.write({
       timestamp_ms: end,
@@ -544,6 +620,7 @@ class ProxyRequest {
       retry,
       ...httpDebug,
       error_class: p.errorClass,
+      route_note: this.routeNote,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
     });
   }
@@ -556,6 +633,23 @@ class ProxyRequest {
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });
     } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
   }
+}
+
+function hostOf(base: string): string {
+  try {
+    return new URL(base).host;
+  } catch {
+    return 'invalid base_url';
+  }
+}
+
+const STREAM_TRUE = /"stream"\s*:\s*true/;
+
+/** True when a JSON request body asks for a streamed answer (`"stream": true`), read without parsing it. */
+export function isStreamingRequest(body: Buffer): boolean {
+  const at = body.indexOf('"stream"');
+  if (at < 0) return false;
+  return STREAM_TRUE.test(body.toString('latin1', at, Math.min(body.length, at + 32)));
 }
 
 /** Handles one proxied request; never throws (every failure becomes an answer and a record). */

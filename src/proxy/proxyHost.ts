@@ -17,7 +17,8 @@ import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
 import { RuntimeConfig } from './runtimeConfig';
-import { createUpstreamAgent } from './upstream';
+import { createUpstreamAgent, UpstreamAgents } from './upstream';
+import { DEFAULT_TIMEOUTS } from '../core/timeouts';
 import { UsageProviderPoller } from './usageProviders';
 import { tunnelUpgrade } from './wsTunnel';
 
@@ -60,6 +61,7 @@ export class ListenError extends Error {
 export class ProxyHost {
   readonly runtime: RuntimeConfig;
   readonly agent: Dispatcher;
+  private readonly agents: UpstreamAgents;
   readonly services: Record<ServiceName, ProxyService>;
   readonly requestLog: RequestLogWriter | undefined;
   private readonly debugLog: RequestLogWriter | undefined;
@@ -72,7 +74,8 @@ export class ProxyHost {
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
-    this.agent = createUpstreamAgent();
+    this.agent = createUpstreamAgent({ connectTimeoutMs: DEFAULT_TIMEOUTS.connect_ms });
+    this.agents = new UpstreamAgents(this.agent);
     const logs = join(opts.home, 'logs');
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
     this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError });
@@ -87,6 +90,7 @@ export class ProxyHost {
         env: opts.env,
         runtime: this.runtime,
         agent: this.agent,
+        agentFor: (ms) => (ms === DEFAULT_TIMEOUTS.connect_ms ? this.agent : this.agents.get(ms)),
         log: opts.log,
         requestLog: this.requestLog,
         debugLog: this.debugLog,
@@ -229,7 +233,7 @@ export class ProxyHost {
     for (const s of Object.values(this.services)) s.dispose();
     this.usagePoller.dispose();
     await Promise.all([this.requestLog?.close(), this.debugLog?.close(), this.retryTrace?.close()]);
-    await this.agent.close().catch(() => undefined);
+    await Promise.all([this.agent.close().catch(() => undefined), this.agents.close()]);
   }
 
   /** Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. */

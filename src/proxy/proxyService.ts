@@ -15,6 +15,9 @@ import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
 import { ProxyState } from '../core/state';
 import { chooseConfigs } from '../core/routing';
+import { RouteBook } from '../core/routes';
+import { resolveTimeouts } from '../core/timeouts';
+import type { ResolvedTimeouts } from '../core/timeouts';
 import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
@@ -32,6 +35,8 @@ export interface ProxyServiceOptions {
   env: NodeJS.ProcessEnv;
   runtime: RuntimeConfig;
   agent: Dispatcher;
+  /** The agent for an upstream's connect timeout. */
+  agentFor?: (connectMs: number) => Dispatcher;
   log: Logger;
   requestLog?: RequestLogWriter;
   debugLog?: RequestLogWriter;
@@ -46,9 +51,11 @@ export class ProxyService {
   readonly service: ServiceName;
   readonly state: ProxyState;
   readonly lbStore: LbStateStore;
+  readonly routes: RouteBook;
   readonly credentials: CredentialFile;
   readonly deps: PipelineDeps;
   private planCache: { cfg: ProxyConfig; plan: RetryPlan } | undefined;
+  private timeoutCache: { cfg: ProxyConfig; timeouts: ResolvedTimeouts } | undefined;
   private choiceCache: { cfg: ProxyConfig; version: number; choice: ConfigChoice } | undefined;
   private routingVersion = 0;
   private readonly pruneTimer: NodeJS.Timeout;
@@ -59,6 +66,7 @@ export class ProxyService {
     const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now }) : undefined;
     this.state = new ProxyState(opts.service, { now, cwdResolver: cwd });
     this.lbStore = new LbStateStore(now);
+    this.routes = new RouteBook(now);
     this.credentials = credentialFileFor(opts.service, opts.codexHome, opts.claudeHome);
     this.deps = {
       service: opts.service,
@@ -69,6 +77,9 @@ export class ProxyService {
       credentials: this.credentials,
       cwd,
       agent: opts.agent,
+      agentFor: opts.agentFor,
+      timeouts: () => this.timeouts(),
+      routes: this.routes,
       env: opts.env,
       secrets: opts.secrets,
       log: opts.log,
@@ -99,6 +110,13 @@ export class ProxyService {
     const cfg = this.opts.runtime.loaded.config;
     if (this.planCache?.cfg !== cfg) this.planCache = { cfg, plan: retryPlan(resolveRetry(cfg.retry)) };
     return this.planCache.plan;
+  }
+
+  /** The resolved `[timeouts]` of the current config (computed once per config snapshot). */
+  timeouts(): ResolvedTimeouts {
+    const cfg = this.opts.runtime.loaded.config;
+    if (this.timeoutCache?.cfg !== cfg) this.timeoutCache = { cfg, timeouts: resolveTimeouts(cfg.timeouts) };
+    return this.timeoutCache.timeouts;
   }
 
   /**

@@ -25,6 +25,48 @@ export function createUpstreamAgent(opts: UpstreamClientOptions = {}): Dispatche
   });
 }
 
+/**
+ * One pooled agent per connect timeout: undici sets the connect timeout per agent, and an upstream may override
+ * `[timeouts] connect_ms`. Header and idle timeouts are set per request (dispatch options), not here.
+ */
+export class UpstreamAgents {
+  private readonly byConnect = new Map<number, Dispatcher>();
+
+  constructor(readonly fallback: Dispatcher) {}
+
+  /** The agent for this connect timeout (created on first use). */
+  get(connectMs: number): Dispatcher {
+    let a = this.byConnect.get(connectMs);
+    if (!a) {
+      a = createUpstreamAgent({ connectTimeoutMs: connectMs });
+      this.byConnect.set(connectMs, a);
+    }
+    return a;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.byConnect.values()];
+    this.byConnect.clear();
+    await Promise.all(all.map((a) => a.close().catch(() => undefined)));
+  }
+
+  destroy(): void {
+    for (const a of this.byConnect.values()) void a.destroy().catch(() => undefined);
+    this.byConnect.clear();
+  }
+}
+
+/** True when an undici error is one of its timeouts (connect, headers, body idle). */
+export function isTimeoutError(err: unknown): boolean {
+  for (let cur: unknown = err, depth = 0; cur && depth < 5; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+      || code === 'ETIMEDOUT') return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 let shared: Dispatcher | undefined;
 
 /** A lazily created agent for small internal requests when the caller has none. */

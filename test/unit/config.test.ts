@@ -368,6 +368,7 @@ describe('config: resolveRetry', () => {
       transport_cooldown_secs: 30,
       cooldown_backoff_factor: 1,
       cooldown_backoff_max_secs: 600,
+      max_wait_ms: 5000,
     });
     assert.deepEqual(resolveRetry({ profile: 'balanced' }), b);
 
