@@ -159,15 +159,13 @@ export class CandidateWalk {
       cfg.upstreams.forEach((up, i) => {
         const b: BlockedUpstream = { config: cfg.name, index: i, base_url: up.base_url, state: 'tried' };
         const model = lb.modelCooldown(i, this.model);
-        const until = lb.cooldownUntil(i);
+        const until = lb.cooldownUntil(i) ?? model?.until;
+        if (until !== undefined) b.retry_in_secs = Math.ceil((until - now) / 1000);
         if (this.model !== undefined && !isModelSupported(up.supported_models, up.model_mapping, this.model)) b.state = 'unsupported_model';
         else if (lb.isUsageExhausted(i)) b.state = 'usage_exhausted';
-        else if (until !== undefined) {
-          b.state = 'cooling';
-          b.retry_in_secs = Math.ceil((until - now) / 1000);
-        } else if (model) {
+        else if (lb.cooldownUntil(i) !== undefined) b.state = 'cooling';
+        else if (model) {
           b.state = 'model_cooling';
-          b.retry_in_secs = Math.ceil((model.until - now) / 1000);
           b.reason = model.reason;
         }
         out.push(b);

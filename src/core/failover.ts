@@ -46,6 +46,8 @@ export interface AttemptState {
   otherUpstreamInConfig: boolean;
   /** Another config can still be tried in this request. */
   otherConfig: boolean;
+  /** The attempt was a trial of an upstream whose cooldown ended (or was still running): one request decides. */
+  trial?: boolean;
 }
 
 /** What the load balancer should remember about the failed upstream. */
@@ -131,7 +133,7 @@ export function decide(
   // Never-retry answers (a malformed request…) go back to the client; the seed counts them as a soft failure.
   if (!f.transport && shouldNeverRetry(plan, f.status, f.cls)) return { action: 'pass_through', record: { kind: 'soft' } };
 
-  if (retryableIn(plan.upstream, f, false) && at.attemptOnUpstream + 1 < plan.upstream.max_attempts) {
+  if (!at.trial && retryableIn(plan.upstream, f, false) && at.attemptOnUpstream + 1 < plan.upstream.max_attempts) {
     const delayMs = retryDelayMs(plan.upstream, at.attemptOnUpstream, f.retryAfter, random, nowMs);
     if (plan.upstream.strategy === 'failover' && at.otherUpstreamInConfig) {
       return { action: 'next_upstream', delayMs, record: { kind: 'soft' } };

@@ -370,6 +370,11 @@ export class LoadBalancer {
     return (st.failure_counts[index] ?? 0) > 0 || st.cooldown_until[index] !== undefined || st.half_open[index] === true;
   }
 
+  /** True between the end of a cooldown and the next outcome on this upstream. */
+  isHalfOpen(index: number): boolean {
+    return this.st().half_open[index] === true;
+  }
+
   /** Set by quota polling. */
   isUsageExhausted(index: number): boolean {
     return this.st().usage_exhausted[index] ?? false;

@@ -185,11 +185,6 @@ class ProxyRequest {
     this.begin();
 
     if (choice.configs.length === 0) {
-      const all = Object.values(loaded.config[d.service].configs);
-      if (all.some((c) => c.upstreams.length > 0)) {
-        return this.fail(503, 'no_upstream_available',
-          `no upstream available for ${d.service}: every config is disabled (${all.map((c) => `'${c.name}'`).join(', ')}); enable one or pin it`);
-      }
       const where = loaded.format === 'embedded' ? 'the embedded default' : loaded.path;
       return this.fail(502, 'no_active_upstream_config',
         `no active upstream config for ${d.service}: add a config with at least one upstream under [${d.service}] in ${where}`);
@@ -250,6 +245,8 @@ class ProxyRequest {
       }
       let attempt = carry;
       carry = 0;
+      // A half-open or still-cooling upstream gets exactly one request: its outcome closes or re-opens the breaker.
+      const trial = step.trial || lb.isHalfOpen(idx);
       for (;;) {
         const up = cfg.upstreams[idx]!;
         const timeouts = upstreamTimeouts(globalTimeouts, up);
@@ -266,6 +263,7 @@ class ProxyRequest {
           configsTried: walk.tried.size,
           otherUpstreamInConfig: walk.hasCandidateIn(ci),
           otherConfig: walk.hasOtherConfig(ci),
+          trial,
         }, af, Math.random, d.now());
         this.applyRecord(cfg, lb, idx, decision.record, failure, backoff);
         if (decision.action === 'pass_through') return this.sendFailure(failure);
