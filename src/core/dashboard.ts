@@ -1,5 +1,6 @@
 // Dashboard projection of `ProxyState` (seed `dashboard_core`): the snapshot served by the admin API and shown
 // in the webview, plus the 5-minute / 1-hour window statistics.
+import type { FailoverStatus } from './routes';
 import type { ActiveRequest, FinishedRequest } from './types';
 import type {
   ConfigHealth,
@@ -39,6 +40,8 @@ export interface DashboardSnapshot {
   usage_rollup: UsageRollupView;
   stats_5m: WindowStats;
   stats_1h: WindowStats;
+  /** Set while traffic is served by another config than the preferred one. */
+  failover?: FailoverStatus;
 }
 
 const STATS_SAMPLE = 2000;
@@ -105,7 +108,7 @@ export function windowStats(recent: FinishedRequest[], nowMs: number, windowMs: 
 export function buildDashboardSnapshot(
   state: ProxyState,
   lbView: Record<string, unknown>,
-  opts: { recentLimit: number; statsDays: number; nowMs: number },
+  opts: { recentLimit: number; statsDays: number; nowMs: number; failover?: FailoverStatus },
 ): DashboardSnapshot {
   const limit = Math.min(STATS_SAMPLE, Math.max(1, Math.floor(opts.recentLimit) || 1));
   const days = Math.min(365, Math.max(1, Math.floor(opts.statsDays) || 1));
@@ -126,5 +129,6 @@ export function buildDashboardSnapshot(
   };
   const g = state.getGlobalConfig();
   if (g !== undefined) snap.global_override = g;
+  if (opts.failover) snap.failover = opts.failover;
   return snap;
 }
