@@ -221,12 +221,13 @@ class ProxyRequest {
     let last: LastFailure | undefined;
     let lastFrom: string | undefined;
     let carry = 0;
+    let waitedMs = 0;
     for (;;) {
       if (this.gone.aborted) return this.finishAborted();
       const step = walk.next();
       if (step.kind === 'none') break;
       if (step.kind === 'wait') {
-        this.chain.push(`wait_for_cooldown ${step.ms}ms`);
+        waitedMs += step.ms;
         await this.gone.sleep(step.ms);
         continue;
       }
@@ -242,6 +243,8 @@ class ProxyRequest {
         this.routeNote = `kept on ${cfg.name} (the session failed over there; ${this.preferredConfig} cannot serve yet)`;
       } else if (step.trial) {
         this.routeNote = 'trial of a cooling upstream (nothing healthy was left)';
+      } else if (waitedMs > 0) {
+        this.routeNote = `waited ${waitedMs} ms for ${cfg.name}#${idx}'s cooldown to end (every upstream was cooling)`;
       }
       let attempt = carry;
       carry = 0;
