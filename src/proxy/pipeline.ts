@@ -70,6 +70,8 @@ export interface PipelineDeps {
   /** The configs that may serve a request of this session, in order. */
   choose: (sessionId: string | undefined) => ConfigChoice;
   now: () => number;
+  /** Called for each usage-exhausted upstream a request could not use, so its quota is re-checked (throttled). */
+  onUsageExhausted?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
   /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
   onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
 }
@@ -289,6 +291,13 @@ class ProxyRequest {
       return this.fail(404, 'no_upstream_for_model', `no upstream supports model '${this.model ?? '-'}'`);
     }
     // Nothing can serve (every upstream usage-exhausted, unsupported or out of the retry budget): say when to retry.
+    // An exhausted upstream gets no traffic, so nothing else would ever re-check its quota: ask for it now.
+    for (const b of blocked) {
+      if (b.state !== 'usage_exhausted') continue;
+      const cfg = configs.find((c) => c.name === b.config);
+      const up = cfg?.upstreams[b.index];
+      if (cfg && up) d.onUsageExhausted?.(cfg, b.index, up, this.path, this.req.method ?? 'GET');
+    }
     const waits = blocked.map((b) => b.retry_in_secs).filter((s): s is number => s !== undefined && s > 0);
     const retryIn = waits.length ? Math.min(...waits) : undefined;
     const states = blocked.map((b) => `${b.config}#${b.index} ${b.state.replace(/_/g, ' ')}${b.retry_in_secs !== undefined ? ` (${b.retry_in_secs} s left)` : ''}`);

@@ -102,6 +102,7 @@ export class ProxyHost {
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
     for (const svc of Object.values(this.services)) {
       svc.deps.onUpstreamSuccess = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
+      svc.deps.onUsageExhausted = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
     }
     this.restorePersistent();
     // The file is also watched without traffic so the UI and admin API see edits promptly.

@@ -1,5 +1,6 @@
 // Quota polling: after a successful user turn, ask the upstream's provider (packycode, yescode, …) whether its
-// budget is spent and mark the upstream `usage_exhausted` so the load balancer prefers another one in the config.
+// budget is spent and mark the upstream `usage_exhausted`: it gets no traffic, and
+// a request that finds every upstream exhausted asks for a re-check (throttled like every poll).
 // Improvements over the seed: both services poll (codex `/responses`, claude `/messages`, not only codex
 // streams); credentials use the same resolution as real traffic (secrets, credential files); requests time out;
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
