@@ -71,6 +71,13 @@ export interface AuthResolution {
   authorization: string;
   /** Where the x-api-key comes from. */
   x_api_key: string;
+  /** Set when a resolved credential cannot be sent (a line break or NUL in it): why, naming the source only. */
+  invalid?: string;
+}
+
+/** True for a value that must never be written into a header or a raw request line. */
+export function hasLineBreakOrNul(value: string): boolean {
+  return /[\r\n\0]/.test(value);
 }
 
 interface Ctx {
@@ -126,5 +133,13 @@ export function resolveUpstreamAuth(
   const a = upstream.auth;
   const tok = resolveOne(a.auth_token, a.auth_token_secret, a.auth_token_env, client.hasAuthorization, ctx);
   const key = resolveOne(a.api_key, a.api_key_secret, a.api_key_env, client.hasApiKey, ctx);
-  return { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
+  const out: AuthResolution = { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
+  const bad = [tok, key].filter((r) => r.value !== undefined && hasLineBreakOrNul(r.value)).map((r) => r.source);
+  if (bad.length > 0) {
+    // Neither value is sent: a header injected through an environment variable or a secret must not reach anyone.
+    out.token = undefined;
+    out.apiKey = undefined;
+    out.invalid = `the credential from ${bad.join(' and ')} contains a line break or NUL character; fix it (nothing was sent)`;
+  }
+  return out;
 }

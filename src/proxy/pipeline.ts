@@ -12,7 +12,7 @@ import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel, isModelSupported } from '../core/modelRouting';
-import type { RequestLogWriter } from '../core/requestLog';
+import type { RequestLogRecord, RequestLogWriter } from '../core/requestLog';
 import {
   backoffDelayMs,
   cooldownSecsForClass,
@@ -27,8 +27,11 @@ import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
+import { SecretSet } from '../core/redact';
+import { displayUrl } from '../core/urlMask';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { ClientGone } from './clientGone';
+import { answerSafely, triedHeader } from './safeAnswer';
 import { errorBody, streamErrorEvent } from './errors';
 import { forwardSuccess } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
@@ -107,6 +110,8 @@ class ProxyRequest {
   private responseStarted = false;
   private clientBody: Buffer | undefined;
   private exchange: ExchangeRecord | undefined;
+  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
+  private readonly secrets: SecretSet;
   private static debugSeq = 0;
 
   constructor(
@@ -120,6 +125,7 @@ class ProxyRequest {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.sessionId = sessionIdFromHeaders(req.headers);
+    this.secrets = new SecretSet().addClientHeaders(req.headers);
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
@@ -305,10 +311,11 @@ class ProxyRequest {
     }
     sendBody = d.filter.apply(sendBody);
     const providerId = up.tags['provider_id'];
-    this.route = { config: cfg.name, provider: providerId, base: up.base_url };
-    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, up.base_url);
-    const label = `${cfg.name}:${up.base_url} (idx=${idx})`;
-    const triedLabel = `${cfg.name}#${idx} ${up.base_url}`;
+    const shownBase = displayUrl(up.base_url);
+    this.route = { config: cfg.name, provider: providerId, base: shownBase };
+    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
+    const label = `${cfg.name}:${shownBase} (idx=${idx})`;
+    const triedLabel = `${cfg.name}#${idx} ${shownBase}`;
     if (!this.tried.includes(triedLabel)) this.tried.push(triedLabel);
 
     let origin: string;
@@ -329,6 +336,11 @@ class ProxyRequest {
     const hasAuthorization = this.req.headers['authorization'] !== undefined;
     const hasApiKey = this.req.headers['x-api-key'] !== undefined;
     this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
+    this.secrets.add(this.auth.token, this.auth.apiKey);
+    if (this.auth.invalid !== undefined) {
+      this.chain.push(`${label} credential_error model=${modelNote}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
+    }
     if (this.auth.token !== undefined || this.auth.apiKey !== undefined) {
       for (let i = 0; i < headers.length; i += 2) {
         const n = headers[i]!;
@@ -353,7 +365,7 @@ class ProxyRequest {
       upstreamRequestBodyLen: sendBody.length,
       auth: { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key },
     };
-    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: up.base_url,
+    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: shownBase,
       provider_id: providerId, model: modelNote });
     const sentAt = d.now();
     if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
@@ -431,7 +443,7 @@ class ProxyRequest {
       return;
     }
     if (r.streamError !== undefined) {
-      const msg = describeTransportError(r.streamError);
+      const msg = this.secrets.text(describeTransportError(r.streamError));
       const plan = d.retryPlan();
       const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
@@ -451,19 +463,21 @@ class ProxyRequest {
       return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
         `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
     }
-    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones.
-    const headers = forwardableResponseHeaders(f.headers);
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
-    headers['content-length'] = String(f.body.length);
-    this.respond(f.status, headers, f.body);
+    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones, and
+    // its body, both scrubbed: an upstream that echoes the key must not hand it to the client.
+    const headers = this.secrets.headers(forwardableResponseHeaders(f.headers));
+    const body = this.secrets.body(f.body);
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
+    headers['content-length'] = String(body.length);
+    this.respond(f.status, headers, body);
     this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
   }
 
   private fail(status: number, type: string, message: string, hint?: string): void {
     hint ??= CLASS_HINTS[type];
-    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried });
+    const text = errorBody(this.d.service, { status, type, message: this.secrets.text(message), hint, upstreams_tried: this.tried });
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
     this.respond(status, headers, Buffer.from(text));
     this.finish({ status, errorClass: type, hint });
   }
@@ -471,8 +485,8 @@ class ProxyRequest {
   private respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
     if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
     this.responseStarted = true;
-    this.res.writeHead(status, headers);
-    this.res.end(body);
+    answerSafely(this.res, status, headers, body, this.d.service, (e) =>
+      this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: could not send the answer as built: ${this.secrets.text(String((e as Error)?.message ?? e))}`));
   }
 
   /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
@@ -485,12 +499,13 @@ class ProxyRequest {
     const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
     x.errorClass ??= cls;
     x.errorHint ??= hint;
-    const secrets = [this.auth?.token, this.auth?.apiKey].filter((s): s is string => !!s);
+    const secrets = this.secrets.list();
     if (wantWarn) {
-      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets)));
+      const preview = this.secrets.deep(buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets));
+      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, preview));
     }
     if (!wantDebug) return {};
-    const blob = buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets);
+    const blob = this.secrets.deep(buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets));
     if (o.split && this.d.debugLog) {
       const id = `${this.d.now()}-${++ProxyRequest.debugSeq}`;
       this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
@@ -524,7 +539,7 @@ class ProxyRequest {
       error_class: p.errorClass,
       error_hint: p.hint,
     });
-    d.requestLog?.write({
+    const record: RequestLogRecord = {
       timestamp_ms: end,
       service: d.service,
       method: this.req.method ?? 'GET',
@@ -545,12 +560,14 @@ class ProxyRequest {
       ...httpDebug,
       error_class: p.errorClass,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
-    });
+    };
+    // Failures carry upstream text (errors, echoed bodies): scrub the whole line; a success has none.
+    d.requestLog?.write(p.status >= 200 && p.status < 300 ? record : this.secrets.deep(record));
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
   failInternal(e: unknown): void {
-    this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`);
+    this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`));
     if (this.responseStarted || this.res.headersSent) {
       this.res.destroy();
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });

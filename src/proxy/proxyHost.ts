@@ -12,7 +12,7 @@ import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
 import type { ServiceName } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminContext } from './admin';
-import { isLoopbackAddress, refusalReason } from './localSafety';
+import { hostHeaderCount, isLoopbackAddress, refusalReason, safetyPolicy, SafetyPolicyError } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
@@ -20,6 +20,9 @@ import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent } from './upstream';
 import { UsageProviderPoller } from './usageProviders';
 import { tunnelUpgrade } from './wsTunnel';
+import { capConnections, listenerLimits, serverOptions } from './listenerLimits';
+import type { ListenerLimits } from './listenerLimits';
+import { localNames } from './localNames';
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
 const STATE_FILE = 'runtime-state.json';
@@ -35,6 +38,8 @@ export interface ProxyHostOptions {
   requestLog?: boolean;
   now?: () => number;
   healthChecks?: AdminContext['healthChecks'];
+  /** Overrides of the listener limits (tests use short timeouts). */
+  limits?: Partial<ListenerLimits>;
 }
 
 export interface ListenOptions {
@@ -120,7 +125,13 @@ export class ProxyHost {
     if (!allowRemote && !isLoopbackAddress(host) && host !== 'localhost') {
       throw new ListenError('REMOTE_NOT_ALLOWED', `refusing to bind ${host}: not a loopback address (use --allow-remote)`, port);
     }
-    const policy: SafetyPolicy = { allowRemote, adminToken: this.opts.env['CODEX_HELPER_ADMIN_TOKEN'] || undefined };
+    let policy: SafetyPolicy;
+    try {
+      policy = safetyPolicy(host, allowRemote, this.opts.env, localNames);
+    } catch (e) {
+      if (e instanceof SafetyPolicyError) throw new ListenError(e.code, `${service}: ${e.message}`, port);
+      throw e;
+    }
     const svc = this.services[service];
     const ctx: AdminContext = {
       svc,
@@ -128,12 +139,15 @@ export class ProxyHost {
       persist: () => this.persist(),
       healthChecks: this.opts.healthChecks,
     };
-    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.dispatch(ctx, policy, req, res));
-    server.timeout = 0;
+    const limits = listenerLimits(this.opts.env, this.opts.limits);
+    const server = createServer(serverOptions(limits), (req, res) => this.dispatch(ctx, policy, req, res));
+    capConnections(server, limits, this.opts.log, service);
     server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      const why = refusalReason(req.headers, req.socket.remoteAddress, false, policy);
+      const dup = hostHeaderCount(req.rawHeaders) > 1;
+      const why = dup ? 'refused: more than one Host header' : refusalReason(req.headers, req.socket.remoteAddress, false, policy);
       if (why) {
-        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`);
+        const status = dup ? '400 Bad Request' : '403 Forbidden';
+        socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(why)}\r\nconnection: close\r\n\r\n${why}`);
         return;
       }
       let set = this.tunnels.get(service);
@@ -170,6 +184,7 @@ export class ProxyHost {
     const addr = server.address() as AddressInfo;
     const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const listener: Listener = { service, host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` };
+    policy.port = addr.port;
     this.servers.set(service, { server, listener, policy });
     if (allowRemote && !isLoopbackAddress(host)) {
       this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; anyone who can reach it can spend your API keys`);
@@ -179,9 +194,12 @@ export class ProxyHost {
 
   private dispatch(ctx: AdminContext, policy: SafetyPolicy, req: IncomingMessage, res: ServerResponse): void {
     const isAdmin = (req.url ?? '').startsWith(ADMIN_PREFIX);
-    const why = refusalReason(req.headers, req.socket.remoteAddress, isAdmin, policy);
+    // Two Host headers are ambiguous (which one did the Host check see, which one would an upstream?): refuse.
+    const dup = hostHeaderCount(req.rawHeaders) > 1;
+    const why = dup ? 'refused: more than one Host header' : refusalReason(req.headers, req.socket.remoteAddress, isAdmin, policy);
     if (why) {
-      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(why) });
+      if (dup) res.setHeader('connection', 'close');
+      res.writeHead(dup ? 400 : 403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(why) });
       res.end(why);
       req.resume();
       return;
