@@ -63,3 +63,26 @@ export function headerSafe(value: string): string {
   }
   return out;
 }
+
+/** The values `displayUrl` masks (secret-looking query values, userinfo), to scrub them from echoed text too. */
+export function urlSecrets(raw: string): string[] {
+  const out: string[] = [];
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(raw);
+  if (m?.[1]) out.push(...m[1].split(':').filter(Boolean));
+  const qi = raw.indexOf('?');
+  if (qi < 0) return out;
+  for (const pair of raw.slice(qi + 1).split('#')[0]!.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    let name = pair.slice(0, eq);
+    let value = pair.slice(eq + 1);
+    try {
+      name = decodeURIComponent(name);
+      value = decodeURIComponent(value);
+    } catch {
+      // keep the raw text
+    }
+    if (SECRET_PARAM.test(name) && value) out.push(value, pair.slice(eq + 1));
+  }
+  return out;
+}

@@ -28,7 +28,7 @@ import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
 import { SecretSet } from '../core/redact';
-import { displayUrl } from '../core/urlMask';
+import { displayUrl, urlSecrets } from '../core/urlMask';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { ClientGone } from './clientGone';
 import { answerSafely, triedHeader } from './safeAnswer';
@@ -336,7 +336,7 @@ class ProxyRequest {
     const hasAuthorization = this.req.headers['authorization'] !== undefined;
     const hasApiKey = this.req.headers['x-api-key'] !== undefined;
     this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
-    this.secrets.add(this.auth.token, this.auth.apiKey);
+    this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
     if (this.auth.invalid !== undefined) {
       this.chain.push(`${label} credential_error model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
