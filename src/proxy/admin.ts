@@ -132,7 +132,8 @@ function reload(ctx: AdminContext) {
   const r = ctx.runtime.forceReload();
   if (r.error) {
     const e = r.error;
-    throw new AdminError(500, `config reload failed (the last good config stays active): ${e.message}`);
+    // The request was fine; the file cannot be served (syntax, type, base_url, a service emptied): 422 with the reason.
+    throw new AdminError(422, `config reload failed (the last good config stays active): ${e.message}`);
   }
   return { reloaded: r.reloaded, status: runtimeStatus(ctx) };
 }
