@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceName, UpstreamConfig } from './types';
+import { MAX_CLIENT_FILE_BYTES } from './privateFiles';
 
 /** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
 export type SecretLookup = (name: string) => string | undefined;
@@ -33,15 +34,19 @@ export class CredentialFile {
     if (t - this.lastCheck < this.checkIntervalMs) return;
     this.lastCheck = t;
     let mtime: number | undefined;
+    let size = 0;
     try {
-      mtime = statSync(this.path).mtimeMs;
+      const st = statSync(this.path);
+      mtime = st.mtimeMs;
+      size = st.size;
     } catch {
       mtime = undefined;
     }
     if (mtime === this.mtimeMs) return;
     this.mtimeMs = mtime;
     this.values = {};
-    if (mtime === undefined) return;
+    // A huge file is not a credential file: reading it on the request path would stall every request.
+    if (mtime === undefined || size > MAX_CLIENT_FILE_BYTES) return;
     try {
       const text = readFileSync(this.path, 'utf8');
       if (text.trim() !== '') this.values = this.pick(JSON.parse(text));

@@ -4,10 +4,11 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
+import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
 import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
 import type { ServiceName } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
@@ -136,7 +137,7 @@ export class ProxyHost {
     const ctx: AdminContext = {
       svc,
       runtime: this.runtime,
-      persist: () => this.persist(),
+      persist: () => this.persist(service),
       healthChecks: this.opts.healthChecks,
     };
     const limits = listenerLimits(this.opts.env, this.opts.limits);
@@ -253,17 +254,30 @@ export class ProxyHost {
     await this.agent.close().catch(() => undefined);
   }
 
-  /** Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. */
-  persist(): void {
-    const data: Record<string, unknown> = { version: 1 };
-    for (const [name, svc] of Object.entries(this.services)) data[name] = svc.state.exportPersistent();
+  /**
+   * Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. Only
+   * `service`'s part is replaced (all parts without it): another process on the same home (the extension and a CLI)
+   * may own the other service's pins, and they must survive this write.
+   */
+  persist(service?: ServiceName): void {
+    const file = join(this.opts.home, STATE_FILE);
     try {
-      mkdirSync(this.opts.home, { recursive: true });
-      const file = join(this.opts.home, STATE_FILE);
-      writeFileSync(file + '.tmp', JSON.stringify(data, null, 2) + '\n');
-      renameSync(file + '.tmp', file);
+      ensurePrivateDir(this.opts.home);
+      const data: Record<string, unknown> = { ...this.readStateFile(file), version: 1 };
+      const names = service ? [service] : (Object.keys(this.services) as ServiceName[]);
+      for (const name of names) data[name] = this.services[name].state.exportPersistent();
+      writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n', { keepMode: false });
     } catch (e) {
       this.opts.log.warn(`could not save runtime state: ${(e as Error).message}`);
+    }
+  }
+
+  private readStateFile(file: string): Record<string, unknown> {
+    try {
+      const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {}; // absent or broken: this write starts it afresh
     }
   }
 
