@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { SecretSet, credentialOf } from '../../src/core/redact';
 import { displayUrl, hasUserinfo, headerSafe, urlSecrets } from '../../src/core/urlMask';
+import { probeUrl } from '../../src/proxy/healthcheck';
 
 describe('secret set', () => {
   it('scrubs every known value from text, headers, bodies and nested records', () => {
@@ -35,5 +36,12 @@ describe('URLs as shown', () => {
     assert.equal(headerSafe('日本#0 http://exämple.invalid/v1'), '%E6%97%A5%E6%9C%AC#0 http://xn--exmple-cua.invalid/v1');
     assert.equal(headerSafe('a#0 https://h.example'), 'a#0 https://h.example');
     assert.equal(headerSafe('x\r\ny'), 'xy');
+  });
+});
+
+describe('health probe URL', () => {
+  it('keeps the base_url query (api-version) on the probe', () => {
+    assert.equal(probeUrl('https://h.example/openai?api-version=2024-10-01'), 'https://h.example/openai/models?api-version=2024-10-01');
+    assert.equal(probeUrl('https://h.example/v1'), 'https://h.example/v1/models');
   });
 });
