@@ -524,7 +524,10 @@ class ProxyRequest {
     this.begin();
     const d = this.d;
     const end = d.now();
-    const retry = retryInfoForChain(this.chain);
+    const ok = p.status >= 200 && p.status < 300;
+    // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
+    const chain = retryInfoForChain(this.chain);
+    const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
     d.state.finishRequest({
@@ -561,8 +564,7 @@ class ProxyRequest {
       error_class: p.errorClass,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
     };
-    // Failures carry upstream text (errors, echoed bodies): scrub the whole line; a success has none.
-    d.requestLog?.write(p.status >= 200 && p.status < 300 ? record : this.secrets.deep(record));
+    d.requestLog?.write(ok ? record : this.secrets.deep(record));
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
