@@ -191,7 +191,8 @@ export class ProxyHost {
     policy.port = addr.port;
     this.servers.set(service, { server, listener, policy });
     if (allowRemote && !isLoopbackAddress(host)) {
-      this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; anyone who can reach it can spend your API keys`);
+      this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; remote peers must send x-codex-helper-token ` +
+        '(CODEX_HELPER_PROXY_TOKEN), which travels in plain HTTP: use this only on a network you trust');
     }
     return listener;
   }

@@ -64,6 +64,18 @@ describe('listener limits', () => {
     }
   });
 
+  it('closes a request whose body does not arrive within the request timeout (408)', async function () {
+    this.timeout(10000);
+    proxy = await startProxy(config(up.url), { limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, checkIntervalMs: 100 } });
+    const before = up.requests.length;
+    const r = rawSocket(portOf(proxy.url()));
+    r.sock.write('POST /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model"');
+    const { text, ms } = await r.closed;
+    assert.ok(ms < 4000, `held for ${ms} ms`);
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.equal(up.requests.length, before, 'nothing was sent upstream');
+  });
+
   it('does not cut a long answer: the request timeout bounds receiving the request, not answering it', async function () {
     this.timeout(10000);
     proxy = await startProxy(config(up.url), { limits: { headersTimeoutMs: 200, requestTimeoutMs: 300, checkIntervalMs: 50 } });
