@@ -46,7 +46,7 @@ describe('secrets are never echoed', () => {
     });
     proxy = await startProxy(config(up.url), {
       log,
-      env: { ECHO_KEY: ENV_KEY, CODEX_HELPER_HTTP_DEBUG: '1', CODEX_HELPER_HTTP_LOG_REQUEST_BODY: '1' },
+      env: { ECHO_KEY: ENV_KEY, CODEX_HELPER_HTTP_DEBUG: '1', CODEX_HELPER_HTTP_LOG_REQUEST_BODY: '1', CODEX_HELPER_RETRY_TRACE: '1' },
     });
   });
   after(async () => {
@@ -82,7 +82,7 @@ describe('secrets are never echoed', () => {
 
     await proxy.host.requestLog?.flush();
     const logs = join(proxy.home, 'logs');
-    await until(() => readdirSync(logs).includes('requests_debug.jsonl'));
+    await until(() => ['requests.jsonl', 'requests_debug.jsonl', 'retry_trace.jsonl'].every((f) => readdirSync(logs).includes(f)));
     for (const f of readdirSync(logs)) {
       const text = readFileSync(join(logs, f), 'utf8');
       assertClean(`logs/${f}`, text);
