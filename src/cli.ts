@@ -16,7 +16,7 @@ commands:
     --service S         codex | claude | all (default all: codex on 3211, claude on 3210)
     --port N            listen port (only with a single --service)
     --host H            bind address (default 127.0.0.1; a non-loopback host needs --allow-remote)
-    --allow-remote      allow binding a non-loopback address (prints a warning)
+    --allow-remote      allow binding a non-loopback address; needs CODEX_HELPER_PROXY_TOKEN
     --log-level L       debug | info | warn | error (default info)
   switch on|off|status  point Codex / Claude Code at the proxy and back  [--codex] [--claude] [--port N]
   config init           write a commented config.toml template  [--force] [--no-import]
@@ -25,6 +25,8 @@ environment:
   CODEX_HELPER_HOME     config and logs (default ~/.codex-helper)
   CODEX_HOME            Codex home (default ~/.codex)
   CLAUDE_HOME           Claude home (default ~/.claude)
+  CODEX_HELPER_PROXY_TOKEN    remote mode: peers send it as x-codex-helper-token (16+ characters)
+  CODEX_HELPER_ALLOWED_HOSTS  remote mode: extra names accepted in Host (comma-separated)
 `;
 
 export class UsageError extends Error {

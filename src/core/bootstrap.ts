@@ -14,6 +14,7 @@ import {
   isLoopbackUrl,
 } from './clientSwitch';
 import { TomlEditError, formatTomlKey, formatTomlValue, parseTomlText } from './tomlEdit';
+import { checkSize } from './privateFiles';
 
 export type BootstrapErrorCode =
   | 'BOOTSTRAP_NO_SOURCE'
@@ -323,6 +324,7 @@ function isTable(v: unknown): v is Record<string, unknown> {
 
 function readOptional(file: string): string | undefined {
   try {
+    checkSize(file);
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -211,7 +211,7 @@ export class RequestLogWriter {
     this.queue = [];
     try {
       if (!this.dirReady) {
-        await fsp.mkdir(this.dir, { recursive: true });
+        await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
         this.dirReady = true;
       }
       await this.rotateIfNeeded();

@@ -5,6 +5,7 @@ import { resolveUpstreamAuth } from '../core/auth';
 import { clampLevel, resolveRetry } from '../core/config';
 import { effectiveEnabled, effectiveLevel } from '../core/routing';
 import { buildDashboardSnapshot } from '../core/dashboard';
+import { displayUrl } from '../core/urlMask';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
 
@@ -105,7 +106,7 @@ function configsDetail(ctx: AdminContext) {
         return {
           config: o.name,
           index,
-          base_url: u.base_url,
+          base_url: displayUrl(u.base_url),
           provider_id: u.tags['provider_id'],
           auth_source: sources.length ? sources.join(', ') : u.tags['auth_prefer_client'] === 'true' ? 'client_passthrough' : 'none',
           supported_models: u.supported_models,
@@ -131,7 +132,8 @@ function reload(ctx: AdminContext) {
   const r = ctx.runtime.forceReload();
   if (r.error) {
     const e = r.error;
-    throw new AdminError(500, `config reload failed (the last good config stays active): ${e.message}`);
+    // The request was fine; the file cannot be served (syntax, type, base_url, a service emptied): 422 with the reason.
+    throw new AdminError(422, `config reload failed (the last good config stays active): ${e.message}`);
   }
   return { reloaded: r.reloaded, status: runtimeStatus(ctx) };
 }

@@ -15,7 +15,7 @@ import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
-import type { RequestLogWriter } from '../core/requestLog';
+import type { RequestLogRecord, RequestLogWriter } from '../core/requestLog';
 import { retryInfoForChain } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import type { RouteBook, RouteTarget } from '../core/routes';
@@ -25,8 +25,11 @@ import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
+import { SecretSet } from '../core/redact';
+import { displayUrl, urlSecrets } from '../core/urlMask';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { ClientGone } from './clientGone';
+import { answerSafely, triedHeader } from './safeAnswer';
 import { errorBody, streamErrorEvent } from './errors';
 import { forwardSuccess } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
@@ -135,6 +138,8 @@ class ProxyRequest {
   private responseStarted = false;
   private clientBody: Buffer | undefined;
   private exchange: ExchangeRecord | undefined;
+  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
+  private readonly secrets: SecretSet;
   private static debugSeq = 0;
 
   constructor(
@@ -148,6 +153,7 @@ class ProxyRequest {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.sessionId = sessionIdFromHeaders(req.headers);
+    this.secrets = new SecretSet().addClientHeaders(req.headers);
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
@@ -313,7 +319,7 @@ class ProxyRequest {
     const ci = configs.findIndex((c) => c.name === r.config);
     if (ci < 0) return undefined;
     const up = configs[ci]!.upstreams[r.index];
-    return up && up.base_url === r.base_url ? { ci, index: r.index } : undefined;
+    return up && displayUrl(up.base_url) === r.base_url ? { ci, index: r.index } : undefined;
   }
 
   /** Carries out what the decision says the load balancer should remember, with a log line for a cooldown. */
@@ -324,7 +330,7 @@ class ProxyRequest {
       lb.recordFailure(idx, backoff, { status: f.status, error: f.transport ?? f.cls });
       return;
     }
-    const reason = f.transport !== undefined ? `${rec.reason}: ${f.transport}` : rec.reason;
+    const reason = f.transport !== undefined ? `${rec.reason}: ${this.secrets.text(f.transport)}` : rec.reason;
     const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
     const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
     this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${status !== undefined ? ` (HTTP ${status})` : ''}`);
@@ -353,11 +359,12 @@ class ProxyRequest {
     }
     sendBody = d.filter.apply(sendBody);
     const providerId = up.tags['provider_id'];
-    this.route = { config: cfg.name, index: idx, provider: providerId, base: up.base_url };
+    const shownBase = displayUrl(up.base_url);
+    this.route = { config: cfg.name, index: idx, provider: providerId, base: shownBase };
     this.attempts++;
-    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, up.base_url);
-    const label = `${cfg.name}:${up.base_url} (idx=${idx})`;
-    const triedLabel = `${cfg.name}#${idx} ${up.base_url}`;
+    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
+    const label = `${cfg.name}:${shownBase} (idx=${idx})`;
+    const triedLabel = `${cfg.name}#${idx} ${shownBase}`;
     if (!this.tried.includes(triedLabel)) this.tried.push(triedLabel);
 
     let origin: string;
@@ -378,6 +385,11 @@ class ProxyRequest {
     const hasAuthorization = this.req.headers['authorization'] !== undefined;
     const hasApiKey = this.req.headers['x-api-key'] !== undefined;
     this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
+    this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
+    if (this.auth.invalid !== undefined) {
+      this.chain.push(`${label} credential_error model=${modelNote}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
+    }
     if (this.auth.token !== undefined || this.auth.apiKey !== undefined) {
       for (let i = 0; i < headers.length; i += 2) {
         const n = headers[i]!;
@@ -402,7 +414,7 @@ class ProxyRequest {
       upstreamRequestBodyLen: sendBody.length,
       auth: { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key },
     };
-    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: up.base_url,
+    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: shownBase,
       provider_id: providerId, model: modelNote });
     const sentAt = d.now();
     if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
@@ -481,7 +493,7 @@ class ProxyRequest {
       reason = err ?? (this.routeNote ?? 'the preferred config could not serve');
       this.routeNote ??= `served by ${cfg.name} instead of ${preferred} (${reason})`;
     }
-    const target: RouteTarget = { config: cfg.name, index: idx, base_url: up.base_url };
+    const target: RouteTarget = { config: cfg.name, index: idx, base_url: displayUrl(up.base_url) };
     d.routes.recordServed(this.sessionId, preferred, target, reason, retryAt);
   }
 
@@ -503,7 +515,7 @@ class ProxyRequest {
     }
     if (r.streamError !== undefined) {
       const idle = isTimeoutError(r.streamError);
-      const msg = idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : describeTransportError(r.streamError);
+      const msg = idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
       const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
       const plan = d.retryPlan();
       const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
@@ -528,20 +540,22 @@ class ProxyRequest {
       return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
         `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
     }
-    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones.
-    const headers = { ...forwardableResponseHeaders(f.headers), ...this.answerHeaders() };
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
-    headers['content-length'] = String(f.body.length);
-    this.respond(f.status, headers, f.body);
+    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones, and
+    // its body, both scrubbed: an upstream that echoes the key must not hand it to the client.
+    const headers = { ...this.secrets.headers(forwardableResponseHeaders(f.headers)), ...this.answerHeaders() };
+    const body = this.secrets.body(f.body);
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
+    headers['content-length'] = String(body.length);
+    this.respond(f.status, headers, body);
     this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
   }
 
   private fail(status: number, type: string, message: string, hint?: string, retryAfterSecs?: number, upstreams?: unknown[]): void {
     hint ??= CLASS_HINTS[type];
-    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried, upstreams });
+    const text = errorBody(this.d.service, { status, type, message: this.secrets.text(message), hint, upstreams_tried: this.tried, upstreams });
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...this.answerHeaders() };
     if (retryAfterSecs !== undefined) headers['retry-after'] = String(retryAfterSecs);
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
     this.respond(status, headers, Buffer.from(text));
     this.finish({ status, errorClass: type, hint });
   }
@@ -549,8 +563,8 @@ class ProxyRequest {
   private respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
     if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
     this.responseStarted = true;
-    this.res.writeHead(status, headers);
-    this.res.end(body);
+    answerSafely(this.res, status, headers, body, this.d.service, (e) =>
+      this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: could not send the answer as built: ${this.secrets.text(String((e as Error)?.message ?? e))}`));
   }
 
   /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
@@ -563,12 +577,13 @@ class ProxyRequest {
     const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
     x.errorClass ??= cls;
     x.errorHint ??= hint;
-    const secrets = [this.auth?.token, this.auth?.apiKey].filter((s): s is string => !!s);
+    const secrets = this.secrets.list();
     if (wantWarn) {
-      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets)));
+      const preview = this.secrets.deep(buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets));
+      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, preview));
     }
     if (!wantDebug) return {};
-    const blob = buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets);
+    const blob = this.secrets.deep(buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets));
     if (o.split && this.d.debugLog) {
       const id = `${this.d.now()}-${++ProxyRequest.debugSeq}`;
       this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
@@ -594,7 +609,10 @@ class ProxyRequest {
     this.begin();
     const d = this.d;
     const end = d.now();
-    const retry = retryInfoForChain(this.chain);
+    const ok = p.status >= 200 && p.status < 300;
+    // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
+    const chain = retryInfoForChain(this.chain);
+    const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
     d.state.finishRequest({
@@ -610,7 +628,7 @@ class ProxyRequest {
       error_hint: p.hint,
       route_note: this.routeNote,
     });
-    d.requestLog?.write({
+    const record: RequestLogRecord = {
       timestamp_ms: end,
       service: d.service,
       method: this.req.method ?? 'GET',
@@ -632,12 +650,13 @@ class ProxyRequest {
       error_class: p.errorClass,
       route_note: this.routeNote,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
-    });
+    };
+    d.requestLog?.write(ok ? record : this.secrets.deep(record));
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
   failInternal(e: unknown): void {
-    this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`);
+    this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`));
     if (this.responseStarted || this.res.headersSent) {
       this.res.destroy();
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });

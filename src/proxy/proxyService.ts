@@ -14,6 +14,7 @@ import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
 import { ProxyState } from '../core/state';
+import { displayUrl } from '../core/urlMask';
 import { chooseConfigs } from '../core/routing';
 import { RouteBook } from '../core/routes';
 import { resolveTimeouts } from '../core/timeouts';
@@ -152,7 +153,8 @@ export class ProxyService {
     if (flag !== undefined && flag !== '' && !['1', 'true', 'yes', 'y', 'on'].includes(flag)) return 0;
     const providers: Record<string, string> = {};
     for (const c of Object.values(this.manager.configs)) {
-      for (const u of c.upstreams) if (u.tags['provider_id']) providers[u.base_url] = u.tags['provider_id'];
+      // requests.jsonl holds base URLs as shown (secret query values masked).
+      for (const u of c.upstreams) if (u.tags['provider_id']) providers[displayUrl(u.base_url)] = u.tags['provider_id'];
     }
     try {
       return this.state.replayRequestsLog(join(this.opts.home, 'logs', 'requests.jsonl'), providers);

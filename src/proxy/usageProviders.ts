@@ -5,7 +5,8 @@
 // streams); credentials use the same resolution as real traffic (secrets, credential files); requests time out;
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
 // reloaded meanwhile is dropped instead of resetting the new config's health.
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
 import { join } from 'node:path';
 import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
@@ -348,9 +349,9 @@ export class UsageProviderPoller {
     if (this.wroteDefaults) return;
     this.wroteDefaults = true;
     try {
-      mkdirSync(this.opts.home, { recursive: true });
+      ensurePrivateDir(this.opts.home);
       // 'wx' so a file created meanwhile (by the user or another window) is never clobbered.
-      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx' });
+      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx', mode: PRIVATE_FILE_MODE });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
         this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);
