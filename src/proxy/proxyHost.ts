@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
 import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
-import type { ServiceName } from '../core/types';
+import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminContext } from './admin';
 import { isLoopbackAddress, refusalReason } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
+import { PriceBook } from './priceBook';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent } from './upstream';
 import { UsageProviderPoller } from './usageProviders';
@@ -62,6 +63,7 @@ export class ProxyHost {
   readonly agent: Dispatcher;
   readonly services: Record<ServiceName, ProxyService>;
   readonly requestLog: RequestLogWriter | undefined;
+  readonly prices: PriceBook;
   private readonly debugLog: RequestLogWriter | undefined;
   private readonly retryTrace: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
@@ -75,7 +77,10 @@ export class ProxyHost {
     this.agent = createUpstreamAgent();
     const logs = join(opts.home, 'logs');
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError });
+    this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
+    const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
+      this.prices.price(r.service, r.usage, r.model, r.mapped_model);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price });
     this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
     this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
     const make = (service: ServiceName) =>
@@ -93,6 +98,7 @@ export class ProxyHost {
         retryTrace: this.retryTrace,
         secrets: opts.secrets,
         now: opts.now,
+        price: this.prices.price,
       });
     this.services = { codex: make('codex'), claude: make('claude') };
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
@@ -127,6 +133,8 @@ export class ProxyHost {
       runtime: this.runtime,
       persist: () => this.persist(),
       healthChecks: this.opts.healthChecks,
+      prices: () => this.prices.table(),
+      models: () => svc.models.view(),
     };
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.dispatch(ctx, policy, req, res));
     server.timeout = 0;

@@ -14,11 +14,13 @@ import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
 import { ProxyState } from '../core/state';
+import type { PriceFn } from '../core/state';
 import { chooseConfigs } from '../core/routing';
 import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
+import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipeline';
 import type { RuntimeConfig } from './runtimeConfig';
 
@@ -39,6 +41,8 @@ export interface ProxyServiceOptions {
   secrets?: SecretLookup;
   now?: () => number;
   onUpstreamSuccess?: PipelineDeps['onUpstreamSuccess'];
+  /** Prices finished requests (see PriceBook). */
+  price?: PriceFn;
 }
 
 /** The per-service half of the proxy. */
@@ -48,6 +52,7 @@ export class ProxyService {
   readonly lbStore: LbStateStore;
   readonly credentials: CredentialFile;
   readonly deps: PipelineDeps;
+  readonly models: ModelCatalog;
   private planCache: { cfg: ProxyConfig; plan: RetryPlan } | undefined;
   private choiceCache: { cfg: ProxyConfig; version: number; choice: ConfigChoice } | undefined;
   private routingVersion = 0;
@@ -57,7 +62,7 @@ export class ProxyService {
     const now = opts.now ?? Date.now;
     this.service = opts.service;
     const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now }) : undefined;
-    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd });
+    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd, price: opts.price });
     this.lbStore = new LbStateStore(now);
     this.credentials = credentialFileFor(opts.service, opts.codexHome, opts.claudeHome);
     this.deps = {
@@ -82,6 +87,7 @@ export class ProxyService {
       now,
       onUpstreamSuccess: opts.onUpstreamSuccess,
     };
+    this.models = new ModelCatalog(this, { home: opts.home, log: opts.log, now });
     this.state.onDidChange((e) => {
       if (e.kind === 'meta' || e.kind === 'override') this.routingVersion++;
     });
@@ -118,6 +124,8 @@ export class ProxyService {
 
   /** Handles one proxied (non-admin) request. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Model discovery is answered from the union of the upstreams, never from whichever one is first.
+    if (this.models.matches(req)) return this.models.handle(req, res);
     return handleProxyRequest(this.deps, req, res);
   }
 
