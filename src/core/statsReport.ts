@@ -51,7 +51,8 @@ export interface StatsChartBucket {
 
 export interface StatsReport {
   now_ms: number;
-  range: StatsRange;
+  /** `1h`, `24h`, `7d`, `30d`, or `<n>d` for a `days` report. */
+  range: string;
   range_ms: number;
   today: StatsTotals;
   last_7d: StatsTotals;
@@ -66,6 +67,8 @@ export interface StatsReport {
 export interface StatsReportOptions {
   nowMs: number;
   range: StatsRange;
+  /** Instead of `range`: the last `days` days in day buckets (the CLI's `--days`). */
+  days?: number;
   /** Minutes to add to UTC for local time (e.g. +120 for CEST); days and day buckets start at local midnight. */
   tzOffsetMin?: number;
 }
@@ -140,7 +143,8 @@ export function buildStatsReport(data: readonly StatsData[], opts: StatsReportOp
   const minute = data.flatMap((d) => d.minute);
   const hour = data.flatMap((d) => d.hour);
   const hourSince = (since: number) => hour.filter((c) => c.t >= Math.floor(since / HOUR_MS) * HOUR_MS && c.t <= now);
-  const r = RANGE[opts.range];
+  const days = opts.days !== undefined ? Math.max(1, Math.min(366, Math.floor(opts.days))) : undefined;
+  const r = days !== undefined ? { ms: days * DAY_MS, bucketMs: DAY_MS, fine: false } : RANGE[opts.range];
   const inRange = r.fine
     ? minute.filter((c) => c.t >= Math.floor((now - r.ms) / MINUTE_MS) * MINUTE_MS + MINUTE_MS && c.t <= now)
     : hourSince(now - r.ms + HOUR_MS);
@@ -164,7 +168,7 @@ export function buildStatsReport(data: readonly StatsData[], opts: StatsReportOp
 
   return {
     now_ms: now,
-    range: opts.range,
+    range: days !== undefined ? `${days}d` : opts.range,
     range_ms: r.ms,
     today: totalsOf(sum(hourSince(localDayStart(now, opts.tzOffsetMin)))),
     last_7d: totalsOf(sum(hourSince(now - 7 * DAY_MS + HOUR_MS))),

@@ -305,7 +305,8 @@ function toUsage(v: unknown): UsageMetrics | undefined {
   return u;
 }
 
-function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Record<string, string>): RollupEvent | undefined {
+/** One requests.jsonl record as a rollup event of `service`; undefined for other services and malformed lines. */
+export function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Record<string, string>): RollupEvent | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
   if (o.service !== service) return undefined;
