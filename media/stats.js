@@ -32,6 +32,7 @@
     byModel: $('by-model'),
     byConfig: $('by-config'),
     byProvider: $('by-provider'),
+    sessions: $('sessions'),
     pricingNote: $('pricing-note'),
   };
 
@@ -275,6 +276,38 @@
     table.tBodies[0].replaceChildren(frag);
   }
 
+  function renderSessions(rows) {
+    const head = el('tr');
+    for (const c of ['session', 'service', 'turns', 'tokens', 'cost (estimate)', 'last model', 'cwd']) {
+      head.appendChild(el('th', c === 'turns' || c === 'tokens' || c === 'cost (estimate)' ? 'num' : '', c));
+    }
+    els.sessions.tHead.replaceChildren(head);
+    const frag = document.createDocumentFragment();
+    if (rows.length === 0) {
+      const tr = el('tr', 'empty-row');
+      const td = el('td', '', 'No recent sessions.');
+      td.colSpan = 7;
+      tr.appendChild(td);
+      frag.appendChild(tr);
+    }
+    for (const s of rows) {
+      const tr = el('tr', 'group-row');
+      const id = el('td', 'group-key', s.id.length > 13 ? s.id.slice(0, 13) + '…' : s.id);
+      id.title = s.id;
+      tr.appendChild(id);
+      tr.appendChild(el('td', '', s.service));
+      tr.appendChild(el('td', 'num', fmtInt(s.turns)));
+      tr.appendChild(el('td', 'num', fmtCompact(s.tokens)));
+      tr.appendChild(el('td', 'num', fmtCosts(s.cost)));
+      tr.appendChild(el('td', '', s.lastModel || '—'));
+      const cwd = el('td', 'via', s.cwd ? s.cwd.split(/[\\/]/).filter(Boolean).pop() || s.cwd : '');
+      if (s.cwd) cwd.title = s.cwd;
+      tr.appendChild(cwd);
+      frag.appendChild(tr);
+    }
+    els.sessions.tBodies[0].replaceChildren(frag);
+  }
+
   function renderBanners(sources) {
     const frag = document.createDocumentFragment();
     if (sources.length === 0) frag.appendChild(el('div', 'banner', 'No proxy is running: start one to see its stats.'));
@@ -313,6 +346,7 @@
       renderGroups(els.byModel, r.by_model, 'configs');
       renderGroups(els.byConfig, r.by_config, 'providers');
       renderGroups(els.byProvider, r.by_provider, 'configs');
+      renderSessions(Array.isArray(msg.sessions) ? msg.sessions : []);
       renderPricing(msg.pricing, r.period);
       document.body.dataset.range = r.range;
       document.body.dataset.requests = String(r.period.requests);

@@ -223,9 +223,21 @@ export interface PricingSummary {
   notes: string[];
 }
 
+/** One live session of a proxy (sessions idle past the override TTL are forgotten by the proxy). */
+export interface SessionCostRow {
+  service: ServiceName;
+  id: string;
+  cwd?: string;
+  turns: number;
+  tokens: number;
+  cost?: Record<string, number>;
+  lastModel?: string;
+  lastSeenMs: number;
+}
+
 export type StatsHostMessage =
   | { type: 'init'; state: StatsViewState }
-  | { type: 'stats'; nowMs: number; report: StatsReport; sources: SourceStatus[]; pricing: PricingSummary };
+  | { type: 'stats'; nowMs: number; report: StatsReport; sources: SourceStatus[]; pricing: PricingSummary; sessions: SessionCostRow[] };
 
 export type StatsPageMessage =
   | { type: 'ready'; state?: StatsViewState }

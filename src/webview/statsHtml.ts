@@ -63,6 +63,10 @@ export function renderStatsHtml(p: RequestsHtmlParts): string {
   <h2>Per provider</h2>
   <table id="by-provider" class="groups"><thead></thead><tbody></tbody></table>
 </section>
+<section>
+  <h2>Sessions</h2>
+  <table id="sessions" class="groups"><thead></thead><tbody></tbody></table>
+</section>
 <p id="pricing-note"></p>
 <script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
 </body>

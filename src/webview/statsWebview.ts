@@ -7,6 +7,8 @@ import type { StatsData } from '../core/statsSeries';
 import type { Logger } from '../proxy/logger';
 import { DEFAULT_STATS_STATE, PageMessageError, parseStatsPageMessage, statsStateFromSaved } from './protocol';
 import type { PricingSummary, SourceStatus, StatsHostMessage, StatsViewState } from './protocol';
+import { sessionRows } from './statsModel';
+import type { ApiSnapshot } from '../proxy/adminClient';
 import type { RequestsSource } from './requestsWebview';
 import { renderStatsHtml } from './statsHtml';
 
@@ -152,9 +154,12 @@ class StatsWebview implements vscode.Disposable {
       const sources = this.state.service === 'all' ? all : all.filter((s) => s.service === this.state.service);
       const statuses: SourceStatus[] = [];
       const data: StatsData[] = [];
+      const snaps: ApiSnapshot[] = [];
       await Promise.all(sources.map(async (s) => {
         try {
-          data.push(await s.client.statsData(30));
+          const [d, snap] = await Promise.all([s.client.statsData(30), s.client.snapshot(1, 1)]);
+          data.push(d);
+          snaps.push(snap);
           statuses.push({ service: s.service, ok: true });
         } catch (e) {
           statuses.push({ service: s.service, ok: false, message: (e as Error).message });
@@ -164,7 +169,7 @@ class StatsWebview implements vscode.Disposable {
       if (this.disposed || !this.ready) return;
       const nowMs = this.now();
       const report = buildStatsReport(data, { nowMs, range: this.state.range, tzOffsetMin: -new Date(nowMs).getTimezoneOffset() });
-      this.post({ type: 'stats', nowMs, report, sources: statuses, pricing });
+      this.post({ type: 'stats', nowMs, report, sources: statuses, pricing, sessions: sessionRows(snaps) });
     } catch (e) {
       this.deps.log.error(`stats: refresh failed: ${(e as Error).message}`);
     } finally {

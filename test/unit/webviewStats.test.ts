@@ -110,3 +110,19 @@ describe('recent requests: free-text filter, cost and export', () => {
     assert.ok(!/#[0-9a-fA-F]{3,8}\b|rgb\(|hsl\(/.test(css));
   });
 });
+
+describe('stats view: sessions with their cost', () => {
+  it('lists the sessions of every snapshot, newest first, with cost only when priced', async () => {
+    const { sessionRows } = await import('../../src/webview/statsModel');
+    const usage = (t: number) => ({ input_tokens: t, output_tokens: 0, reasoning_tokens: 0, total_tokens: t });
+    const snap = (service: 'codex' | 'claude', stats: Record<string, unknown>) => ({ service_name: service, snapshot: { session_stats: stats } }) as never;
+    const rows = sessionRows([
+      snap('codex', { a: { turns_total: 3, total_usage: usage(10), turns_with_usage: 3, last_seen_ms: 5, total_cost: { USD: 0.5 }, last_model: 'gpt-5', cwd: '/w/p' } }),
+      snap('claude', { b: { turns_total: 1, total_usage: usage(2), turns_with_usage: 1, last_seen_ms: 9 } }),
+    ]);
+    assert.deepEqual(rows, [
+      { service: 'claude', id: 'b', turns: 1, tokens: 2, lastSeenMs: 9 },
+      { service: 'codex', id: 'a', turns: 3, tokens: 10, lastSeenMs: 5, cwd: '/w/p', cost: { USD: 0.5 }, lastModel: 'gpt-5' },
+    ]);
+  });
+});
