@@ -32,6 +32,8 @@ export interface PriceRule {
 /** Rules in file order; `matchPrice` picks the most specific one. */
 export interface PriceTable {
   rules: PriceRule[];
+  /** Memo of `matchPrice` by model name (a table is immutable once built). */
+  memo?: Map<string, PriceRule | null>;
 }
 
 export interface RequestCost {
@@ -79,6 +81,17 @@ function specificity(pattern: string): [number, number] {
 /** The most specific rule whose glob matches `model`; ties go to the earlier rule (file order, then env). */
 export function matchPrice(table: PriceTable, model: string | undefined): PriceRule | undefined {
   if (!model) return undefined;
+  const memo = table.memo?.get(model);
+  if (memo !== undefined) return memo ?? undefined;
+  const found = findPrice(table, model);
+  if (table.memo) {
+    if (table.memo.size >= 1000) table.memo.clear();
+    table.memo.set(model, found ?? null);
+  }
+  return found;
+}
+
+function findPrice(table: PriceTable, model: string): PriceRule | undefined {
   let best: PriceRule | undefined;
   let bestSpec: [number, number] = [-1, -Infinity];
   for (const r of table.rules) {
@@ -163,7 +176,7 @@ export function envPriceRules(env: Readonly<Record<string, string | undefined>>)
 /** Config rules first (file order), then the environment's catch-all. */
 export function buildPriceTable(config: Readonly<Record<string, ModelPrice>> | undefined, env: PriceRule[]): PriceTable {
   const rules: PriceRule[] = Object.entries(config ?? {}).map(([pattern, price]) => ({ pattern, price, origin: 'config' }));
-  return { rules: [...rules, ...env] };
+  return { rules: [...rules, ...env], memo: new Map() };
 }
 
 /** Adds `amount` to a per-currency sum in place. */

@@ -80,8 +80,7 @@ export function emptyCell(t: number, service: ServiceName, model: string, config
 }
 
 function bump(h: Record<string, number>, k: string | number, by = 1): void {
-  const key = String(k);
-  h[key] = (h[key] ?? 0) + by;
+  h[k] = (h[k] ?? 0) + by;
 }
 
 /** Adds one request to a cell. */
@@ -141,19 +140,26 @@ function cloneCell(c: StatsCell): StatsCell {
   return out;
 }
 
+type Nested = Map<string, Map<string, Map<string, StatsCell>>>;
+
+function child<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) m.set(k, (v = make()));
+  return v;
+}
+
 class CellStore {
-  private readonly byTime = new Map<number, Map<string, StatsCell>>();
+  // time → model → config → provider: nested lookups, so the request path builds no key strings.
+  private readonly byTime = new Map<number, Nested>();
 
   constructor(private readonly service: ServiceName, readonly bucketMs: number) {}
 
   record(e: RollupEvent): void {
     const t = Math.floor(e.ended_at_ms / this.bucketMs) * this.bucketMs;
-    let cells = this.byTime.get(t);
-    if (!cells) this.byTime.set(t, (cells = new Map()));
     const model = e.model || '-';
-    const key = `${model}\u0000${e.config_name}\u0000${e.provider_id}`;
-    let c = cells.get(key);
-    if (!c) cells.set(key, (c = emptyCell(t, this.service, model, e.config_name, e.provider_id)));
+    const byConfig = child(child(this.byTime, t, (): Nested => new Map()), model, () => new Map<string, Map<string, StatsCell>>());
+    const byProvider = child(byConfig, e.config_name, () => new Map<string, StatsCell>());
+    const c = child(byProvider, e.provider_id, () => emptyCell(t, this.service, model, e.config_name, e.provider_id));
     recordCell(c, e);
   }
 
@@ -163,7 +169,10 @@ class CellStore {
 
   list(sinceMs: number): StatsCell[] {
     const out: StatsCell[] = [];
-    for (const [t, cells] of this.byTime) if (t + this.bucketMs > sinceMs) for (const c of cells.values()) out.push(cloneCell(c));
+    for (const [t, models] of this.byTime) {
+      if (t + this.bucketMs <= sinceMs) continue;
+      for (const configs of models.values()) for (const providers of configs.values()) for (const c of providers.values()) out.push(cloneCell(c));
+    }
     return out.sort((a, b) => a.t - b.t);
   }
 }
