@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildDashboardSnapshot } from '../../src/core/dashboard';
+import { buildDashboardSnapshot, windowStats } from '../../src/core/dashboard';
 import { buildPriceTable, priceRequest } from '../../src/core/pricing';
 import { ProxyState } from '../../src/core/state';
 import { configCostLines, serviceCostLines } from '../../src/host/costTooltip';
@@ -39,5 +39,12 @@ describe('tree tooltips: cost lines', () => {
     assert.deepEqual(serviceCostLines(snap, now), []);
     assert.deepEqual(configCostLines(snap, 'main', now), []);
     assert.deepEqual(serviceCostLines(undefined, now), []);
+  });
+
+  it('the 5-minute and 1-hour window stats carry the cost of their requests', () => {
+    const snap = snapshot(true);
+    assert.deepEqual(snap.stats_5m.cost, { USD: 2 });
+    assert.deepEqual(snap.stats_1h.cost, { USD: 2 });
+    assert.equal(windowStats([], now, 60_000).cost, undefined);
   });
 });
