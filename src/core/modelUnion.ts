@@ -17,11 +17,13 @@ export interface UnionModel {
   display_name?: string;
   created?: number;
   owned_by?: string;
+  /** Codex's own model description (`{models: [{slug, …}]}` answers), passed on verbatim to Codex. */
+  codex_info?: Record<string, unknown>;
 }
 
 /** What an upstream's `/models` answered (ids and optional metadata); undefined when it never answered. */
 export interface UpstreamModelList {
-  models: Array<{ id: string; display_name?: string; created?: number; owned_by?: string }>;
+  models: Array<{ id: string; display_name?: string; created?: number; owned_by?: string; codex_info?: Record<string, unknown> }>;
 }
 
 /** Whether `name` is enabled (after runtime overrides) and has upstreams. */
@@ -49,6 +51,7 @@ export function unionModels(
       if (m.display_name === undefined && extra.display_name) m.display_name = extra.display_name;
       if (m.created === undefined && extra.created !== undefined) m.created = extra.created;
       if (m.owned_by === undefined && extra.owned_by) m.owned_by = extra.owned_by;
+      if (m.codex_info === undefined && extra.codex_info) m.codex_info = extra.codex_info;
     }
   };
   for (const name of Object.keys(mgr.configs)) {
@@ -96,6 +99,7 @@ export function parseModelList(body: unknown): UpstreamModelList | undefined {
     }
     const ob = o?.['owned_by'];
     if (typeof ob === 'string' && ob.length <= 200) m.owned_by = ob;
+    if (o && typeof o['slug'] === 'string') m.codex_info = o;
     models.push(m);
   }
   return { models };
@@ -106,9 +110,16 @@ export function openAiModel(m: UnionModel): unknown {
   return { id: m.id, object: 'model', created: m.created ?? 0, owned_by: m.owned_by ?? m.configs[0] ?? 'codex-helper', configs: m.configs };
 }
 
-/** The OpenAI list shape Codex reads. */
+/**
+ * The OpenAI list shape. When upstreams answered in Codex's own `{models: [{slug, …}]}` shape (the ChatGPT backend),
+ * those entries are passed on under `models` too, so Codex's model picker keeps its full descriptions; the key is
+ * left out otherwise, since Codex cannot read partial entries.
+ */
 export function openAiModelList(models: readonly UnionModel[]): unknown {
-  return { object: 'list', data: models.map(openAiModel) };
+  const out: Record<string, unknown> = { object: 'list', data: models.map(openAiModel) };
+  const codex = models.filter((m) => m.codex_info).map((m) => m.codex_info);
+  if (codex.length) out['models'] = codex;
+  return out;
 }
 
 /** The Anthropic list shape Claude Code reads. */

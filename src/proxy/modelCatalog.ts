@@ -42,7 +42,8 @@ export interface ModelCatalogOptions {
   timeoutMs?: number;
 }
 
-type ClientAuth = { authorization?: string; apiKey?: string };
+/** The client's credentials (for upstreams that pass them through) and Codex's `client_version`, for one refresh. */
+type ClientAuth = { authorization?: string; apiKey?: string; clientVersion?: string };
 
 /** The model list of one service. */
 export class ModelCatalog {
@@ -185,6 +186,8 @@ export class ModelCatalog {
       if (svc.service === 'claude') headers['anthropic-version'] = '2023-06-01';
       const url = new URL(probeUrl(u.base_url));
       if (svc.service === 'claude') url.searchParams.set('limit', '1000');
+      // The ChatGPT backend lists models per Codex version.
+      else if (client.clientVersion) url.searchParams.set('client_version', client.clientVersion);
       const res = await simpleRequest(url.toString(), { headers, dispatcher: svc.deps.agent, timeoutMs: this.timeoutMs, maxBytes: MAX_LIST_BYTES });
       if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
       let body: unknown;
@@ -211,7 +214,7 @@ export class ModelCatalog {
       const data = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
       for (const [base, v] of Object.entries(data['upstreams'] ?? {})) {
         const e = v as Partial<CacheEntry>;
-        const list = parseModelList({ data: e.list?.models });
+        const list = parseModelList({ data: e.list?.models?.map((m) => m.codex_info ?? m) });
         if (list && typeof e.fetched_at_ms === 'number') this.cache.set(base, { list, fetched_at_ms: e.fetched_at_ms });
       }
     } catch {
@@ -238,6 +241,8 @@ function clientAuthOf(req: IncomingMessage): ClientAuth {
   const out: ClientAuth = {};
   if (typeof a === 'string' && a.trim()) out.authorization = a;
   if (typeof k === 'string' && k.trim()) out.apiKey = k;
+  const v = new URL(req.url ?? '/', 'http://x').searchParams.get('client_version');
+  if (v && /^[0-9A-Za-z.+-]{1,40}$/.test(v)) out.clientVersion = v;
   return out;
 }
 

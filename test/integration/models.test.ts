@@ -73,9 +73,10 @@ describe('GET /v1/models: the union of the upstreams (one of two down)', () => {
     assert.equal(body.object, 'list');
     assert.deepEqual(body.data.map((m) => [m.id, m.configs]), [['gpt-4.1', ['backup']], ['gpt-5', ['main']], ['gpt-5-codex', ['main']], ['o3', ['backup']]]);
     assert.ok(body.data.every((m) => m.object === 'model'));
-    const probe = good.requests.find((q) => q.url === '/v1/models' && !q.headers['anthropic-version']);
+    const probe = good.requests.find((q) => q.url.startsWith('/v1/models') && !q.headers['anthropic-version']);
+    assert.equal(probe?.url, '/v1/models?client_version=0.169.0', 'Codex\'s version is passed on');
     assert.equal(probe?.headers['authorization'], 'Bearer sk-good-secret-123456');
-    assert.ok(down.requests.some((q) => q.url === '/v1/models'), 'the down upstream was asked too');
+    assert.ok(down.requests.some((q) => q.url.startsWith('/v1/models')), 'the down upstream was asked too');
     // Answered by the proxy: nothing in the recent requests, and the single-model route works.
     const one = await call(`${proxy.url('codex')}/v1/models/gpt-5-codex`);
     assert.equal(one.json<{ id: string }>().id, 'gpt-5-codex');
@@ -131,6 +132,24 @@ describe('GET /v1/models: the union of the upstreams (one of two down)', () => {
       assert.deepEqual(r.json<{ data: Array<{ id: string }> }>().data.map((m) => m.id), ['gpt-4.1', 'gpt-5', 'gpt-5-codex', 'o3']);
     } finally {
       await again.close();
+    }
+  });
+
+  it('a ChatGPT-backend-style upstream is asked with Codex\'s client_version and its entries reach Codex verbatim', async () => {
+    const info = { slug: 'gpt-5-codex', display_name: 'GPT-5 Codex', visibility: 'list', supported_reasoning_levels: [{ effort: 'low' }] };
+    const chatgpt = await startUpstream((_q, res) => {
+      json(res, 200, { models: [info] });
+    });
+    const p = await startProxy(`[codex.configs.chatgpt]\n[[codex.configs.chatgpt.upstreams]]\nbase_url = "${chatgpt.url}/backend-api/codex"\n`);
+    try {
+      const r = await call(`${p.url('codex')}/v1/models?client_version=0.169.0`);
+      const body = r.json<{ data: Array<{ id: string }>; models: unknown[] }>();
+      assert.deepEqual(body.data.map((m) => m.id), ['gpt-5-codex']);
+      assert.deepEqual(body.models, [info]);
+      assert.equal(chatgpt.requests[0]?.url, '/backend-api/codex/models?client_version=0.169.0');
+    } finally {
+      await p.close();
+      await chatgpt.close();
     }
   });
 

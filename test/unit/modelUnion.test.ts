@@ -51,7 +51,7 @@ describe('model union', () => {
       { models: [{ id: 'a', created: 1, owned_by: 'o' }, { id: 'b' }] });
     assert.deepEqual(parseModelList({ data: [{ type: 'model', id: 'claude-x', display_name: 'Claude X', created_at: '2025-01-01T00:00:00Z' }], has_more: false }),
       { models: [{ id: 'claude-x', display_name: 'Claude X', created: 1735689600 }] });
-    assert.deepEqual(parseModelList({ models: [{ slug: 'gpt-5-codex' }] }), { models: [{ id: 'gpt-5-codex' }] });
+    assert.deepEqual(parseModelList({ models: [{ slug: 'gpt-5-codex' }] }), { models: [{ id: 'gpt-5-codex', codex_info: { slug: 'gpt-5-codex' } }] });
     assert.equal(parseModelList({ error: 'x' }), undefined);
     assert.equal(parseModelList('text'), undefined);
   });
@@ -63,5 +63,16 @@ describe('model union', () => {
       data: [{ type: 'model', id: 'm1', display_name: 'm1', created_at: '1970-01-01T00:00:05.000Z', configs: ['a', 'b'] }],
       has_more: false, first_id: 'm1', last_id: 'm1',
     });
+  });
+
+  it('passes Codex-shaped entries on under `models` only when an upstream gave them', () => {
+    const info = { slug: 'gpt-5-codex', display_name: 'GPT-5 Codex', supported_reasoning_levels: [{ effort: 'high' }] };
+    const m: ServiceConfigManager = { configs: { x: cfg('x', [up('http://x')]), y: cfg('y', [up('http://y', { 'o3': true })]) } };
+    const lists: Record<string, UpstreamModelList> = { 'http://x': parseModelList({ models: [info] })! };
+    const union = unionModels(m, {}, (_c, _i, u) => lists[u.base_url]);
+    const body = openAiModelList(union) as { data: Array<{ id: string }>; models?: unknown[] };
+    assert.deepEqual(body.data.map((d) => d.id), ['gpt-5-codex', 'o3']);
+    assert.deepEqual(body.models, [info]);
+    assert.equal((openAiModelList(unionModels(m, {}, () => undefined)) as { models?: unknown }).models, undefined);
   });
 });
