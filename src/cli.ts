@@ -8,6 +8,7 @@ import { lineLogger } from './proxy/logger';
 import type { LogLevel } from './proxy/logger';
 import { ListenError, ProxyHost } from './proxy/proxyHost';
 import { HealthChecker } from './proxy/healthcheck';
+import { runStatsCommand, StatsUsageError } from './cliStats';
 
 const USAGE = `usage: codex-helper <command> [options]
 
@@ -20,6 +21,10 @@ commands:
     --log-level L       debug | info | warn | error (default info)
   switch on|off|status  point Codex / Claude Code at the proxy and back  [--codex] [--claude] [--port N]
   config init           write a commented config.toml template  [--force] [--no-import]
+  stats                 requests, tokens, cost (estimate), latency and errors from the request logs
+    --days N            period for the per-model / per-config / per-day tables (default 7)
+    --service S         codex | claude | all (default all)
+    --json              the full report as JSON
 
 environment:
   CODEX_HELPER_HOME     config and logs (default ~/.codex-helper)
@@ -155,6 +160,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await runSwitchCommand(rest, io);
       case 'config':
         return await runConfigCommand(rest, io);
+      case 'stats':
+        try {
+          return await runStatsCommand(rest, io);
+        } catch (e) {
+          if (e instanceof StatsUsageError) throw new UsageError(e.message);
+          if (e instanceof ConfigError) {
+            process.stderr.write(`codex-helper: ${e.message}\n`);
+            return 1;
+          }
+          throw e;
+        }
       case '-h':
       case '--help':
       case 'help':

@@ -316,6 +316,15 @@ profile = "balanced"
 # transport_cooldown_secs = 30
 # cooldown_backoff_factor = 2
 # cooldown_backoff_max_secs = 600          # effective cooldown = min(base * factor^streak, max)
+
+# Prices for the cost estimates (per million tokens; no built-in list, so write what you pay and when you looked).
+# The most specific model glob wins. Optional: cached_input, reasoning, cache_write, currency (default USD).
+# [pricing."gpt-5*"]
+# input = 1.25
+# cached_input = 0.125
+# output = 10
+# as_of = "2025-08-07"
+# source = "openai.com/api/pricing"
 `;
 
 function isTable(v: unknown): v is Record<string, unknown> {

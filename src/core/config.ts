@@ -15,6 +15,7 @@ import type {
 import { keyLineMap, lineAtOffset, lineOfPath } from './configSource';
 import type { KeySeg } from './configSource';
 import { LAYER_FIELDS } from './retryProfiles';
+import { parsePricing } from './pricingConfig';
 
 /** A config file that cannot be used; `message` reads `file:line: key: detail`. */
 export class ConfigError extends Error {
@@ -376,7 +377,7 @@ function parseRetry(ctx: Ctx, v: unknown, p: KeySeg[]): RetryConfig {
   return out;
 }
 
-const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'timeouts', 'notify', 'default_service', 'ui']);
+const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'timeouts', 'notify', 'default_service', 'ui', 'pricing']);
 const SERVICES: readonly ServiceName[] = ['codex', 'claude'];
 
 function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
@@ -390,6 +391,9 @@ function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
   };
   if (present(t, 'timeouts')) config.timeouts = parseTimeouts(ctx, t['timeouts'], ['timeouts']);
   if (present(t, 'version')) config.version = uint(ctx, t['version'], ['version'], 0xffffffff);
+  if (present(t, 'pricing')) {
+    config.pricing = parsePricing({ fail: (p, d) => fail(ctx, p, d), warnUnknown: (x, p, k) => warnUnknown(ctx, x, p, k) }, t['pricing']);
+  }
   if (present(t, 'notify')) config.notify = plain(table(ctx, t['notify'], ['notify']));
   if (present(t, 'default_service')) config.default_service = oneOf(ctx, t['default_service'], ['default_service'], SERVICES);
   if (present(t, 'ui')) {

@@ -1,5 +1,6 @@
 // Shared data shapes of the core. Field names follow the on-disk config and the admin API JSON
 // (snake_case) so that existing codex-helper files and clients keep working unchanged.
+import type { ModelPrice, RequestCost } from './pricing';
 
 export type ServiceName = 'codex' | 'claude';
 export const SERVICE_NAMES: readonly ServiceName[] = ['codex', 'claude'];
@@ -117,6 +118,8 @@ export interface ProxyConfig {
   notify?: unknown;
   default_service?: ServiceName;
   ui?: { language?: string };
+  /** `[pricing."<model glob>"]`: prices per million tokens. Insertion order = file order. */
+  pricing?: Record<string, ModelPrice>;
 }
 
 export interface UsageMetrics {
@@ -176,4 +179,6 @@ export interface FinishedRequest {
   error_hint?: string;
   /** Why the request was routed where it was (failover, sticky session, trial), when not simply preferred. */
   route_note?: string;
+  /** Estimated cost from the price table (absent without usage or without a matching price). */
+  cost?: RequestCost;
 }

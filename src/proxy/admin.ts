@@ -6,6 +6,8 @@ import { clampLevel, resolveRetry } from '../core/config';
 import { effectiveEnabled, effectiveLevel } from '../core/routing';
 import { buildDashboardSnapshot } from '../core/dashboard';
 import { displayUrl } from '../core/urlMask';
+import { buildStatsReport, parseStatsRange } from '../core/statsReport';
+import type { PriceTable } from '../core/pricing';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
 
@@ -21,6 +23,10 @@ export interface AdminContext {
   healthChecks?: {
     start(svc: ProxyService, names: string[]): { started: string[]; already_running: string[]; missing: string[] };
   };
+  /** The price rules in force (config, then environment). */
+  prices?: () => PriceTable;
+  /** The models this service can serve, for `api/v1/models`. */
+  models?: () => Promise<unknown>;
 }
 
 class AdminError extends Error {
@@ -157,6 +163,25 @@ const setEffort: Handler = async (ctx, _q, body) => {
   return NO_CONTENT;
 };
 
+/** `GET api/v1/stats`: the Stats report (`range`, `tz_offset_min`), or with `raw=1` the mergeable cells (`days`). */
+const stats: Handler = (ctx, q) => {
+  const days = intParam(q, 'days', 30, 1, 366);
+  if (q.get('raw') === '1') return ctx.svc.state.statsData(days);
+  const rangeRaw = q.get('range') ?? '24h';
+  const range = parseStatsRange(rangeRaw);
+  if (!range) throw new AdminError(400, 'range must be one of 1h, 24h, 7d, 30d');
+  return buildStatsReport([ctx.svc.state.statsData(30)], {
+    nowMs: Date.now(),
+    range,
+    tzOffsetMin: intParam(q, 'tz_offset_min', 0, -14 * 60, 14 * 60),
+  });
+};
+
+function pricingView(ctx: AdminContext) {
+  const rules = ctx.prices?.().rules ?? [];
+  return { estimate: true, rules: rules.map((r) => ({ pattern: r.pattern, origin: r.origin, ...r.price })) };
+}
+
 const ROUTES: Route[] = [
   { path: 'api/v1/capabilities', get: (ctx) => ({ api_version: 1, service_name: ctx.svc.service, endpoints: ENDPOINTS }) },
   {
@@ -167,6 +192,7 @@ const ROUTES: Route[] = [
       runtime_loaded_at_ms: ctx.runtime.status.loaded_at_ms,
       runtime_source_mtime_ms: ctx.runtime.status.source_mtime_ms,
       configs: configOptions(ctx),
+      pricing_rules: ctx.prices?.().rules.length ?? 0,
       snapshot: buildDashboardSnapshot(ctx.svc.state, ctx.svc.lbStore.view(), {
         recentLimit: intParam(q, 'recent_limit', 200, 1, 2000),
         statsDays: intParam(q, 'stats_days', 21, 1, 365),
@@ -178,6 +204,16 @@ const ROUTES: Route[] = [
   { path: 'api/v1/status/active', get: (ctx) => ctx.svc.state.listActive() },
   { path: 'api/v1/status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
   { path: 'api/v1/status/session-stats', get: (ctx) => ctx.svc.state.sessionStats() },
+  { path: 'api/v1/status/recent/clear', post: (ctx) => ({ cleared: ctx.svc.state.clearRecent() }) },
+  { path: 'api/v1/stats', get: stats },
+  { path: 'api/v1/pricing', get: pricingView },
+  {
+    path: 'api/v1/models',
+    get: (ctx) => {
+      if (!ctx.models) throw new AdminError(503, 'model discovery is not available in this process');
+      return ctx.models();
+    },
+  },
   { path: 'api/v1/status/health-checks', get: (ctx) => ctx.svc.state.healthChecks() },
   { path: 'api/v1/status/config-health', get: (ctx) => ctx.svc.state.configHealth() },
   { path: 'api/v1/status/lb', get: (ctx) => ctx.svc.lbStore.view() },

@@ -10,13 +10,14 @@ import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
 import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
 import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
-import type { ServiceName } from '../core/types';
+import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminContext } from './admin';
 import { hostHeaderCount, isLoopbackAddress, refusalReason, safetyPolicy, SafetyPolicyError } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
+import { PriceBook } from './priceBook';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
 import { DEFAULT_TIMEOUTS } from '../core/timeouts';
@@ -70,6 +71,7 @@ export class ProxyHost {
   private readonly agents: UpstreamAgents;
   readonly services: Record<ServiceName, ProxyService>;
   readonly requestLog: RequestLogWriter | undefined;
+  readonly prices: PriceBook;
   private readonly debugLog: RequestLogWriter | undefined;
   private readonly retryTrace: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
@@ -84,7 +86,10 @@ export class ProxyHost {
     this.agents = new UpstreamAgents(this.agent);
     const logs = join(opts.home, 'logs');
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError });
+    this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
+    const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
+      this.prices.price(r.service, r.usage, r.model, r.mapped_model);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price });
     this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
     this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
     const make = (service: ServiceName) =>
@@ -103,6 +108,7 @@ export class ProxyHost {
         retryTrace: this.retryTrace,
         secrets: opts.secrets,
         now: opts.now,
+        price: this.prices.price,
       });
     this.services = { codex: make('codex'), claude: make('claude') };
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
@@ -144,6 +150,8 @@ export class ProxyHost {
       runtime: this.runtime,
       persist: () => this.persist(service),
       healthChecks: this.opts.healthChecks,
+      prices: () => this.prices.table(),
+      models: () => svc.models.view(),
     };
     const limits = listenerLimits(this.opts.env, this.opts.limits);
     const server = createServer(serverOptions(limits), (req, res) => this.dispatch(ctx, policy, req, res));

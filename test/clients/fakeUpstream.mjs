@@ -12,6 +12,9 @@ export const REPLY_TEXT = 'pong from mock';
 export const OPENAI_USAGE = { input_tokens: 123, cached: 23, output_tokens: 7, reasoning_tokens: 2, total_tokens: 130 };
 export const ANTHROPIC_USAGE = { input_tokens: 321, cache_read: 11, cache_creation: 5, output_tokens_start: 1, output_tokens: 9 };
 
+/** What `GET …/models` of a working upstream lists. */
+export const FAKE_MODELS = { codex: ['gpt-fake-1', 'gpt-fake-2'], claude: ['claude-fake-1'] };
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function sse(res, event, data) {
@@ -131,6 +134,15 @@ export async function startFakeUpstream({ gapMs = 50, wsStatus = 426 } = {}) {
     entry.effort = json.reasoning?.effort ?? json.output_config?.effort;
     if (req.method === 'POST' && /\/responses$/.test(url.split('?')[0])) return streamResponses(req, res, model, gapMs);
     if (req.method === 'POST' && /\/messages$/.test(url.split('?')[0])) return streamMessages(req, res, model, gapMs);
+    if (req.method === 'GET' && /\/models$/.test(url.split('?')[0])) {
+      // The provider's own model list, in the shape of the API the path belongs to.
+      const anthropic = !!req.headers['anthropic-version'];
+      const text = JSON.stringify(anthropic
+        ? { data: FAKE_MODELS.claude.map((id) => ({ type: 'model', id, display_name: id.toUpperCase(), created_at: '2025-01-01T00:00:00Z' })), has_more: false }
+        : { object: 'list', data: FAKE_MODELS.codex.map((id) => ({ id, object: 'model', created: 1, owned_by: 'fake' })) });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      return res.end(text);
+    }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: `fake upstream: no route ${req.method} ${url}` } }));
   });

@@ -12,13 +12,14 @@
 //                                    config is unreachable: Codex must fall back to POST+SSE after one attempt
 //   c  claude -p                   → streamed (ttfb ≪ duration), usage merged, x-claude-code-session-id
 //   d  global pin (admin API)      → the failing config is not contacted any more; claude session effort override
+//   e  GET /v1/models shaped like each client's → the union of the enabled configs, in each client's list shape
 // Exit code 0 only when every check passed. A PASS/FAIL table is printed at the end.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ANTHROPIC_USAGE, OPENAI_USAGE, REPLY_TEXT, startFakeUpstream } from './fakeUpstream.mjs';
+import { ANTHROPIC_USAGE, FAKE_MODELS, OPENAI_USAGE, REPLY_TEXT, startFakeUpstream } from './fakeUpstream.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLIENTS = process.env.CLIENTS_DIR || join(REPO, '.e2e/clients');
@@ -432,6 +433,28 @@ async function scenarioD(fake, codexProxy, claudeProxy) {
   await admin(claudeProxy.url, 'overrides/session/effort', { session_id: sid, effort: null });
 }
 
+/** Model discovery with the headers each client sends: only the working config's list and names come back. */
+async function scenarioE(fake, codexProxy, claudeProxy) {
+  const codex = await fetch(`${codexProxy.url}/v1/models?client_version=0.169.0`, { headers: {
+    authorization: 'Bearer sk-test', originator: 'codex_exec', 'user-agent': 'codex_exec/0.169.0 (Debian 12.0.0; x86_64)', accept: 'application/json',
+  } });
+  const cj = await codex.json().catch(() => ({}));
+  const cids = (cj.data ?? []).map((m) => m.id);
+  check('e codex GET /v1/models: 200, OpenAI list', codex.status === 200 && cj.object === 'list' && (cj.data ?? []).every((m) => m.object === 'model'), `status ${codex.status}`);
+  check('e codex models = the working upstream\'s list', JSON.stringify(cids) === JSON.stringify(FAKE_MODELS.codex), cids.join(','));
+  check('e codex models name the configs that serve them', (cj.data ?? []).every((m) => JSON.stringify(m.configs) === '["codex-backup"]'), JSON.stringify(cj.data?.[0]));
+  const claude = await fetch(`${claudeProxy.url}/v1/models?limit=1000`, { headers: {
+    'x-api-key': 'sk-test', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219', 'x-app': 'cli',
+    'user-agent': 'claude-cli/2.1.332 (external, sdk-cli)', accept: 'application/json',
+  } });
+  const aj = await claude.json().catch(() => ({}));
+  const aids = (aj.data ?? []).map((m) => m.id);
+  check('e claude GET /v1/models: 200, Anthropic list', claude.status === 200 && aj.has_more === false && (aj.data ?? []).every((m) => m.type === 'model' && m.display_name && m.created_at), `status ${claude.status}`);
+  check('e claude models = the working upstream\'s list', JSON.stringify(aids) === JSON.stringify(FAKE_MODELS.claude), aids.join(','));
+  const asked = fake.log.filter((e) => e.method === 'GET' && /\/models/.test(e.url));
+  check('e the upstream lists were fetched with the configured credentials', asked.length >= 2 && asked.every((e) => !JSON.stringify(e.headers).includes('sk-test')), `${asked.length} list request(s)`);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -468,6 +491,7 @@ async function main() {
     if (wanted('b')) await scenarioB(fake, codexProxy);
     if (wanted('c')) await scenarioC(fake, claudeProxy);
     if (wanted('d')) await scenarioD(fake, codexProxy, claudeProxy);
+    if (wanted('e')) await scenarioE(fake, codexProxy, claudeProxy);
     const leaked = fake.log.filter((e) => /sk-test/.test(JSON.stringify(e.headers)));
     check('no request reached the upstream with the client key', leaked.length === 0, `${leaked.length} leaked`);
   } finally {

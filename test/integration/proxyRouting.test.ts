@@ -162,7 +162,7 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
       res.end('moved');
     });
     proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}"`] } }));
-    const r = await call(`${proxy.url()}/v1/models`);
+    const r = await call(`${proxy.url()}/v1/files`);
     assert.equal(r.status, 302);
     assert.equal(r.headers['location'], 'https://elsewhere.example/login');
     assert.equal(r.headers['x-vendor-trace'], 't-1');
