@@ -369,6 +369,8 @@ describe('config: resolveRetry', () => {
       cooldown_backoff_factor: 1,
       cooldown_backoff_max_secs: 600,
       max_wait_ms: 5000,
+      hold_preamble_ms: 3000,
+      hold_preamble_bytes: 65536,
     });
     assert.deepEqual(resolveRetry({ profile: 'balanced' }), b);
 
