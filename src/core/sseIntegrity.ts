@@ -203,8 +203,7 @@ export class StreamIntegrity {
     if (startsWith(buf, i, e, ERROR_KEY)) {
       // `{"error": null, …}` is no error; only an error object or text is.
       const err = inBandErrorFromJson(buf.toString('utf8', s, e), 'data');
-      if (err) this.fail(err, 'data');
-      return;
+      if (err) return this.fail(err, 'data');
     }
     if (!this.named) {
       const t = buf.subarray(s, Math.min(e, s + TYPE_WINDOW)).indexOf(TYPE_KEY);
