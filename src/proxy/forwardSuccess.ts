@@ -85,6 +85,8 @@ export interface ForwardResult {
   inBand?: InBandError;
   /** The stream ended cleanly but without its format's terminal event. */
   incomplete?: boolean;
+  /** The format's terminal event went through (the answer is complete even if the client hung up after it). */
+  complete?: boolean;
 }
 
 type Mode = 'hold' | 'peek' | 'collect' | 'forward' | 'dropped';
@@ -247,6 +249,7 @@ export class SuccessForwarder {
       if (this.mode !== 'dropped') this.endScanner();
       r.usage = this.scanner.usage;
       const g = this.integrity!;
+      if (g.terminal && o.format !== undefined) r.complete = true;
       if (g.error) r.inBand = g.error;
       else if (!streamError && o.format !== undefined && !g.terminal) r.incomplete = true;
     } else if (this.captured && this.capturedBytes > 0) {

@@ -536,7 +536,9 @@ class ProxyRequest {
     const d = this.d;
     const r = await fw.result;
     if (this.gone.aborted) {
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
+      // A client that hangs up once the terminal event is through (Codex does) got a complete answer.
+      if (r.complete && r.inBand === undefined) this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      else this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
     const plan = d.retryPlan();

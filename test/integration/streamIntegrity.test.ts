@@ -302,6 +302,35 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
     }
   });
 
+  it('a client that hangs up right after the terminal event got a complete answer, not a disconnect', async () => {
+    const f = FORMATS[0]!;
+    const up = await startUpstream(async (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of [...f.opening, ...f.output, ...f.terminal]) res.write(e);
+      await sleep(3000); // the upstream keeps the connection open a while, as real ones do
+      res.end();
+    });
+    ups.push(up);
+    proxy = await startProxy(config('codex', [up.url]), { services: ['codex'] });
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${proxy!.url()}/v1/responses`, { method: 'POST', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text.includes('response.completed')) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end(requestBody(f));
+    });
+    const rec = await lastRecord('codex');
+    assert.equal(rec.error_class, undefined);
+    assert.equal(rec.usage?.total_tokens, 7);
+  });
+
   it('a stream that is complete but has no output (empty answer) is forwarded, not failed over', async () => {
     const f = FORMATS[0]!;
     const events = [f.opening[0]!, ...f.terminal];
