@@ -147,8 +147,13 @@ export class SuccessForwarder {
     if (holding && this.isSse && o.holdBytes > 0 && o.format !== undefined) this.mode = 'hold';
     else if (holding && (ctype.includes('json') || ctype === '')) this.mode = 'peek';
     if (this.mode === 'forward') this.commit();
-    else this.timer = setTimeout(() => this.mode !== 'forward' && this.mode !== 'dropped' && this.commit(), o.holdMs);
+    // A JSON body decides on its first bytes (nearly always the first chunk): its timer starts only if it does not.
+    else if (this.mode === 'hold') this.startTimer();
     call.consume((c) => this.onData(c), (err) => this.onEnd(err));
+  }
+
+  private startTimer(): void {
+    this.timer ??= setTimeout(() => this.mode !== 'forward' && this.mode !== 'dropped' && this.commit(), this.o.holdMs);
   }
 
   /** Sends the head and whatever was held; from here on every chunk is forwarded as it arrives. */
@@ -193,7 +198,8 @@ export class SuccessForwarder {
     } else if (mode === 'peek') {
       const head = this.heldBody().toString('latin1', 0, Math.min(this.heldBytes, JSON_PEEK));
       if (JSON_ERROR_OPENING.test(head)) this.mode = 'collect';
-      else if (head.length >= JSON_PEEK || !mayOpenAsError(head)) this.commit();
+      else if (head.length >= JSON_PEEK || !mayOpenAsError(head)) return this.commit();
+      this.startTimer();
     } else if (mode === 'collect' && this.heldBytes > JSON_ERROR_MAX) this.commit();
   }
 
