@@ -57,8 +57,12 @@ const CHAT_OUTPUT = [Buffer.from('"tool_calls"'), Buffer.from('"function_call"')
 const CHAT_TEXT = [Buffer.from('"content"'), Buffer.from('"reasoning_content"'), Buffer.from('"reasoning"'), Buffer.from('"refusal"')];
 const TYPE_WINDOW = 96;
 
+// Byte loops, not Buffer#compare: for prefixes this short a call into native code costs more than the loop.
 function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
-  return e - s >= p.length && buf.compare(p, 0, p.length, s, s + p.length) === 0;
+  const n = p.length;
+  if (e - s < n) return false;
+  for (let k = 0; k < n; k++) if (buf[s + k] !== p[k]) return false;
+  return true;
 }
 
 function skipSpaces(buf: Buffer, i: number, e: number): number {
@@ -87,6 +91,14 @@ function stringFollows(line: Buffer, key: Buffer, nonEmpty: boolean): boolean {
     if (!nonEmpty || (i + 1 < line.length && line[i + 1] !== 0x22)) return true;
   }
   return false;
+}
+
+/** True when `:` and a string follow at `i` (the value of a key that ends at `i`). */
+function stringAt(buf: Buffer, i: number, e: number): boolean {
+  i = skipSpaces(buf, i, e);
+  if (buf[i] !== 0x3a) return false;
+  i = skipSpaces(buf, i + 1, e);
+  return buf[i] === 0x22;
 }
 
 function str(v: unknown): string | undefined {
@@ -144,6 +156,10 @@ export class StreamIntegrity {
   private eventKind: Kind | undefined;
   private eventName = '';
   private pendingError = false;
+  /** The previous event name, as bytes: most events repeat it (a run of deltas), so no string is made for them. */
+  private lastName: Buffer | undefined;
+  private lastNameStr = '';
+  private lastKind: Kind = OUTPUT;
 
   constructor(readonly format: WireFormat | undefined) {}
 
@@ -152,7 +168,7 @@ export class StreamIntegrity {
     if (e === s) return this.boundary();
     const c = buf[s];
     if (c === 0x65 /* e */) {
-      if (startsWith(buf, s, e, EVENT)) this.onName(buf.toString('latin1', skipSpaces(buf, s + EVENT.length, e), e).trimEnd());
+      if (startsWith(buf, s, e, EVENT)) this.onName(buf, skipSpaces(buf, s + EVENT.length, e), e);
     } else if (c === 0x64 /* d */ && startsWith(buf, s, e, DATA)) {
       this.onData(buf, skipSpaces(buf, s + DATA.length, e), e);
     }
@@ -169,12 +185,20 @@ export class StreamIntegrity {
     this.eventKind = undefined;
   }
 
-  private onName(name: string): void {
+  private onName(buf: Buffer, s: number, e: number): void {
+    while (e > s && (buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
     this.named = true;
-    this.eventName = name;
-    const kind = KINDS.get(name) ?? OUTPUT;
-    this.eventKind = kind;
-    this.apply(kind, name);
+    const last = this.lastName;
+    let same = last !== undefined && last.length === e - s;
+    for (let k = 0; same && k < e - s; k++) same = buf[s + k] === last![k];
+    if (!same) {
+      this.lastName = Buffer.from(buf.subarray(s, e));
+      this.lastNameStr = buf.toString('latin1', s, e);
+      this.lastKind = KINDS.get(this.lastNameStr) ?? OUTPUT;
+    }
+    this.eventName = this.lastNameStr;
+    this.eventKind = this.lastKind;
+    this.apply(this.lastKind, this.lastNameStr);
   }
 
   private apply(kind: Kind, name: string): void {
@@ -205,7 +229,7 @@ export class StreamIntegrity {
       const err = inBandErrorFromJson(buf.toString('utf8', s, e), 'data');
       if (err) return this.fail(err, 'data');
     }
-    if (!this.named) {
+    if (!this.named && this.format !== 'chat') {
       const t = buf.subarray(s, Math.min(e, s + TYPE_WINDOW)).indexOf(TYPE_KEY);
       const type = t >= 0 ? typeValue(buf, s + t, e) : undefined;
       if (type !== undefined) {
@@ -217,17 +241,22 @@ export class StreamIntegrity {
         }
       }
     }
-    this.chatChunk(buf.subarray(s, e));
+    this.chatChunk(buf, s, e);
   }
 
   /** A Chat Completions chunk: output when its delta carries text, reasoning or a tool call. */
-  private chatChunk(line: Buffer): void {
+  private chatChunk(buf: Buffer, s: number, e: number): void {
     if (!this.outputStarted) {
+      const line = buf.subarray(s, e);
       if (CHAT_OUTPUT.some((m) => line.indexOf(m) >= 0) || CHAT_TEXT.some((m) => stringFollows(line, m, true))) {
         this.outputStarted = true;
       }
     }
-    if (!this.terminal && stringFollows(line, FINISH, false)) this.terminal = true;
+    if (!this.terminal) {
+      // `finish_reason` sits at the end of a chunk: a backward search from the line's end finds it at once.
+      const at = buf.lastIndexOf(FINISH, e - FINISH.length);
+      if (at >= s && stringAt(buf, at + FINISH.length, e)) this.terminal = true;
+    }
   }
 
   private fail(err: InBandError | undefined, source: string): void {

@@ -323,15 +323,16 @@ class ProxyRequest {
   /** Carries out what the decision says the load balancer should remember, with a log line for a cooldown. */
   private applyRecord(cfg: ServiceConfig, lb: LoadBalancer, idx: number, rec: FailureRecord, f: LastFailure, backoff: CooldownBackoff): void {
     if (rec.kind === 'none') return;
-    const status = f.transport !== undefined ? undefined : f.status;
+    // An in-band error is remembered with the status the upstream really sent (a 200).
+    const status = f.transport !== undefined ? undefined : (f.wire?.status ?? f.status);
     if (rec.kind === 'soft') {
-      lb.recordFailure(idx, backoff, { status: f.status, error: f.transport ?? f.cls });
+      lb.recordFailure(idx, backoff, { status: f.wire?.status ?? f.status, error: f.transport ?? f.cls });
       return;
     }
     const reason = f.transport !== undefined ? `${rec.reason}: ${f.transport}` : rec.reason;
     const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
     const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
-    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${status !== undefined ? ` (HTTP ${status})` : ''}`);
+    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${f.wire ? ` (in-band error in an HTTP ${f.wire.status} answer)` : status !== undefined ? ` (HTTP ${status})` : ''}`);
   }
 
   /** One request to one upstream. Returns 'done' when the client has its answer. */
