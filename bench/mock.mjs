@@ -57,8 +57,9 @@ function sseFrames(kind, n, size, open) {
       frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index: 0,
         delta: { type: 'text_delta', text: delta } }));
     }
-    frames.push(sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' },
-      usage: { output_tokens: 300 } }));
+    // message_delta and message_stop in one frame: a stream without its terminal event is a failed stream.
+    frames.push(Buffer.concat([sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' },
+      usage: { output_tokens: 300 } }), sseEvent('message_stop', { type: 'message_stop' })]));
   } else {
     for (let i = 0; i < n - 1; i++) {
       frames.push(sseEvent('response.output_text.delta', { type: 'response.output_text.delta', item_id: 'msg_bench',
