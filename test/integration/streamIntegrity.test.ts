@@ -155,6 +155,7 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
         assert.equal(rec.status_code, 200);
         assert.equal(rec.error_class, f.errorClass);
         assert.match(rec.error_message ?? '', f.errorText);
+        if (f.service === 'claude') assert.equal(rec.usage?.input_tokens, 5, 'usage of the partial stream is counted');
         assert.ok(cooling(f.service, 0) > 0, 'cooled down');
         if (f.errorClass === 'rate_limited') assert.equal(upstreamView(f.service, 0).model_cooldowns?.[0]?.model, 'claude-x', 'a rate limit cools only that model');
         // The next request goes to the healthy upstream.
@@ -175,6 +176,7 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
         const rec = await lastRecord(f.service);
         assert.equal(rec.error_class, 'upstream_stream_error');
         assert.match(rec.error_message ?? '', /without its terminal event/);
+        if (f.service === 'claude') assert.equal(rec.usage?.input_tokens, 5, 'usage of the partial stream is counted');
         assert.ok((upstreamView(f.service, 0).cooldown_remaining_secs ?? 0) > 0);
       });
 
