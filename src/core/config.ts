@@ -339,7 +339,7 @@ const PROFILES: readonly RetryProfile[] = ['balanced', 'same-upstream', 'aggress
 const STRATEGIES: readonly RetryStrategy[] = ['failover', 'same_upstream'];
 const RETRY_NUMBERS = [
   'cloudflare_challenge_cooldown_secs', 'cloudflare_timeout_cooldown_secs', 'transport_cooldown_secs',
-  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms',
+  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms', 'hold_preamble_ms', 'hold_preamble_bytes',
 ] as const;
 const RETRY_KNOWN = new Set<string>([
   ...LAYER_FIELDS, ...RETRY_NUMBERS, 'profile', 'upstream', 'provider', 'never_on_status', 'never_on_class',
