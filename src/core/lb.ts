@@ -126,6 +126,28 @@ export class LbStateStore {
       }
     }
   }
+
+  /**
+   * Forgets the failures of one upstream (or of every upstream of the config): failure count, cooldown, penalty
+   * streak and last error. Returns how many upstreams had anything to forget; emits a change when any had.
+   */
+  reset(configName: string, index?: number): number {
+    const st = this.states.get(configName);
+    if (!st) return 0;
+    let cleared = 0;
+    for (let i = 0; i < st.failure_counts.length; i++) {
+      if (index !== undefined && i !== index) continue;
+      const had = (st.failure_counts[i] ?? 0) > 0 || st.cooldown_until[i] !== undefined || (st.penalty_streak[i] ?? 0) > 0
+        || st.last_error[i] !== undefined;
+      st.failure_counts[i] = 0;
+      st.cooldown_until[i] = undefined;
+      st.penalty_streak[i] = 0;
+      st.last_error[i] = undefined;
+      if (had) cleared += 1;
+    }
+    if (cleared > 0) this.emit(configName);
+    return cleared;
+  }
 }
 
 /** Chooses an upstream inside one config and records the outcome of each attempt. */

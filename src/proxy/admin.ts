@@ -148,6 +148,23 @@ function targets(ctx: AdminContext, o: Record<string, unknown>): string[] {
   return names;
 }
 
+/** `{config_name, upstream_index?}`: forgets the failures and cooldown of one upstream, or of the whole config. */
+function resetCooldown(ctx: AdminContext, o: Record<string, unknown>) {
+  const given = optionalName(o, 'config_name');
+  if (given === undefined) throw new AdminError(400, 'config_name is required');
+  const name = knownConfig(ctx, given);
+  const raw = o['upstream_index'];
+  const count = ctx.svc.manager.configs[name]!.upstreams.length;
+  let index: number | undefined;
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw !== 'number' || !Number.isInteger(raw)) throw new AdminError(400, 'upstream_index must be an integer or null');
+    if (raw < 0 || raw >= count) throw new AdminError(400, `upstream_index ${raw} is out of range (config '${name}' has ${count} upstream${count === 1 ? '' : 's'})`);
+    index = raw;
+  }
+  const cleared = ctx.svc.lbStore.reset(name, index);
+  return { config_name: name, upstream_index: index ?? null, cleared };
+}
+
 const setEffort: Handler = async (ctx, _q, body) => {
   const o = asObject(await body());
   const sid = sessionIdOf(o);
@@ -247,6 +264,7 @@ const ROUTES: Route[] = [
       return out;
     },
   },
+  { path: 'api/v1/lb/reset', post: async (ctx, _q, body) => resetCooldown(ctx, asObject(await body())) },
   // Legacy routes of earlier codex-helper versions.
   { path: 'override/session', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
   { path: 'config/runtime', get: runtimeStatus },
