@@ -7,6 +7,7 @@ import { SERVICE_NAMES } from './core/types';
 import { HealthChecker } from './proxy/healthcheck';
 import { ProxyHost } from './proxy/proxyHost';
 import { registerClientCommands } from './host/clientCommands';
+import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
 import { channelLogger } from './host/logChannel';
@@ -19,7 +20,10 @@ import { ServiceStore } from './host/serviceStore';
 import { SettingsState } from './host/settingsReader';
 import { registerStatusBar } from './host/statusBar';
 import type { TreeNode } from './host/treeModel';
+import { registerUpstreamCommands } from './host/upstreamCommands';
 import { registerUpstreamTree } from './host/upstreamTree';
+import { registerWelcome } from './host/welcome';
+import { configFilePath } from './core/config';
 import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
 
 /** What activate() returns: enough for the extension-host tests to look inside without private hooks. */
@@ -65,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   // Secrets are loaded before the first listener so the first request already has its key.
   if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
 
-  const store = new ServiceStore(ctl);
+  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const tree = registerUpstreamTree({ store });
   const statusTexts = new Map<ServiceName, string | undefined>();
@@ -73,7 +77,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     tree.disposable,
     registerStatusBar({ store, onRender: (s, text) => statusTexts.set(s, text) }),
     registerOverrideCommands({ controller: ctl, store, log }),
-    registerClientCommands({ controller: ctl, store, settings, secrets, log }),
+    registerClientCommands({ controller: ctl, store, settings, secrets, log, memory: context.globalState }),
     registerDefaultEffort({ controller: ctl, store, settings, log }),
     registerRequestsWebview({
       extensionUri: context.extensionUri,
@@ -92,6 +96,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),
     registerProxyLifecycle({ controller: ctl, settings, log, channel, pinMemory: context.workspaceState }),
+    registerUpstreamCommands({ controller: ctl, store, log, configFile: () => configFilePath(configHome(settings)) }),
+    registerWelcome({ home: () => configHome(settings), store, log }),
   );
 
   return {

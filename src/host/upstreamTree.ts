@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ServiceStore } from './serviceStore';
 import { VIEW_UPSTREAMS } from './constants';
 import { CooldownTimer } from './cooldownTimer';
+import { TOOLTIP_COMMANDS } from './markdown';
 import { serviceNode } from './treeModel';
 import type { TreeNode } from './treeModel';
 
@@ -45,7 +46,9 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const item = new vscode.TreeItem(n.label, state);
     item.id = n.id;
     item.description = n.description;
-    item.tooltip = n.tooltip;
+    const tip = new vscode.MarkdownString(n.tooltip, true);
+    tip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
+    item.tooltip = tip;
     item.contextValue = n.contextValue;
     item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
     return item;

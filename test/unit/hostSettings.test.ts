@@ -3,7 +3,7 @@ import { diffSettings, effectiveValue, readSettings } from '../../src/host/setti
 import type { Inspected } from '../../src/host/settings';
 import { serviceOfArg, stringOfArg, numberOfArg } from '../../src/host/commandArgs';
 import { envVarOf, withEnvVar } from '../../src/host/clientEnv';
-import { findFreePort, portConflictPrompt, validatePortInput } from '../../src/host/portConflict';
+import { findFreePort, listenerFixes, portConflictPrompt, validatePortInput } from '../../src/host/portConflict';
 import { isWithin, sessionChoices, sessionsForDefaultEffort } from '../../src/host/sessions';
 import type { ApiSnapshot } from '../../src/proxy/adminClient';
 import type { SessionStats } from '../../src/core/state';
@@ -101,13 +101,20 @@ describe('host helpers', () => {
     assert.equal(numberOfArg({ level: '3' }, 'level'), undefined);
   });
 
-  it('offers attaching only when a codex-helper proxy holds the port', () => {
+  it('offers attaching only when a codex-helper proxy holds the port, and then as the primary action', () => {
     const helper = portConflictPrompt('codex', 3211, true);
-    assert.deepEqual(helper.actions.map((a) => a.action), ['useAnotherPort', 'attach', 'showLog']);
+    assert.deepEqual(helper.actions.map((a) => a.action), ['attach', 'useAnotherPort', 'showLog']);
     assert.match(helper.message, /Codex proxy cannot listen on port 3211: another codex-helper proxy is already running there/);
     const other = portConflictPrompt('claude', 3210, false);
     assert.deepEqual(other.actions.map((a) => a.action), ['useAnotherPort', 'showLog']);
     assert.match(other.message, /Claude Code proxy .* another program uses it/);
+  });
+
+  it('lists the fixes of a failed listener, best first', () => {
+    assert.deepEqual(listenerFixes('EADDRINUSE', 3211, true).map((f) => f.action), ['attach', 'useAnotherPort', 'retry', 'showLog']);
+    assert.deepEqual(listenerFixes('EADDRINUSE', 3211, false).map((f) => f.action), ['useAnotherPort', 'retry', 'showLog']);
+    assert.deepEqual(listenerFixes('HOST_FAILED', 3211, false).map((f) => f.action), ['openConfig', 'retry', 'showLog']);
+    assert.match(listenerFixes('EADDRINUSE', 3211, true)[0]!.detail, /listening on 3211/);
   });
 
   it('validates a typed port and suggests a free one', async () => {
