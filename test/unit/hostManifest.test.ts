@@ -14,6 +14,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     views: Record<string, Array<{ id: string }>>;
     menus: Record<string, Array<{ command: string; when?: string }>>;
     configuration: { properties: Record<string, { type: string; default: unknown; scope: string; markdownDescription: string }> };
+    viewsWelcome: Array<{ view: string; when?: string; contents: string }>;
+    walkthroughs: Array<{ id: string; steps: Array<{ id: string; description: string; media: { markdown: string } }> }>;
+    configurationDefaults: Record<string, Record<string, { onAutoForward?: string }>>;
   };
 };
 
@@ -57,12 +60,12 @@ describe('host boundaries and manifest', () => {
     assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === CONTEXT.noConfigFile && /command:codexHelper\.importConfig/.test(w.contents)));
     assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === `!${CONTEXT.anyRunning}` && /command:codexHelper\.startProxy/.test(w.contents)));
     const declared = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
-    const walk = pkg.contributes.walkthroughs[0];
+    const walk = pkg.contributes.walkthroughs[0]!;
     assert.equal(walk.id, WALKTHROUGH_ID);
     assert.deepEqual(walk.steps.map((s: { id: string }) => s.id), ['connectCodex', 'connectClaude', 'setKey', 'watchRequests']);
     const texts = [...welcome.map((w) => w.contents), ...walk.steps.map((s: { description: string }) => s.description)];
     for (const t of texts) {
-      for (const m of t.matchAll(/command:(codexHelper\.[A-Za-z]+)/g)) assert.ok(declared.has(m[1]), `link to undeclared ${m[1]}`);
+      for (const m of t.matchAll(/command:(codexHelper\.[A-Za-z]+)/g)) assert.ok(declared.has(m[1]!), `link to undeclared ${m[1]}`);
     }
     for (const s of walk.steps) assert.ok(existsSync(join(ROOT, s.media.markdown)), s.media.markdown);
   });
@@ -73,8 +76,8 @@ describe('host boundaries and manifest', () => {
     assert.ok(orders.every((o) => typeof o === 'number'));
     assert.equal(new Set(orders).size, orders.length);
     assert.ok(props['codexHelper.codex.port']!.order! < props['codexHelper.claude.port']!.order!, 'Codex before Claude');
-    const ports = pkg.contributes.configurationDefaults['remote.portsAttributes'];
-    for (const p of ['3210', '3211']) assert.equal(ports[p].onAutoForward, 'ignore');
+    const ports = pkg.contributes.configurationDefaults['remote.portsAttributes']!;
+    for (const p of ['3210', '3211']) assert.equal(ports[p]!.onAutoForward, 'ignore');
   });
 
   it('gives every setting a type, default, description and explicit scope', () => {

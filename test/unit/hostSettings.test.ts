@@ -143,11 +143,21 @@ describe('host helpers', () => {
     } } as unknown as ApiSnapshot;
     const c = sessionChoices(snap, 60_000);
     assert.deepEqual(c.map((x) => x.sessionId), ['new', 'old']);
-    assert.equal(c[0]!.label, 'session new');
-    assert.equal(c[0]!.description, 'gpt-5 · high');
-    assert.equal(c[0]!.detail, 'new · 3 turns · 10s ago · override: effort low');
-    assert.equal(c[1]!.label, '/p/old');
-    assert.match(c[1]!.detail, /override: config backup/);
+    assert.equal(c[0]!.label, '$(comment-discussion) new', 'the full id, never a prefix');
+    assert.equal(c[0]!.description, 'active 10s ago · gpt-5 · high');
+    assert.equal(c[0]!.detail, '3 turns · override: effort low');
+    assert.equal(c[1]!.label, '$(folder) /p/old');
+    assert.match(c[1]!.detail, /^old · 1 turn · override: config backup/);
+  });
+
+  it('never cuts session ids: two sessions sharing an 8-character prefix stay apart', () => {
+    const stat = { turns_total: 1, total_usage: { input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, total_tokens: 0 }, turns_with_usage: 0, last_seen_ms: 0 };
+    const a = '019a2b3c-0000-7000-8000-000000000001';
+    const b = '019a2b3c-0000-7000-8000-000000000002';
+    const snap = { snapshot: { session_stats: { [a]: stat, [b]: stat }, session_effort_overrides: {}, session_config_overrides: {} } } as unknown as ApiSnapshot;
+    const labels = sessionChoices(snap, 0).map((x) => x.label);
+    assert.equal(new Set(labels).size, 2);
+    assert.ok(labels.some((l) => l.endsWith(a)) && labels.some((l) => l.endsWith(b)));
   });
 
   it('gives the workspace default effort to new sessions inside an open folder only', () => {
