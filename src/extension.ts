@@ -6,6 +6,7 @@ import type { ServiceName } from './core/types';
 import { SERVICE_NAMES } from './core/types';
 import { HealthChecker } from './proxy/healthcheck';
 import { ProxyHost } from './proxy/proxyHost';
+import { ActivityLog } from './host/activityLog';
 import { registerClientCommands } from './host/clientCommands';
 import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
@@ -61,7 +62,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     }),
     bindHost: (host) => {
       void secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
-      return host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
+      const off = host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
+      const activity = new ActivityLog(host, log);
+      return () => {
+        off();
+        activity.dispose();
+      };
     },
   });
   controller = ctl;
