@@ -134,6 +134,14 @@ describe('bootstrap', () => {
       assert.equal(doc.codex, undefined);
     });
 
+    it('holds only keys the proxy reads: no [notify] tables, no default_service', () => {
+      const text = configTemplate();
+      const doc = parse(text) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(doc).sort(), ['retry', 'version']);
+      assert.doesNotMatch(text, /notify|default_service/);
+      assert.match(text, /base_url = "https:\/\/api\.anthropic\.com\/v1"/, 'the same base_url form as the README and the embedded default');
+    });
+
     it('renders imported managers as real tables that round-trip', () => {
       const codex = bootstrapCodexConfigs(home({ 'config.toml': CODEX_CONFIG, 'auth.json': '{"OPENAI_API_KEY":"k"}' })).manager;
       codex.configs.relay!.upstreams[0]!.supported_models = { 'gpt-*': true, 'gpt-4': false };

@@ -146,7 +146,7 @@ describe('host tree model', () => {
       snapshot: snapshot({ main: { upstreams: [up({ failure_count: 1, last_used_at_ms: T0 - 60_000, last_error: 'status_429', last_status: 429 }), up({ cooldown_remaining_secs: 12, failure_count: 3 })] } },
         [], { config_health: { main: { checked_at_ms: T0, upstreams: [{ base_url: 'https://a.example/v1', ok: false, error: long, checked_at_ms: T0 - 1000 }] } } }),
     });
-    const [, main] = serviceNode(d, T0).children;
+    const [main] = serviceNode(d, T0).children;
     const [a, b] = main!.children;
     assert.equal(a!.description, 'failing: connection refused', 'the newer probe decides, with a short reason');
     assert.equal(b!.description, 'cooling 12 s');
@@ -161,7 +161,7 @@ describe('host tree model', () => {
       { base_url: 'http://127.0.0.1:9000/v1', ok: true, checked_at_ms: T0 - 1000 },
     ] } };
     const d = running({ snapshot: snapshot(lb, [], { config_health: probes }) });
-    const [, main] = serviceNode(d, T0).children;
+    const [main] = serviceNode(d, T0).children;
     assert.deepEqual(main!.children.map((c) => c.description), ['healthy', 'healthy']);
     assert.equal(statusBarModel(d, T0)!.warning, false);
   });
