@@ -7,6 +7,7 @@ import { SERVICE_NAMES } from './core/types';
 import { HealthChecker } from './proxy/healthcheck';
 import { ProxyHost } from './proxy/proxyHost';
 import { ActivityLog } from './host/activityLog';
+import { contextKey } from './host/contextKeys';
 import { registerClientCommands } from './host/clientCommands';
 import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
@@ -33,6 +34,10 @@ export interface CodexHelperApi {
   treeNodes(): readonly TreeNode[];
   refresh(): Promise<void>;
   statusBarText(service: ServiceName): string | undefined;
+  /** The command a click on the service's status bar item runs. */
+  statusBarCommand(service: ServiceName): string | undefined;
+  /** The value last set for one of our context keys. */
+  contextKey(key: string): boolean | undefined;
   lastPostedRowCount(): number;
 }
 
@@ -78,10 +83,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const tree = registerUpstreamTree({ store });
-  const statusTexts = new Map<ServiceName, string | undefined>();
+  const statusTexts = new Map<ServiceName, { text?: string; command?: string }>();
   context.subscriptions.push(
     tree.disposable,
-    registerStatusBar({ store, onRender: (s, text) => statusTexts.set(s, text) }),
+    registerStatusBar({ store, onRender: (s, text, command) => statusTexts.set(s, { text, command }) }),
     registerOverrideCommands({ controller: ctl, store, log }),
     registerClientCommands({ controller: ctl, store, settings, secrets, log, memory: context.globalState }),
     registerDefaultEffort({ controller: ctl, store, settings, log }),
@@ -113,7 +118,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       await store.refreshAll();
       tree.provider.refresh();
     },
-    statusBarText: (s) => statusTexts.get(s),
+    statusBarText: (s) => statusTexts.get(s)?.text,
+    statusBarCommand: (s) => statusTexts.get(s)?.command,
+    contextKey,
     lastPostedRowCount,
   };
 }

@@ -13,6 +13,7 @@ import { serviceOfArg } from './commandArgs';
 import { appliedPinKey, CMD, CONTEXT, SETTING, SETTINGS_SECTION } from './constants';
 import { findFreePort, listenerFixes, portConflictPrompt, validatePortInput } from './portConflict';
 import type { ProxyController, ServiceStatus } from './proxyController';
+import { setContextKey } from './contextKeys';
 import { diffSettings } from './settings';
 import type { SettingsState } from './settingsReader';
 import { serviceTitle } from './treeModel';
@@ -122,8 +123,8 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
 
   const updateContext = () => {
     const any = SERVICE_NAMES.some((s) => controller.status(s).kind === 'running' || controller.status(s).kind === 'attached');
-    void vscode.commands.executeCommand('setContext', CONTEXT.anyRunning, any);
-    void vscode.commands.executeCommand('setContext', CONTEXT.anyFailed, SERVICE_NAMES.some((s) => controller.status(s).kind === 'failed'));
+    setContextKey(CONTEXT.anyRunning, any);
+    setContextKey(CONTEXT.anyFailed, SERVICE_NAMES.some((s) => controller.status(s).kind === 'failed'));
   };
 
   const targets = (arg: unknown, filter: (s: ServiceName) => boolean): ServiceName[] => {

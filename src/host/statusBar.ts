@@ -13,7 +13,7 @@ export function registerStatusBar(deps: {
   store: ServiceStore;
   now?: () => number;
   /** Observes the shown text (undefined = hidden), for tests. */
-  onRender?: (service: ServiceName, text: string | undefined) => void;
+  onRender?: (service: ServiceName, text: string | undefined, command: string | undefined) => void;
 }): vscode.Disposable {
   const now = deps.now ?? Date.now;
   const items = new Map<ServiceName, vscode.StatusBarItem>();
@@ -25,7 +25,7 @@ export function registerStatusBar(deps: {
   const update = (s: ServiceName) => {
     const item = items.get(s)!;
     const m = statusBarModel(deps.store.get(s), now());
-    deps.onRender?.(s, m?.text);
+    deps.onRender?.(s, m?.text, m?.command);
     if (!m) {
       item.hide();
       return;

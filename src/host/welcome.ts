@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { runConfigCommand } from '../cliConfigCommands';
 import type { Logger } from '../proxy/logger';
 import { CMD, CONTEXT, EXTENSION_ID, VIEW_WELCOME, WALKTHROUGH_ID } from './constants';
+import { setContextKey } from './contextKeys';
 import type { ServiceStore } from './serviceStore';
 
 /** True when the config home holds a config file the proxy reads (config.toml, or the legacy config.json). */
@@ -26,13 +27,7 @@ class EmptyTree implements vscode.TreeDataProvider<never> {
 
 /** Registers the welcome view, keeps `codexHelper:noConfigFile` current and registers its commands. */
 export function registerWelcome(deps: { home: () => string; store: ServiceStore; log: Logger }): vscode.Disposable {
-  let last: boolean | undefined;
-  const update = () => {
-    const none = !hasConfigFile(deps.home());
-    if (none === last) return;
-    last = none;
-    void vscode.commands.executeCommand('setContext', CONTEXT.noConfigFile, none);
-  };
+  const update = () => setContextKey(CONTEXT.noConfigFile, !hasConfigFile(deps.home()));
   update();
   const off = deps.store.onDidChange(update);
   const view = vscode.window.createTreeView(VIEW_WELCOME, { treeDataProvider: new EmptyTree() });
