@@ -86,10 +86,28 @@ export function hostAndPath(baseUrl: string): string {
   }
 }
 
-/** Short labels for a config's upstreams: the host, or host and path where hosts repeat. */
-export function upstreamLabels(baseUrls: readonly string[]): string[] {
+function hostnameOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).hostname || baseUrl;
+  } catch {
+    return baseUrl;
+  }
+}
+
+/**
+ * Short labels for a config's upstreams, so the state after them fits the sidebar: the host name (its port only
+ * where names repeat); where hosts repeat, the provider ids when they tell the upstreams apart, else host and path.
+ */
+export function upstreamLabels(baseUrls: readonly string[], providerIds: ReadonlyArray<string | undefined> = []): string[] {
+  const unique = (xs: ReadonlyArray<string | undefined>, i: number) => xs[i] !== undefined && xs.indexOf(xs[i]) === xs.lastIndexOf(xs[i]);
+  const names = baseUrls.map(hostnameOf);
   const hosts = baseUrls.map(hostOf);
-  return baseUrls.map((u, i) => (hosts.indexOf(hosts[i]!) !== hosts.lastIndexOf(hosts[i]!) ? hostAndPath(u) : hosts[i]!));
+  return baseUrls.map((u, i) => {
+    if (unique(names, i)) return names[i]!;
+    if (unique(hosts, i)) return hosts[i]!;
+    if (unique(providerIds, i)) return providerIds[i]!;
+    return hostAndPath(u);
+  });
 }
 
 /** Secret name out of an auth source such as `secret:work` or `client_passthrough (missing_secret:work)`. */
@@ -163,7 +181,7 @@ function upstreamNode(d: ServiceData, cfg: ConfigDetail, index: number, label: s
     id: `${service}/${cfg.name}/${u.index}`,
     kind: 'upstream',
     label,
-    description: missing && st.kind !== 'cooling' && st.kind !== 'failing' ? `key missing · ${st.text}` : st.text,
+    description: !missing ? st.text : st.kind === 'unknown' ? 'key missing' : `${st.text} · key missing`,
     tooltip: lines.join('  \n'),
     icon: missing && st.kind !== 'failing' ? WARNING_ICON : STATE_ICON[st.kind],
     contextValue: ctx.join(' '),
@@ -216,7 +234,7 @@ function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode 
     ]),
   ].filter((x) => x !== undefined);
   const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled', trouble ? 'resettable' : 'settled'];
-  const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url));
+  const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url), cfg.upstreams.map((u) => u.provider_id));
   const children = cfg.upstreams.map((_, i) => upstreamNode(d, cfg, i, labels[i]!, states[i]!, lb));
   return {
     id: `${service}/${cfg.name}`,
@@ -289,9 +307,9 @@ function clientNode(d: ServiceData, port: number | undefined): TreeNode {
 function statusText(s: ServiceStatus): string {
   switch (s.kind) {
     case 'running':
-      return `running on :${s.port}`;
+      return 'running';
     case 'attached':
-      return `attached to :${s.port}`;
+      return `attached :${s.port}`;
     case 'failed':
       return s.code === 'EADDRINUSE' ? `port ${s.port} in use` : 'failed to start';
     case 'stopped':
@@ -321,7 +339,7 @@ export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
   }
   const description = [statusText(s), live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
   const tip = [
-    `**${md(serviceTitle(d.service))} proxy** — ${md(statusText(s))}`,
+    `**${md(serviceTitle(d.service))} proxy** — ${md(statusText(s))}${live ? ` on port ${s.port}` : ''}`,
     '',
     live ? `Base URL: ${code(s.url)}` : undefined,
     live && d.detail ? (pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)') : undefined,

@@ -53,12 +53,12 @@ export function shortReason(error: string | undefined, status?: number): string 
   return first.length > MAX_REASON ? `${first.slice(0, MAX_REASON - 1)}…` : first;
 }
 
-/** `8 s`, `2 min 05 s`, `1 h 04 min`. */
+/** `8 s`, `2m 05s`, `1h 04m`: short, so a state with its time fits the default sidebar width. */
 export function formatDuration(secs: number): string {
   const s = Math.max(0, Math.round(secs));
   if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** The newest probe of the upstream at `baseUrl` (probe records of a config are appended, newest last). */

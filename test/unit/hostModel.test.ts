@@ -61,7 +61,7 @@ describe('host tree model', () => {
     assert.equal(st(up({ usage_exhausted: true, failure_count: 1 })).text, 'usage exhausted');
     const cooling = st(up({ cooldown_remaining_secs: 90, failure_count: 3, last_error: 'upstream_transport_error' }), T0 + 10_000);
     assert.equal(cooling.kind, 'cooling');
-    assert.equal(cooling.text, 'cooling 1 min 20 s');
+    assert.equal(cooling.text, 'cooling 1m 20s');
     assert.equal(cooling.reason, 'connection error');
     assert.equal(cooling.coolingUntilMs, T0 + 90_000);
     assert.equal(st(up({ cooldown_remaining_secs: 5, failure_count: 3, last_error: 'cloudflare_timeout' }), T0 + 6000).text, 'failing: Cloudflare timeout', 'cooldown over');
@@ -88,6 +88,9 @@ describe('host tree model', () => {
     assert.equal(hostOf('http://127.0.0.1:9000/v1'), '127.0.0.1:9000');
     assert.equal(hostOf('not a url'), 'not a url');
     assert.deepEqual(upstreamLabels(['http://h:1/a/v1', 'http://h:1/b/v1/', 'https://x.io/v1']), ['h:1/a/v1', 'h:1/b/v1', 'x.io']);
+    assert.deepEqual(upstreamLabels(['http://h:1/a/v1', 'http://h:1/b/v1'], ['fake-a', 'fake-b']), ['fake-a', 'fake-b'], 'provider ids tell same-host upstreams apart');
+    assert.deepEqual(upstreamLabels(['http://127.0.0.1:4000/v1', 'http://127.0.0.2:5000/v1']), ['127.0.0.1', '127.0.0.2'], 'no port where the name is enough');
+    assert.deepEqual(upstreamLabels(['http://h:1/v1', 'http://h:2/v1']), ['h:1', 'h:2']);
   });
 
   it('builds service → config → upstream nodes, state first, with Markdown tooltips and action links', () => {
@@ -99,7 +102,8 @@ describe('host tree model', () => {
     });
     const root = serviceNode(d, T0);
     assert.equal(root.label, 'Codex');
-    assert.equal(root.description, 'running on :3211 · pinned main');
+    assert.equal(root.description, 'running · pinned main');
+    assert.match(root.tooltip, /running on port 3211/);
     assert.equal(root.contextValue, 'service running');
     const [client, main, backup] = root.children;
     assert.equal(client!.kind, 'client');
@@ -134,7 +138,7 @@ describe('host tree model', () => {
     assert.deepEqual(JSON.parse(decodeURIComponent(link[1]!)), [{ service: 'codex', config: 'main', upstreamIndex: 1 }]);
     const spare = backup!.children[0]!;
     assert.equal(spare.secretName, 'spare');
-    assert.equal(spare.description, 'key missing · no traffic');
+    assert.equal(spare.description, 'key missing');
     assert.equal(spare.icon.id, 'warning');
     assert.match(spare.contextValue, /missingKey/);
     assert.match(spare.tooltip, /Credential missing: secret `spare` is not in SecretStorage/);

@@ -22,8 +22,8 @@ describe('upstream health (one source for tree, status bar, quick picks and webv
 
   it('formats durations readably', () => {
     assert.equal(formatDuration(8), '8 s');
-    assert.equal(formatDuration(125), '2 min 05 s');
-    assert.equal(formatDuration(3840), '1 h 04 min');
+    assert.equal(formatDuration(125), '2m 05s');
+    assert.equal(formatDuration(3840), '1h 04m');
   });
 
   it('lets the newer of probe and traffic decide, except that a running cooldown always shows', () => {

@@ -69,7 +69,8 @@ describe('host layer in a real VS Code', function () {
     assert.equal(main.label, 'Main');
     assert.equal(main.children.length, 2);
     assert.equal(main.description, 'priority 1 · active');
-    assert.match(main.children[0]!.description ?? '', /^(healthy|no traffic)$/, 'the state first, nothing before it');
+    assert.match(main.children[0]!.description ?? '', /^(healthy|no traffic|key missing)( · key missing)?$/, 'the state first, nothing before it');
+    assert.equal(main.children[0]!.label, 'fake-a', 'same-host upstreams are told apart by provider id');
     assert.match(main.children[0]!.tooltip, /Provider: fake-a/);
     assert.match(api.statusBarText('codex') ?? '', /Codex: auto/);
   });
@@ -80,7 +81,7 @@ describe('host layer in a real VS Code', function () {
     await until('status bar shows the pin', () => /Codex: backup/.test(api.statusBarText('codex') ?? ''));
     const codex = api.treeNodes().find((n) => n.service === 'codex')!;
     assert.match(codex.description ?? '', /pinned backup/);
-    assert.equal(codex.children.find((c) => c.config === 'backup')?.contextValue, 'config pinned enabled');
+    assert.equal(codex.children.find((c) => c.config === 'backup')?.contextValue, 'config pinned enabled settled');
     await vscode.commands.executeCommand(CMD.unpinConfig, 'codex');
     assert.equal(await admin<string | null>(codexPort, 'overrides/global-config'), null);
     await until('status bar back to auto', () => /Codex: auto/.test(api.statusBarText('codex') ?? ''));

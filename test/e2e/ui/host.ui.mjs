@@ -16,10 +16,10 @@ export async function run({ page, screenshot, wb, env }) {
   for (const l of ['Codex', 'Claude Code', 'Main', 'backup']) assert.ok(labels.includes(l), `tree shows ${l}: ${labels.join(', ')}`);
   // The config rows can render a moment before their upstream rows: wait for them instead of reading once.
   const treeRows = page.locator('.pane-body .monaco-list-row[role="treeitem"]');
-  const found = await treeRows.filter({ hasText: '/a/v1' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const found = await treeRows.filter({ hasText: 'fake-a' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false);
   const rows = await treeRows.allInnerTexts();
-  assert.ok(found, `upstream row labelled by host and path: ${rows.join(' | ')}`);
-  assert.match(rows.find((r) => r.includes('/a/v1')) ?? '', /\/a\/v1\s*(healthy|no traffic)/, 'the state follows the label at once');
+  assert.ok(found, `upstream row labelled by its provider id (same host as its sibling): ${rows.join(' | ')}`);
+  assert.match(rows.find((r) => r.includes('fake-a')) ?? '', /fake-a\s*(healthy|no traffic|key missing)/, 'the state follows the label at once');
   await screenshot('host-tree');
 
   await wb.runCommand(page, 'Codex Helper: Pin Config…');
