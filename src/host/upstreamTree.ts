@@ -5,7 +5,7 @@ import type { ServiceStore } from './serviceStore';
 import { VIEW_UPSTREAMS } from './constants';
 import { CooldownTimer } from './cooldownTimer';
 import { TOOLTIP_COMMANDS } from './markdown';
-import { serviceNode } from './treeModel';
+import { nextCooldownEnd, serviceNode } from './treeModel';
 import type { TreeNode } from './treeModel';
 
 /** TreeDataProvider over the ServiceStore. */
@@ -15,6 +15,9 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private roots: TreeNode[] = [];
   private readonly cooldownTimer: CooldownTimer;
   private readonly unsubscribe: () => void;
+  /** Redraws the "cooling 12 s" countdowns each second while the view is visible; nothing is fetched. */
+  private ticker: NodeJS.Timeout | undefined;
+  private visible = true;
 
   constructor(private readonly store: ServiceStore, private readonly now: () => number = Date.now) {
     this.cooldownTimer = new CooldownTimer(() => this.refresh(), now);
@@ -32,11 +35,29 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.changed.fire(undefined);
   }
 
+  /** Called by the view: no countdown redraws while the view is hidden. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.refresh();
+    else this.tick(false);
+  }
+
   private rebuild(): void {
     const now = this.now();
     const data = this.store.all();
     this.roots = data.map((d) => serviceNode(d, now));
     this.cooldownTimer.arm(data);
+    this.tick(this.visible && nextCooldownEnd(data, now) !== undefined);
+  }
+
+  private tick(on: boolean): void {
+    if (on && !this.ticker) {
+      this.ticker = setInterval(() => this.refresh(), 1000);
+      this.ticker.unref?.();
+    } else if (!on && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
@@ -71,6 +92,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   dispose(): void {
+    this.tick(false);
     this.unsubscribe();
     this.cooldownTimer.dispose();
     this.changed.dispose();
@@ -81,5 +103,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 export function registerUpstreamTree(deps: { store: ServiceStore }): { provider: UpstreamTreeProvider; disposable: vscode.Disposable } {
   const provider = new UpstreamTreeProvider(deps.store);
   const view = vscode.window.createTreeView(VIEW_UPSTREAMS, { treeDataProvider: provider, showCollapseAll: true });
-  return { provider, disposable: vscode.Disposable.from(view, provider) };
+  provider.setVisible(view.visible);
+  const vis = view.onDidChangeVisibility((e) => provider.setVisible(e.visible));
+  return { provider, disposable: vscode.Disposable.from(vis, view, provider) };
 }

@@ -102,12 +102,18 @@ function configsDetail(ctx: AdminContext) {
       upstreams: c.upstreams.map((u, index) => {
         const a = resolveUpstreamAuth(svc.service, u, { hasAuthorization: false, hasApiKey: false }, svc.deps.env, svc.credentials, svc.deps.secrets);
         const sources = [a.authorization, a.x_api_key].filter((x) => x !== 'none');
+        // The embedded default sends the client's own credential first; its env fallback being unset is normal.
+        const prefer = u.tags['auth_prefer_client'] === 'true';
+        const usable = sources.filter((x) => !x.startsWith('missing_'));
+        const auth_source = prefer
+          ? (usable.length ? `client_passthrough, else ${usable.join(', ')}` : 'client_passthrough')
+          : sources.length ? sources.join(', ') : 'none';
         return {
           config: o.name,
           index,
           base_url: u.base_url,
           provider_id: u.tags['provider_id'],
-          auth_source: sources.length ? sources.join(', ') : u.tags['auth_prefer_client'] === 'true' ? 'client_passthrough' : 'none',
+          auth_source,
           supported_models: u.supported_models,
           model_mapping: u.model_mapping,
         };

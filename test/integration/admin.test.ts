@@ -275,6 +275,20 @@ describe('admin API: reset cooldown', () => {
   });
 });
 
+describe('admin API: credential sources of the embedded default', () => {
+  it('says the client\'s own key is used, not that a key is missing, when OPENAI_API_KEY is unset', async () => {
+    const proxy = await startProxy(undefined, { services: ['codex'] });
+    try {
+      const d = (await call(`${proxy.url()}/__codex_helper/api/v1/configs/detail`)).json<{ configs: Array<{ upstreams: Array<{ auth_source: string }> }> }>();
+      const src = d.configs[0]!.upstreams[0]!.auth_source;
+      assert.equal(src, 'client_passthrough');
+      assert.doesNotMatch(src, /missing_/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('proxy host lifecycle', () => {
   it('a listener that finishes binding after dispose is closed, never left running', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
