@@ -20,6 +20,7 @@ import type { Logger } from '../proxy/logger';
 import { stringOfArg } from './commandArgs';
 import { CMD, CONNECT_NO_CONFIRM_KEY } from './constants';
 import { envVarOf, withEnvVar } from './clientEnv';
+import { connectChanges } from './clientLink';
 import { servedPort } from './proxyController';
 import type { ProxyController } from './proxyController';
 import type { SecretCache } from './secretCache';
@@ -35,19 +36,6 @@ export interface ClientCommandDeps {
   settings: SettingsState;
   secrets: SecretCache;
   log: Logger;
-}
-
-/** What Connect changes in a client's file, shown before it is edited. */
-export function connectChanges(service: ServiceName, file: string, port: number): { message: string; detail: string } {
-  const url = proxyBaseUrl(port);
-  const lines = service === 'codex'
-    ? [`model_provider = "codex_proxy"`, `[model_providers.codex_proxy] name = "codex-helper", base_url = "${url}",`,
-      `  wire_api = "responses", request_max_retries = 0 (only if you set none)`]
-    : [`env.ANTHROPIC_BASE_URL = "${url}"`];
-  return {
-    message: `Connect ${serviceTitle(service)} to the proxy?`,
-    detail: `This edits ${file}:\n\n${lines.join('\n')}\n\nComments and other keys are kept and a backup is made; Disconnect restores the file.`,
-  };
 }
 
 const CONNECT = 'Connect';

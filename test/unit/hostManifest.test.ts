@@ -58,7 +58,8 @@ describe('host boundaries and manifest', () => {
   it('has first-run content: welcome view contents, a walkthrough whose media exist, and only declared commands in links', () => {
     const welcome = pkg.contributes.viewsWelcome as Array<{ view: string; when?: string; contents: string }>;
     assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === CONTEXT.noConfigFile && /command:codexHelper\.importConfig/.test(w.contents)));
-    assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === `!${CONTEXT.anyRunning}` && /command:codexHelper\.startProxy/.test(w.contents)));
+    assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === `!${CONTEXT.anyRunning} && !${CONTEXT.anyFailed}` && /command:codexHelper\.startProxy/.test(w.contents)));
+    assert.ok(welcome.some((w) => w.when === `!${CONTEXT.anyRunning} && ${CONTEXT.anyFailed}` && /command:codexHelper\.listenerFixes/.test(w.contents)));
     const declared = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
     const walk = pkg.contributes.walkthroughs[0]!;
     assert.equal(walk.id, WALKTHROUGH_ID);

@@ -87,3 +87,32 @@ describe('quick pick items', () => {
     assert.equal(none.at(-1)!.value, null);
   });
 });
+
+describe('client links and the connect confirmation', () => {
+  it('reads where Codex points from its own config.toml, and tells what Connect will change', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readClientLink, connectChanges } = await import('../../src/host/clientLink');
+    const root = mkdtempSync(join(tmpdir(), 'chp-link-'));
+    try {
+      const env = { CODEX_HOME: join(root, 'codex'), CLAUDE_HOME: join(root, 'claude') };
+      assert.deepEqual(readClientLink('codex', env), { file: join(root, 'codex', 'config.toml'), enabled: false });
+      mkdirSync(env.CODEX_HOME);
+      writeFileSync(join(env.CODEX_HOME, 'config.toml'), 'model_provider = "codex_proxy"\n[model_providers.codex_proxy]\nbase_url = "http://127.0.0.1:3299"\n');
+      const link = readClientLink('codex', env);
+      assert.equal(link.enabled, true);
+      assert.equal(link.port, 3299);
+      writeFileSync(join(env.CODEX_HOME, 'config.toml'), 'model_provider = [oops\n');
+      assert.match(readClientLink('codex', env).error ?? '', /not valid TOML/);
+      const c = connectChanges('codex', '/h/.codex/config.toml', 3211);
+      assert.equal(c.message, 'Connect Codex to the proxy?');
+      assert.match(c.detail, /This edits \/h\/\.codex\/config\.toml/);
+      assert.match(c.detail, /base_url = "http:\/\/127\.0\.0\.1:3211"/);
+      assert.match(c.detail, /Disconnect restores the file/);
+      assert.match(connectChanges('claude', '/h/.claude/settings.json', 3210).detail, /env\.ANTHROPIC_BASE_URL = "http:\/\/127\.0\.0\.1:3210"/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
