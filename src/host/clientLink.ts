@@ -19,8 +19,8 @@ export function readClientLink(service: ServiceName, env: NodeJS.ProcessEnv): Cl
 export function connectChanges(service: ServiceName, file: string, port: number): { message: string; detail: string } {
   const url = proxyBaseUrl(port);
   const lines = service === 'codex'
-    ? [`model_provider = "codex_proxy"`, `[model_providers.codex_proxy] name = "codex-helper", base_url = "${url}",`,
-      `  wire_api = "responses", request_max_retries = 0 (only if you set none)`]
+    ? ['model_provider = "codex_proxy"', '[model_providers.codex_proxy]', `base_url = "${url}"`,
+      'name = "codex-helper", wire_api = "responses"', 'request_max_retries = 0 (only if you set none)']
     : [`env.ANTHROPIC_BASE_URL = "${url}"`];
   return {
     message: `Connect ${serviceTitle(service)} to the proxy?`,
