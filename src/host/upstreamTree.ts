@@ -50,9 +50,37 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.tick(this.visible && nextCooldownEnd(data, now) !== undefined);
   }
 
+  /**
+   * A countdown redraw: only the rows whose text changed are fired (the old node objects, updated in place), so a
+   * tooltip open on another row stays open. A changed tree shape falls back to a full refresh.
+   */
+  private countdown(): void {
+    const now = this.now();
+    const data = this.store.all();
+    const next = data.map((d) => serviceNode(d, now));
+    const changed: TreeNode[] = [];
+    const same = (a: readonly TreeNode[], b: readonly TreeNode[]): boolean => a.length === b.length && a.every((x, i) => {
+      const y = b[i]!;
+      if (x.id !== y.id || !same(x.children, y.children)) return false;
+      if (x.description !== y.description || x.tooltip !== y.tooltip || x.icon.id !== y.icon.id || x.contextValue !== y.contextValue) changed.push(x);
+      return true;
+    });
+    if (!same(this.roots, next)) return this.refresh();
+    const byId = new Map<string, TreeNode>();
+    const index = (list: readonly TreeNode[]) => list.forEach((n) => { byId.set(n.id, n); index(n.children); });
+    index(next);
+    for (const old of changed) {
+      const fresh = byId.get(old.id)!;
+      Object.assign(old, { description: fresh.description, tooltip: fresh.tooltip, icon: fresh.icon, contextValue: fresh.contextValue });
+      this.changed.fire(old);
+    }
+    this.cooldownTimer.arm(data);
+    this.tick(this.visible && nextCooldownEnd(data, now) !== undefined);
+  }
+
   private tick(on: boolean): void {
     if (on && !this.ticker) {
-      this.ticker = setInterval(() => this.refresh(), 1000);
+      this.ticker = setInterval(() => this.countdown(), 1000);
       this.ticker.unref?.();
     } else if (!on && this.ticker) {
       clearInterval(this.ticker);

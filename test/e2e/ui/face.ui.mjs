@@ -67,6 +67,10 @@ export async function run({ page, screenshot, wb, env }) {
     }, n);
     assert.ok(visible, `${label}: the state in "${text}" is cut off at the default sidebar width`);
   }
+  // The countdown moves on its own (no request, no fetch): the row is redrawn each second.
+  const coolingRow = rows.filter({ hasText: /cooling \d+m/ }).first();
+  const before = await coolingRow.innerText();
+  await until('the countdown moves', async () => (await coolingRow.innerText()) !== before, 5000);
   const texts = (await rows.allInnerTexts()).join(' | ');
   assert.match(texts, /priority 1/, texts);
   assert.match(texts, /key missing|failing: HTTP 401/, texts);
