@@ -9,6 +9,7 @@ import { ProxyHost } from './proxy/proxyHost';
 import { ActivityLog } from './host/activityLog';
 import { contextKey } from './host/contextKeys';
 import { registerClientCommands } from './host/clientCommands';
+import { claudeExtensionBaseUrl } from './host/clientCommands';
 import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
@@ -80,7 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   // Secrets are loaded before the first listener so the first request already has its key.
   if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
 
-  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env));
+  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env, claudeExtensionBaseUrl));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const tree = registerUpstreamTree({ store });
   const statusTexts = new Map<ServiceName, { text?: string; command?: string }>();

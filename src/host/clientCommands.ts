@@ -38,6 +38,11 @@ export interface ClientCommandDeps {
   log: Logger;
 }
 
+/** ANTHROPIC_BASE_URL in the user's `claudeCode.environmentVariables` (the Claude Code extension for VS Code). */
+export function claudeExtensionBaseUrl(): string | undefined {
+  return envVarOf(vscode.workspace.getConfiguration('claudeCode').inspect<unknown>('environmentVariables')?.globalValue, 'ANTHROPIC_BASE_URL');
+}
+
 const CONNECT = 'Connect';
 const CONNECT_ALWAYS = "Connect, Don't Ask Again";
 
@@ -119,9 +124,14 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     return w;
   });
 
+  const onClaudeSetting = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(`${CLAUDE_SECTION}.${CLAUDE_ENV_SETTING}`)) void store.refreshAll();
+  });
+
   const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
   return vscode.Disposable.from(
     ...watchers,
+    onClaudeSetting,
     reg(CMD.connectCodex, async (arg) => {
       const port = await portOf('codex');
       if (port === undefined || !(await confirmEdit('codex', join(codexHomeDir(process.env), 'config.toml'), port, arg))) return undefined;

@@ -5,10 +5,15 @@ import type { ServiceName } from '../core/types';
 import type { ClientLink } from './treeModel';
 import { serviceTitle } from './treeModel';
 
-/** Reads the client file of `service`; a file that cannot be parsed becomes `error`, never a throw. */
-export function readClientLink(service: ServiceName, env: NodeJS.ProcessEnv): ClientLink {
+/**
+ * Reads the client file of `service`; a file that cannot be parsed becomes `error`, never a throw. For Claude Code,
+ * `vscodeBaseUrl` reads what the Claude Code extension for VS Code is told (its own setting).
+ */
+export function readClientLink(service: ServiceName, env: NodeJS.ProcessEnv, vscodeBaseUrl?: () => string | undefined): ClientLink {
   const st = service === 'codex' ? codexSwitchStatus(codexHomeDir(env)) : claudeSwitchStatus(claudeHomeDir(env));
   const link: ClientLink = { file: st.file, enabled: st.enabled };
+  const fromVsCode = service === 'claude' ? vscodeBaseUrl?.() : undefined;
+  if (fromVsCode) link.vscodeBaseUrl = fromVsCode;
   if (st.port !== undefined) link.port = st.port;
   // A parse error is reported through the message (switchStatus catches it); "not switched" messages are normal.
   if (!st.enabled && /not valid|must hold|is not an object|cannot be edited/.test(st.message)) link.error = st.message;

@@ -19,6 +19,8 @@ export interface ClientLink {
   port?: number;
   /** Why the file could not be read (it is left alone then). */
   error?: string;
+  /** ANTHROPIC_BASE_URL in the Claude Code extension's `claudeCode.environmentVariables` setting, if set. */
+  vscodeBaseUrl?: string;
 }
 
 export interface ServiceData {
@@ -261,10 +263,20 @@ function message(service: ServiceName, id: string, label: string, icon: NodeIcon
   return { id: `${service}/!${id}`, kind: 'message', label, tooltip, icon, contextValue: 'message', children: [], service };
 }
 
+function vscodePort(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the client file points at this proxy, another port, or not at a proxy. */
 export function clientLinkState(link: ClientLink | undefined, port: number | undefined): 'connected' | 'elsewhere' | 'none' | 'unknown' {
   if (!link || link.error) return 'unknown';
-  if (!link.enabled) return 'none';
+  // The Claude Code extension for VS Code reads its own setting: pointing that at us connects it too.
+  if (!link.enabled) return link.vscodeBaseUrl && port !== undefined && vscodePort(link.vscodeBaseUrl) === port ? 'connected' : 'none';
   return port !== undefined && link.port !== undefined && link.port !== port ? 'elsewhere' : 'connected';
 }
 
@@ -288,6 +300,7 @@ function clientNode(d: ServiceData, port: number | undefined): TreeNode {
     '',
     what,
     link ? `File: ${code(link.file)}` : undefined,
+    link?.vscodeBaseUrl ? `Claude Code extension for VS Code: ${code(`ANTHROPIC_BASE_URL=${link.vscodeBaseUrl}`)}${port !== undefined && vscodePort(link.vscodeBaseUrl) !== port ? ' (not this proxy)' : ''}` : undefined,
     '',
     actions([state !== 'connected' ? cmdLink('Connect', cmds.on) : undefined, state === 'connected' || state === 'elsewhere' ? cmdLink('Disconnect', cmds.off) : undefined]),
   ].filter((x) => x !== undefined);

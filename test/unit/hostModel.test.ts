@@ -78,6 +78,11 @@ describe('host tree model', () => {
     assert.equal(clientLinkState({ ...link, enabled: false }, 3211), 'none');
     assert.equal(clientLinkState({ ...link, error: 'bad TOML' }, 3211), 'unknown');
     assert.equal(clientLinkState(undefined, 3211), 'unknown');
+    assert.equal(clientLinkState({ file: 'f', enabled: false, vscodeBaseUrl: 'http://127.0.0.1:3210' }, 3210), 'connected', 'through the VS Code setting only');
+    const claude = serviceNode({ service: 'claude', status: { kind: 'running', url: 'http://127.0.0.1:3210', port: 3210 },
+      client: { file: '/h/.claude/settings.json', enabled: true, port: 3210, vscodeBaseUrl: 'http://127.0.0.1:3299' } }, T0).children[0]!;
+    assert.equal(claude.description, 'connected');
+    assert.match(claude.tooltip, /Claude Code extension for VS Code: `ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:3299` \(not this proxy\)/);
   });
 
   it('reads secret names from auth sources and short hosts from URLs', () => {
