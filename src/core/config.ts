@@ -86,7 +86,7 @@ export function embeddedDefaultConfig(): ProxyConfig {
   return {
     version: CONFIG_VERSION,
     codex: service('OpenAI (embedded default)', 'https://api.openai.com/v1', { auth_token_env: 'OPENAI_API_KEY' }, 'openai'),
-    claude: service('Anthropic (embedded default)', 'https://api.anthropic.com', { api_key_env: 'ANTHROPIC_API_KEY' }, 'anthropic'),
+    claude: service('Anthropic (embedded default)', 'https://api.anthropic.com/v1', { api_key_env: 'ANTHROPIC_API_KEY' }, 'anthropic'),
     retry: { profile: 'balanced' },
   };
 }

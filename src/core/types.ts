@@ -142,6 +142,23 @@ export interface UsageMetrics {
 export interface RetryInfo {
   attempts: number;
   upstream_chain: string[];
+  /**
+   * Optional per-attempt facts, index-aligned with `upstream_chain` (not part of codex-helper's API; readers must
+   * cope with its absence). The webview shows them as columns of the attempt table.
+   */
+  attempt_details?: RetryAttemptDetail[];
+}
+
+/** What one attempt of a retry chain took and answered. */
+export interface RetryAttemptDetail {
+  started_at_ms?: number;
+  duration_ms?: number;
+  /** The upstream's own error message (from its JSON body), short. */
+  upstream_message?: string;
+  /** The upstream's Retry-After header, as sent. */
+  retry_after?: string;
+  /** Cooldown the attempt put on the upstream, in seconds. */
+  cooldown_secs?: number;
 }
 
 export interface ActiveRequest {

@@ -138,6 +138,11 @@ export class AdminClient {
     return this.call('POST', 'api/v1/status/recent/clear');
   }
 
+  /** Clears the failures and cooldown of one upstream, or of every upstream of the config. */
+  resetCooldown(config: string, upstreamIndex?: number): Promise<{ config_name: string; upstream_index: number | null; cleared: number }> {
+    return this.call('POST', 'api/v1/lb/reset', { config_name: config, upstream_index: upstreamIndex ?? null });
+  }
+
   reload(): Promise<{ reloaded: boolean }> {
     return this.call('POST', 'api/v1/config/reload');
   }

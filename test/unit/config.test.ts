@@ -304,7 +304,7 @@ describe('config: files on disk', () => {
     assert.deepEqual(codex.upstreams[0]?.auth, { auth_token_env: 'OPENAI_API_KEY' });
     assert.deepEqual(codex.upstreams[0]?.tags, { provider_id: 'openai', source: 'embedded-default', auth_prefer_client: 'true' });
     const claude = svc(activeConfig(loaded.config.claude));
-    assert.equal(claude.upstreams[0]?.base_url, 'https://api.anthropic.com');
+    assert.equal(claude.upstreams[0]?.base_url, 'https://api.anthropic.com/v1');
     assert.deepEqual(claude.upstreams[0]?.auth, { api_key_env: 'ANTHROPIC_API_KEY' });
     assert.equal(claude.upstreams[0]?.tags['provider_id'], 'anthropic');
     assert.deepEqual(loaded.config.retry, { profile: 'balanced' });

@@ -1,11 +1,11 @@
-// `codex-helper switch on|off|status` and `codex-helper config init`. Homes come from `io.env` only, so the commands
-// are testable against temporary directories and never depend on the calling process's environment.
+// `codex-helper switch on|off|status` and `codex-helper config init` (also behind the extension's first-run
+// import). Homes come from `io.env` only, so the commands are testable against temporary directories and never depend on the calling process's environment.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ServiceConfigManager } from './core/types';
-import { ensurePrivateDir, writeFileAtomic } from './core/privateFiles';
+import type { ServiceConfigManager } from '../core/types';
+import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
 import {
   ClientConfigError,
   DEFAULT_CLAUDE_PORT,
@@ -19,9 +19,9 @@ import {
   codexSwitchOn,
   codexSwitchStatus,
   isProxyListening,
-} from './core/clientSwitch';
-import type { SwitchStatus } from './core/clientSwitch';
-import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './core/bootstrap';
+} from '../core/clientSwitch';
+import type { SwitchStatus } from '../core/clientSwitch';
+import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from '../core/bootstrap';
 
 export interface CommandIo {
   env: NodeJS.ProcessEnv;
