@@ -1,5 +1,6 @@
 // `codex-helper switch on|off|status` and `codex-helper config init` (also behind the extension's first-run
-// import). Homes come from `io.env` only, so the commands are testable against temporary directories and never depend on the calling process's environment.
+// import). Homes come from `io.env` only, so the commands are testable against temporary directories and never
+// depend on the calling process's environment.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
