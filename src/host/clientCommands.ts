@@ -28,6 +28,7 @@ import type { SecretCache } from './secretCache';
 import type { ServiceStore } from './serviceStore';
 import type { SettingsState } from './settingsReader';
 import { secretNameOf, serviceTitle } from './treeModel';
+import { t } from './l10n';
 
 export interface ClientCommandDeps {
   /** Remembers "Don't Ask Again" for the connect confirmation (context.globalState). */
@@ -44,8 +45,6 @@ export function claudeExtensionBaseUrl(): string | undefined {
   return envVarOf(vscode.workspace.getConfiguration('claudeCode').inspect<unknown>('environmentVariables')?.globalValue, 'ANTHROPIC_BASE_URL');
 }
 
-const CONNECT = 'Connect';
-const CONNECT_ALWAYS = "Connect, Don't Ask Again";
 
 const CLAUDE_ENV_SETTING = 'environmentVariables';
 const CLAUDE_SECTION = 'claudeCode';
@@ -58,6 +57,8 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
   const confirmEdit = async (s: ServiceName, file: string, port: number, arg: unknown): Promise<boolean> => {
     if (memory.get(CONNECT_NO_CONFIRM_KEY) === true || (arg as { confirm?: unknown } | undefined)?.confirm === false) return true;
     const c = connectChanges(s, file, port);
+    const CONNECT = t('Connect');
+    const CONNECT_ALWAYS = t("Connect, Don't Ask Again");
     const a = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, CONNECT, CONNECT_ALWAYS);
     if (a === CONNECT_ALWAYS) await memory.update(CONNECT_NO_CONFIRM_KEY, true);
     return a === CONNECT || a === CONNECT_ALWAYS;
@@ -68,10 +69,12 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     const port = await servedPort(controller.status(s), settings.current.services[s].port, isProxyListening);
     if (port !== undefined) return port;
     // Pointing the client (and its credentials) at whatever else holds the port would be worse than not connecting.
-    const msg = `the ${serviceTitle(s)} proxy is not running on port ${settings.current.services[s].port}; start it before connecting.`;
-    log.warn(`connect: ${msg}`);
-    void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Start Proxy', 'Show Log').then((a) =>
-      a === 'Start Proxy' ? vscode.commands.executeCommand(CMD.startProxy, s) : a ? vscode.commands.executeCommand(CMD.showLog) : undefined);
+    const port0 = settings.current.services[s].port;
+    log.warn(`connect: the ${serviceTitle(s)} proxy is not running on port ${port0}`);
+    const start = t('Start Proxy');
+    void vscode.window.showErrorMessage(t('Codex Helper: the {0} proxy is not running on port {1}; start it before connecting.', serviceTitle(s), port0),
+      start, t('Show Log')).then((a) =>
+      a === start ? vscode.commands.executeCommand(CMD.startProxy, s) : a ? vscode.commands.executeCommand(CMD.showLog) : undefined);
     return undefined;
   };
 
@@ -79,12 +82,13 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     try {
       const r = fn();
       log.info(`${what}: ${r.message}`);
-      void vscode.window.showInformationMessage(`Codex Helper: ${r.message}`);
+      void vscode.window.showInformationMessage(t('Codex Helper: {0}', r.message));
       return r;
     } catch (e) {
       const msg = e instanceof ClientConfigError ? e.message : `${what} failed: ${(e as Error).message}`;
       log.error(msg);
-      void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Open File').then((a) =>
+      const shown = e instanceof ClientConfigError ? e.message : t('{0} failed: {1}', what, (e as Error).message);
+      void vscode.window.showErrorMessage(t('Codex Helper: {0}', shown), t('Open File')).then((a) =>
         a && e instanceof ClientConfigError ? vscode.window.showTextDocument(vscode.Uri.file(e.file)) : undefined);
       return undefined;
     }
@@ -136,19 +140,19 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     reg(CMD.connectCodex, async (arg) => {
       const port = await portOf('codex');
       if (port === undefined || !(await confirmEdit('codex', join(codexHomeDir(process.env), 'config.toml'), port, arg))) return undefined;
-      return refreshed(switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), port)));
+      return refreshed(switchWith(t('connect Codex'), () => codexSwitchOn(codexHomeDir(process.env), port)));
     }),
-    reg(CMD.disconnectCodex, () => refreshed(switchWith('disconnect Codex', () => codexSwitchOff(codexHomeDir(process.env))))),
+    reg(CMD.disconnectCodex, () => refreshed(switchWith(t('disconnect Codex'), () => codexSwitchOff(codexHomeDir(process.env))))),
     reg(CMD.connectClaude, async (arg) => {
       const port = await portOf('claude');
       if (port === undefined || !(await confirmEdit('claude', claudeSettingsFile(claudeHomeDir(process.env)), port, arg))) return undefined;
-      const r = await refreshed(switchWith('connect Claude Code', () => claudeSwitchOn(claudeHomeDir(process.env), port)));
+      const r = await refreshed(switchWith(t('connect Claude Code'), () => claudeSwitchOn(claudeHomeDir(process.env), port)));
       if (!r) return r;
       const url = proxyBaseUrl(port);
       const alsoVsCode = stringOfArg(arg, 'vscodeSetting') === 'yes' || (stringOfArg(arg, 'vscodeSetting') !== 'no' &&
         (await vscode.window.showInformationMessage(
-          'Also point the Claude Code extension for VS Code at the proxy (setting claudeCode.environmentVariables)?',
-          'Set ANTHROPIC_BASE_URL', 'Not Now')) === 'Set ANTHROPIC_BASE_URL');
+          t('Also point the Claude Code extension for VS Code at the proxy (setting claudeCode.environmentVariables)?'),
+          t('Set ANTHROPIC_BASE_URL'), t('Not Now'))) === t('Set ANTHROPIC_BASE_URL'));
       if (alsoVsCode) {
         await claudeEnv().update(CLAUDE_ENV_SETTING, withEnvVar(globalClaudeEnv(), 'ANTHROPIC_BASE_URL', url), vscode.ConfigurationTarget.Global);
         log.info(`claudeCode.environmentVariables: ANTHROPIC_BASE_URL=${url}`);
@@ -156,7 +160,7 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
       return r;
     }),
     reg(CMD.disconnectClaude, async () => {
-      const r = await refreshed(switchWith('disconnect Claude Code', () => claudeSwitchOff(claudeHomeDir(process.env))));
+      const r = await refreshed(switchWith(t('disconnect Claude Code'), () => claudeSwitchOff(claudeHomeDir(process.env))));
       const list = globalClaudeEnv();
       const cur = envVarOf(list, 'ANTHROPIC_BASE_URL');
       // Only our own loopback entry is removed; a base URL the user set elsewhere stays.
@@ -171,25 +175,25 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
       if (!name) {
         const known = secretNames();
         const have = new Set(secrets.names);
-        const NEW = '$(add) New name…';
+        const NEW = t('$(add) New name…');
         const pick = await vscode.window.showQuickPick(
-          [...known.map((n) => ({ label: n, description: have.has(n) ? 'set' : 'not set' })), { label: NEW, description: '' }],
-          { title: 'Upstream secret (named by auth_token_secret / api_key_secret in config.toml)' });
+          [...known.map((n) => ({ label: n, description: have.has(n) ? t('set') : t('not set') })), { label: NEW, description: '' }],
+          { title: t('Upstream secret (named by auth_token_secret / api_key_secret in config.toml)') });
         if (!pick) return;
         name = pick.label === NEW
-          ? (await vscode.window.showInputBox({ title: 'Secret name', validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : 'Letters, digits, _ . - only') }))
+          ? (await vscode.window.showInputBox({ title: t('Secret name'), validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : t('Letters, digits, _ . - only')) }))
           : pick.label;
         if (!name) return;
       }
       const given = typeof (arg as { value?: unknown } | undefined)?.value === 'string' ? (arg as { value: string }).value : undefined;
       const value = given ?? await vscode.window.showInputBox({
-        title: `Value of secret '${name}'`, password: true, ignoreFocusOut: true, prompt: 'Stored in VS Code SecretStorage. Leave empty to delete it.',
-        validateInput: (v) => (hasLineBreakOrNul(v) ? 'A credential cannot contain a line break or NUL character' : undefined),
+        title: t("Value of secret '{0}'", name), password: true, ignoreFocusOut: true, prompt: t('Stored in VS Code SecretStorage. Leave empty to delete it.'),
+        validateInput: (v) => (hasLineBreakOrNul(v) ? t('A credential cannot contain a line break or NUL character') : undefined),
       });
       if (value === undefined) return;
       if (hasLineBreakOrNul(value)) {
         // It would be written into request headers: refuse it here rather than on every request.
-        void vscode.window.showErrorMessage(`Codex Helper: secret '${name}' not saved: it contains a line break or NUL character.`);
+        void vscode.window.showErrorMessage(t("Codex Helper: secret '{0}' not saved: it contains a line break or NUL character.", name));
         return;
       }
       if (value === '') await secrets.remove(name);
@@ -199,8 +203,8 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
       if (!secretNames().includes(name) || !given) {
         const referenced = secretNames().includes(name);
         void vscode.window.showInformationMessage(referenced
-          ? `Codex Helper: secret '${name}' ${value === '' ? 'deleted' : 'saved'}.`
-          : `Codex Helper: secret '${name}' saved. Reference it from an upstream in config.toml: auth_token_secret = "${name}" (Bearer) or api_key_secret = "${name}" (x-api-key).`);
+          ? (value === '' ? t("Codex Helper: secret '{0}' deleted.", name) : t("Codex Helper: secret '{0}' saved.", name))
+          : t('Codex Helper: secret \'{0}\' saved. Reference it from an upstream in config.toml: auth_token_secret = "{0}" (Bearer) or api_key_secret = "{0}" (x-api-key).', name));
       }
     }),
   );

@@ -4,6 +4,7 @@ import { claudeHomeDir, claudeSwitchStatus, codexHomeDir, codexSwitchStatus, pro
 import type { ServiceName } from '../core/types';
 import type { ClientLink } from './treeModel';
 import { serviceTitle } from './treeModel';
+import { t } from './l10n';
 
 /**
  * Reads the client file of `service`; a file that cannot be parsed becomes `error`, never a throw. For Claude Code,
@@ -25,10 +26,10 @@ export function connectChanges(service: ServiceName, file: string, port: number)
   const url = proxyBaseUrl(port);
   const lines = service === 'codex'
     ? ['model_provider = "codex_proxy"', '[model_providers.codex_proxy]', `base_url = "${url}"`,
-      'name = "codex-helper", wire_api = "responses"', 'request_max_retries = 0 (only if you set none)']
+      'name = "codex-helper", wire_api = "responses"', t('request_max_retries = 0 (only if you set none)')]
     : [`env.ANTHROPIC_BASE_URL = "${url}"`];
   return {
-    message: `Connect ${serviceTitle(service)} to the proxy?`,
-    detail: `This edits ${file}:\n\n${lines.join('\n')}\n\nComments and other keys are kept and a backup is made; Disconnect restores the file.`,
+    message: t('Connect {0} to the proxy?', serviceTitle(service)),
+    detail: t('This edits {0}:\n\n{1}\n\nComments and other keys are kept and a backup is made; Disconnect restores the file.', file, lines.join('\n')),
   };
 }

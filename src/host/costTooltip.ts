@@ -3,6 +3,7 @@
 import type { DashboardSnapshot } from '../core/dashboard';
 import { formatCost } from '../core/pricing';
 import type { UsageBucket } from '../core/usageRollup';
+import { t } from './l10n';
 
 const DAY_MS = 86_400_000;
 
@@ -17,8 +18,8 @@ function todayOf(days: Array<[number, UsageBucket]> | undefined, nowMs: number):
 
 function lines(today: UsageBucket | undefined, total: UsageBucket | undefined): string[] {
   const out: string[] = [];
-  if (hasCost(today)) out.push(`cost today (UTC): ${formatCost(today.cost)} over ${today.requests_priced ?? 0} priced request(s) (estimate)`);
-  if (hasCost(total)) out.push(`cost since start: ${formatCost(total.cost)} (estimate)`);
+  if (hasCost(today)) out.push(t('cost today (UTC): {0} over {1} priced request(s) (estimate)', formatCost(today.cost), today.requests_priced ?? 0));
+  if (hasCost(total)) out.push(t('cost since start: {0} (estimate)', formatCost(total.cost)));
   return out;
 }
 

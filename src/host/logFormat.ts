@@ -1,6 +1,7 @@
 // What the output channel says, one readable line per event: a request finished (debug), a failover, a cooldown
 // starting or ending (info). Multi-line messages (a warning plus its JSON details) keep only their first line at
 // their own level; the details go to debug, so info level never shows JSON dumps. No `vscode` here.
+// l10n-ignore-file: log lines stay English (scripts and bug reports read them)
 import type { LbConfigView } from '../core/lb';
 import type { FinishedRequest } from '../core/types';
 import type { LogLevel } from '../proxy/logger';

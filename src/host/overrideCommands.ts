@@ -14,7 +14,8 @@ import type { ServiceStore } from './serviceStore';
 import { configPickItems, effortPickItems } from './quickPicks';
 import type { PickItem } from './quickPicks';
 import { sessionChoices } from './sessions';
-import { serviceTitle } from './treeModel';
+import { priorityText, serviceTitle } from './treeModel';
+import { t } from './l10n';
 
 export interface OverrideDeps {
   controller: ProxyController;
@@ -39,22 +40,25 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const named = serviceOfArg(arg);
     if (named) {
       const hit = all.find((l) => l.service === named);
-      if (!hit) void vscode.window.showWarningMessage(`Codex Helper: the ${serviceTitle(named)} proxy is not running.`);
+      if (!hit) void vscode.window.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(named)));
       return hit;
     }
     if (all.length === 0) {
-      void vscode.window.showWarningMessage('Codex Helper: no proxy is running.', 'Start Proxy')
+      void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'), t('Start Proxy'))
         .then((a) => (a ? vscode.commands.executeCommand(CMD.startProxy) : undefined));
       return undefined;
     }
     if (all.length === 1) return all[0];
     const pick = await vscode.window.showQuickPick(all.map((l) => ({ label: serviceTitle(l.service), description: l.client.baseUrl, live: l })),
-      { title: 'Which proxy?', placeHolder: 'Codex (Responses API) or Claude Code (Messages API)' });
+      { title: t('Which proxy?'), placeHolder: t('Codex (Responses API) or Claude Code (Messages API)') });
     return pick?.live;
   };
 
-  /** Runs an admin call; failures become one error message (and a log line), never a throw into VS Code. */
-  const run = async (what: string, service: ServiceName, fn: () => Promise<unknown>): Promise<boolean> => {
+  /**
+   * Runs an admin call; failures become one error message (and a log line), never a throw into VS Code. `what` is
+   * the English log wording, `shown` the user's wording of the same change.
+   */
+  const run = async (what: string, shown: string, service: ServiceName, fn: () => Promise<unknown>): Promise<boolean> => {
     try {
       await fn();
       log.info(`${service}: ${what}`);
@@ -62,7 +66,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       return true;
     } catch (e) {
       log.error(`${service}: ${what} failed: ${(e as Error).message}`);
-      void vscode.window.showErrorMessage(`Codex Helper: ${what} failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(t('Codex Helper: {0} failed: {1}', shown, (e as Error).message));
       return false;
     }
   };
@@ -89,7 +93,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
 
   /** Picks a config; `current` (a name, or null for "automatic"/"no override") is marked and preselected. */
   const pickConfig = async (l: Live, title: string, extra: Array<{ label: string; value: string | null }>,
-    current?: string | null, placeHolder = 'Health and priority as in the Upstreams view') => {
+    current?: string | null, placeHolder = t('Health and priority as in the Upstreams view')) => {
     const [detail, snapshot] = await Promise.all([l.client.configsDetail(), l.client.snapshot(1, 1).catch(() => undefined)]);
     const d = { ...store.get(l.service), ...(snapshot ? { snapshot } : {}) };
     const items = configPickItems(d, detail, Date.now(), current, extra);
@@ -102,12 +106,12 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const snap = await l.client.snapshot(1, 1);
     const choices = sessionChoices(snap, Date.now());
     if (choices.length === 0) {
-      void vscode.window.showInformationMessage(`Codex Helper: no recent ${serviceTitle(l.service)} sessions yet.`);
+      void vscode.window.showInformationMessage(t('Codex Helper: no recent {0} sessions yet.', serviceTitle(l.service)));
       return undefined;
     }
     return (await vscode.window.showQuickPick(choices, {
-      title: `${serviceTitle(l.service)} session (newest first)`,
-      placeHolder: 'Filter by folder, session id or model',
+      title: t('{0} session (newest first)', serviceTitle(l.service)),
+      placeHolder: t('Filter by folder, session id or model'),
       matchOnDescription: true,
       matchOnDetail: true,
     }))?.sessionId;
@@ -117,7 +121,8 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     // Setting the file's own value clears the override, so later file edits take effect again.
     const c = (await configs(l)).find((x) => x.name === name);
     const same = c !== undefined && value === (field === 'enabled' ? c.enabled : c.level);
-    return run(`${field} of ${name} → ${value ?? 'file value'}`, l.service,
+    const shown = field === 'enabled' ? (value ? t('enable {0}', name) : t('disable {0}', name)) : t('priority of {0} → {1}', name, String(value));
+    return run(`${field} of ${name} → ${value ?? 'file value'}`, shown, l.service, // l10n-ignore: log line
       () => l.client.setConfigMeta(name, { [field]: same ? null : value }));
   };
 
@@ -125,9 +130,9 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const one = serviceOfArg(arg);
     const targets = one ? live().filter((l) => l.service === one) : live();
     const config = onlyConfig ? stringOfArg(arg, 'config') : undefined;
-    if (targets.length === 0) return void vscode.window.showWarningMessage('Codex Helper: no proxy is running.');
+    if (targets.length === 0) return void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'));
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Codex Helper: health checks', cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: t('Codex Helper: health checks'), cancellable: true },
       async (progress, token) => {
         const started: HealthRun[] = [];
         for (const l of targets) {
@@ -139,7 +144,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
           }
         }
         if (started.length === 0) {
-          void vscode.window.showErrorMessage('Codex Helper: health checks could not start (see the log).', 'Show Log')
+          void vscode.window.showErrorMessage(t('Codex Helper: health checks could not start (see the log).'), t('Show Log'))
             .then((a) => (a ? vscode.commands.executeCommand(CMD.showLog) : undefined));
           return undefined;
         }
@@ -147,17 +152,18 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
           for (const l of started) void l.client.cancelHealthChecks(l.names).catch(() => undefined);
         });
         const { ok, err, runs } = await waitForHealthChecks(started, {
-          onProgress: (done, total) => progress.report({ message: `${done}/${total} upstreams probed` }),
+          onProgress: (done, total) => progress.report({ message: t('{0}/{1} upstreams probed', done, total) }),
           onDrop: (l, e) => log.warn(`${l.service}: health checks: the proxy stopped answering: ${e.message}`),
         });
         for (const l of started) void store.refresh(l.service);
         if (runs.length === 0) {
-          void vscode.window.showErrorMessage('Codex Helper: health checks interrupted: the proxy stopped answering.');
+          void vscode.window.showErrorMessage(t('Codex Helper: health checks interrupted: the proxy stopped answering.'));
           return undefined;
         }
-        const summary = `${ok} healthy, ${err} failing${token.isCancellationRequested ? ' (canceled)' : ''}`;
-        log.info(`health checks: ${summary}`);
-        void vscode.window.showInformationMessage(`Codex Helper: health checks done: ${summary}.`);
+        const canceled = token.isCancellationRequested;
+        log.info(`health checks: ${ok} healthy, ${err} failing${canceled ? ' (canceled)' : ''}`); // l10n-ignore: log line
+        const summary = canceled ? t('{0} healthy, {1} failing (canceled)', ok, err) : t('{0} healthy, {1} failing', ok, err);
+        void vscode.window.showInformationMessage(t('Codex Helper: health checks done: {0}.', summary));
         return { ok, err };
       },
     );
@@ -169,14 +175,15 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const l = await pickLive(arg);
       if (!l) return;
       const current = store.get(l.service).detail?.global_override ?? null;
-      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, `Pin a ${serviceTitle(l.service)} config`,
-        [{ label: '$(sync) Automatic (by priority and health)', value: null }], current, 'Every request of this service goes to the pinned config');
+      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, t('Pin a {0} config', serviceTitle(l.service)),
+        [{ label: t('$(sync) Automatic (by priority and health)'), value: null }], current, t('Every request of this service goes to the pinned config'));
       if (name === undefined) return;
-      await run(name ? `pinned ${name}` : 'automatic config choice', l.service, () => l.client.setGlobalConfig(name ?? undefined));
+      await run(name ? `pinned ${name}` : 'automatic config choice', name ? t('pin {0}', name) : t('automatic config choice'), l.service, // l10n-ignore: log line
+        () => l.client.setGlobalConfig(name ?? undefined));
     }),
     reg(CMD.unpinConfig, async (arg) => {
       const l = await pickLive(arg);
-      if (l) await run('automatic config choice', l.service, () => l.client.setGlobalConfig(undefined));
+      if (l) await run('automatic config choice', t('automatic config choice'), l.service, () => l.client.setGlobalConfig(undefined)); // l10n-ignore: log line
     }),
     reg(CMD.setSessionEffort, async (arg) => {
       const l = await pickLive(arg ?? 'codex');
@@ -186,9 +193,11 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const given = stringOfArg(arg, 'effort');
       const current = given ? undefined : (await l.client.snapshot(1, 1)).snapshot.session_effort_overrides[sid];
       const effort = given ?? (await showPick(effortPickItems(current), {
-        title: `Reasoning effort for session ${sid}`, placeHolder: 'Applies to the next requests of this session' }))?.value;
+        title: t('Reasoning effort for session {0}', sid), placeHolder: t('Applies to the next requests of this session') }))?.value;
       if (effort === undefined) return;
-      await run(`effort of session ${sid} → ${effort === 'clear' || effort === null ? 'cleared' : effort}`, l.service,
+      const cleared = effort === 'clear' || effort === null;
+      await run(`effort of session ${sid} → ${cleared ? 'cleared' : effort}`, // l10n-ignore: log line
+        cleared ? t('clear the effort of session {0}', sid) : t('effort of session {0} → {1}', sid, effort), l.service,
         () => l.client.setSessionEffort(sid, effort === 'clear' || effort === null ? undefined : effort));
     }),
     reg(CMD.setSessionConfig, async (arg) => {
@@ -197,32 +206,34 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const sid = await sessionPick(l, arg);
       if (!sid) return;
       const current = stringOfArg(arg, 'config') ? undefined : (await l.client.snapshot(1, 1)).snapshot.session_config_overrides[sid] ?? null;
-      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, `Config for session ${sid}`,
-        [{ label: '$(close) No override (follow the service)', value: null }], current, 'Requests of this session go to this config');
+      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, t('Config for session {0}', sid),
+        [{ label: t('$(close) No override (follow the service)'), value: null }], current, t('Requests of this session go to this config'));
       if (name === undefined) return;
-      await run(`config of session ${sid} → ${name ?? 'cleared'}`, l.service, () => l.client.setSessionConfig(sid, name ?? undefined));
+      await run(`config of session ${sid} → ${name ?? 'cleared'}`, // l10n-ignore: log line
+        name ? t('config of session {0} → {1}', sid, name) : t('clear the config of session {0}', sid), l.service,
+        () => l.client.setSessionConfig(sid, name ?? undefined));
     }),
     reg(CMD.enableConfig, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Enable config', [], undefined, 'Choose a config to enable'));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, t('Enable config'), [], undefined, t('Choose a config to enable')));
       if (l && name) await metaValue(l, name, 'enabled', true);
     }),
     reg(CMD.disableConfig, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Disable config', [], undefined, 'A disabled config is skipped unless pinned or active'));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, t('Disable config'), [], undefined, t('A disabled config is skipped unless pinned or active')));
       if (l && name) await metaValue(l, name, 'enabled', false);
     }),
     reg(CMD.setConfigLevel, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Change the priority of', [], undefined, 'Choose a config'));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, t('Change the priority of'), [], undefined, t('Choose a config')));
       if (!l || !name) return;
       const c = (await configs(l)).find((x) => x.name === name);
       const level = numberOfArg(arg, 'level') ?? (await vscode.window.showQuickPick(
         Array.from({ length: 10 }, (_, i) => ({
-          label: `${i + 1 === c?.effective_level ? '$(check) ' : ''}priority ${i + 1}`,
-          description: [i + 1 === c?.effective_level ? 'current' : undefined, i + 1 === c?.level ? 'file value' : undefined, i === 0 ? 'tried first' : undefined].filter(Boolean).join(' · '),
+          label: `${i + 1 === c?.effective_level ? '$(check) ' : ''}${priorityText(i + 1)}`,
+          description: [i + 1 === c?.effective_level ? t('current') : undefined, i + 1 === c?.level ? t('file value') : undefined, i === 0 ? t('tried first') : undefined].filter(Boolean).join(' · '),
           value: i + 1,
-        })), { title: `Priority of ${name} (lower is tried first)`, placeHolder: 'Configs of priority 1 are tried first; ties go to the active config' }))?.value;
+        })), { title: t('Priority of {0} (lower is tried first)', name), placeHolder: t('Configs of priority 1 are tried first; ties go to the active config') }))?.value;
       if (level !== undefined) await metaValue(l, name, 'level', level);
     }),
     reg(CMD.runHealthChecks, (arg) => healthChecks(arg, false)),
@@ -231,7 +242,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const url = stringOfArg(arg, 'baseUrl');
       if (!url) return;
       await vscode.env.clipboard.writeText(url);
-      vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+      vscode.window.setStatusBarMessage(t('Copied {0}', url), 3000);
     }),
     reg(CMD.refreshView, () => store.refreshAll()),
   );

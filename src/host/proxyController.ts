@@ -7,6 +7,7 @@ import { AdminClient } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import { ListenError } from '../proxy/proxyHost';
 import type { ProxyHost } from '../proxy/proxyHost';
+import { t } from './l10n';
 
 export type ServiceStatus =
   | { kind: 'stopped' }
@@ -157,11 +158,11 @@ export class ProxyController {
   start(service: ServiceName, port: number): Promise<ServiceStatus> {
     return this.serial([service], async () => {
       await this.stopNow(service);
-      if (this.disposed) return this.set(service, { kind: 'failed', port, code: 'DISPOSED', message: 'Codex Helper is shutting down' });
+      if (this.disposed) return this.set(service, { kind: 'failed', port, code: 'DISPOSED', message: t('Codex Helper is shutting down') });
       const host = this.ensureHost();
       if (!host) {
         const e = this.hostErrorValue;
-        return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? 'proxy could not start' });
+        return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? t('proxy could not start') });
       }
       try {
         const l = await host.listen(service, { host: '127.0.0.1', port });

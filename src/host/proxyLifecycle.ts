@@ -20,6 +20,7 @@ import type { SettingsState } from './settingsReader';
 import { serviceTitle } from './treeModel';
 import { syncWorkspacePin } from './workspacePin';
 import type { PinMemory } from './workspacePin';
+import { t } from './l10n';
 
 export interface LifecycleDeps {
   controller: ProxyController;
@@ -55,10 +56,10 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       if (done.kind === 'set') log.info(`${s}: pinned '${done.name}' (workspace setting)`);
       else if (done.kind === 'clear') log.info(`${s}: workspace pin removed: automatic config choice`);
     } catch (e) {
-      const msg = `codexHelper.${s}.pinnedConfig: could not pin '${pin ?? '(none)'}': ${(e as Error).message}`;
-      log.warn(msg);
+      log.warn(`codexHelper.${s}.pinnedConfig: could not pin '${pin ?? '(none)'}': ${(e as Error).message}`); // l10n-ignore: log line
       // A pin naming no config is a settings mistake the user must see, not only a log line.
-      once(`${s}:pin:${pin ?? ''}`, () => vscode.window.showWarningMessage(`Codex Helper: ${msg}`, 'Open Settings')
+      const shown = t("Codex Helper: codexHelper.{0}.pinnedConfig: could not pin '{1}': {2}", s, pin ?? t('(none)'), (e as Error).message);
+      once(`${s}:pin:${pin ?? ''}`, () => vscode.window.showWarningMessage(shown, t('Open Settings'))
         .then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', `codexHelper.${s}.pinnedConfig`) : undefined)));
     }
   };
@@ -67,12 +68,12 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     log.error(st.message);
     if (st.code === 'HOST_FAILED' || controller.hostError) {
       once('host', () => vscode.window.showErrorMessage(
-        `Codex Helper: the proxy cannot start: ${controller.hostError?.message ?? st.message}`, 'Open Config File', 'Show Log',
-      ).then((a) => (a === 'Open Config File' ? vscode.commands.executeCommand(CMD.openConfigFile) : a ? channel.show() : undefined)));
+        t('Codex Helper: the proxy cannot start: {0}', controller.hostError?.message ?? st.message), t('Open Config File'), t('Show Log'),
+      ).then((a) => (a === t('Open Config File') ? vscode.commands.executeCommand(CMD.openConfigFile) : a ? channel.show() : undefined)));
       return;
     }
     if (st.code !== 'EADDRINUSE') {
-      once(`${s}:${st.code}`, () => vscode.window.showErrorMessage(`Codex Helper: ${st.message}`, 'Show Log')
+      once(`${s}:${st.code}`, () => vscode.window.showErrorMessage(t('Codex Helper: {0}', st.message), t('Show Log'))
         .then((a) => (a ? channel.show() : undefined)));
       return;
     }
@@ -91,9 +92,9 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     const taken = [settings.current.services[other].port];
     const suggested = await findFreePort();
     const text = await vscode.window.showInputBox({
-      title: `Port for the ${serviceTitle(s)} proxy`,
+      title: t('Port for the {0} proxy', serviceTitle(s)),
       value: String(suggested),
-      prompt: 'Clients connected with Connect … to Proxy must be connected again after a port change.',
+      prompt: t('Clients connected with Connect … to Proxy must be connected again after a port change.'),
       validateInput: (v) => validatePortInput(v, taken),
     });
     if (!text) return;
@@ -172,23 +173,23 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     reg(CMD.copyProxyUrl, async (arg) => {
       const live = targets(arg, (x) => ['running', 'attached'].includes(controller.status(x).kind));
       const s = live.length > 1
-        ? (await vscode.window.showQuickPick(live.map((x) => ({ label: serviceTitle(x), service: x })), { title: 'Copy proxy URL of' }))?.service
+        ? (await vscode.window.showQuickPick(live.map((x) => ({ label: serviceTitle(x), service: x })), { title: t('Copy proxy URL of') }))?.service
         : live[0];
       const st = s ? controller.status(s) : undefined;
       if (!s || !st || (st.kind !== 'running' && st.kind !== 'attached')) {
-        if (!s) void vscode.window.showInformationMessage('Codex Helper: no proxy is running.');
+        if (!s) void vscode.window.showInformationMessage(t('Codex Helper: no proxy is running.'));
         return undefined;
       }
       await vscode.env.clipboard.writeText(st.url);
-      vscode.window.setStatusBarMessage(`Copied ${st.url}`, 3000);
+      vscode.window.setStatusBarMessage(t('Copied {0}', st.url), 3000);
       return st.url;
     }),
     reg(CMD.listenerFixes, async (arg) => {
       const s = serviceOfArg(arg) ?? SERVICE_NAMES.find((x) => controller.status(x).kind === 'failed');
       const st = s ? controller.status(s) : undefined;
-      if (!s || !st || st.kind !== 'failed') return void vscode.window.showInformationMessage('Codex Helper: every enabled proxy is running.');
+      if (!s || !st || st.kind !== 'failed') return void vscode.window.showInformationMessage(t('Codex Helper: every enabled proxy is running.'));
       const fixes = listenerFixes(controller.hostError ? 'HOST_FAILED' : st.code, st.port, st.code === 'EADDRINUSE' && await isProxyListening(st.port));
-      const pick = await vscode.window.showQuickPick(fixes, { title: `The ${serviceTitle(s)} proxy is not running: ${st.message}`, placeHolder: 'Choose a fix' });
+      const pick = await vscode.window.showQuickPick(fixes, { title: t('The {0} proxy is not running: {1}', serviceTitle(s), st.message), placeHolder: t('Choose a fix') });
       if (pick?.action === 'attach') await controller.attach(s, st.port);
       else if (pick?.action === 'useAnotherPort') await useAnotherPort(s);
       else if (pick?.action === 'retry') await startService(s);
@@ -212,18 +213,17 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
         // Only a proxy that could not be built is rebuilt: a working one keeps its listeners and in-memory state.
         await controller.disposeHost();
         await startEnabled();
-        if (!controller.hostError) void vscode.window.showInformationMessage('Codex Helper: config loaded.');
+        if (!controller.hostError) void vscode.window.showInformationMessage(t('Codex Helper: config loaded.'));
         return;
       }
       const r = host.runtime.forceReload();
       if (r.error) {
-        const msg = `config reload failed (the last good config stays active): ${r.error.message}`;
-        log.error(msg);
-        void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Open Config File')
+        log.error(`config reload failed (the last good config stays active): ${r.error.message}`); // l10n-ignore: log line
+        void vscode.window.showErrorMessage(t('Codex Helper: config reload failed (the last good config stays active): {0}', r.error.message), t('Open Config File'))
           .then((a) => (a ? vscode.commands.executeCommand(CMD.openConfigFile) : undefined));
         return;
       }
-      void vscode.window.showInformationMessage(r.reloaded ? 'Codex Helper: config reloaded.' : 'Codex Helper: config unchanged (reloaded anyway).');
+      void vscode.window.showInformationMessage(r.reloaded ? t('Codex Helper: config reloaded.') : t('Codex Helper: config unchanged (reloaded anyway).'));
     }),
   );
 }

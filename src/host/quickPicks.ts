@@ -5,6 +5,7 @@ import { EFFORTS } from './constants';
 import type { ServiceData } from './treeModel';
 import { priorityText, statesOf } from './treeModel';
 import { configHealthSummary } from './upstreamHealth';
+import { t } from './l10n';
 
 export interface PickItem<T> {
   label: string;
@@ -22,7 +23,7 @@ export function configPickItems(d: ServiceData, detail: ConfigsDetail, nowMs: nu
   extra: ReadonlyArray<{ label: string; value: string | null }>): Array<PickItem<string | null>> {
   const items: Array<PickItem<string | null>> = extra.map((e) => {
     const on = e.value === (current ?? null);
-    return { label: `${on ? CURRENT : ''}${e.label}`, description: on ? 'current' : '', value: e.value, ...(on ? { current: true } : {}) };
+    return { label: `${on ? CURRENT : ''}${e.label}`, description: on ? t('current') : '', value: e.value, ...(on ? { current: true } : {}) };
   });
   const data: ServiceData = { ...d, detail };
   for (const c of detail.configs) {
@@ -30,8 +31,8 @@ export function configPickItems(d: ServiceData, detail: ConfigsDetail, nowMs: nu
     const health = configHealthSummary(statesOf(data, c, nowMs));
     items.push({
       label: `${on ? CURRENT : ''}${c.alias ?? c.name}`,
-      description: [on ? 'current' : undefined, health.text, priorityText(c.effective_level), c.effective_enabled ? undefined : 'disabled',
-        c.active ? 'active' : undefined].filter(Boolean).join(' · '),
+      description: [on ? t('current') : undefined, health.text, priorityText(c.effective_level), c.effective_enabled ? undefined : t('disabled'),
+        c.active ? t('active') : undefined].filter(Boolean).join(' · '),
       detail: [c.alias ? c.name : undefined, ...c.upstreams.map((u) => u.base_url)].filter(Boolean).join(' · '),
       value: c.name,
       ...(on ? { current: true } : {}),
@@ -43,10 +44,10 @@ export function configPickItems(d: ServiceData, detail: ConfigsDetail, nowMs: nu
 /** Effort levels plus "clear", the session's current override marked. */
 export function effortPickItems(current: string | undefined): Array<PickItem<string | null>> {
   const items: Array<PickItem<string | null>> = EFFORTS.map((e) => ({
-    label: `${e === current ? CURRENT : ''}${e}`, description: e === current ? 'current override' : '', value: e,
+    label: `${e === current ? CURRENT : ''}${e}`, description: e === current ? t('current override') : '', value: e,
     ...(e === current ? { current: true } : {}),
   }));
-  items.push({ label: `${current === undefined ? CURRENT : ''}$(close) No override`, description: current === undefined ? 'current: the client decides' : 'the client decides', value: null,
+  items.push({ label: `${current === undefined ? CURRENT : ''}${t('$(close) No override')}`, description: current === undefined ? t('current: the client decides') : t('the client decides'), value: null,
     ...(current === undefined ? { current: true } : {}) });
   return items;
 }

@@ -3,6 +3,7 @@ import { isAbsolute, relative } from 'node:path';
 import type { SessionStats } from '../core/state';
 import type { ApiSnapshot } from '../proxy/adminClient';
 import { ago } from './statusModel';
+import { t } from './l10n';
 
 export interface SessionChoice {
   sessionId: string;
@@ -19,13 +20,13 @@ export function sessionChoices(snap: ApiSnapshot, nowMs: number): SessionChoice[
     .map(([id, st]) => {
       const effort = s.session_effort_overrides[id];
       const pin = s.session_config_overrides[id];
-      const overrides = [effort ? `effort ${effort}` : undefined, pin ? `config ${pin}` : undefined].filter(Boolean);
+      const overrides = [effort ? t('effort {0}', effort) : undefined, pin ? t('config {0}', pin) : undefined].filter(Boolean);
       return {
         sessionId: id,
         label: st.cwd ? `$(folder) ${st.cwd}` : `$(comment-discussion) ${id}`,
-        description: [`active ${ago(nowMs - st.last_seen_ms)}`, st.last_model, st.last_reasoning_effort].filter(Boolean).join(' · '),
-        detail: [st.cwd ? id : undefined, `${st.turns_total} turn${st.turns_total === 1 ? '' : 's'}`,
-          overrides.length ? `override: ${overrides.join(', ')}` : undefined].filter(Boolean).join(' · '),
+        description: [t('active {0}', ago(nowMs - st.last_seen_ms)), st.last_model, st.last_reasoning_effort].filter(Boolean).join(' · '),
+        detail: [st.cwd ? id : undefined, st.turns_total === 1 ? t('1 turn') : t('{0} turns', st.turns_total),
+          overrides.length ? t('override: {0}', overrides.join(t(', '))) : undefined].filter(Boolean).join(' · '),
       };
     });
 }

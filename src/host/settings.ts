@@ -1,5 +1,6 @@
 // Typed reading of the `codexHelper.*` settings from plain inspected values (no `vscode` here, so it is testable),
 // with the untrusted-workspace filter and the diff that decides which listener must restart.
+// l10n-ignore-file: its problems go to the log, which stays English
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { LogLevel } from '../proxy/logger';

@@ -7,6 +7,8 @@ import { CooldownTimer } from './cooldownTimer';
 import { TOOLTIP_COMMANDS } from './markdown';
 import type { ServiceStore } from './serviceStore';
 import { statusBarModel } from './statusModel';
+import { serviceTitle } from './treeModel';
+import { t } from './l10n';
 
 /** Shows/hides and updates the per-service items whenever the store changes and when a cooldown ends. */
 export function registerStatusBar(deps: {
@@ -19,7 +21,7 @@ export function registerStatusBar(deps: {
   const items = new Map<ServiceName, vscode.StatusBarItem>();
   SERVICE_NAMES.forEach((s, i) => {
     const item = vscode.window.createStatusBarItem(`codexHelper.status.${s}`, vscode.StatusBarAlignment.Left, 10 - i);
-    item.name = `Codex Helper (${s})`;
+    item.name = t('Codex Helper ({0})', serviceTitle(s));
     items.set(s, item);
   });
   const update = (s: ServiceName) => {
@@ -34,7 +36,7 @@ export function registerStatusBar(deps: {
     const tip = new vscode.MarkdownString(m.tooltip, true);
     tip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
     item.tooltip = tip;
-    item.command = { title: m.command === CMD.pinConfig ? 'Pin Config' : 'Fix the Proxy', command: m.command, arguments: [s] };
+    item.command = { title: m.command === CMD.pinConfig ? t('Pin Config') : t('Fix the Proxy'), command: m.command, arguments: [s] };
     item.backgroundColor = m.error
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
       : m.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

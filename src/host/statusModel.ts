@@ -5,6 +5,7 @@ import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceData } from './treeModel';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
 import { formatDuration } from './upstreamHealth';
+import { t } from './l10n';
 
 export interface StatusBarModel {
   text: string;
@@ -46,10 +47,10 @@ function shortTarget(t: string): string {
 /** `just now`, `42s ago`, `5m ago`, `2h ago`. */
 export function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  return `${Math.floor(s / 3600)}h ago`;
+  if (s < 5) return t('just now');
+  if (s < 60) return t('{0}s ago', s);
+  if (s < 3600) return t('{0}m ago', Math.floor(s / 60));
+  return t('{0}h ago', Math.floor(s / 3600));
 }
 
 /** When requests can flow again: the soonest cooldown end among the configs that can serve (undefined when one can now). */
@@ -85,11 +86,11 @@ export function statusBarModel(d: ServiceData, nowMs: number): StatusBarModel | 
   const s = d.status;
   const title = serviceTitle(d.service);
   if (s.kind === 'failed') {
-    const why = s.code === 'EADDRINUSE' ? `port ${s.port} in use` : 'not running';
+    const why = s.code === 'EADDRINUSE' ? t('port {0} in use', s.port) : t('not running');
     return {
       text: `$(error) ${title}: ${why}`,
-      tooltip: [`**${md(title)} proxy is not running**`, '', md(s.message), '',
-        actions([cmdLink('Fix…', CMD.listenerFixes, d.service), cmdLink('Show log', CMD.showLog)])].join('  \n'),
+      tooltip: [`**${t('{0} proxy is not running', md(title))}**`, '', md(s.message), '',
+        actions([cmdLink(t('Fix…'), CMD.listenerFixes, d.service), cmdLink(t('Show log'), CMD.showLog)])].join('  \n'),
       warning: false,
       error: true,
       command: CMD.listenerFixes,
@@ -100,25 +101,25 @@ export function statusBarModel(d: ServiceData, nowMs: number): StatusBarModel | 
   const until = allCoolingUntil(d, nowMs);
   const warning = until !== undefined;
   const icon = warning ? '$(warning)' : pin ? '$(pinned)' : '$(arrow-swap)';
-  const text = `${icon} ${title}: ${pin ?? 'auto'}`;
-  const lines = [`**${md(title)} proxy** at ${code(s.url)}${s.kind === 'attached' ? ' (attached)' : ''}`, ''];
+  const text = `${icon} ${title}: ${pin ?? t('auto')}`;
+  const lines = [`**${t('{0} proxy', md(title))}** ${s.kind === 'attached' ? t('at {0} (attached)', code(s.url)) : t('at {0}', code(s.url))}`, ''];
   if (warning) {
-    lines.push(`$(warning) Every upstream is cooling down: requests flow again in ${formatDuration((until - nowMs) / 1000)} (at ${clock(until)}).`);
+    lines.push(`$(warning) ${t('Every upstream is cooling down: requests flow again in {0} (at {1}).', formatDuration((until - nowMs) / 1000), clock(until))}`);
   }
-  lines.push(pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)');
+  lines.push(pin ? t('Pinned config: {0}', code(pin)) : t('Automatic config choice (by priority and health)'));
   const snap = d.snapshot?.snapshot;
   if (snap) {
     const w = snap.stats_5m;
     const errors = w.err_429 + w.err_4xx + w.err_5xx;
-    lines.push(`Last 5 minutes: ${w.total} request${w.total === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}`);
+    lines.push(t('Last 5 minutes: {0}, {1}', w.total === 1 ? t('1 request') : t('{0} requests', w.total), errors === 1 ? t('1 error') : t('{0} errors', errors)));
     const f = lastFailover(snap.recent);
-    lines.push(f ? `Last failover: ${md(shortTarget(f.from))} → ${md(shortTarget(f.to))}, ${ago(nowMs - f.request.ended_at_ms)}` : 'Last failover: none');
+    lines.push(f ? t('Last failover: {0} → {1}, {2}', md(shortTarget(f.from)), md(shortTarget(f.to)), ago(nowMs - f.request.ended_at_ms)) : t('Last failover: none'));
   }
-  if (d.error) lines.push(`Problem: ${md(d.error)}`);
+  if (d.error) lines.push(t('Problem: {0}', md(d.error)));
   lines.push('', actions([
-    cmdLink(pin ? 'Change pin…' : 'Pin config…', CMD.pinConfig, d.service),
-    warning ? cmdLink('Reset cooldowns', CMD.resetCooldown, { service: d.service }) : undefined,
-    cmdLink('Recent requests', CMD.showRecentRequests),
+    cmdLink(pin ? t('Change pin…') : t('Pin config…'), CMD.pinConfig, d.service),
+    warning ? cmdLink(t('Reset cooldowns'), CMD.resetCooldown, { service: d.service }) : undefined,
+    cmdLink(t('Recent requests'), CMD.showRecentRequests),
   ]));
   return { text, tooltip: lines.join('  \n'), warning, command: CMD.pinConfig };
 }

@@ -9,6 +9,7 @@ import type { ServiceStatus } from './proxyController';
 import { configCostLines, serviceCostLines } from './costTooltip';
 import { configHealthStates, configHealthSummary, latestProbe, upstreamHealth } from './upstreamHealth';
 import type { HealthKind, UpstreamHealthState } from './upstreamHealth';
+import { t } from './l10n';
 
 /** Where the service's client (Codex / Claude Code) points, read from its own settings file. */
 export interface ClientLink {
@@ -128,7 +129,7 @@ export { formatDuration } from './upstreamHealth';
 
 /** Readable routing level: `priority 1` (lower is tried first). */
 export function priorityText(level: number): string {
-  return `priority ${level}`;
+  return t('priority {0}', level);
 }
 
 const STATE_ICON: Record<HealthKind, NodeIcon> = {
@@ -143,8 +144,9 @@ const WARNING_ICON: NodeIcon = { id: 'warning', color: 'list.warningForeground' 
 function probeLine(d: ServiceData, cfg: string, baseUrl: string): string | undefined {
   const h = latestProbe(d.snapshot?.snapshot.config_health[cfg], baseUrl);
   if (!h) return undefined;
-  if (h.ok) return `Last probe: ok${h.latency_ms !== undefined ? `, ${h.latency_ms} ms` : ''}`;
-  return `Last probe: failed${h.status_code ? ` (HTTP ${h.status_code})` : ''}${h.error ? `: ${md(h.error)}` : ''}`;
+  if (h.ok) return h.latency_ms !== undefined ? t('Last probe: ok, {0} ms', h.latency_ms) : t('Last probe: ok');
+  const failed = h.status_code ? t('Last probe: failed (HTTP {0})', h.status_code) : t('Last probe: failed');
+  return h.error ? `${failed}: ${md(h.error)}` : failed;
 }
 
 function upstreamNode(d: ServiceData, cfg: ConfigDetail, index: number, label: string, st: UpstreamHealthState,
@@ -155,27 +157,29 @@ function upstreamNode(d: ServiceData, cfg: ConfigDetail, index: number, label: s
   const missing = missingCredential(u.auth_source);
   const view = lb?.upstreams[u.index];
   const at = { service, config: cfg.name, upstreamIndex: u.index };
-  const keyLink = missing?.kind === 'env' ? undefined : cmdLink('Set key…', CMD.setUpstreamApiKey, secret ? { secretName: secret } : undefined);
+  const keyLink = missing?.kind === 'env' ? undefined : cmdLink(t('Set key…'), CMD.setUpstreamApiKey, secret ? { secretName: secret } : undefined);
   const lines = [
     `**${md(label)}** — ${md(st.text)}`,
     '',
     code(u.base_url),
     '',
-    u.provider_id ? `Provider: ${md(u.provider_id)}` : undefined,
-    view?.last_status !== undefined ? `Last status: ${view.last_status}` : undefined,
-    view?.last_error ? `Last error: ${md(view.last_error)}` : undefined,
+    u.provider_id ? t('Provider: {0}', md(u.provider_id)) : undefined,
+    view?.last_status !== undefined ? t('Last status: {0}', view.last_status) : undefined,
+    view?.last_error ? t('Last error: {0}', md(view.last_error)) : undefined,
     probeLine(d, cfg.name, u.base_url),
-    st.source === 'probe' ? 'State from the newest health probe.' : st.source === 'traffic' ? 'State from the newest request.' : undefined,
+    st.source === 'probe' ? t('State from the newest health probe.') : st.source === 'traffic' ? t('State from the newest request.') : undefined,
     missing
-      ? `$(warning) Credential missing: ${missing.kind === 'env' ? `environment variable ${code(missing.name)} is not set` : `secret ${code(missing.name)} is not in SecretStorage`}${u.auth_source.startsWith('client_passthrough') ? ' — the client\'s own key is passed through' : ''}`
-      : `Credential: ${code(u.auth_source)}`,
-    lb?.last_good_index === u.index ? 'Sticky choice of this config.' : undefined,
+      ? `$(warning) ${missing.kind === 'env'
+        ? t('Credential missing: environment variable {0} is not set', code(missing.name))
+        : t('Credential missing: secret {0} is not in SecretStorage', code(missing.name))}${u.auth_source.startsWith('client_passthrough') ? t(" — the client's own key is passed through") : ''}`
+      : t('Credential: {0}', code(u.auth_source)),
+    lb?.last_good_index === u.index ? t('Sticky choice of this config.') : undefined,
     '',
     actions([
       keyLink,
-      cmdLink('Check health', CMD.checkConfigHealth, { service, config: cfg.name }),
-      st.kind === 'cooling' || st.kind === 'failing' ? cmdLink('Reset cooldown', CMD.resetCooldown, at) : undefined,
-      cmdLink('Open config', CMD.openConfigAt, at),
+      cmdLink(t('Check health'), CMD.checkConfigHealth, { service, config: cfg.name }),
+      st.kind === 'cooling' || st.kind === 'failing' ? cmdLink(t('Reset cooldown'), CMD.resetCooldown, at) : undefined,
+      cmdLink(t('Open config'), CMD.openConfigAt, at),
     ]),
   ].filter((x) => x !== undefined);
   const ctx = ['upstream', secret ? 'secret' : 'plain', st.kind === 'cooling' || st.kind === 'failing' ? 'resettable' : 'settled'];
@@ -184,7 +188,7 @@ function upstreamNode(d: ServiceData, cfg: ConfigDetail, index: number, label: s
     id: `${service}/${cfg.name}/${u.index}`,
     kind: 'upstream',
     label,
-    description: !missing ? st.text : st.kind === 'unknown' ? 'key missing' : `${st.text} · key missing`,
+    description: !missing ? st.text : st.kind === 'unknown' ? t('key missing') : `${st.text} · ${t('key missing')}`,
     tooltip: lines.join('  \n'),
     icon: missing && st.kind !== 'failing' ? WARNING_ICON : STATE_ICON[st.kind],
     contextValue: ctx.join(' '),
@@ -213,28 +217,30 @@ function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode 
   const states = statesOf(d, cfg, nowMs);
   const summary = configHealthSummary(states);
   const check = snap?.health_checks[cfg.name];
-  const checking = check && !check.done ? `checking ${check.completed}/${check.total}` : undefined;
+  const checking = check && !check.done ? t('checking {0}/{1}', check.completed, check.total) : undefined;
   const trouble = summary.kind === 'cooling' || states.some((s) => s.kind === 'failing' || s.kind === 'cooling');
-  const first = !cfg.effective_enabled ? 'disabled' : checking ?? (summary.kind === 'cooling' ? summary.text : undefined);
-  const description = [first, pinned ? 'pinned' : undefined, priorityText(cfg.effective_level), cfg.active ? 'active' : undefined]
+  const first = !cfg.effective_enabled ? t('disabled') : checking ?? (summary.kind === 'cooling' ? summary.text : undefined);
+  const description = [first, pinned ? t('pinned') : undefined, priorityText(cfg.effective_level), cfg.active ? t('active') : undefined]
     .filter(Boolean).join(' · ');
   const at = { service, config: cfg.name };
   const tip = [
     `**${md(cfg.alias ?? cfg.name)}**${cfg.alias ? ` (${code(cfg.name)})` : ''} — ${md(summary.text)}`,
     '',
-    `${priorityText(cfg.effective_level)} (lower is tried first)${cfg.effective_level !== cfg.level ? `; the file says ${cfg.level}` : ''}`,
-    cfg.effective_enabled ? 'Enabled' : 'Disabled: skipped unless it is pinned or active',
-    cfg.effective_enabled !== cfg.enabled ? `(the file says ${cfg.enabled ? 'enabled' : 'disabled'})` : undefined,
-    cfg.active ? 'Active config of the file' : undefined,
-    pinned ? 'Pinned: every request of this service uses it' : undefined,
-    `${cfg.upstreams.length} upstream${cfg.upstreams.length === 1 ? '' : 's'}`,
+    cfg.effective_level !== cfg.level
+      ? t('{0} (lower is tried first); the file says {1}', priorityText(cfg.effective_level), cfg.level)
+      : t('{0} (lower is tried first)', priorityText(cfg.effective_level)),
+    cfg.effective_enabled ? t('Enabled') : t('Disabled: skipped unless it is pinned or active'),
+    cfg.effective_enabled !== cfg.enabled ? (cfg.enabled ? t('(the file says enabled)') : t('(the file says disabled)')) : undefined,
+    cfg.active ? t('Active config of the file') : undefined,
+    pinned ? t('Pinned: every request of this service uses it') : undefined,
+    cfg.upstreams.length === 1 ? t('1 upstream') : t('{0} upstreams', cfg.upstreams.length),
     ...configCostLines(snap, cfg.name, nowMs),
     '',
     actions([
-      pinned ? cmdLink('Unpin', CMD.unpinConfig, service) : cmdLink('Pin', CMD.pinConfig, at),
-      cmdLink('Check health', CMD.checkConfigHealth, at),
-      trouble ? cmdLink('Reset cooldowns', CMD.resetCooldown, at) : undefined,
-      cmdLink('Open config', CMD.openConfigAt, at),
+      pinned ? cmdLink(t('Unpin'), CMD.unpinConfig, service) : cmdLink(t('Pin'), CMD.pinConfig, at),
+      cmdLink(t('Check health'), CMD.checkConfigHealth, at),
+      trouble ? cmdLink(t('Reset cooldowns'), CMD.resetCooldown, at) : undefined,
+      cmdLink(t('Open config'), CMD.openConfigAt, at),
     ]),
   ].filter((x) => x !== undefined);
   const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled', trouble ? 'resettable' : 'settled'];
@@ -292,24 +298,24 @@ function clientNode(d: ServiceData, port: number | undefined): TreeNode {
   const state = clientLinkState(link, port);
   const title = serviceTitle(d.service);
   const cmds = CLIENT_CMDS[d.service];
-  const description = state === 'connected' ? 'connected' : state === 'elsewhere' ? `points at :${link!.port}, not :${port}` : state === 'none' ? 'not connected' : 'unknown';
-  const what = state === 'connected' ? `${title} sends its requests through this proxy.`
-    : state === 'elsewhere' ? `${title} points at port ${link!.port}, but this proxy listens on ${port}: its requests fail until you connect it again.`
-      : state === 'none' ? `${title} talks to its provider directly.`
-        : `The settings file of ${title} could not be read${link?.error ? `: ${md(link.error)}` : ''}.`;
+  const description = state === 'connected' ? t('connected') : state === 'elsewhere' ? t('points at :{0}, not :{1}', link!.port!, port!) : state === 'none' ? t('not connected') : t('unknown');
+  const what = state === 'connected' ? t('{0} sends its requests through this proxy.', title)
+    : state === 'elsewhere' ? t('{0} points at port {1}, but this proxy listens on {2}: its requests fail until you connect it again.', title, link!.port!, port!)
+      : state === 'none' ? t('{0} talks to its provider directly.', title)
+        : link?.error ? t('The settings file of {0} could not be read: {1}.', title, md(link.error)) : t('The settings file of {0} could not be read.', title);
   const tip = [
     `**${md(title)}** — ${md(description)}`,
     '',
     what,
-    link ? `File: ${code(link.file)}` : undefined,
-    link?.vscodeBaseUrl ? `Claude Code extension for VS Code: ${code(`ANTHROPIC_BASE_URL=${link.vscodeBaseUrl}`)}${port !== undefined && vscodePort(link.vscodeBaseUrl) !== port ? ' (not this proxy)' : ''}` : undefined,
+    link ? t('File: {0}', code(link.file)) : undefined,
+    link?.vscodeBaseUrl ? t('Claude Code extension for VS Code: {0}', code(`ANTHROPIC_BASE_URL=${link.vscodeBaseUrl}`)) + (port !== undefined && vscodePort(link.vscodeBaseUrl) !== port ? t(' (not this proxy)') : '') : undefined,
     '',
-    actions([state !== 'connected' ? cmdLink('Connect', cmds.on) : undefined, state === 'connected' || state === 'elsewhere' ? cmdLink('Disconnect', cmds.off) : undefined]),
+    actions([state !== 'connected' ? cmdLink(t('Connect'), cmds.on) : undefined, state === 'connected' || state === 'elsewhere' ? cmdLink(t('Disconnect'), cmds.off) : undefined]),
   ].filter((x) => x !== undefined);
   return {
     id: `${d.service}/!client`,
     kind: 'client',
-    label: d.service === 'codex' ? 'Codex client' : 'Claude Code client',
+    label: d.service === 'codex' ? t('Codex client') : t('Claude Code client'),
     description,
     tooltip: tip.join('  \n'),
     icon: state === 'connected' ? { id: 'plug', color: 'testing.iconPassed' } : state === 'elsewhere' ? WARNING_ICON : { id: 'debug-disconnect' },
@@ -322,13 +328,13 @@ function clientNode(d: ServiceData, port: number | undefined): TreeNode {
 function statusText(s: ServiceStatus): string {
   switch (s.kind) {
     case 'running':
-      return 'running';
+      return t('running');
     case 'attached':
-      return `attached :${s.port}`;
+      return t('attached :{0}', s.port);
     case 'failed':
-      return s.code === 'EADDRINUSE' ? `port ${s.port} in use` : 'failed to start';
+      return s.code === 'EADDRINUSE' ? t('port {0} in use', s.port) : t('failed to start');
     case 'stopped':
-      return 'stopped';
+      return t('stopped');
   }
 }
 
@@ -340,32 +346,32 @@ export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
   const children: TreeNode[] = [];
   if (d.error) children.push(message(d.service, 'error', d.error, WARNING_ICON));
   if (d.detail?.config_error) {
-    children.push(message(d.service, 'config-error', 'config.toml has an error (last good config in use)', WARNING_ICON,
-      `${md(d.detail.config_error)}  \n${cmdLink('Open config', CMD.openConfigFile)}`));
+    children.push(message(d.service, 'config-error', t('config.toml has an error (last good config in use)'), WARNING_ICON,
+      `${md(d.detail.config_error)}  \n${cmdLink(t('Open config'), CMD.openConfigFile)}`));
   }
   if (s.kind === 'failed') {
     children.push(message(d.service, 'failed', s.message, { id: 'error', color: 'list.errorForeground' },
-      `${md(s.message)}  \n${cmdLink('Fix…', CMD.listenerFixes, d.service)} · ${cmdLink('Show log', CMD.showLog)}`));
+      `${md(s.message)}  \n${cmdLink(t('Fix…'), CMD.listenerFixes, d.service)} · ${cmdLink(t('Show log'), CMD.showLog)}`));
   }
   if (d.client) children.push(clientNode(d, live ? s.port : undefined));
   if (live && d.detail) {
     for (const c of d.detail.configs) children.push(configNode(d, c, nowMs));
-    if (d.detail.configs.length === 0) children.push(message(d.service, 'empty', 'no configs: open the config file', { id: 'info' }));
+    if (d.detail.configs.length === 0) children.push(message(d.service, 'empty', t('no configs: open the config file'), { id: 'info' }));
   }
-  const description = [statusText(s), live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
+  const description = [statusText(s), live && d.detail ? (pin ? t('pinned {0}', pin) : t('auto')) : undefined].filter(Boolean).join(' · ');
   const tip = [
-    `**${md(serviceTitle(d.service))} proxy** — ${md(statusText(s))}${live ? ` on port ${s.port}` : ''}`,
+    `**${t('{0} proxy', md(serviceTitle(d.service)))}** — ${md(statusText(s))}${live ? t(' on port {0}', s.port) : ''}`,
     '',
-    live ? `Base URL: ${code(s.url)}` : undefined,
-    live && d.detail ? (pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)') : undefined,
-    d.detail ? `Config file: ${code(d.detail.config_path)}` : undefined,
+    live ? t('Base URL: {0}', code(s.url)) : undefined,
+    live && d.detail ? (pin ? t('Pinned config: {0}', code(pin)) : t('Automatic config choice (by priority and health)')) : undefined,
+    d.detail ? t('Config file: {0}', code(d.detail.config_path)) : undefined,
     ...serviceCostLines(d.snapshot?.snapshot, nowMs),
     '',
     actions([
-      live ? cmdLink('Pin config…', CMD.pinConfig, d.service) : cmdLink('Start', CMD.startProxy, d.service),
-      live ? cmdLink('Check health', CMD.runHealthChecks, d.service) : undefined,
-      s.kind === 'failed' ? cmdLink('Fix…', CMD.listenerFixes, d.service) : undefined,
-      cmdLink('Open config', CMD.openConfigFile),
+      live ? cmdLink(t('Pin config…'), CMD.pinConfig, d.service) : cmdLink(t('Start'), CMD.startProxy, d.service),
+      live ? cmdLink(t('Check health'), CMD.runHealthChecks, d.service) : undefined,
+      s.kind === 'failed' ? cmdLink(t('Fix…'), CMD.listenerFixes, d.service) : undefined,
+      cmdLink(t('Open config'), CMD.openConfigFile),
     ]),
   ].filter((x) => x !== undefined);
   return {

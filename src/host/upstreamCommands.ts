@@ -11,6 +11,7 @@ import { CMD } from './constants';
 import type { ProxyController } from './proxyController';
 import type { ServiceStore } from './serviceStore';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
+import { t } from './l10n';
 
 export interface UpstreamCommandDeps {
   controller: ProxyController;
@@ -28,10 +29,10 @@ export interface ResetTarget {
 }
 
 /** Human wording of a reset, for the log and the confirmation toast. */
-export function resetWording(t: ResetTarget, baseUrl?: string): string {
-  if (t.config === undefined) return `every ${serviceTitle(t.service)} upstream`;
-  if (t.upstreamIndex === undefined) return `every upstream of ${t.config}`;
-  return `${t.config} / ${baseUrl ? hostOf(baseUrl) : `upstream ${t.upstreamIndex + 1}`}`;
+export function resetWording(target: ResetTarget, baseUrl?: string): string {
+  if (target.config === undefined) return t('every {0} upstream', serviceTitle(target.service));
+  if (target.upstreamIndex === undefined) return t('every upstream of {0}', target.config);
+  return `${target.config} / ${baseUrl ? hostOf(baseUrl) : t('upstream {0}', target.upstreamIndex + 1)}`;
 }
 
 /** Registers Reset Cooldown and Open Config at Line. */
@@ -43,9 +44,9 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
     const live = SERVICE_NAMES.filter((s) => controller.client(s));
     let service = serviceOfArg(arg);
     if (!service) {
-      if (live.length === 0) return void vscode.window.showWarningMessage('Codex Helper: no proxy is running.');
+      if (live.length === 0) return void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'));
       service = live.length === 1 ? live[0] : (await vscode.window.showQuickPick(live.map((s) => ({ label: serviceTitle(s), s })),
-        { title: 'Reset cooldowns of', placeHolder: 'Which proxy?' }))?.s;
+        { title: t('Reset cooldowns of'), placeHolder: t('Which proxy?') }))?.s;
       if (!service) return undefined;
     }
     const config = stringOfArg(arg, 'config');
@@ -56,34 +57,36 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
     const items = (d.detail?.configs ?? []).map((c) => {
       const states = statesOf(d, c, now);
       const bad = states.filter((s) => s.kind === 'cooling' || s.kind === 'failing');
-      return { label: c.alias ?? c.name, description: bad.length ? bad.map((s) => s.text).join(', ') : 'nothing to reset', config: c.name as string | undefined, bad: bad.length };
+      return { label: c.alias ?? c.name, description: bad.length ? bad.map((s) => s.text).join(t(', ')) : t('nothing to reset'), config: c.name as string | undefined, bad: bad.length };
     }).sort((a, b) => b.bad - a.bad);
-    const pick = await vscode.window.showQuickPick([{ label: '$(clear-all) Every config', description: '', config: undefined, bad: 0 }, ...items],
-      { title: `Reset cooldowns: ${serviceTitle(service)}`, placeHolder: 'Requests go to a reset upstream again at once' });
+    const pick = await vscode.window.showQuickPick([{ label: t('$(clear-all) Every config'), description: '', config: undefined, bad: 0 }, ...items],
+      { title: t('Reset cooldowns: {0}', serviceTitle(service)), placeHolder: t('Requests go to a reset upstream again at once') });
     return pick ? { service, ...(pick.config ? { config: pick.config } : {}) } : undefined;
   };
 
   const reset = async (arg?: unknown): Promise<number | undefined> => {
-    const t = await pickTarget(arg);
-    if (!t) return undefined;
-    const client = controller.client(t.service);
-    if (!client) return void vscode.window.showWarningMessage(`Codex Helper: the ${serviceTitle(t.service)} proxy is not running.`);
-    const detail = store.get(t.service).detail ?? await client.configsDetail();
-    const names = t.config ? [t.config] : detail.configs.map((c) => c.name);
-    const baseUrl = t.config !== undefined && t.upstreamIndex !== undefined
-      ? detail.configs.find((c) => c.name === t.config)?.upstreams[t.upstreamIndex]?.base_url : undefined;
-    const what = resetWording(t, baseUrl);
+    const target = await pickTarget(arg);
+    if (!target) return undefined;
+    const client = controller.client(target.service);
+    if (!client) return void vscode.window.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(target.service)));
+    const detail = store.get(target.service).detail ?? await client.configsDetail();
+    const names = target.config ? [target.config] : detail.configs.map((c) => c.name);
+    const baseUrl = target.config !== undefined && target.upstreamIndex !== undefined
+      ? detail.configs.find((c) => c.name === target.config)?.upstreams[target.upstreamIndex]?.base_url : undefined;
+    const what = resetWording(target, baseUrl);
+    // The log stays English (l10n-ignore): name the target by its config and index there.
+    const logWhat = `${target.config ?? 'every config'}${target.upstreamIndex !== undefined ? `#${target.upstreamIndex}` : ''}`;
     let cleared = 0;
     try {
-      for (const n of names) cleared += (await client.resetCooldown(n, t.upstreamIndex)).cleared;
+      for (const n of names) cleared += (await client.resetCooldown(n, target.upstreamIndex)).cleared;
     } catch (e) {
-      log.error(`${t.service}: reset cooldown of ${what} failed: ${(e as Error).message}`);
-      void vscode.window.showErrorMessage(`Codex Helper: reset cooldown failed: ${(e as Error).message}`);
+      log.error(`${target.service}: reset cooldown of ${logWhat} failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(t('Codex Helper: reset cooldown failed: {0}', (e as Error).message));
       return undefined;
     }
-    log.info(`${t.service}: cooldown reset for ${what} (${cleared} upstream${cleared === 1 ? '' : 's'} cleared)`);
-    vscode.window.setStatusBarMessage(cleared ? `$(check) Cooldown reset: ${what}` : `Nothing to reset: ${what} was not cooling`, 4000);
-    await store.refresh(t.service);
+    log.info(`${target.service}: cooldown reset for ${logWhat} (${cleared} upstream${cleared === 1 ? '' : 's'} cleared)`);
+    vscode.window.setStatusBarMessage(cleared ? `$(check) ${t('Cooldown reset: {0}', what)}` : t('Nothing to reset: {0} was not cooling', what), 4000);
+    await store.refresh(target.service);
     return cleared;
   };
 

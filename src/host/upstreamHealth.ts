@@ -3,6 +3,7 @@
 // happened last wins, except that a running cooldown always shows (requests really are held off then). No `vscode`.
 import type { ConfigHealth, UpstreamHealth } from '../core/state';
 import type { LbConfigView, LbUpstreamView } from '../core/lb';
+import { t } from './l10n';
 
 export type HealthKind = 'healthy' | 'cooling' | 'failing' | 'exhausted' | 'unknown';
 
@@ -18,22 +19,39 @@ export interface UpstreamHealthState {
   source: 'traffic' | 'probe' | 'none';
 }
 
-const CLASS_REASON: Record<string, string> = {
-  upstream_transport_error: 'connection error',
-  cloudflare_timeout: 'Cloudflare timeout',
-  cloudflare_challenge: 'Cloudflare challenge',
-  upstream_stream_error: 'stream broke',
-  client_error_non_retryable: 'rejected request',
+// Functions, not tables: the words are translated when shown, after the extension has installed its translator.
+const CLASS_REASON: Record<string, () => string> = {
+  upstream_transport_error: () => t('connection error'),
+  cloudflare_timeout: () => t('Cloudflare timeout'),
+  cloudflare_challenge: () => t('Cloudflare challenge'),
+  upstream_stream_error: () => t('stream broke'),
+  client_error_non_retryable: () => t('rejected request'),
 };
 
-const ERRNO_REASON: Array<[RegExp, string]> = [
-  [/ECONNREFUSED|connection refused/i, 'connection refused'],
-  [/ENOTFOUND|EAI_AGAIN|getaddrinfo/i, 'host not found'],
-  [/ECONNRESET|socket hang up|other side closed/i, 'connection reset'],
-  [/ETIMEDOUT|timed? ?out|timeout/i, 'timed out'],
-  [/certificate|CERT_|SSL|TLS/i, 'TLS error'],
-  [/EHOSTUNREACH|ENETUNREACH/i, 'unreachable'],
+const ERRNO_REASON: Array<[RegExp, () => string]> = [
+  [/ECONNREFUSED|connection refused/i, () => t('connection refused')],
+  [/ENOTFOUND|EAI_AGAIN|getaddrinfo/i, () => t('host not found')],
+  [/ECONNRESET|socket hang up|other side closed/i, () => t('connection reset')],
+  [/ETIMEDOUT|timed? ?out|timeout/i, () => t('timed out')],
+  [/certificate|CERT_|SSL|TLS/i, () => t('TLS error')],
+  [/EHOSTUNREACH|ENETUNREACH/i, () => t('unreachable')],
 ];
+
+/** The word for a health kind, as the sidebar shows it. */
+export function healthWord(kind: HealthKind): string {
+  switch (kind) {
+    case 'healthy':
+      return t('healthy');
+    case 'cooling':
+      return t('cooling');
+    case 'failing':
+      return t('failing');
+    case 'exhausted':
+      return t('exhausted');
+    case 'unknown':
+      return t('no traffic');
+  }
+}
 
 const MAX_REASON = 22;
 
@@ -42,8 +60,9 @@ export function shortReason(error: string | undefined, status?: number): string 
   if (error) {
     const m = /^status_(\d{3})$/.exec(error);
     if (m) return `HTTP ${m[1]}`;
-    if (CLASS_REASON[error]) return CLASS_REASON[error];
-    for (const [re, text] of ERRNO_REASON) if (re.test(error)) return text;
+    const byClass = CLASS_REASON[error];
+    if (byClass) return byClass();
+    for (const [re, text] of ERRNO_REASON) if (re.test(error)) return text();
     const http = /\b(?:HTTP|status)[ =:]*(\d{3})\b/i.exec(error);
     if (http) return `HTTP ${http[1]}`;
   }
@@ -56,9 +75,9 @@ export function shortReason(error: string | undefined, status?: number): string 
 /** `8 s`, `2m 05s`, `1h 04m`: short, so a state with its time fits the default sidebar width. */
 export function formatDuration(secs: number): string {
   const s = Math.max(0, Math.round(secs));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s < 60) return t('{0} s', s);
+  if (s < 3600) return t('{0}m {1}s', Math.floor(s / 60), String(s % 60).padStart(2, '0'));
+  return t('{0}h {1}m', Math.floor(s / 3600), String(Math.floor((s % 3600) / 60)).padStart(2, '0'));
 }
 
 /** The newest probe of the upstream at `baseUrl` (probe records of a config are appended, newest last). */
@@ -79,23 +98,23 @@ export function upstreamHealth(lb: LbUpstreamView | undefined, probe: UpstreamHe
     const left = Math.ceil((until - nowMs) / 1000);
     if (left > 0) {
       const reason = shortReason(lb.last_error, lb.last_status);
-      return { kind: 'cooling', text: `cooling ${formatDuration(left)}`, coolingUntilMs: until, source: 'traffic', ...(reason ? { reason } : {}) };
+      return { kind: 'cooling', text: t('cooling {0}', formatDuration(left)), coolingUntilMs: until, source: 'traffic', ...(reason ? { reason } : {}) };
     }
   }
-  if (lb?.usage_exhausted) return { kind: 'exhausted', text: 'usage exhausted', source: 'traffic' };
+  if (lb?.usage_exhausted) return { kind: 'exhausted', text: t('usage exhausted'), source: 'traffic' };
   const probeAt = probe?.checked_at_ms ?? 0;
   const usedAt = lb?.last_used_at_ms ?? 0;
   if (probe && probe.ok !== undefined && (probeAt >= usedAt || !lb)) {
-    if (probe.ok) return { kind: 'healthy', text: 'healthy', source: 'probe' };
-    const reason = shortReason(probe.error, probe.status_code) ?? 'probe failed';
-    return { kind: 'failing', text: `failing: ${reason}`, reason, source: 'probe' };
+    if (probe.ok) return { kind: 'healthy', text: t('healthy'), source: 'probe' };
+    const reason = shortReason(probe.error, probe.status_code) ?? t('probe failed');
+    return { kind: 'failing', text: t('failing: {0}', reason), reason, source: 'probe' };
   }
-  if (!lb || (lb.last_used_at_ms === undefined && lb.failure_count === 0)) return { kind: 'unknown', text: 'no traffic', source: 'none' };
+  if (!lb || (lb.last_used_at_ms === undefined && lb.failure_count === 0)) return { kind: 'unknown', text: t('no traffic'), source: 'none' };
   if (lb.failure_count > 0) {
-    const reason = shortReason(lb.last_error, lb.last_status) ?? `${lb.failure_count} failures`;
-    return { kind: 'failing', text: `failing: ${reason}`, reason, source: 'traffic' };
+    const reason = shortReason(lb.last_error, lb.last_status) ?? t('{0} failures', lb.failure_count);
+    return { kind: 'failing', text: t('failing: {0}', reason), reason, source: 'traffic' };
   }
-  return { kind: 'healthy', text: 'healthy', source: 'traffic' };
+  return { kind: 'healthy', text: t('healthy'), source: 'traffic' };
 }
 
 /** States of every upstream of a config, by index. */
@@ -106,7 +125,7 @@ export function configHealthStates(baseUrls: readonly string[], lb: LbConfigView
 
 /** One line for a whole config: `2 healthy`, `1 cooling, 1 failing`, `no traffic`. */
 export function configHealthSummary(states: readonly UpstreamHealthState[]): { kind: HealthKind; text: string } {
-  if (states.length === 0) return { kind: 'unknown', text: 'no upstreams' };
+  if (states.length === 0) return { kind: 'unknown', text: t('no upstreams') };
   const order: HealthKind[] = ['cooling', 'failing', 'exhausted', 'healthy', 'unknown'];
   const counts = new Map<HealthKind, number>();
   for (const s of states) counts.set(s.kind, (counts.get(s.kind) ?? 0) + 1);
@@ -116,8 +135,8 @@ export function configHealthSummary(states: readonly UpstreamHealthState[]): { k
         : order.find((k) => counts.has(k))!;
   if (counts.size === 1) {
     const only = states[0]!;
-    return { kind, text: states.length === 1 ? only.text : kind === 'unknown' ? 'no traffic' : `all ${kind === 'cooling' ? 'cooling' : kind}` };
+    return { kind, text: states.length === 1 ? only.text : kind === 'unknown' ? healthWord(kind) : t('all {0}', healthWord(kind)) };
   }
-  const text = order.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k === 'unknown' ? 'no traffic' : k}`).join(', ');
+  const text = order.filter((k) => counts.has(k)).map((k) => t('{0} {1}', counts.get(k)!, healthWord(k))).join(t(', '));
   return { kind, text };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../proxy/logger';
 import { CMD, CONTEXT, EXTENSION_ID, VIEW_WELCOME, WALKTHROUGH_ID } from './constants';
 import { setContextKey } from './contextKeys';
 import type { ServiceStore } from './serviceStore';
+import { t } from './l10n';
 
 /** True when the config home holds a config file the proxy reads (config.toml, or the legacy config.json). */
 export function hasConfigFile(home: string): boolean {
@@ -18,7 +19,7 @@ export function hasConfigFile(home: string): boolean {
 /** An always-empty tree: VS Code shows the view's welcome content instead. */
 class EmptyTree implements vscode.TreeDataProvider<never> {
   getTreeItem(): vscode.TreeItem {
-    throw new Error('the welcome view has no items');
+    throw new Error('the welcome view has no items'); // l10n-ignore: never shown
   }
   getChildren(): never[] {
     return [];
@@ -45,16 +46,16 @@ export function registerWelcome(deps: { home: () => string; store: ServiceStore;
       });
       for (const l of lines) deps.log.info(`config init: ${l}`);
       if (code !== 0) {
-        const msg = errors.join(' ') || 'config init failed';
+        const msg = errors.join(' ') || 'config init failed'; // l10n-ignore: log line
         deps.log.error(`config init: ${msg}`);
-        void vscode.window.showErrorMessage(`Codex Helper: ${msg}`, 'Open Config File')
+        void vscode.window.showErrorMessage(t('Codex Helper: {0}', errors.join(' ') || t('config init failed')), t('Open Config File'))
           .then((a) => (a ? vscode.commands.executeCommand(CMD.openConfigFile) : undefined));
         return false;
       }
       update();
       await vscode.window.showTextDocument(vscode.Uri.file(join(home, 'config.toml')));
       const imported = lines.filter((l) => l.startsWith('imported')).join('; ');
-      void vscode.window.showInformationMessage(`Codex Helper: created config.toml${imported ? ` (${imported})` : ''}.`);
+      void vscode.window.showInformationMessage(imported ? t('Codex Helper: created config.toml ({0}).', imported) : t('Codex Helper: created config.toml.'));
       return true;
     }),
     vscode.commands.registerCommand(CMD.openWalkthrough, () =>
