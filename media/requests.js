@@ -10,6 +10,7 @@
   const CHART_H = 120;
   const MAX_EXPANDED = 50;
   const COLUMNS = 11;
+  const SERVICE_NAMES = { codex: 'Codex', claude: 'Claude Code' };
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -38,6 +39,15 @@
   let clockOffset = 0;
   let elapsedTimer = undefined;
   let lastUpdate = undefined;
+  // Texts come from the host in the `init` message, translated (src/webview/pageStrings.ts).
+  let S = {};
+
+  /** A text by name with its `{0}`… filled in; the name itself if the host did not send it. */
+  function L(key) {
+    const args = Array.prototype.slice.call(arguments, 1);
+    const text = typeof S[key] === 'string' ? S[key] : key;
+    return text.replace(/\{(\d+)\}/g, (m, i) => (args[Number(i)] === undefined ? m : String(args[Number(i)])));
+  }
 
   function isFilters(f) {
     return f && typeof f.service === 'string' && typeof f.status === 'string' && typeof f.session === 'string';
@@ -171,24 +181,21 @@
 
   function renderTotals(t) {
     const frag = document.createDocumentFragment();
-    frag.appendChild(stat('requests', fmtInt(t.requests)));
-    frag.appendChild(stat('active', fmtInt(t.active), t.active > 0 ? 'is-active' : ''));
-    frag.appendChild(stat('errors', fmtInt(t.errors), t.errors > 0 ? 'is-error' : ''));
-    const tok = stat('tokens', fmtCompact(t.totalTokens));
-    tok.title =
-      'input ' + fmtInt(t.inputTokens) + ' · output ' + fmtInt(t.outputTokens) +
-      ' · reasoning ' + fmtInt(t.reasoningTokens) + ' · cached ' + fmtInt(t.cachedTokens);
+    frag.appendChild(stat(L('requests'), fmtInt(t.requests)));
+    frag.appendChild(stat(L('active'), fmtInt(t.active), t.active > 0 ? 'is-active' : ''));
+    frag.appendChild(stat(L('errors'), fmtInt(t.errors), t.errors > 0 ? 'is-error' : ''));
+    const tok = stat(L('tokens'), fmtCompact(t.totalTokens));
+    tok.title = L('tokenBreakdown', fmtInt(t.inputTokens), fmtInt(t.outputTokens), fmtInt(t.reasoningTokens), fmtInt(t.cachedTokens));
     frag.appendChild(tok);
     if (t.cost && Object.keys(t.cost).length) {
-      const c = stat('cost (estimate)', fmtCosts(t.cost));
+      const c = stat(L('costEstimate'), fmtCosts(t.cost));
       c.classList.add('stat-cost');
-      c.title = 'Estimated from the [pricing] table of config.toml (or CODEX_HELPER_PRICE_*); requests without a matching price are not counted.';
+      c.title = L('costTitle');
       frag.appendChild(c);
     }
     frag.appendChild(
       el('span', 'stat-detail',
-        'in ' + fmtCompact(t.inputTokens) + ' · out ' + fmtCompact(t.outputTokens) +
-        ' · reasoning ' + fmtCompact(t.reasoningTokens) + ' · cached ' + fmtCompact(t.cachedTokens)),
+        L('tokenShort', fmtCompact(t.inputTokens), fmtCompact(t.outputTokens), fmtCompact(t.reasoningTokens), fmtCompact(t.cachedTokens))),
     );
     els.totals.replaceChildren(frag);
   }
@@ -225,9 +232,9 @@
         points.push((x + w / 2).toFixed(1) + ',' + ty.toFixed(1));
         const hit = svg('rect', { class: 'hit', x, y: 0, width: w, height: CHART_H });
         const title = svg('title', {});
-        title.textContent =
-          fmtTime(b.startMs) + ' · ' + b.requests + ' request' + (b.requests === 1 ? '' : 's') +
-          (b.errors ? ', ' + b.errors + ' error' + (b.errors === 1 ? '' : 's') : '') + ', ' + fmtInt(b.tokens) + ' tokens';
+        title.textContent = b.errors
+          ? L('bucketErrors', fmtTime(b.startMs), b.requests, b.errors, fmtInt(b.tokens))
+          : b.requests === 1 ? L('bucketOne', fmtTime(b.startMs), fmtInt(b.tokens)) : L('bucketMany', fmtTime(b.startMs), b.requests, fmtInt(b.tokens));
         hit.appendChild(title);
         frag.appendChild(hit);
       });
@@ -242,11 +249,11 @@
       s.appendChild(document.createTextNode(text));
       return s;
     };
-    const per = bucketMs === 60000 ? 'min' : Math.round(bucketMs / 1000) + ' s';
-    legend.appendChild(item('swatch-requests', 'requests (peak ' + maxReq + '/' + per + ')'));
-    legend.appendChild(item('swatch-errors', 'errors'));
-    legend.appendChild(item('swatch-tokens', 'tokens (peak ' + fmtCompact(maxTok) + '/' + per + ')'));
-    if (n > 0) legend.appendChild(el('span', 'legend-range', 'last ' + Math.round((n * bucketMs) / 60000) + ' min'));
+    const per = bucketMs === 60000 ? L('perMinute') : L('perSeconds', Math.round(bucketMs / 1000));
+    legend.appendChild(item('swatch-requests', L('legendRequests', maxReq, per)));
+    legend.appendChild(item('swatch-errors', L('errors')));
+    legend.appendChild(item('swatch-tokens', L('legendTokens', fmtCompact(maxTok), per)));
+    if (n > 0) legend.appendChild(el('span', 'legend-range', L('legendRange', Math.round((n * bucketMs) / 60000))));
     els.legend.replaceChildren(legend);
   }
 
@@ -279,7 +286,7 @@
     const tdToggle = el('td', 'col-toggle');
     const btn = el('button', 'toggle', open ? '▾' : '▸');
     btn.type = 'button';
-    btn.title = open ? 'Hide details' : 'Show details';
+    btn.title = open ? L('hideDetails') : L('showDetails');
     btn.setAttribute('aria-expanded', String(open));
     btn.addEventListener('click', (ev) => {
       ev.stopPropagation();
@@ -294,7 +301,7 @@
       const e = el('span', 'elapsed', fmtElapsed(Date.now() - clockOffset - row.timeMs));
       e.dataset.start = String(row.timeMs);
       td.appendChild(e);
-      td.title = 'started ' + new Date(row.timeMs).toLocaleString();
+      td.title = L('started', new Date(row.timeMs).toLocaleString());
       tr.appendChild(td);
     } else {
       tr.appendChild(cell(fmtTime(row.timeMs), 'col-time', new Date(row.timeMs).toLocaleString()));
@@ -305,10 +312,10 @@
       [row.sessionId, row.cwd].filter(Boolean).join('\n'));
     tr.appendChild(sessionTd);
     const model = row.mappedModel ? (row.model || '?') + ' → ' + row.mappedModel : row.model;
-    tr.appendChild(twoLine(model, row.effort ? 'effort ' + row.effort : '', 'col-model'));
-    tr.appendChild(twoLine(row.config, row.upstreamHost, 'col-config', row.provider ? 'provider ' + row.provider : ''));
+    tr.appendChild(twoLine(model, row.effort ? L('effort', row.effort) : '', 'col-model'));
+    tr.appendChild(twoLine(row.config, row.upstreamHost, 'col-config', row.provider ? L('provider', row.provider) : ''));
     if (row.active) {
-      tr.appendChild(cell('…', 'num col-status', 'in flight'));
+      tr.appendChild(cell('…', 'num col-status', L('inFlight')));
       tr.appendChild(cell('', 'num'));
       tr.appendChild(cell('', 'num'));
       tr.appendChild(cell('', 'num'));
@@ -324,8 +331,8 @@
           .filter(Boolean).join(' · ');
         const cost = row.cost ? fmtCost(row.cost.amount, row.cost.currency) : '';
         tr.appendChild(twoLine(fmtCompact(t.input) + ' / ' + fmtCompact(t.output), [extra, cost].filter(Boolean).join(' · '), 'num col-tokens',
-          'input ' + fmtInt(t.input) + ' · output ' + fmtInt(t.output) + ' · reasoning ' + fmtInt(t.reasoning) +
-          ' · cached ' + fmtInt(t.cached) + ' · total ' + fmtInt(t.total) + (cost ? '\ncost (estimate) ' + cost : '')));
+          L('tokenBreakdownTotal', fmtInt(t.input), fmtInt(t.output), fmtInt(t.reasoning), fmtInt(t.cached), fmtInt(t.total)) +
+          (cost ? '\n' + L('costEstimateValue', cost) : '')));
       } else {
         tr.appendChild(cell('', 'num col-tokens'));
       }
@@ -360,7 +367,8 @@
   function attemptTable(row) {
     const table = el('table', 'attempts');
     const head = el('tr');
-    for (const h of ['#', 'Config / upstream', 'Result', 'Model', 'Started', 'Took', 'Upstream message', 'Retry-After / cooldown', 'Upstream now']) {
+    const headers = Array.isArray(S.attemptHeaders) ? S.attemptHeaders : [];
+    for (const h of headers) {
       const th = el('th', '', h);
       th.scope = 'col';
       head.appendChild(th);
@@ -381,7 +389,7 @@
       tr.appendChild(el('td', '', a.atMs !== undefined ? fmtTime(a.atMs) : '—'));
       tr.appendChild(el('td', 'num', a.durationMs !== undefined ? fmtMs(a.durationMs) : '—'));
       tr.appendChild(el('td', 'attempt-message', a.message || '—'));
-      const wait = [a.retryAfter ? 'Retry-After ' + a.retryAfter : '', a.cooldownSecs ? 'cooled ' + a.cooldownSecs + ' s' : ''].filter(Boolean).join(' · ');
+      const wait = [a.retryAfter ? L('retryAfter', a.retryAfter) : '', a.cooldownSecs ? L('cooled', a.cooldownSecs) : ''].filter(Boolean).join(' · ');
       tr.appendChild(el('td', '', wait || '—'));
       const now = stateText(row, a);
       tr.appendChild(el('td', now ? 'state-' + now.kind : '', now ? now.text : '—'));
@@ -393,11 +401,11 @@
 
   function sessionLine(dl, row) {
     if (!row.sessionId) return;
-    dl.appendChild(el('dt', '', 'Session'));
+    dl.appendChild(el('dt', '', L('session')));
     const dd = el('dd', 'session-id');
     dd.appendChild(el('code', '', row.sessionId));
     dd.appendChild(document.createTextNode(' '));
-    dd.appendChild(action('Copy', { type: 'copy', key: row.key, what: 'sessionId' }));
+    dd.appendChild(action(L('copy'), { type: 'copy', key: row.key, what: 'sessionId' }));
     dl.appendChild(dd);
   }
 
@@ -406,22 +414,22 @@
     const td = el('td');
     td.colSpan = COLUMNS;
     const dl = el('dl');
-    detailLine(dl, 'Request', row.method + ' ' + row.path);
+    detailLine(dl, L('request'), row.method + ' ' + row.path);
     sessionLine(dl, row);
     detailLine(dl, 'cwd', row.cwd);
-    detailLine(dl, 'Provider', row.provider);
-    detailLine(dl, 'Upstream', row.upstreamHost);
-    if (row.cost) detailLine(dl, 'Cost', fmtCost(row.cost.amount, row.cost.currency) + ' (estimate)');
+    detailLine(dl, L('providerLabel'), row.provider);
+    detailLine(dl, L('upstream'), row.upstreamHost);
+    if (row.cost) detailLine(dl, L('cost'), L('estimate', fmtCost(row.cost.amount, row.cost.currency)));
     if (row.errorClass || row.errorHint) {
-      dl.appendChild(el('dt', 'is-error', 'Error'));
+      dl.appendChild(el('dt', 'is-error', L('error')));
       dl.appendChild(el('dd', 'is-error', [row.errorClass, row.errorHint].filter(Boolean).join(' — ')));
     }
     td.appendChild(dl);
     if (!row.active && row.triesNote) td.appendChild(el('div', 'chain-title', row.triesNote));
     if (row.attemptRows && row.attemptRows.length) td.appendChild(attemptTable(row));
     const actions = el('div', 'actions');
-    if (row.chain.length) actions.appendChild(action('Copy raw chain', { type: 'copy', key: row.key, what: 'chain' }));
-    actions.appendChild(action('Open as JSON', { type: 'requestDetails', key: row.key }));
+    if (row.chain.length) actions.appendChild(action(L('copyChain'), { type: 'copy', key: row.key, what: 'chain' }));
+    actions.appendChild(action(L('openJson'), { type: 'requestDetails', key: row.key }));
     td.appendChild(actions);
     tr.appendChild(td);
     return tr;
@@ -429,7 +437,7 @@
 
   function bannerEl(source) {
     const tr = el('tr', 'banner-row');
-    const td = el('td', '', '⚠ ' + source.service + ' proxy: ' + (source.message || 'unavailable'));
+    const td = el('td', '', '⚠ ' + L('proxyBanner', SERVICE_NAMES[source.service] || source.service, source.message || L('unavailable')));
     td.colSpan = COLUMNS;
     tr.appendChild(td);
     return tr;
@@ -462,7 +470,7 @@
     els.empty.hidden = u.rows.length > 0;
     if (u.rows.length === 0) renderEmpty(u);
     els.hidden.hidden = u.hiddenRows <= 0;
-    els.hidden.textContent = u.hiddenRows > 0 ? u.hiddenRows + ' older request(s) not shown (codexHelper max rows).' : '';
+    els.hidden.textContent = u.hiddenRows > 0 ? L('hiddenRows', u.hiddenRows) : '';
     setElapsedTimer(anyActive);
   }
 
@@ -470,21 +478,20 @@
     const frag = document.createDocumentFragment();
     const filtered = filters.service !== 'all' || filters.status !== 'all' || filters.session !== '';
     if (filtered) {
-      frag.appendChild(el('p', '', 'No request matches the filters.'));
+      frag.appendChild(el('p', '', L('noMatch')));
     } else {
-      frag.appendChild(el('p', '', 'No requests yet. Point your client at the proxy:'));
+      frag.appendChild(el('p', '', L('noRequests')));
       const ul = el('ul');
-      const names = { codex: 'Codex', claude: 'Claude Code' };
       for (const s of u.sources) {
         if (!s.url) continue;
         const li = el('li');
-        li.appendChild(document.createTextNode(names[s.service] + ' → '));
+        li.appendChild(document.createTextNode(SERVICE_NAMES[s.service] + ' → '));
         li.appendChild(el('code', '', s.url));
         li.appendChild(document.createTextNode(' '));
-        li.appendChild(action('Connect ' + names[s.service], { type: 'connect', service: s.service }));
+        li.appendChild(action(L('connect', SERVICE_NAMES[s.service]), { type: 'connect', service: s.service }));
         ul.appendChild(li);
       }
-      if (!ul.childNodes.length) frag.appendChild(el('p', '', 'No proxy is running: start it from the Codex Helper view.'));
+      if (!ul.childNodes.length) frag.appendChild(el('p', '', L('noProxy')));
       else frag.appendChild(ul);
     }
     els.empty.replaceChildren(frag);
@@ -508,6 +515,7 @@
     const msg = event.data;
     if (!msg || typeof msg.type !== 'string') return;
     if (msg.type === 'init') {
+      if (msg.strings && typeof msg.strings === 'object') S = msg.strings;
       if (isFilters(msg.filters)) filters = msg.filters;
       applyFiltersToControls();
       saveState();

@@ -8,13 +8,19 @@
   const CHART_W = 600;
   const CHART_H = 140;
   const RANGES = ['1h', '24h', '7d', '30d'];
-  const RANGE_TITLE = { '1h': 'Last hour', '24h': 'Last 24 hours', '7d': 'Last 7 days', '30d': 'Last 30 days' };
-  const CLASS_LABEL = {
-    http_429: '429 rate limited',
-    http_4xx: 'other 4xx',
-    http_5xx: '5xx',
-    no_status: 'no status',
-  };
+  const SERVICE_NAMES = { codex: 'Codex', claude: 'Claude Code' };
+  // Texts come from the host in the `init` message, translated (src/webview/pageStrings.ts).
+  let S = {};
+
+  /** A text by name with its `{0}`… filled in; the name itself if the host did not send it. */
+  function L(key) {
+    const args = Array.prototype.slice.call(arguments, 1);
+    const text = typeof S[key] === 'string' ? S[key] : key;
+    return text.replace(/\{(\d+)\}/g, (m, i) => (args[Number(i)] === undefined ? m : String(args[Number(i)])));
+  }
+  function table(key) {
+    return S[key] && typeof S[key] === 'object' ? S[key] : {};
+  }
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -109,7 +115,8 @@
       b.classList.toggle('is-selected', on);
       b.setAttribute('aria-pressed', String(on));
     }
-    els.periodTitle.textContent = RANGE_TITLE[state.range];
+    const title = table('rangeTitle')[state.range];
+    if (title) els.periodTitle.textContent = title;
   }
 
   function setState(next) {
@@ -133,22 +140,21 @@
       grid.appendChild(el('dt', '', label));
       grid.appendChild(el('dd', cls || '', value));
     };
-    line('requests', fmtInt(t.requests));
-    line('tokens', fmtCompact(t.tokens.total));
-    line(estimate ? 'cost (estimate)' : 'cost', fmtCosts(t.cost), 'kpi-cost');
-    line('errors', t.requests ? fmtPct(t.error_rate) : '—', t.errors > 0 ? 'is-error' : '');
+    line(L('requests'), fmtInt(t.requests));
+    line(L('tokens'), fmtCompact(t.tokens.total));
+    line(estimate ? L('costEstimate') : L('cost'), fmtCosts(t.cost), 'kpi-cost');
+    line(L('errors'), t.requests ? fmtPct(t.error_rate) : '—', t.errors > 0 ? 'is-error' : '');
     card.appendChild(grid);
-    card.title =
-      'input ' + fmtInt(t.tokens.input) + ' · output ' + fmtInt(t.tokens.output) + ' · reasoning ' + fmtInt(t.tokens.reasoning) +
-      ' · cached ' + fmtInt(t.tokens.cached) + (t.unpriced ? '\n' + fmtInt(t.unpriced) + ' request(s) without a matching price' : '');
+    card.title = L('tokenBreakdown', fmtInt(t.tokens.input), fmtInt(t.tokens.output), fmtInt(t.tokens.reasoning), fmtInt(t.tokens.cached)) +
+      (t.unpriced ? '\n' + L('unpricedTitle', fmtInt(t.unpriced)) : '');
     return card;
   }
 
   function renderKpis(r, priced) {
     const frag = document.createDocumentFragment();
-    frag.appendChild(kpi('Today', r.today, priced));
-    frag.appendChild(kpi('7 days', r.last_7d, priced));
-    frag.appendChild(kpi('30 days', r.last_30d, priced));
+    frag.appendChild(kpi(L('today'), r.today, priced));
+    frag.appendChild(kpi(L('days7'), r.last_7d, priced));
+    frag.appendChild(kpi(L('days30'), r.last_30d, priced));
     els.kpis.replaceChildren(frag);
   }
 
@@ -162,22 +168,22 @@
 
   function renderPeriod(t) {
     const frag = document.createDocumentFragment();
-    frag.appendChild(metric('requests', fmtInt(t.requests)));
-    frag.appendChild(metric('error rate', t.requests ? fmtPct(t.error_rate) : '—'));
-    frag.appendChild(metric('latency p50 / p95', fmtMs(t.p50_ms) + ' / ' + fmtMs(t.p95_ms), 'successful requests, within ±10 %'));
-    frag.appendChild(metric('TTFB p50 / p95', fmtMs(t.ttfb_p50_ms) + ' / ' + fmtMs(t.ttfb_p95_ms), 'time to the first byte of the answer'));
-    frag.appendChild(metric('output tok/s', t.output_tps !== undefined ? t.output_tps.toFixed(1) : '—', 'output tokens per second after the first byte'));
-    frag.appendChild(metric('tokens in / out', fmtCompact(t.tokens.input) + ' / ' + fmtCompact(t.tokens.output)));
-    frag.appendChild(metric('cost (estimate)', fmtCosts(t.cost)));
+    frag.appendChild(metric(L('requests'), fmtInt(t.requests)));
+    frag.appendChild(metric(L('errorRate'), t.requests ? fmtPct(t.error_rate) : '—'));
+    frag.appendChild(metric(L('latency'), fmtMs(t.p50_ms) + ' / ' + fmtMs(t.p95_ms), L('latencyTitle')));
+    frag.appendChild(metric(L('ttfb'), fmtMs(t.ttfb_p50_ms) + ' / ' + fmtMs(t.ttfb_p95_ms), L('ttfbTitle')));
+    frag.appendChild(metric(L('outputTps'), t.output_tps !== undefined ? t.output_tps.toFixed(1) : '—', L('outputTpsTitle')));
+    frag.appendChild(metric(L('tokensInOut'), fmtCompact(t.tokens.input) + ' / ' + fmtCompact(t.tokens.output)));
+    frag.appendChild(metric(L('costEstimate'), fmtCosts(t.cost)));
     els.periodStats.replaceChildren(frag);
 
     const classes = Object.keys(t.errors_by_class).sort((a, b) => t.errors_by_class[b] - t.errors_by_class[a]);
     const box = document.createDocumentFragment();
     if (classes.length) {
-      box.appendChild(el('span', 'errors-title', 'Errors by class:'));
+      box.appendChild(el('span', 'errors-title', L('errorsByClass')));
       for (const c of classes) {
         const n = t.errors_by_class[c];
-        const chip = el('span', 'chip', (CLASS_LABEL[c] || c) + ' ' + fmtInt(n) + ' (' + fmtPct(n / t.requests) + ')');
+        const chip = el('span', 'chip', (table('classLabel')[c] || c) + ' ' + fmtInt(n) + ' (' + fmtPct(n / t.requests) + ')');
         chip.title = c;
         box.appendChild(chip);
       }
@@ -220,8 +226,10 @@
       }
       const hit = svg('rect', { class: 'hit', x, y: 0, width: w, height: CHART_H });
       const title = svg('title', {});
-      title.textContent = fmtWhen(b.start_ms, chart.bucket_ms) + ' · ' + fmtInt(b.requests) + ' request(s)' +
-        (b.errors ? ', ' + fmtInt(b.errors) + ' error(s)' : '') + ', ' + fmtInt(b.tokens) + ' tokens' +
+      const when = fmtWhen(b.start_ms, chart.bucket_ms);
+      title.textContent = (b.errors
+        ? L('bucketTitleErrors', when, fmtInt(b.requests), fmtInt(b.errors), fmtInt(b.tokens))
+        : L('bucketTitle', when, fmtInt(b.requests), fmtInt(b.tokens))) +
         (Object.keys(b.cost).length ? ', ' + fmtCosts(b.cost) : '');
       hit.appendChild(title);
       frag.appendChild(hit);
@@ -236,32 +244,36 @@
       s.appendChild(document.createTextNode(text));
       return s;
     };
-    const per = chart.bucket_ms >= 86400000 ? 'day' : chart.bucket_ms >= 3600000 ? Math.round(chart.bucket_ms / 3600000) + ' h' : chart.bucket_ms >= 120000 ? Math.round(chart.bucket_ms / 60000) + ' min' : 'min';
-    legend.appendChild(item('swatch-requests', 'requests (peak ' + fmtInt(maxReq) + '/' + per + ')'));
-    legend.appendChild(item('swatch-errors', 'errors'));
-    if (cur && maxCost > 0) legend.appendChild(item('swatch-cost', 'cost in ' + cur + ' (peak ' + fmtCost(maxCost, cur) + '/' + per + ')'));
-    if (n) legend.appendChild(el('span', 'legend-range', fmtWhen(buckets[0].start_ms, chart.bucket_ms) + ' – now'));
+    const per = chart.bucket_ms >= 86400000 ? L('perDay')
+      : chart.bucket_ms >= 3600000 ? L('perHours', Math.round(chart.bucket_ms / 3600000))
+        : chart.bucket_ms >= 120000 ? L('perMinutes', Math.round(chart.bucket_ms / 60000)) : L('perMinute');
+    legend.appendChild(item('swatch-requests', L('legendRequests', fmtInt(maxReq), per)));
+    legend.appendChild(item('swatch-errors', L('errors')));
+    if (cur && maxCost > 0) legend.appendChild(item('swatch-cost', L('legendCost', cur, fmtCost(maxCost, cur), per)));
+    if (n) legend.appendChild(el('span', 'legend-range', L('legendRange', fmtWhen(buckets[0].start_ms, chart.bucket_ms))));
     els.legend.replaceChildren(legend);
   }
 
-  const GROUP_COLS = ['', 'requests', 'errors', 'tokens in / out', 'cost (estimate)', 'p50', 'p95', 'TTFB p50', 'tok/s'];
+  const GROUP_COL_COUNT = 9;
 
   function renderGroups(table, groups, viaLabel) {
     const head = el('tr');
-    for (const c of GROUP_COLS.concat([viaLabel])) head.appendChild(el('th', c && c !== viaLabel && c !== '' ? 'num' : '', c));
+    const cols = Array.isArray(S.groupCols) ? S.groupCols : [];
+    cols.forEach((c, i) => head.appendChild(el('th', i > 0 ? 'num' : '', c)));
+    head.appendChild(el('th', '', viaLabel));
     table.tHead.replaceChildren(head);
     const frag = document.createDocumentFragment();
     if (groups.length === 0) {
       const tr = el('tr', 'empty-row');
-      const td = el('td', '', 'No requests in this range.');
-      td.colSpan = GROUP_COLS.length + 1;
+      const td = el('td', '', L('noRequestsInRange'));
+      td.colSpan = GROUP_COL_COUNT + 1;
       tr.appendChild(td);
       frag.appendChild(tr);
     }
     for (const g of groups.slice(0, 50)) {
       const t = g.totals;
       const tr = el('tr', 'group-row');
-      tr.appendChild(el('td', 'group-key', g.key === '-' ? '(unknown)' : g.key));
+      tr.appendChild(el('td', 'group-key', g.key === '-' ? L('unknown') : g.key));
       tr.appendChild(el('td', 'num', fmtInt(t.requests)));
       tr.appendChild(el('td', 'num' + (t.errors ? ' is-error' : ''), t.requests ? fmtPct(t.error_rate) : '—'));
       tr.appendChild(el('td', 'num', fmtCompact(t.tokens.input) + ' / ' + fmtCompact(t.tokens.output)));
@@ -278,14 +290,14 @@
 
   function renderSessions(rows) {
     const head = el('tr');
-    for (const c of ['session', 'service', 'turns', 'tokens', 'cost (estimate)', 'last model', 'cwd']) {
-      head.appendChild(el('th', c === 'turns' || c === 'tokens' || c === 'cost (estimate)' ? 'num' : '', c));
-    }
+    // Columns 2–4 (turns, tokens, cost) are numbers.
+    const cols = Array.isArray(S.sessionCols) ? S.sessionCols : [];
+    cols.forEach((c, i) => head.appendChild(el('th', i >= 2 && i <= 4 ? 'num' : '', c)));
     els.sessions.tHead.replaceChildren(head);
     const frag = document.createDocumentFragment();
     if (rows.length === 0) {
       const tr = el('tr', 'empty-row');
-      const td = el('td', '', 'No recent sessions.');
+      const td = el('td', '', L('noSessions'));
       td.colSpan = 7;
       tr.appendChild(td);
       frag.appendChild(tr);
@@ -310,22 +322,24 @@
 
   function renderBanners(sources) {
     const frag = document.createDocumentFragment();
-    if (sources.length === 0) frag.appendChild(el('div', 'banner', 'No proxy is running: start one to see its stats.'));
-    for (const s of sources) if (!s.ok) frag.appendChild(el('div', 'banner', '⚠ ' + s.service + ' proxy: ' + (s.message || 'unavailable')));
+    if (sources.length === 0) frag.appendChild(el('div', 'banner', L('noProxy')));
+    for (const s of sources) {
+      if (!s.ok) frag.appendChild(el('div', 'banner', '⚠ ' + L('proxyBanner', SERVICE_NAMES[s.service] || s.service, s.message || L('unavailable'))));
+    }
     els.banners.replaceChildren(frag);
   }
 
   function renderPricing(p, period) {
     const frag = document.createDocumentFragment();
     if (p.rules === 0) {
-      frag.appendChild(document.createTextNode('No prices configured, so no cost is shown. Add [pricing."<model glob>"] with input and output prices per million tokens to config.toml. '));
-      const b = el('button', 'link', 'Open config file');
+      frag.appendChild(document.createTextNode(L('noPrices') + ' '));
+      const b = el('button', 'link', L('openConfig'));
       b.type = 'button';
       b.addEventListener('click', () => vscode.postMessage({ type: 'openConfig' }));
       frag.appendChild(b);
     } else {
-      frag.appendChild(document.createTextNode('Costs are estimates from ' + p.rules + ' price rule(s): ' + p.notes.join('; ') + '.'));
-      if (period.unpriced > 0) frag.appendChild(document.createTextNode(' ' + fmtInt(period.unpriced) + ' request(s) in this range matched no price.'));
+      frag.appendChild(document.createTextNode(L('pricesFrom', p.rules, p.notes.join('; '))));
+      if (period.unpriced > 0) frag.appendChild(document.createTextNode(' ' + L('unpricedInRange', fmtInt(period.unpriced))));
     }
     els.pricingNote.replaceChildren(frag);
   }
@@ -334,6 +348,7 @@
     const msg = event.data;
     if (!msg || typeof msg.type !== 'string') return;
     if (msg.type === 'init') {
+      if (msg.strings && typeof msg.strings === 'object') S = msg.strings;
       if (isState(msg.state)) state = msg.state;
       applyState();
       saveState();
@@ -343,9 +358,9 @@
       renderKpis(r, msg.pricing.rules > 0);
       renderPeriod(r.period);
       renderChart(r.chart);
-      renderGroups(els.byModel, r.by_model, 'configs');
-      renderGroups(els.byConfig, r.by_config, 'providers');
-      renderGroups(els.byProvider, r.by_provider, 'configs');
+      renderGroups(els.byModel, r.by_model, L('viaConfigs'));
+      renderGroups(els.byConfig, r.by_config, L('viaProviders'));
+      renderGroups(els.byProvider, r.by_provider, L('viaConfigs'));
       renderSessions(Array.isArray(msg.sessions) ? msg.sessions : []);
       renderPricing(msg.pricing, r.period);
       document.body.dataset.range = r.range;

@@ -13,6 +13,7 @@ import { claudeExtensionBaseUrl } from './host/clientCommands';
 import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
+import { registerTranslator } from './host/l10nHost';
 import { channelLogger } from './host/logChannel';
 import { registerOverrideCommands } from './host/overrideCommands';
 import { ProxyController } from './host/proxyController';
@@ -47,6 +48,7 @@ let controller: ProxyController | undefined;
 
 /** Activation (onStartupFinished): builds the proxy and the UI, then starts the enabled services. */
 export async function activate(context: vscode.ExtensionContext): Promise<CodexHelperApi> {
+  context.subscriptions.push(registerTranslator(process.env));
   const channel = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
   context.subscriptions.push(channel);
   let log = channelLogger(channel, () => 'info');

@@ -2,6 +2,7 @@
 // text and model names), so everything it posts goes through `parsePageMessage` before the host acts on it.
 import type { ServiceName } from '../core/types';
 import type { StatsReport, StatsRange } from '../core/statsReport';
+import type { RequestsStrings, StatsStrings } from './pageStrings';
 
 /** Status buckets a row falls in; `error` = no HTTP status reached the client or the stream broke after a 2xx. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'error';
@@ -124,7 +125,7 @@ export interface SourceStatus {
 }
 
 export type HostMessage =
-  | { type: 'init'; filters: RequestFilters; maxRows: number }
+  | { type: 'init'; filters: RequestFilters; maxRows: number; strings: RequestsStrings }
   | {
       type: 'update';
       nowMs: number;
@@ -187,10 +188,10 @@ export function parseFilters(v: unknown): RequestFilters {
   const out: RequestFilters = {
     service: service as ServiceFilter,
     status: status as StatusFilter,
-    session: boundedString(session, MAX_SESSION, 'session filter'),
+    session: boundedString(session, MAX_SESSION, 'session filter'), // l10n-ignore: names a field in a logged error
   };
   // Optional: pages and saved states from before the text filter have none.
-  if (v['text'] !== undefined) out.text = boundedString(v['text'], MAX_TEXT, 'text filter');
+  if (v['text'] !== undefined) out.text = boundedString(v['text'], MAX_TEXT, 'text filter'); // l10n-ignore: names a field in a logged error
   return out;
 }
 
@@ -278,7 +279,7 @@ export interface SessionCostRow {
 }
 
 export type StatsHostMessage =
-  | { type: 'init'; state: StatsViewState }
+  | { type: 'init'; state: StatsViewState; strings: StatsStrings }
   | { type: 'stats'; nowMs: number; report: StatsReport; sources: SourceStatus[]; pricing: PricingSummary; sessions: SessionCostRow[] };
 
 export type StatsPageMessage =

@@ -1,5 +1,6 @@
 // The page shell of the recent-requests webview. Kept free of `vscode` so its CSP can be checked in plain node.
 import { randomBytes } from 'node:crypto';
+import { t } from '../host/l10n';
 
 export interface RequestsHtmlParts {
   /** `webview.cspSource`. */
@@ -9,6 +10,8 @@ export interface RequestsHtmlParts {
   styleUri: string;
   /** Defaults to a fresh random nonce; tests pass one in. */
   nonce?: string;
+  /** VS Code's display language (`vscode.env.language`), for the page's `lang`. */
+  lang?: string;
 }
 
 /** A fresh nonce for one render (16 random bytes, base64). */
@@ -24,69 +27,70 @@ function attr(v: string): string {
 export function renderRequestsHtml(p: RequestsHtmlParts): string {
   const nonce = p.nonce ?? makeNonce();
   const src = p.cspSource;
-  const csp =
-    `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${src}; ` +
+  const csp = // l10n-ignore: the CSP is not shown
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${src}; ` + // l10n-ignore
     `img-src ${src} data:; font-src ${src};`;
+  const h = (text: string) => attr(text);
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${attr(p.lang ?? 'en')}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${attr(p.styleUri)}">
-<title>Codex Helper: Recent Requests</title>
+<title>${h(t('Codex Helper: Recent Requests'))}</title>
 </head>
 <body>
 <header class="toolbar">
-  <label>Service
-    <select id="filter-service" aria-label="Service filter">
-      <option value="all">All</option>
+  <label>${h(t('Service'))}
+    <select id="filter-service" aria-label="${h(t('Service filter'))}">
+      <option value="all">${h(t('All'))}</option>
       <option value="codex">Codex</option>
       <option value="claude">Claude</option>
     </select>
   </label>
-  <label>Status
-    <select id="filter-status" aria-label="Status filter">
-      <option value="all">All</option>
+  <label>${h(t('Status'))}
+    <select id="filter-status" aria-label="${h(t('Status filter'))}">
+      <option value="all">${h(t('All'))}</option>
       <option value="2xx">2xx</option>
       <option value="4xx">4xx</option>
       <option value="5xx">5xx</option>
-      <option value="error">Errors</option>
+      <option value="error">${h(t('Errors'))}</option>
     </select>
   </label>
-  <label>Session
-    <select id="filter-session" aria-label="Session filter">
-      <option value="">All sessions</option>
+  <label>${h(t('Session'))}
+    <select id="filter-session" aria-label="${h(t('Session filter'))}">
+      <option value="">${h(t('All sessions'))}</option>
     </select>
   </label>
-  <label class="filter-text">Filter
-    <input id="filter-text" type="search" placeholder="model, config, session, status…" aria-label="Free-text filter" maxlength="200" spellcheck="false">
+  <label class="filter-text">${h(t('Filter'))}
+    <input id="filter-text" type="search" placeholder="${h(t('model, config, session, status…'))}" aria-label="${h(t('Free-text filter'))}" maxlength="200" spellcheck="false">
   </label>
-  <button id="refresh" type="button" title="Refresh now">&#x21bb; Refresh</button>
+  <button id="refresh" type="button" title="${h(t('Refresh now'))}">&#x21bb; ${h(t('Refresh'))}</button>
   <span class="toolbar-actions">
-    <button id="export-csv" type="button" title="Save the rows shown as CSV">Export CSV</button>
-    <button id="export-json" type="button" title="Save the rows shown as JSON">Export JSON</button>
-    <button id="clear-recent" type="button" title="Empty the recent-requests list (asks first)">Clear…</button>
-    <button id="open-stats" type="button" title="Usage, cost and latency over 1 h to 30 days">Stats</button>
+    <button id="export-csv" type="button" title="${h(t('Save the rows shown as CSV'))}">${h(t('Export CSV'))}</button>
+    <button id="export-json" type="button" title="${h(t('Save the rows shown as JSON'))}">${h(t('Export JSON'))}</button>
+    <button id="clear-recent" type="button" title="${h(t('Empty the recent-requests list (asks first)'))}">${h(t('Clear…'))}</button>
+    <button id="open-stats" type="button" title="${h(t('Usage, cost and latency over 1 h to 30 days'))}">${h(t('Stats'))}</button>
   </span>
 </header>
 <section id="totals" aria-live="polite"></section>
 <section id="chart-box">
-  <svg id="chart" role="img" aria-label="Requests and tokens per minute over the last hour"></svg>
+  <svg id="chart" role="img" aria-label="${h(t('Requests and tokens per minute over the last hour'))}"></svg>
   <div id="chart-legend"></div>
 </section>
 <table id="requests">
   <thead>
     <tr>
-      <th class="col-toggle" aria-label="Details"></th>
-      <th>Time</th><th>Service</th><th>Session / cwd</th><th>Model</th><th>Config / upstream</th>
-      <th class="num">Status</th><th class="num">Duration</th><th class="num">TTFB</th>
-      <th class="num" title="input / output / reasoning / cached">Tokens</th><th class="num">Tries</th>
+      <th class="col-toggle" aria-label="${h(t('Details'))}"></th>
+      <th>${h(t('Time'))}</th><th>${h(t('Service'))}</th><th>${h(t('Session / cwd'))}</th><th>${h(t('Model'))}</th><th>${h(t('Config / upstream'))}</th>
+      <th class="num">${h(t('Status'))}</th><th class="num">${h(t('Duration'))}</th><th class="num">TTFB</th>
+      <th class="num" title="${h(t('input / output / reasoning / cached'))}">${h(t('Tokens'))}</th><th class="num">${h(t('Tries'))}</th>
     </tr>
   </thead>
   <tbody></tbody>
 </table>
-<div id="empty" hidden>No requests yet.</div>
+<div id="empty" hidden>${h(t('No requests yet.'))}</div>
 <p id="hidden-rows" hidden></p>
 <script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
 </body>

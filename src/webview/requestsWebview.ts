@@ -13,10 +13,14 @@ import type { SourceData } from './requestsModel';
 import { configHealthStates } from '../host/upstreamHealth';
 import type { LbConfigView } from '../core/lb';
 import type { UpstreamStateView } from './protocol';
+import { t } from '../host/l10n';
+import { requestsStrings } from './pageStrings';
+import { serviceTitle } from '../host/treeModel';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
 export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
-const TITLE = 'Codex Helper: Recent Requests';
+// A function: translated when a panel opens, after the extension installed its translator.
+const title = () => t('Codex Helper: Recent Requests');
 const THROTTLE_MS = 250;
 /** Catches proxies that come back after an error and lets the chart move on when nothing happens. */
 const HEARTBEAT_MS = 10_000;
@@ -104,6 +108,7 @@ class RequestsWebview implements vscode.Disposable {
     const media = vscode.Uri.joinPath(this.deps.extensionUri, 'media');
     webview.html = renderRequestsHtml({
       cspSource: webview.cspSource,
+      lang: vscode.env.language,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'requests.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'requests.css')).toString(),
     });
@@ -134,7 +139,7 @@ class RequestsWebview implements vscode.Disposable {
       case 'ready':
         if (msg.filters) this.filters = msg.filters;
         this.setReady(true);
-        this.post({ type: 'init', filters: this.filters, maxRows: this.maxRows() });
+        this.post({ type: 'init', filters: this.filters, maxRows: this.maxRows(), strings: requestsStrings() });
         this.schedule(true);
         return;
       case 'setFilter':
@@ -255,13 +260,13 @@ class RequestsWebview implements vscode.Disposable {
       what === 'sessionId' ? row.sessionId ?? '' : what === 'chain' ? row.chain.join('\n') : JSON.stringify(row, null, 2);
     if (!text) return;
     await vscode.env.clipboard.writeText(text);
-    vscode.window.setStatusBarMessage(what === 'sessionId' ? `Codex Helper: copied session id ${text}` : 'Codex Helper: copied', 3000);
+    vscode.window.setStatusBarMessage(what === 'sessionId' ? t('Codex Helper: copied session id {0}', text) : t('Codex Helper: copied'), 3000);
   }
 
   private async exportRows(format: ExportFormat): Promise<void> {
     const rows = this.shownRows;
     if (rows.length === 0) {
-      void vscode.window.showInformationMessage('Codex Helper: no requests to export with the current filters.');
+      void vscode.window.showInformationMessage(t('Codex Helper: no requests to export with the current filters.'));
       return;
     }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -269,30 +274,33 @@ class RequestsWebview implements vscode.Disposable {
     const target = await vscode.window.showSaveDialog({
       defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
       filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
-      saveLabel: `Export ${rows.length} request${rows.length === 1 ? '' : 's'}`,
+      saveLabel: rows.length === 1 ? t('Export 1 request') : t('Export {0} requests', rows.length),
     });
     if (!target) return;
     try {
       const text = format === 'csv' ? rowsToCsv(rows) : rowsToJson(rows);
       await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
-      vscode.window.setStatusBarMessage(`Codex Helper: exported ${rows.length} request(s) to ${target.fsPath}`, 4000);
+      vscode.window.setStatusBarMessage(t('Codex Helper: exported {0} request(s) to {1}', rows.length, target.fsPath), 4000);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Codex Helper: export failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(t('Codex Helper: export failed: {0}', (e as Error).message));
     }
   }
 
   private async clearRecent(): Promise<void> {
     const sources = this.deps.sources();
     if (sources.length === 0) return;
+    const clear = t('Clear');
     const answer = await vscode.window.showWarningMessage(
-      `Clear the recent requests of the ${sources.map((s) => s.service).join(' and ')} proxy?`,
-      { modal: true, detail: 'Totals, the Stats view, session totals and requests.jsonl are kept.' },
-      'Clear',
+      sources.length === 1
+        ? t('Clear the recent requests of the {0} proxy?', serviceTitle(sources[0]!.service))
+        : t('Clear the recent requests of the {0} and {1} proxies?', serviceTitle(sources[0]!.service), serviceTitle(sources[1]!.service)),
+      { modal: true, detail: t('Totals, the Stats view, session totals and requests.jsonl are kept.') },
+      clear,
     );
-    if (answer !== 'Clear') return;
+    if (answer !== clear) return;
     const results = await Promise.allSettled(sources.map((s) => s.client.clearRecent()));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length) void vscode.window.showErrorMessage(`Codex Helper: could not clear: ${(failed[0]!.reason as Error).message}`);
+    if (failed.length) void vscode.window.showErrorMessage(t('Codex Helper: could not clear: {0}', (failed[0]!.reason as Error).message));
     this.schedule(true);
   }
 
@@ -324,7 +332,7 @@ export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Dispo
       current.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(REQUESTS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel(REQUESTS_VIEW_TYPE, title(), vscode.ViewColumn.Active, {
       ...webviewOptions(deps.extensionUri),
       retainContextWhenHidden: false,
     });

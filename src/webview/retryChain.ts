@@ -3,6 +3,7 @@
 // fields, keeping only the upstream's host (a base URL may carry credentials). No `vscode` here.
 import type { FinishedRequest, RetryAttemptDetail } from '../core/types';
 import type { AttemptRow } from './protocol';
+import { t } from '../host/l10n';
 
 const HEAD = /^(.+?):((?:https?|wss?):\/\/\S*?) \(idx=(\d+)\)(?: (.*))?$/;
 const MAX_TEXT = 300;
@@ -28,7 +29,7 @@ function withModel(rest: string, key: string): { text: string; model?: string } 
 
 /** One chain entry as an attempt row (without its number). */
 export function parseChainEntry(entry: string): Omit<AttemptRow, 'n'> {
-  if (entry.startsWith('all_upstreams_avoided')) return { result: 'skipped', outcome: 'every upstream was avoided or cooling' };
+  if (entry.startsWith('all_upstreams_avoided')) return { result: 'skipped', outcome: t('every upstream was avoided or cooling') };
   const m = HEAD.exec(entry);
   if (!m) return { result: 'failed', outcome: clip(entry) };
   const [, config, url, idx, rest = ''] = m;
@@ -45,8 +46,8 @@ export function parseChainEntry(entry: string): Omit<AttemptRow, 'n'> {
     return row;
   }
   const skipped = /^skipped_unsupported_model=(.*)$/.exec(rest);
-  if (skipped) return { ...base, result: 'skipped', outcome: `does not serve ${skipped[1]}` };
-  for (const [key, what] of [['transport_error', 'connection error'], ['body_read_error', 'error reading the answer'], ['target_build_error', 'bad base_url']] as const) {
+  if (skipped) return { ...base, result: 'skipped', outcome: t('does not serve {0}', skipped[1]!) };
+  for (const [key, what] of [['transport_error', t('connection error')], ['body_read_error', t('error reading the answer')], ['target_build_error', t('bad base_url')]] as const) {
     if (rest.startsWith(`${key}=`)) {
       const { text, model } = withModel(rest, key);
       const row: Omit<AttemptRow, 'n'> = { ...base, result: 'failed', outcome: what, message: clip(text) };
@@ -93,8 +94,14 @@ export function attemptRows(r: FinishedRequest, redact: (s: string) => string): 
 export function triesNote(r: FinishedRequest): string {
   const n = attemptCount(r);
   const ok = r.status_code >= 200 && r.status_code < 300 && !r.error_class;
-  if (n === 0) return `No upstream was tried${r.error_hint ? `: ${r.error_hint}` : r.error_class ? ` (${r.error_class})` : '.'}`;
-  if (n === 1) return ok ? 'Answered on the first attempt.' : `One attempt; the upstream answered ${r.status_code || 'with an error'}, which was not retried.`;
+  if (n === 0) {
+    return r.error_hint ? t('No upstream was tried: {0}', r.error_hint) : r.error_class ? t('No upstream was tried ({0}).', r.error_class) : t('No upstream was tried.');
+  }
+  if (n === 1) {
+    if (ok) return t('Answered on the first attempt.');
+    return r.status_code ? t('One attempt; the upstream answered {0}, which was not retried.', r.status_code) : t('One attempt; the upstream answered with an error, which was not retried.');
+  }
   const moved = new Set((r.retry?.upstream_chain ?? []).map((e) => HEAD.exec(e)?.slice(1, 4).join('|')).filter(Boolean)).size > 1;
-  return `${n} attempts${moved ? ' across upstreams (failover)' : ' on the same upstream'}; ${ok ? 'the last one succeeded' : 'none succeeded'}.`;
+  if (moved) return ok ? t('{0} attempts across upstreams (failover); the last one succeeded.', n) : t('{0} attempts across upstreams (failover); none succeeded.', n);
+  return ok ? t('{0} attempts on the same upstream; the last one succeeded.', n) : t('{0} attempts on the same upstream; none succeeded.', n);
 }

@@ -11,10 +11,13 @@ import { sessionRows } from './statsModel';
 import type { ApiSnapshot } from '../proxy/adminClient';
 import type { RequestsSource } from './requestsWebview';
 import { renderStatsHtml } from './statsHtml';
+import { t } from '../host/l10n';
+import { statsStrings } from './pageStrings';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
 export const STATS_VIEW_TYPE = 'codexHelper.stats';
-const TITLE = 'Codex Helper: Stats';
+// A function: translated when a panel opens, after the extension installed its translator.
+const title = () => t('Codex Helper: Stats');
 const THROTTLE_MS = 2000;
 const HEARTBEAT_MS = 30_000;
 
@@ -37,8 +40,8 @@ async function pricingSummary(sources: RequestsSource[]): Promise<PricingSummary
       const p = await s.client.pricing();
       const notes = new Set<string>();
       for (const r of p.rules) {
-        const parts = [r.as_of ? `as of ${r.as_of}` : '', r.source ?? ''].filter(Boolean);
-        notes.add(`${r.pattern}: ${parts.length ? parts.join(', ') : 'no date or source given'}`);
+        const parts = [r.as_of ? t('as of {0}', r.as_of) : '', r.source ?? ''].filter(Boolean);
+        notes.add(`${r.pattern}: ${parts.length ? parts.join(t(', ')) : t('no date or source given')}`);
       }
       return { rules: p.rules.length, notes: [...notes].slice(0, 20) };
     } catch {
@@ -66,6 +69,7 @@ class StatsWebview implements vscode.Disposable {
     const media = vscode.Uri.joinPath(deps.extensionUri, 'media');
     panel.webview.html = renderStatsHtml({
       cspSource: panel.webview.cspSource,
+      lang: vscode.env.language,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.css')).toString(),
     });
@@ -110,7 +114,7 @@ class StatsWebview implements vscode.Disposable {
       case 'ready':
         if (msg.state) this.state = msg.state;
         this.setReady(true);
-        this.post({ type: 'init', state: this.state });
+        this.post({ type: 'init', state: this.state, strings: statsStrings() });
         this.schedule(true);
         return;
       case 'setState':
@@ -210,7 +214,7 @@ export function registerStatsWebview(deps: StatsWebviewDeps): vscode.Disposable 
   };
   const command = vscode.commands.registerCommand(SHOW_STATS_COMMAND, () => {
     if (current) return current.reveal();
-    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, title(), vscode.ViewColumn.Active, {
       ...webviewOptions(deps.extensionUri),
       retainContextWhenHidden: false,
     });

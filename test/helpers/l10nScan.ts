@@ -14,12 +14,20 @@ export interface Finding {
 const UI_PROPS = new Set(['label', 'description', 'detail', 'tooltip', 'text', 'title', 'placeHolder', 'prompt', 'message']);
 /** Properties that hold identifiers, never shown. */
 const ID_PROPS = new Set(['id', 'contextValue', 'command', 'when', 'kind', 'action', 'value', 'key', 'type']);
-/** Calls whose string arguments go to logs or are not shown (log lines stay English by design). */
-const SILENT_CALLS = new Set(['debug', 'info', 'warn', 'error', 'trace', 'appendLine', 'append', 'require', 'getConfiguration',
+/** Calls whose string arguments go to logs or are not shown (log lines stay English by design; a page's bad message is logged). */
+const SILENT_CALLS = new Set(['PageMessageError', 'debug', 'info', 'warn', 'error', 'trace', 'appendLine', 'append', 'require', 'getConfiguration',
   'executeCommand', 'registerCommand', 'get', 'has', 'setContext', 'update', 'inspect', 'createOutputChannel', 'asWebviewUri',
   'joinPath', 'startsWith', 'endsWith', 'includes', 'split', 'replace', 'indexOf', 'test', 'match']);
 /** Names that are the same in every language. */
-const PROPER = /^(Codex|Claude Code|Codex Helper|OpenAI|Anthropic|Cloudflare|SSE|HTTP|URL|JSON|TOML|CSV)$/;
+const PROPER = /^(Codex|Claude|Claude Code|Codex Helper|OpenAI|Anthropic|Cloudflare|SSE|HTTP|URL|JSON|TOML|CSV)$/;
+
+/** Text an HTML literal shows (between tags, and in title/placeholder/aria-label) that is not a substitution. */
+export function htmlProse(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/>([^<>]*)</g)) out.push(m[1]!);
+  for (const m of html.matchAll(/\b(?:title|placeholder|aria-label|alt)="([^"]*)"/g)) out.push(m[1]!);
+  return out.map((x) => x.replace(/\{\d+\}|&[#\w]+;/g, '').trim()).filter((x) => /[A-Za-z]{2,}/.test(x) && !PROPER.test(x) && !/^[A-Z]{2,5}$|^\dxx$/.test(x));
+}
 
 /** Whether a literal reads as words: two words in a row, or a capitalised word. */
 export function looksLikeProse(text: string): boolean {
@@ -109,7 +117,8 @@ export function scanSource(file: string, text: string): { messages: Finding[]; b
       const s = ts.isTemplateExpression(n) ? templateText(n) : n.text;
       // A template reads as words when a word stands apart from a substitution: `active {0}`, `{0} turns`.
       const wordy = ts.isTemplateExpression(n) && /(^|\s|\})[A-Za-z][a-z]{2,}\s|\s[A-Za-z][a-z]{2,}(\s|$|\{)/.test(s.replace(/\$\([a-z-~]+\)/g, ''));
-      const visible = looksLikeProse(s) || wordy || (uiProp(n) && /[A-Za-z]{2,}/.test(s.replace(/\$\([a-z-~]+\)/g, '')) && !PROPER.test(s));
+      const html = /^\s*</.test(s);
+      const visible = html ? htmlProse(s).length > 0 : looksLikeProse(s) || wordy || (uiProp(n) && /[A-Za-z]{2,}/.test(s.replace(/\$\([a-z-~]+\)/g, '')) && !PROPER.test(s));
       if (visible && !wholeFile && !exempt(n) && !ignored(n)) bare.push({ file, line: at(n) + 1, text: s });
       if (ts.isTemplateExpression(n)) n.templateSpans.forEach((sp) => visit(sp.expression));
       return;

@@ -1,0 +1,110 @@
+// Every text the webview pages draw themselves, translated on the host and sent in the `init` message (the pages
+// under media/ hold no English of their own). `{0}`-style placeholders are filled in by the page.
+import { t } from '../host/l10n';
+
+/** Texts of the Recent Requests page. */
+export function requestsStrings() {
+  return {
+    requests: t('requests'),
+    active: t('active'),
+    errors: t('errors'),
+    tokens: t('tokens'),
+    tokenBreakdown: t('input {0} · output {1} · reasoning {2} · cached {3}'),
+    tokenBreakdownTotal: t('input {0} · output {1} · reasoning {2} · cached {3} · total {4}'),
+    tokenShort: t('in {0} · out {1} · reasoning {2} · cached {3}'),
+    costEstimate: t('cost (estimate)'),
+    costEstimateValue: t('cost (estimate) {0}'),
+    costTitle: t('Estimated from the [pricing] table of config.toml (or CODEX_HELPER_PRICE_*); requests without a matching price are not counted.'),
+    bucketOne: t('{0} · 1 request, {1} tokens'),
+    bucketMany: t('{0} · {1} requests, {2} tokens'),
+    bucketErrors: t('{0} · {1} requests, {2} errors, {3} tokens'),
+    perMinute: t('min'),
+    perSeconds: t('{0} s'),
+    legendRequests: t('requests (peak {0}/{1})'),
+    legendTokens: t('tokens (peak {0}/{1})'),
+    legendRange: t('last {0} min'),
+    hideDetails: t('Hide details'),
+    showDetails: t('Show details'),
+    started: t('started {0}'),
+    effort: t('effort {0}'),
+    provider: t('provider {0}'),
+    inFlight: t('in flight'),
+    attemptHeaders: [t('#'), t('Config / upstream'), t('Result'), t('Model'), t('Started'), t('Took'), t('Upstream message'),
+      t('Retry-After / cooldown'), t('Upstream now')],
+    retryAfter: t('Retry-After {0}'),
+    cooled: t('cooled {0} s'),
+    session: t('Session'),
+    copy: t('Copy'),
+    request: t('Request'),
+    providerLabel: t('Provider'),
+    upstream: t('Upstream'),
+    cost: t('Cost'),
+    estimate: t('{0} (estimate)'),
+    error: t('Error'),
+    copyChain: t('Copy raw chain'),
+    openJson: t('Open as JSON'),
+    proxyBanner: t('{0} proxy: {1}'),
+    unavailable: t('unavailable'),
+    hiddenRows: t('{0} older request(s) not shown (codexHelper max rows).'),
+    noMatch: t('No request matches the filters.'),
+    noRequests: t('No requests yet. Point your client at the proxy:'),
+    connect: t('Connect {0}'),
+    noProxy: t('No proxy is running: start it from the Codex Helper view.'),
+  };
+}
+
+/** The Recent Requests page's texts, by name. */
+export type RequestsStrings = ReturnType<typeof requestsStrings>;
+
+/** Texts of the Stats page. */
+export function statsStrings() {
+  return {
+    rangeTitle: { '1h': t('Last hour'), '24h': t('Last 24 hours'), '7d': t('Last 7 days'), '30d': t('Last 30 days') },
+    classLabel: { http_429: t('429 rate limited'), http_4xx: t('other 4xx'), http_5xx: t('5xx'), no_status: t('no status') },
+    requests: t('requests'),
+    tokens: t('tokens'),
+    cost: t('cost'),
+    costEstimate: t('cost (estimate)'),
+    errors: t('errors'),
+    tokenBreakdown: t('input {0} · output {1} · reasoning {2} · cached {3}'),
+    unpricedTitle: t('{0} request(s) without a matching price'),
+    today: t('Today'),
+    days7: t('7 days'),
+    days30: t('30 days'),
+    errorRate: t('error rate'),
+    latency: t('latency p50 / p95'),
+    latencyTitle: t('successful requests, within ±10 %'),
+    ttfb: t('TTFB p50 / p95'),
+    ttfbTitle: t('time to the first byte of the answer'),
+    outputTps: t('output tok/s'),
+    outputTpsTitle: t('output tokens per second after the first byte'),
+    tokensInOut: t('tokens in / out'),
+    errorsByClass: t('Errors by class:'),
+    bucketTitle: t('{0} · {1} request(s), {2} tokens'),
+    bucketTitleErrors: t('{0} · {1} request(s), {2} error(s), {3} tokens'),
+    perDay: t('day'),
+    perHours: t('{0} h'),
+    perMinutes: t('{0} min'),
+    perMinute: t('min'),
+    legendRequests: t('requests (peak {0}/{1})'),
+    legendCost: t('cost in {0} (peak {1}/{2})'),
+    legendRange: t('{0} – now'),
+    groupCols: ['', t('requests'), t('errors'), t('tokens in / out'), t('cost (estimate)'), t('p50'), t('p95'), t('TTFB p50'), t('tok/s')],
+    viaConfigs: t('configs'),
+    viaProviders: t('providers'),
+    noRequestsInRange: t('No requests in this range.'),
+    unknown: t('(unknown)'),
+    sessionCols: [t('session'), t('service'), t('turns'), t('tokens'), t('cost (estimate)'), t('last model'), t('cwd')],
+    noSessions: t('No recent sessions.'),
+    noProxy: t('No proxy is running: start one to see its stats.'),
+    proxyBanner: t('{0} proxy: {1}'),
+    unavailable: t('unavailable'),
+    noPrices: t('No prices configured, so no cost is shown. Add [pricing."<model glob>"] with input and output prices per million tokens to config.toml.'),
+    openConfig: t('Open config file'),
+    pricesFrom: t('Costs are estimates from {0} price rule(s): {1}.'),
+    unpricedInRange: t('{0} request(s) in this range matched no price.'),
+  };
+}
+
+/** The Stats page's texts, by name. */
+export type StatsStrings = ReturnType<typeof statsStrings>;
