@@ -12,12 +12,14 @@ export interface Finding {
 
 /** Property names whose string values VS Code shows as they are. */
 const UI_PROPS = new Set(['label', 'description', 'detail', 'tooltip', 'text', 'title', 'placeHolder', 'prompt', 'message']);
+/** Page helpers (media/*.js) whose argument at this index is a CSS class list, not text. */
+const CLASS_ARG: Record<string, number> = { el: 1, cell: 1, twoLine: 2 };
 /** Properties that hold identifiers, never shown. */
 const ID_PROPS = new Set(['id', 'contextValue', 'command', 'when', 'kind', 'action', 'value', 'key', 'type']);
 /** Calls whose string arguments go to logs or are not shown (log lines stay English by design; a page's bad message is logged). */
 const SILENT_CALLS = new Set(['PageMessageError', 'debug', 'info', 'warn', 'error', 'trace', 'appendLine', 'append', 'require', 'getConfiguration',
   'executeCommand', 'registerCommand', 'get', 'has', 'setContext', 'update', 'inspect', 'createOutputChannel', 'asWebviewUri',
-  'joinPath', 'startsWith', 'endsWith', 'includes', 'split', 'replace', 'indexOf', 'test', 'match']);
+  'joinPath', 'querySelector', 'querySelectorAll', 'startsWith', 'endsWith', 'includes', 'split', 'replace', 'indexOf', 'test', 'match']);
 /** Names that are the same in every language. */
 const PROPER = /^(Codex|Claude|Claude Code|Codex Helper|OpenAI|Anthropic|Cloudflare|SSE|HTTP|URL|JSON|TOML|CSV)$/;
 
@@ -91,7 +93,8 @@ export function scanSource(file: string, text: string): { messages: Finding[]; b
     }
     if (ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || ts.isLiteralTypeNode(p) || ts.isCaseClause(p) || ts.isExternalModuleReference(p)) return true;
     if ((ts.isCallExpression(p) || ts.isNewExpression(p)) && c !== p.expression && (SILENT_CALLS.has(calleeName(p)) || ts.isCallExpression(p) && isT(p))) return true;
-    if (ts.isElementAccessExpression(p)) return true;
+    if (ts.isElementAccessExpression(p) || ts.isExpressionStatement(p)) return true;
+    if (ts.isCallExpression(p) && p.arguments.indexOf(c as ts.Expression) === CLASS_ARG[calleeName(p)]) return true;
     if (ts.isPropertyAssignment(p) && p.initializer === c && ID_PROPS.has(p.name.getText(sf))) return true;
     return ts.isBinaryExpression(p) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken].includes(p.operatorToken.kind);
   };
@@ -112,7 +115,7 @@ export function scanSource(file: string, text: string): { messages: Finding[]; b
     if (ts.isCallExpression(n) && isT(n)) {
       const a = n.arguments[0];
       if (a && (ts.isStringLiteral(a) || ts.isNoSubstitutionTemplateLiteral(a))) messages.push({ file, line: at(a) + 1, text: a.text });
-      else if (a) bare.push({ file, line: at(n) + 1, text: `t() needs a literal message, got ${a.getText(sf)}` });
+      else if (a && !ignored(n)) bare.push({ file, line: at(n) + 1, text: `t() needs a literal message, got ${a.getText(sf)}` });
     } else if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateExpression(n)) {
       const s = ts.isTemplateExpression(n) ? templateText(n) : n.text;
       // A template reads as words when a word stands apart from a substitution: `active {0}`, `{0} turns`.

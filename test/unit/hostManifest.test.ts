@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { CMD, CONTEXT, RESTRICTED_SETTINGS, SETTING, SETTINGS_SECTION, VIEW_CONTAINER, VIEW_UPSTREAMS, VIEW_WELCOME, WALKTHROUGH_ID } from '../../src/host/constants';
 
 const ROOT = process.cwd();
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+const nls = JSON.parse(readFileSync(join(ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>;
+// The manifest as VS Code reads it in English: every `%key%` value replaced from package.nls.json.
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'), (_k, v: unknown) =>
+  typeof v === 'string' && /^%[\w.-]+%$/.test(v) ? nls[v.slice(1, -1)] ?? v : v) as {
   icon: string;
   activationEvents: string[];
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
