@@ -411,6 +411,7 @@
     detailLine(dl, 'cwd', row.cwd);
     detailLine(dl, 'Provider', row.provider);
     detailLine(dl, 'Upstream', row.upstreamHost);
+    detailLine(dl, 'Routing', row.routeNote);
     if (row.cost) detailLine(dl, 'Cost', fmtCost(row.cost.amount, row.cost.currency) + ' (estimate)');
     if (row.errorClass || row.errorHint) {
       dl.appendChild(el('dt', 'is-error', 'Error'));

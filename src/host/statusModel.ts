@@ -5,6 +5,7 @@ import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceData } from './treeModel';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
 import { formatDuration } from './upstreamHealth';
+import { failoverText } from './failoverNotice';
 
 export interface StatusBarModel {
   text: string;
@@ -99,11 +100,16 @@ export function statusBarModel(d: ServiceData, nowMs: number): StatusBarModel | 
   const pin = d.detail?.global_override;
   const until = allCoolingUntil(d, nowMs);
   const warning = until !== undefined;
-  const icon = warning ? '$(warning)' : pin ? '$(pinned)' : '$(arrow-swap)';
-  const text = `${icon} ${title}: ${pin ?? 'auto'}`;
+  const failover = d.snapshot?.snapshot.failover;
+  const icon = warning ? '$(warning)' : failover ? '$(debug-step-over)' : pin ? '$(pinned)' : '$(arrow-swap)';
+  const text = `${icon} ${title}: ${pin ?? 'auto'}${failover && !warning ? ` → ${failover.to.config}` : ''}`;
   const lines = [`**${md(title)} proxy** at ${code(s.url)}${s.kind === 'attached' ? ' (attached)' : ''}`, ''];
   if (warning) {
     lines.push(`$(warning) Every upstream is cooling down: requests flow again in ${formatDuration((until - nowMs) / 1000)} (at ${clock(until)}).`);
+  }
+  if (failover) {
+    lines.push(`$(debug-step-over) ${md(failoverText(failover, nowMs))}`);
+    lines.push(cmdLink(`Reset ${failover.preferred}'s cooldown`, CMD.resetCooldown, { service: d.service, config: failover.preferred }));
   }
   lines.push(pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)');
   const snap = d.snapshot?.snapshot;

@@ -7,6 +7,7 @@ import { CMD } from './constants';
 import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceStatus } from './proxyController';
 import { configCostLines, serviceCostLines } from './costTooltip';
+import { failoverText } from './failoverNotice';
 import { configHealthStates, configHealthSummary, latestProbe, upstreamHealth } from './upstreamHealth';
 import type { HealthKind, UpstreamHealthState } from './upstreamHealth';
 
@@ -352,10 +353,13 @@ export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
     for (const c of d.detail.configs) children.push(configNode(d, c, nowMs));
     if (d.detail.configs.length === 0) children.push(message(d.service, 'empty', 'no configs: open the config file', { id: 'info' }));
   }
-  const description = [statusText(s), live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
+  const failover = live ? d.snapshot?.snapshot.failover : undefined;
+  const description = [failover ? `failed over to ${failover.to.config}` : undefined, statusText(s),
+    live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
   const tip = [
     `**${md(serviceTitle(d.service))} proxy** — ${md(statusText(s))}${live ? ` on port ${s.port}` : ''}`,
     '',
+    failover ? `$(debug-step-over) ${md(failoverText(failover, nowMs))}` : undefined,
     live ? `Base URL: ${code(s.url)}` : undefined,
     live && d.detail ? (pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)') : undefined,
     d.detail ? `Config file: ${code(d.detail.config_path)}` : undefined,

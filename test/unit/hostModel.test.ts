@@ -215,6 +215,21 @@ describe('host status bar model', () => {
     assert.equal(pinned.text, '$(pinned) Codex: backup');
   });
 
+  it('says "failed over to X" with the reason and the time left of the preferred config, in the status bar and the tree', () => {
+    const failover = { preferred: 'main', to: { config: 'backup', index: 0, base_url: 'https://b.example' }, reason: 'status_502',
+      since_ms: T0 - 60_000, preferred_retry_at_ms: T0 + 25_000 };
+    const d = running({ snapshot: snapshot({}, [], { failover }) });
+    const sb = statusBarModel(d, T0)!;
+    assert.equal(sb.text, '$(debug-step-over) Codex: auto → backup');
+    assert.match(sb.tooltip, /failed over to backup#0 \(status\\_502; main back in 25 s\)/);
+    assert.match(sb.tooltip, /Reset main's cooldown/);
+    const node = serviceNode(d, T0);
+    assert.match(node.description ?? '', /^failed over to backup · /);
+    assert.match(String(node.tooltip), /main back in 25 s/);
+    // Without a failover nothing of it shows.
+    assert.doesNotMatch(serviceNode(running({ snapshot: snapshot({}) }), T0).description ?? '', /failed over/);
+  });
+
   it('ignores retries on the same upstream when looking for the last failover', () => {
     const same = req({ retry: { attempts: 2, upstream_chain: ['main:https://a (idx=0) status=502', 'main:https://a (idx=0) status=200'] } });
     assert.equal(lastFailover([same]), undefined);
