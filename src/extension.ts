@@ -22,6 +22,7 @@ import { SecretCache, secretNamesOf } from './host/secretCache';
 import { ServiceStore } from './host/serviceStore';
 import { SettingsState } from './host/settingsReader';
 import { registerStatusBar } from './host/statusBar';
+import { registerFailoverNotifications } from './host/failoverNotifications';
 import type { TreeNode } from './host/treeModel';
 import { registerUpstreamCommands } from './host/upstreamCommands';
 import { registerUpstreamTree } from './host/upstreamTree';
@@ -97,6 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   context.subscriptions.push(
     tree.disposable,
     registerStatusBar({ store, onRender: (s, text, command) => statusTexts.set(s, { text, command }) }),
+    registerFailoverNotifications({ store, enabled: () => settings.current.notifyFailover }),
     registerOverrideCommands({ controller: ctl, store, log }),
     registerClientCommands({ controller: ctl, store, settings, secrets, log, memory: context.globalState }),
     registerDefaultEffort({ controller: ctl, store, settings, log }),
