@@ -1,11 +1,8 @@
 // Composition root of the VS Code extension: builds the services, wires them together and registers every
 // Disposable. Behaviour lives in src/host/** (and src/webview/**); nothing else happens here.
 import * as vscode from 'vscode';
-import { claudeHomeDir, codexHomeDir } from './core/clientSwitch';
 import type { ServiceName } from './core/types';
 import { SERVICE_NAMES } from './core/types';
-import { HealthChecker } from './proxy/healthcheck';
-import { ProxyHost } from './proxy/proxyHost';
 import { registerClientCommands } from './host/clientCommands';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
@@ -13,8 +10,9 @@ import { channelLogger } from './host/logChannel';
 import { registerOverrideCommands } from './host/overrideCommands';
 import { ProxyController } from './host/proxyController';
 import type { ServiceStatus } from './host/proxyController';
-import { configHome, registerProxyLifecycle } from './host/proxyLifecycle';
-import { SecretCache, secretNamesOf } from './host/secretCache';
+import { registerProxyLifecycle } from './host/proxyLifecycle';
+import { bindWorkerLogLevel, proxyWorkerFactory } from './host/proxyWorkerSetup';
+import { SecretCache } from './host/secretCache';
 import { ServiceStore } from './host/serviceStore';
 import { SettingsState } from './host/settingsReader';
 import { registerStatusBar } from './host/statusBar';
@@ -44,26 +42,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   settings.reportProblems();
 
   const secrets = new SecretCache(context.secrets);
+  // The proxy runs in a worker thread: a busy extension host never stalls a stream, a proxy crash never takes the
+  // extension host down. The worker gets its secrets before its first listener, so the first request has its key.
   const ctl = new ProxyController({
     log,
-    createHost: () => new ProxyHost({
-      home: configHome(settings),
-      codexHome: codexHomeDir(process.env),
-      claudeHome: claudeHomeDir(process.env),
-      env: process.env,
-      log,
-      secrets: secrets.lookup,
-      healthChecks: new HealthChecker(process.env, log),
-    }),
-    bindHost: (host) => {
-      void secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
-      return host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
-    },
+    createHost: proxyWorkerFactory({ extensionPath: context.extensionPath, settings, secrets, log, channel }),
+    bindHost: (client) => bindWorkerLogLevel(settings, client),
   });
   controller = ctl;
-  const host = ctl.ensureHost();
-  // Secrets are loaded before the first listener so the first request already has its key.
-  if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
+  await ctl.ensureHost();
 
   const store = new ServiceStore(ctl);
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));

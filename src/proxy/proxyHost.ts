@@ -16,6 +16,8 @@ import { isLoopbackAddress, refusalReason } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
+import { ListenError } from './proxyEngine';
+import type { Listener, ListenOptions, ProxyEngine, ReloadOutcome } from './proxyEngine';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
 import { DEFAULT_TIMEOUTS } from '../core/timeouts';
@@ -38,27 +40,11 @@ export interface ProxyHostOptions {
   healthChecks?: AdminContext['healthChecks'];
 }
 
-export interface ListenOptions {
-  host?: string;
-  port?: number;
-  allowRemote?: boolean;
-}
-
-export interface Listener {
-  service: ServiceName;
-  url: string;
-  host: string;
-  port: number;
-}
-
-export class ListenError extends Error {
-  constructor(readonly code: string, message: string, readonly port: number) {
-    super(message);
-  }
-}
+export type { Listener, ListenOptions } from './proxyEngine';
+export { ListenError } from './proxyEngine';
 
 /** Owns the services and their listeners. */
-export class ProxyHost {
+export class ProxyHost implements ProxyEngine {
   readonly runtime: RuntimeConfig;
   readonly agent: Dispatcher;
   private readonly agents: UpstreamAgents;
@@ -71,6 +57,8 @@ export class ProxyHost {
   private readonly usagePoller: UsageProviderPoller;
   private disposed = false;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
+  /** Proxied responses not yet closed: what `failInFlight` answers when the proxy must die. */
+  private readonly inFlight = new Set<ServerResponse>();
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
@@ -190,8 +178,49 @@ export class ProxyHost {
       req.resume();
       return;
     }
-    if (isAdmin) void handleAdmin(ctx, req, res);
-    else void ctx.svc.handle(req, res);
+    if (isAdmin) {
+      void handleAdmin(ctx, req, res);
+      return;
+    }
+    this.inFlight.add(res);
+    res.once('close', () => this.inFlight.delete(res));
+    void ctx.svc.handle(req, res);
+  }
+
+  onDidChange(service: ServiceName, listener: () => void): () => void {
+    const svc = this.services[service];
+    const offs = [svc.state.onDidChange(() => listener()), svc.lbStore.onDidChange(() => listener())];
+    return () => offs.forEach((off) => off());
+  }
+
+  onDidReload(listener: () => void): () => void {
+    return this.runtime.onDidReload(() => listener());
+  }
+
+  forceReload(): ReloadOutcome {
+    return this.runtime.forceReload();
+  }
+
+  /**
+   * Last words of a proxy that is about to die (an uncaught error in its thread): a request still waiting for its
+   * upstream gets a 502 saying so, a response already streaming is cut (its client sees a disconnect, not a fake
+   * end). Resolves once those answers were handed to the sockets, or after `waitMs`.
+   */
+  async failInFlight(message: string, waitMs = 500): Promise<number> {
+    const all = [...this.inFlight];
+    const body = JSON.stringify({ error: { type: 'proxy_restarting', code: 'proxy_restarting', message } });
+    const sent = all.map((res) => new Promise<void>((resolve) => {
+      if (res.headersSent) {
+        res.destroy();
+        resolve();
+        return;
+      }
+      res.once('close', () => resolve());
+      res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body, () => resolve());
+    }));
+    await Promise.race([Promise.all(sent), new Promise((r) => setTimeout(r, waitMs).unref())]);
+    return all.length;
   }
 
   /** Stops one listener (or all): stops accepting, lets in-flight requests finish for up to `graceMs`. */
