@@ -43,6 +43,14 @@ export interface ForwardResult {
   streamError?: Error;
 }
 
+/** Responses streaming plain (not re-encoded) SSE: the ones a terminal error event can still be appended to. */
+const plainSse = new WeakSet<ServerResponse>();
+
+/** True while `res` passes through a plain SSE stream (see ProxyHost.failInFlight). */
+export function isPlainSse(res: ServerResponse): boolean {
+  return plainSse.has(res);
+}
+
 /** Streams `call`'s 2xx answer to `res`; resolves when the upstream body ended or failed. */
 export async function forwardSuccess(
   call: UpstreamCall,
@@ -67,6 +75,7 @@ export async function forwardSuccess(
     if (extraHeaders) Object.assign(outHeaders, extraHeaders);
     res.writeHead(resp.statusCode, outHeaders);
     if (isSse) res.flushHeaders();
+    if (isSse && !encoding) plainSse.add(res);
     const scanner = isSse && !encoding ? new SseUsageScanner() : undefined;
     const captured: Buffer[] | undefined = isSse ? undefined : [];
     let capturedBytes = 0;

@@ -11,6 +11,8 @@ import type { SecretLookup } from '../core/auth';
 import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
 import type { ServiceName } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
+import { errorBody, streamErrorEvent } from './errors';
+import { isPlainSse } from './forwardSuccess';
 import type { AdminContext } from './admin';
 import { isLoopbackAddress, refusalReason } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
@@ -58,7 +60,7 @@ export class ProxyHost implements ProxyEngine {
   private disposed = false;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
   /** Proxied responses not yet closed: what `failInFlight` answers when the proxy must die. */
-  private readonly inFlight = new Set<ServerResponse>();
+  private readonly inFlight = new Map<ServerResponse, ServiceName>();
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
@@ -182,7 +184,7 @@ export class ProxyHost implements ProxyEngine {
       void handleAdmin(ctx, req, res);
       return;
     }
-    this.inFlight.add(res);
+    this.inFlight.set(res, ctx.svc.service);
     res.once('close', () => this.inFlight.delete(res));
     void ctx.svc.handle(req, res);
   }
@@ -203,21 +205,23 @@ export class ProxyHost implements ProxyEngine {
 
   /**
    * Last words of a proxy that is about to die (an uncaught error in its thread): a request still waiting for its
-   * upstream gets a 502 saying so, a response already streaming is cut (its client sees a disconnect, not a fake
-   * end). Resolves once those answers were handed to the sockets, or after `waitMs`.
+   * upstream gets a 502 saying so, an SSE stream already running ends with the API's own error event, anything else
+   * already started is cut (its client sees a disconnect, never a fake end). Resolves once those answers were handed
+   * to the sockets, or after `waitMs`.
    */
   async failInFlight(message: string, waitMs = 500): Promise<number> {
     const all = [...this.inFlight];
-    const body = JSON.stringify({ error: { type: 'proxy_restarting', code: 'proxy_restarting', message } });
-    const sent = all.map((res) => new Promise<void>((resolve) => {
-      if (res.headersSent) {
-        res.destroy();
-        resolve();
-        return;
-      }
+    const sent = all.map(([res, service]) => new Promise<void>((resolve) => {
       res.once('close', () => resolve());
-      res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
-      res.end(body, () => resolve());
+      if (!res.headersSent) {
+        const body = errorBody(service, { status: 502, type: 'proxy_restarting', message });
+        res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+        res.end(body, () => resolve());
+      } else if (isPlainSse(res)) {
+        res.end(streamErrorEvent(service, message), () => resolve());
+      } else {
+        res.destroy();
+      }
     }));
     await Promise.race([Promise.all(sent), new Promise((r) => setTimeout(r, waitMs).unref())]);
     return all.length;

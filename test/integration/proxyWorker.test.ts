@@ -3,6 +3,8 @@
 // the controller's status follows.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ProxyController } from '../../src/host/proxyController';
@@ -173,6 +175,40 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
     const again = await call(`${url}/v1/responses`, { body: REQ });
     assert.equal(again.status, 200);
     assert.equal(again.json<{ auth: string }>().auth, 'Bearer sk-worker-secret-1', 'the new worker got the secret');
+  });
+
+  it('ends a running SSE stream with the API error event when the worker crashes', async () => {
+    const { ctl } = setup();
+    const url = await running(ctl);
+    let hang: ServerResponse | undefined;
+    up.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: response.created\ndata: {"type":"response.created"}\n\n');
+      hang = res;
+    };
+    try {
+      const body = JSON.stringify({ model: 'gpt-5', input: 'hi', stream: true });
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = request(`${url}/v1/responses`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+          let seen = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            seen += c;
+            if (seen.includes('response.created') && !seen.includes('crashed')) ctl.host!.crash('crashed on purpose');
+          });
+          res.on('end', () => resolve(seen));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.match(text, /event: response\.failed/);
+      assert.match(text, /restarting/);
+    } finally {
+      hang?.end();
+      up.handler = (req, res) => json(res, 200, { id: 'r', output: [], auth: req.headers['authorization'] ?? null });
+    }
+    await until(() => ctl.status('codex').kind === 'running', 5000, 'restored');
   });
 
   it('restarts a terminated worker on the same port', async () => {
