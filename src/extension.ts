@@ -27,6 +27,9 @@ export interface CodexHelperApi {
   refresh(): Promise<void>;
   statusBarText(service: ServiceName): string | undefined;
   lastPostedRowCount(): number;
+  /** Ends the proxy worker thread abruptly (the crash path); it restarts on the same ports. */
+  killProxyWorker(): Promise<void>;
+  proxyThreadId(): number | undefined;
 }
 
 let controller: ProxyController | undefined;
@@ -90,6 +93,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     },
     statusBarText: (s) => statusTexts.get(s),
     lastPostedRowCount,
+    killProxyWorker: async () => ctl.host?.kill(),
+    proxyThreadId: () => ctl.host?.threadId,
   };
 }
 

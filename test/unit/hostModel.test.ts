@@ -113,6 +113,8 @@ describe('host tree model', () => {
     assert.equal(failed.description, 'port 3210 in use');
     assert.equal(failed.contextValue, 'service failed');
     assert.match(failed.children[0]!.label, /already in use/);
+    const restarting = serviceNode({ service: 'codex', status: { kind: 'failed', port: 3211, code: 'WORKER_RESTARTING', message: 'the proxy worker stopped unexpectedly (exit code 1)' } }, T0);
+    assert.equal(restarting.description, 'restarting');
     const stopped = serviceNode({ service: 'codex', status: { kind: 'stopped' } }, T0);
     assert.equal(stopped.description, 'stopped');
     assert.equal(stopped.children.length, 0);
