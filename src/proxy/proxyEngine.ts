@@ -2,6 +2,8 @@
 // (ProxyWorkerClient). Reads go through the admin API (AdminClient); this is only lifecycle and change signals.
 import type { ServiceName } from '../core/types';
 
+export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
+
 export interface ListenOptions {
   host?: string;
   port?: number;

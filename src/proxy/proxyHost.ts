@@ -18,7 +18,7 @@ import { isLoopbackAddress, refusalReason } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
-import { ListenError } from './proxyEngine';
+import { DEFAULT_PORTS, ListenError } from './proxyEngine';
 import type { Listener, ListenOptions, ProxyEngine, ReloadOutcome } from './proxyEngine';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
@@ -26,7 +26,6 @@ import { DEFAULT_TIMEOUTS } from '../core/timeouts';
 import { UsageProviderPoller } from './usageProviders';
 import { tunnelUpgrade } from './wsTunnel';
 
-export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
 const STATE_FILE = 'runtime-state.json';
 
 export interface ProxyHostOptions {
@@ -43,7 +42,7 @@ export interface ProxyHostOptions {
 }
 
 export type { Listener, ListenOptions } from './proxyEngine';
-export { ListenError } from './proxyEngine';
+export { DEFAULT_PORTS, ListenError } from './proxyEngine';
 
 /** Owns the services and their listeners. */
 export class ProxyHost implements ProxyEngine {
