@@ -1,7 +1,7 @@
 // `npm run bench`: direct-to-mock vs through the proxy (vs nginx when installed), same run, same mock, same
 // load generator. Loopback only, bounded in requests and time. See bench/README.md for how to read the output.
 //
-// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation  --strict (exit 1 when a target fails)
+// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -225,7 +225,8 @@ async function main() {
   const leaks = await leakCheck({ mock, proxy, claude, baseline });
   const idleRssEnd = rssMb(proxy.pid);
   // The isolation scenario runs last, with its own processes (see bench/isolation.mjs).
-  const isolation = flag('--no-isolation') || (ONLY && !ONLY.includes('isolation')) ? undefined : await runIsolation();
+  const isolation = flag('--no-isolation') || (ONLY && !ONLY.includes('isolation')) ? undefined : await runChild('isolation.mjs', 'isolation');
+  const hostMemory = flag('--no-isolation') || (ONLY && !ONLY.includes('host_memory')) ? undefined : await runChild('hostMemory.mjs', 'hostMemory');
 
   const stat = (key, target, field) => (raw[key]?.[target] ? summarize(raw[key][target].map((r) => r[field])) : undefined);
   const row = (scenario, key, metric, unit, field, targets = ALL) => ({
@@ -324,6 +325,7 @@ async function main() {
     targets,
     leaks,
     isolation,
+    hostMemory,
     raw,
   };
   mkdirSync(dirname(OUT), { recursive: true });
@@ -332,12 +334,12 @@ async function main() {
   return flag('--strict') && !allPass ? 1 : 0;
 }
 
-/** Runs bench/isolation.mjs as a child: it prints its own table and sends its numbers back. */
-function runIsolation() {
+/** Runs a bench script (isolation.mjs, hostMemory.mjs) as a child: it prints its own table and sends `key` back. */
+function runChild(script, key) {
   return new Promise((resolveRun) => {
-    const c = track(fork(join(here, 'isolation.mjs'), QUICK ? ['--quick'] : [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const c = track(fork(join(here, script), QUICK ? ['--quick'] : [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     let result;
-    c.on('message', (m) => (result = m?.isolation ?? result));
+    c.on('message', (m) => (result = m?.[key] ?? result));
     c.once('exit', () => resolveRun(result));
   });
 }

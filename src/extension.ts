@@ -53,7 +53,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     bindHost: (client) => bindWorkerLogLevel(settings, client),
   });
   controller = ctl;
-  await ctl.ensureHost();
+  // Not awaited: the worker boots while the views register, and activation does not wait for its first breath.
+  void ctl.ensureHost();
 
   const store = new ServiceStore(ctl);
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
