@@ -39,6 +39,8 @@ export interface ProxyHostOptions {
   requestLog?: boolean;
   now?: () => number;
   healthChecks?: AdminContext['healthChecks'];
+  /** Keep the in-flight responses so `failInFlight` can answer them (the worker; the CLI never needs it). */
+  trackInFlight?: boolean;
 }
 
 export type { Listener, ListenOptions } from './proxyEngine';
@@ -183,8 +185,10 @@ export class ProxyHost implements ProxyEngine {
       void handleAdmin(ctx, req, res);
       return;
     }
-    this.inFlight.set(res, ctx.svc.service);
-    res.once('close', () => this.inFlight.delete(res));
+    if (this.opts.trackInFlight) {
+      this.inFlight.set(res, ctx.svc.service);
+      res.once('close', () => this.inFlight.delete(res));
+    }
     void ctx.svc.handle(req, res);
   }
 

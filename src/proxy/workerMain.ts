@@ -35,6 +35,7 @@ export function runWorker(port: MessagePort, init: WorkerInit): void {
       secrets: (name) => secrets.get(name),
       requestLog: init.requestLog,
       healthChecks: new HealthChecker(init.env, log),
+      trackInFlight: true,
     });
   } catch (e) {
     post({ type: 'initFailed', error: toWire(e, 'HOST_FAILED') });
