@@ -1,6 +1,7 @@
 // Lifecycle of our proxy (one ProxyEngine: the worker in VS Code, a ProxyHost in tests; a listener per service)
-// and of "attached" services whose proxy runs in another process. Every consumer (tree, status bar, webview) reads through the same AdminClient and
-// one change feed per service, so in-process and attached proxies share one code path. No `vscode` here.
+// and of "attached" services whose proxy runs in another process. Every consumer (tree, status bar, webview) reads
+// through the same AdminClient and one change feed per service, so our proxy and an attached one share one code
+// path. No `vscode` here.
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import { AdminClient } from '../proxy/adminClient';
@@ -21,7 +22,7 @@ export interface ProxyControllerOptions<H extends ProxyEngine = ProxyEngine> {
   throttleMs?: number;
   /** Refetch interval for attached proxies, which have no events (default 2000 ms). */
   pollMs?: number;
-  /** Hooks a new in-process proxy (e.g. secrets reload on config reload); returns the unhook. */
+  /** Hooks a new proxy (e.g. the worker's log level to the setting); returns the unhook. */
   bindHost?(host: H): () => void;
 }
 
