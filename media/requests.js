@@ -17,6 +17,11 @@
     status: $('filter-status'),
     session: $('filter-session'),
     refresh: $('refresh'),
+    text: $('filter-text'),
+    exportCsv: $('export-csv'),
+    exportJson: $('export-json'),
+    clear: $('clear-recent'),
+    stats: $('open-stats'),
     totals: $('totals'),
     chart: $('chart'),
     legend: $('chart-legend'),
@@ -26,7 +31,8 @@
   };
 
   const saved = vscode.getState() || {};
-  let filters = isFilters(saved.filters) ? saved.filters : { service: 'all', status: 'all', session: '' };
+  let filters = isFilters(saved.filters) ? saved.filters : { service: 'all', status: 'all', session: '', text: '' };
+  let textTimer = undefined;
   const expanded = new Set(Array.isArray(saved.expanded) ? saved.expanded.filter((k) => typeof k === 'string') : []);
   let sessionsSig = '';
   let clockOffset = 0;
@@ -71,6 +77,16 @@
     const s = Math.round(ms / 1000);
     return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
   }
+  function fmtCost(amount, currency) {
+    const abs = Math.abs(amount);
+    const digits = abs === 0 || abs >= 1 ? 2 : Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(abs))));
+    const n = amount.toFixed(digits);
+    const sym = currency === 'USD' ? '$' : currency === 'EUR' ? '€' : currency === 'GBP' ? '£' : '';
+    return sym ? sym + n : n + ' ' + currency;
+  }
+  function fmtCosts(costs) {
+    return Object.keys(costs || {}).map((c) => fmtCost(costs[c], c)).join(' + ');
+  }
   function fmtElapsed(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));
     return s < 60 ? s + 's' : Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
@@ -89,6 +105,7 @@
     els.status.value = filters.status;
     ensureSessionOption(filters.session);
     els.session.value = filters.session;
+    if (els.text.value !== (filters.text || '')) els.text.value = filters.text || '';
   }
 
   function ensureSessionOption(sid) {
@@ -101,7 +118,7 @@
   }
 
   function onFilterChange() {
-    filters = { service: els.service.value, status: els.status.value, session: els.session.value };
+    filters = { service: els.service.value, status: els.status.value, session: els.session.value, text: els.text.value.slice(0, 200) };
     saveState();
     vscode.postMessage({ type: 'setFilter', filters });
   }
@@ -110,6 +127,24 @@
   els.status.addEventListener('change', onFilterChange);
   els.session.addEventListener('change', onFilterChange);
   els.refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
+  // Typing refilters after a short pause, not on every key.
+  els.text.addEventListener('input', () => {
+    if (textTimer !== undefined) clearTimeout(textTimer);
+    textTimer = setTimeout(() => {
+      textTimer = undefined;
+      onFilterChange();
+    }, 200);
+  });
+  els.text.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && els.text.value) {
+      els.text.value = '';
+      onFilterChange();
+    }
+  });
+  els.exportCsv.addEventListener('click', () => vscode.postMessage({ type: 'export', format: 'csv' }));
+  els.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'export', format: 'json' }));
+  els.clear.addEventListener('click', () => vscode.postMessage({ type: 'clearRecent' }));
+  els.stats.addEventListener('click', () => vscode.postMessage({ type: 'openStats' }));
 
   function renderSessions(sessions) {
     const sig = sessions.join('\n');
@@ -144,6 +179,12 @@
       'input ' + fmtInt(t.inputTokens) + ' · output ' + fmtInt(t.outputTokens) +
       ' · reasoning ' + fmtInt(t.reasoningTokens) + ' · cached ' + fmtInt(t.cachedTokens);
     frag.appendChild(tok);
+    if (t.cost && Object.keys(t.cost).length) {
+      const c = stat('cost (estimate)', fmtCosts(t.cost));
+      c.classList.add('stat-cost');
+      c.title = 'Estimated from the [pricing] table of config.toml (or CODEX_HELPER_PRICE_*); requests without a matching price are not counted.';
+      frag.appendChild(c);
+    }
     frag.appendChild(
       el('span', 'stat-detail',
         'in ' + fmtCompact(t.inputTokens) + ' · out ' + fmtCompact(t.outputTokens) +
@@ -280,9 +321,10 @@
         const t = row.tokens;
         const extra = [t.reasoning ? 'r ' + fmtCompact(t.reasoning) : '', t.cached ? 'c ' + fmtCompact(t.cached) : '']
           .filter(Boolean).join(' · ');
-        tr.appendChild(twoLine(fmtCompact(t.input) + ' / ' + fmtCompact(t.output), extra, 'num col-tokens',
+        const cost = row.cost ? fmtCost(row.cost.amount, row.cost.currency) : '';
+        tr.appendChild(twoLine(fmtCompact(t.input) + ' / ' + fmtCompact(t.output), [extra, cost].filter(Boolean).join(' · '), 'num col-tokens',
           'input ' + fmtInt(t.input) + ' · output ' + fmtInt(t.output) + ' · reasoning ' + fmtInt(t.reasoning) +
-          ' · cached ' + fmtInt(t.cached) + ' · total ' + fmtInt(t.total)));
+          ' · cached ' + fmtInt(t.cached) + ' · total ' + fmtInt(t.total) + (cost ? '\ncost (estimate) ' + cost : '')));
       } else {
         tr.appendChild(cell('', 'num col-tokens'));
       }
@@ -318,6 +360,7 @@
     detailLine(dl, 'cwd', row.cwd);
     detailLine(dl, 'Provider', row.provider);
     detailLine(dl, 'Upstream', row.upstreamHost);
+    if (row.cost) detailLine(dl, 'Cost', fmtCost(row.cost.amount, row.cost.currency) + ' (estimate)');
     if (row.errorClass || row.errorHint) {
       dl.appendChild(el('dt', 'is-error', 'Error'));
       dl.appendChild(el('dd', 'is-error', [row.errorClass, row.errorHint].filter(Boolean).join(' — ')));

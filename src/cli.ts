@@ -8,6 +8,7 @@ import { lineLogger } from './proxy/logger';
 import type { LogLevel } from './proxy/logger';
 import { ListenError, ProxyHost } from './proxy/proxyHost';
 import { HealthChecker } from './proxy/healthcheck';
+import { runStatsCommand, StatsUsageError } from './cliStats';
 
 const USAGE = `usage: codex-helper <command> [options]
 
@@ -16,15 +17,21 @@ commands:
     --service S         codex | claude | all (default all: codex on 3211, claude on 3210)
     --port N            listen port (only with a single --service)
     --host H            bind address (default 127.0.0.1; a non-loopback host needs --allow-remote)
-    --allow-remote      allow binding a non-loopback address (prints a warning)
+    --allow-remote      allow binding a non-loopback address; needs CODEX_HELPER_PROXY_TOKEN
     --log-level L       debug | info | warn | error (default info)
   switch on|off|status  point Codex / Claude Code at the proxy and back  [--codex] [--claude] [--port N]
   config init           write a commented config.toml template  [--force] [--no-import]
+  stats                 requests, tokens, cost (estimate), latency and errors from the request logs
+    --days N            period for the per-model / per-config / per-day tables (default 7)
+    --service S         codex | claude | all (default all)
+    --json              the full report as JSON
 
 environment:
   CODEX_HELPER_HOME     config and logs (default ~/.codex-helper)
   CODEX_HOME            Codex home (default ~/.codex)
   CLAUDE_HOME           Claude home (default ~/.claude)
+  CODEX_HELPER_PROXY_TOKEN    remote mode: peers send it as x-codex-helper-token (16+ characters)
+  CODEX_HELPER_ALLOWED_HOSTS  remote mode: extra names accepted in Host (comma-separated)
 `;
 
 export class UsageError extends Error {
@@ -153,6 +160,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await runSwitchCommand(rest, io);
       case 'config':
         return await runConfigCommand(rest, io);
+      case 'stats':
+        try {
+          return await runStatsCommand(rest, io);
+        } catch (e) {
+          if (e instanceof StatsUsageError) throw new UsageError(e.message);
+          if (e instanceof ConfigError) {
+            process.stderr.write(`codex-helper: ${e.message}\n`);
+            return 1;
+          }
+          throw e;
+        }
       case '-h':
       case '--help':
       case 'help':

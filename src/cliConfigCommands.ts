@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { ServiceConfigManager } from './core/types';
+import { ensurePrivateDir, writeFileAtomic } from './core/privateFiles';
 import {
   ClientConfigError,
   DEFAULT_CLAUDE_PORT,
@@ -170,11 +170,9 @@ export async function runConfigCommand(args: string[], io: CommandIo): Promise<n
   }
 
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     if (fs.existsSync(file)) fs.copyFileSync(file, `${file}.bak`);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, configTemplate(imported), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, configTemplate(imported), { keepMode: false });
   } catch (err) {
     io.err(`cannot write ${file}: ${(err as Error).message}`);
     return 1;

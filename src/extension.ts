@@ -19,6 +19,7 @@ import { registerStatusBar } from './host/statusBar';
 import type { TreeNode } from './host/treeModel';
 import { registerUpstreamTree } from './host/upstreamTree';
 import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
+import { registerStatsWebview } from './webview/statsWebview';
 
 /** What activate() returns: enough for the extension-host tests to look inside without private hooks. */
 export interface CodexHelperApi {
@@ -59,6 +60,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   const store = new ServiceStore(ctl);
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const tree = registerUpstreamTree({ store });
+  const webviewSources = () => SERVICE_NAMES.flatMap((service) => {
+    const client = ctl.client(service);
+    return client ? [{ service, client }] : [];
+  });
+  const webviewSubscribe = (l: () => void) => {
+    const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
+    return () => offs.forEach((off) => off());
+  };
   const statusTexts = new Map<ServiceName, string | undefined>();
   context.subscriptions.push(
     tree.disposable,
@@ -68,17 +77,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     registerDefaultEffort({ controller: ctl, store, settings, log }),
     registerRequestsWebview({
       extensionUri: context.extensionUri,
-      sources: () => SERVICE_NAMES.flatMap((service) => {
-        const client = ctl.client(service);
-        return client ? [{ service, client }] : [];
-      }),
-      subscribe: (l) => {
-        const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
-        return () => offs.forEach((off) => off());
-      },
+      sources: webviewSources,
+      subscribe: webviewSubscribe,
       maxRows: () => settings.current.webviewMaxRows,
       log,
     }),
+    registerStatsWebview({ extensionUri: context.extensionUri, sources: webviewSources, subscribe: webviewSubscribe, log }),
     context.secrets.onDidChange((e) => {
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),

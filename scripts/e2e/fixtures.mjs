@@ -69,6 +69,12 @@ active = "cl"
 [[claude.configs.cl.upstreams]]
 base_url = "${upstream}/claude"
 auth = { api_key = "sk-ant-e2e" }
+
+[pricing."gpt-5*"]
+input = 1250
+output = 10000
+as_of = "2026-01-01"
+source = "e2e fixture (inflated so small test usage shows cents)"
 `);
   // The port settings are machine-scoped: in a remote window (code-server is one) VS Code reads those from the
   // machine settings file, not from user settings.

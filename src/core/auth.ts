@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProxyConfig, ServiceName, UpstreamConfig } from './types';
+import { MAX_CLIENT_FILE_BYTES } from './privateFiles';
 
 /** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
 export type SecretLookup = (name: string) => string | undefined;
@@ -46,15 +47,19 @@ export class CredentialFile {
     if (t - this.lastCheck < this.checkIntervalMs) return;
     this.lastCheck = t;
     let mtime: number | undefined;
+    let size = 0;
     try {
-      mtime = statSync(this.path).mtimeMs;
+      const st = statSync(this.path);
+      mtime = st.mtimeMs;
+      size = st.size;
     } catch {
       mtime = undefined;
     }
     if (mtime === this.mtimeMs) return;
     this.mtimeMs = mtime;
     this.values = {};
-    if (mtime === undefined) return;
+    // A huge file is not a credential file: reading it on the request path would stall every request.
+    if (mtime === undefined || size > MAX_CLIENT_FILE_BYTES) return;
     try {
       const text = readFileSync(this.path, 'utf8');
       if (text.trim() !== '') this.values = this.pick(JSON.parse(text));
@@ -84,6 +89,13 @@ export interface AuthResolution {
   authorization: string;
   /** Where the x-api-key comes from. */
   x_api_key: string;
+  /** Set when a resolved credential cannot be sent (a line break or NUL in it): why, naming the source only. */
+  invalid?: string;
+}
+
+/** True for a value that must never be written into a header or a raw request line. */
+export function hasLineBreakOrNul(value: string): boolean {
+  return /[\r\n\0]/.test(value);
 }
 
 interface Ctx {
@@ -139,5 +151,13 @@ export function resolveUpstreamAuth(
   const a = upstream.auth;
   const tok = resolveOne(a.auth_token, a.auth_token_secret, a.auth_token_env, client.hasAuthorization, ctx);
   const key = resolveOne(a.api_key, a.api_key_secret, a.api_key_env, client.hasApiKey, ctx);
-  return { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
+  const out: AuthResolution = { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
+  const bad = [tok, key].filter((r) => r.value !== undefined && hasLineBreakOrNul(r.value)).map((r) => r.source);
+  if (bad.length > 0) {
+    // Neither value is sent: a header injected through an environment variable or a secret must not reach anyone.
+    out.token = undefined;
+    out.apiKey = undefined;
+    out.invalid = `the credential from ${bad.join(' and ')} contains a line break or NUL character; fix it (nothing was sent)`;
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import {
   isLoopbackUrl,
 } from './clientSwitch';
 import { TomlEditError, formatTomlKey, formatTomlValue, parseTomlText } from './tomlEdit';
+import { checkSize } from './privateFiles';
 
 export type BootstrapErrorCode =
   | 'BOOTSTRAP_NO_SOURCE'
@@ -315,6 +316,15 @@ profile = "balanced"
 # transport_cooldown_secs = 30
 # cooldown_backoff_factor = 2
 # cooldown_backoff_max_secs = 600          # effective cooldown = min(base * factor^streak, max)
+
+# Prices for the cost estimates (per million tokens; no built-in list, so write what you pay and when you looked).
+# The most specific model glob wins. Optional: cached_input, reasoning, cache_write, currency (default USD).
+# [pricing."gpt-5*"]
+# input = 1.25
+# cached_input = 0.125
+# output = 10
+# as_of = "2025-08-07"
+# source = "openai.com/api/pricing"
 `;
 
 function isTable(v: unknown): v is Record<string, unknown> {
@@ -323,6 +333,7 @@ function isTable(v: unknown): v is Record<string, unknown> {
 
 function readOptional(file: string): string | undefined {
   try {
+    checkSize(file);
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -7,6 +7,7 @@ import type { LoadBalancer } from './lb';
 import { isModelSupported } from './modelRouting';
 import type { RetryPlan } from './retry';
 import type { ServiceConfig } from './types';
+import { displayUrl } from './urlMask';
 
 export type WalkStep =
   | { kind: 'pick'; ci: number; index: number; trial: boolean; sticky: boolean }
@@ -157,7 +158,7 @@ export class CandidateWalk {
     this.configs.forEach((cfg, ci) => {
       const lb = this.lbs[ci]!;
       cfg.upstreams.forEach((up, i) => {
-        const b: BlockedUpstream = { config: cfg.name, index: i, base_url: up.base_url, state: 'tried' };
+        const b: BlockedUpstream = { config: cfg.name, index: i, base_url: displayUrl(up.base_url), state: 'tried' };
         const model = lb.modelCooldown(i, this.model);
         const until = lb.cooldownUntil(i) ?? model?.until;
         if (until !== undefined) b.retry_in_secs = Math.ceil((until - now) / 1000);

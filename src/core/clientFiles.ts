@@ -1,8 +1,9 @@
 // File I/O for client config switching, and its error type: reads that tell "absent" from "unreadable", backups that
 // never clobber, and atomic writes that keep the file's permissions. Every I/O failure here is a ClientConfigError
-// with code CLIENT_CONFIG_IO, so callers report one kind of error whatever step failed.
+// with code CLIENT_CONFIG_IO, so callers report one kind of error whatever step failed. Files over 4 MB are refused
+// (CLIENT_CONFIG_INVALID) before they are read, and a symlinked config is written through to its target.
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { checkSize, FileTooLargeError, writeFileAtomic } from './privateFiles';
 
 export type ClientConfigErrorCode = 'CLIENT_CONFIG_INVALID' | 'CLIENT_CONFIG_UNSUPPORTED' | 'CLIENT_CONFIG_IO';
 
@@ -23,9 +24,13 @@ export class ClientConfigError extends Error {
 /** The file's text, or undefined when it does not exist. */
 export function readText(file: string): string | undefined {
   try {
+    checkSize(file);
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof FileTooLargeError) {
+      throw new ClientConfigError('CLIENT_CONFIG_INVALID', file, `${err.message} (is it really a client config?); nothing was changed`);
+    }
     throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot read ${file}: ${(err as Error).message}`, undefined, {
       cause: err,
     });
@@ -51,20 +56,14 @@ export function writeIfChanged(file: string, before: string, after: string): voi
   if (after !== before) atomicWrite(file, after);
 }
 
-/** Write through a temp file + rename so a crash never leaves a half-written client config. */
+/**
+ * Write through a temp file + rename so a crash never leaves a half-written client config. A symlinked config (a
+ * dotfiles repository) is written through to its target, so the link survives; a new file is created 0600.
+ */
 export function atomicWrite(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    let mode = 0o644;
-    try {
-      mode = fs.statSync(file).mode & 0o777;
-    } catch {
-      // New file: default mode.
-    }
-    fs.writeFileSync(tmp, data, { mode });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, data);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     throw new ClientConfigError('CLIENT_CONFIG_IO', file, `cannot write ${file}: ${(err as Error).message}`, undefined, {
       cause: err,
     });

@@ -15,6 +15,7 @@ import type {
 import { keyLineMap, lineAtOffset, lineOfPath } from './configSource';
 import type { KeySeg } from './configSource';
 import { LAYER_FIELDS } from './retryProfiles';
+import { parsePricing } from './pricingConfig';
 
 /** A config file that cannot be used; `message` reads `file:line: key: detail`. */
 export class ConfigError extends Error {
@@ -233,6 +234,27 @@ function plain(v: unknown): unknown {
 }
 
 const AUTH_KEYS = ['auth_token', 'auth_token_env', 'api_key', 'api_key_env', 'auth_token_secret', 'api_key_secret'] as const;
+// A base_url the proxy cannot send to would pass a reload and then fail every request with a 502; one with
+// `user:password@` would be silently dropped by the URL builder while showing the password everywhere.
+function checkBaseUrl(ctx: Ctx, value: string, p: KeySeg[]): void {
+  let u: URL;
+  try {
+    u = new URL(value.trim());
+  } catch {
+    fail(ctx, p, 'expected an absolute http(s) URL such as "https://api.openai.com/v1"');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(ctx, p, `expected an http or https URL, got scheme "${u.protocol.slice(0, 20)}"`);
+  if (u.username || u.password) {
+    fail(ctx, p, 'must not carry user:password@ (it would be shown in logs and never sent); put the credential in auth.* instead');
+  }
+}
+
+// Credentials end up in raw request lines (WebSocket upgrades) and headers: a line break there injects a header.
+function checkCredential(ctx: Ctx, value: string, p: KeySeg[]): string {
+  if (/[\r\n\0]/.test(value)) fail(ctx, p, 'contains a line break or NUL character; remove it (credentials are sent as header values)');
+  return value;
+}
+
 const UPSTREAM_KNOWN = new Set(['base_url', 'auth', 'tags', 'supported_models', 'supportedModels', 'model_mapping', 'modelMapping', 'timeouts']);
 const TIMEOUT_KEYS = ['connect_ms', 'first_byte_ms', 'stream_first_byte_ms', 'idle_ms'] as const;
 // A day: anything longer is a typo (seconds written as minutes…), not a timeout.
@@ -260,12 +282,13 @@ function parseUpstream(ctx: Ctx, v: unknown, p: KeySeg[]): UpstreamConfig {
   warnUnknown(ctx, t, p, UPSTREAM_KNOWN);
   if (!present(t, 'base_url')) fail(ctx, [...p, 'base_url'], 'missing required key');
   const base_url = str(ctx, t['base_url'], [...p, 'base_url']);
+  checkBaseUrl(ctx, base_url, [...p, 'base_url']);
   const auth: UpstreamAuth = {};
   if (present(t, 'auth')) {
     const ap = [...p, 'auth'];
     const a = table(ctx, t['auth'], ap);
     warnUnknown(ctx, a, ap, new Set(AUTH_KEYS));
-    for (const k of AUTH_KEYS) if (present(a, k)) auth[k] = str(ctx, a[k], [...ap, k]);
+    for (const k of AUTH_KEYS) if (present(a, k)) auth[k] = checkCredential(ctx, str(ctx, a[k], [...ap, k]), [...ap, k]);
   }
   const tags = present(t, 'tags') ? mapOf(ctx, t['tags'], [...p, 'tags'], (x, xp) => str(ctx, x, xp)) : {};
   const sm = aliased(ctx, t, p, 'supported_models', 'supportedModels');
@@ -316,7 +339,7 @@ const PROFILES: readonly RetryProfile[] = ['balanced', 'same-upstream', 'aggress
 const STRATEGIES: readonly RetryStrategy[] = ['failover', 'same_upstream'];
 const RETRY_NUMBERS = [
   'cloudflare_challenge_cooldown_secs', 'cloudflare_timeout_cooldown_secs', 'transport_cooldown_secs',
-  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms',
+  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms', 'hold_preamble_ms', 'hold_preamble_bytes',
 ] as const;
 const RETRY_KNOWN = new Set<string>([
   ...LAYER_FIELDS, ...RETRY_NUMBERS, 'profile', 'upstream', 'provider', 'never_on_status', 'never_on_class',
@@ -354,7 +377,7 @@ function parseRetry(ctx: Ctx, v: unknown, p: KeySeg[]): RetryConfig {
   return out;
 }
 
-const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'timeouts', 'notify', 'default_service', 'ui']);
+const TOP_KNOWN = new Set(['version', 'codex', 'claude', 'retry', 'timeouts', 'notify', 'default_service', 'ui', 'pricing']);
 const SERVICES: readonly ServiceName[] = ['codex', 'claude'];
 
 function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
@@ -368,6 +391,9 @@ function parseRoot(ctx: Ctx, raw: unknown): ProxyConfig {
   };
   if (present(t, 'timeouts')) config.timeouts = parseTimeouts(ctx, t['timeouts'], ['timeouts']);
   if (present(t, 'version')) config.version = uint(ctx, t['version'], ['version'], 0xffffffff);
+  if (present(t, 'pricing')) {
+    config.pricing = parsePricing({ fail: (p, d) => fail(ctx, p, d), warnUnknown: (x, p, k) => warnUnknown(ctx, x, p, k) }, t['pricing']);
+  }
   if (present(t, 'notify')) config.notify = plain(table(ctx, t['notify'], ['notify']));
   if (present(t, 'default_service')) config.default_service = oneOf(ctx, t['default_service'], ['default_service'], SERVICES);
   if (present(t, 'ui')) {

@@ -24,6 +24,8 @@ export interface WindowStats {
   retry_rate: number;
   top_provider?: [string, number];
   top_config?: [string, number];
+  /** Estimated cost by currency of the priced requests in the window (an addition; absent when none). */
+  cost?: Record<string, number>;
 }
 
 export interface DashboardSnapshot {
@@ -72,6 +74,10 @@ export function windowStats(recent: FinishedRequest[], nowMs: number, windowMs: 
   for (const r of recent) {
     if (r.ended_at_ms < cutoff) continue;
     out.total += 1;
+    if (r.cost) {
+      out.cost ??= {};
+      out.cost[r.cost.currency] = (out.cost[r.cost.currency] ?? 0) + r.cost.amount;
+    }
     const attempts = r.retry?.attempts ?? 1;
     attemptsSum += attempts;
     if (attempts > 1) retried += 1;

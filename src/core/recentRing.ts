@@ -27,4 +27,13 @@ export class RecentRing {
     }
     return out;
   }
+
+  /** Forgets every entry; returns how many there were. */
+  clear(): number {
+    const n = this.size;
+    this.buf.fill(undefined);
+    this.head = 0;
+    this.size = 0;
+    return n;
+  }
 }

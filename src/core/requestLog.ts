@@ -4,6 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { RetryInfo, ServiceName, UsageMetrics } from './types';
+import type { RequestCost } from './pricing';
 import { envPositiveInt } from './env';
 
 const REDACTED = '[REDACTED]';
@@ -43,8 +44,12 @@ export interface RequestLogRecord {
   http_debug_ref?: { id: string; file: string };
   retry?: RetryInfo;
   error_class?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   route_note?: string;
   auth_resolution?: AuthResolutionLog;
+  /** Estimated cost; the writer fills it in through `price` when the caller did not. */
+  cost?: RequestCost;
 }
 
 export interface RequestLogWriterOptions {
@@ -61,6 +66,8 @@ export interface RequestLogWriterOptions {
   /** Known secrets (configured keys); lines with an `http_debug` part are scrubbed of them. */
   secrets?: () => readonly string[];
   onError?: (err: unknown) => void;
+  /** Prices a record that has usage and no cost yet (the price at the time is what the log keeps). */
+  price?: (r: RequestLogRecord) => RequestCost | undefined;
 }
 
 /** Replaces values of credential-bearing headers with `[REDACTED]`; one entry per value. */
@@ -119,8 +126,10 @@ export function formatRequestLogLine(r: RequestLogRecord, nowMs: number): string
     http_debug_ref: r.http_debug_ref,
     retry: r.retry,
     error_class: r.error_class,
+    error_message: r.error_message,
     route_note: r.route_note,
     auth_resolution: authSources(r.auth_resolution),
+    cost: r.cost ? { amount: r.cost.amount, currency: r.cost.currency, rule: r.cost.rule } : undefined,
   });
 }
 
@@ -137,6 +146,7 @@ export class RequestLogWriter {
   private readonly now: () => number;
   private readonly secrets: (() => readonly string[]) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
+  private readonly price: RequestLogWriterOptions['price'];
   private queue: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -157,11 +167,20 @@ export class RequestLogWriter {
     this.now = opts.now ?? Date.now;
     this.secrets = opts.secrets;
     this.onError = opts.onError;
+    this.price = opts.price;
   }
 
   /** Queues one request line; returns immediately. */
   write(record: RequestLogRecord): void {
-    if (this.onlyErrors && record.status_code >= 200 && record.status_code < 300) return;
+    if (this.onlyErrors && record.status_code >= 200 && record.status_code < 300 && record.error_class === undefined) return;
+    if (record.cost === undefined && record.usage && this.price) {
+      try {
+        const cost = this.price(record);
+        if (cost) record = { ...record, cost };
+      } catch {
+        // An estimate must never cost a log line.
+      }
+    }
     let line = formatRequestLogLine(record, this.now());
     if (record.http_debug !== undefined && this.secrets) line = redactText(line, this.secrets());
     this.enqueue(line);
@@ -211,7 +230,7 @@ export class RequestLogWriter {
     this.queue = [];
     try {
       if (!this.dirReady) {
-        await fsp.mkdir(this.dir, { recursive: true });
+        await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
         this.dirReady = true;
       }
       await this.rotateIfNeeded();

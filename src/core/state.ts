@@ -9,7 +9,11 @@ import { RecentRing } from './recentRing';
 import { HealthBook } from './healthState';
 import type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
 import { UsageRollups, addUsage, emptyUsage } from './usageRollup';
-import type { UsageRollupView } from './usageRollup';
+import type { RollupEvent, UsageRollupView } from './usageRollup';
+import { addCost } from './pricing';
+import type { RequestCost } from './pricing';
+import { StatsSeries } from './statsSeries';
+import type { StatsData } from './statsSeries';
 
 export { envPositiveInt } from './env';
 export { addUsage, emptyUsage } from './usageRollup';
@@ -30,6 +34,9 @@ export interface SessionStats {
   last_ended_at_ms?: number;
   last_seen_ms: number;
   cwd?: string;
+  /** Estimated cost of the session's priced turns, by currency (absent until one was priced). */
+  total_cost?: Record<string, number>;
+  last_cost?: RequestCost;
 }
 
 export interface ConfigMeta {
@@ -74,6 +81,8 @@ export interface FinishRequestParams {
   mapped_model?: string;
   error_class?: string;
   error_hint?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   route_note?: string;
   config_name?: string;
   provider_id?: string;
@@ -87,7 +96,11 @@ export interface ProxyStateOptions {
   rollupKeepDays?: number;
   /** When given, `prune()` also prunes its cache, sparing sessions with active requests. */
   cwdResolver?: SessionCwdResolver;
+  /** Prices a finished request (model as asked, model as sent upstream); undefined when no price applies. */
+  price?: PriceFn;
 }
+
+export type PriceFn = (service: ServiceName, usage: UsageMetrics | undefined, model: string | undefined, mappedModel: string | undefined) => RequestCost | undefined;
 
 interface SessionOverride {
   value: string;
@@ -114,6 +127,8 @@ export class ProxyState {
   private readonly configMeta = new Map<string, ConfigMeta & { updated_at_ms: number }>();
   private readonly stats = new Map<string, SessionStats>();
   private readonly rollup = new UsageRollups();
+  private readonly series: StatsSeries;
+  private readonly price: PriceFn | undefined;
   private readonly health: HealthBook;
   // Copy-on-write, so emitting (three times per request) never copies the array.
   private listeners: ReadonlyArray<(e: { kind: StateChangeKind }) => void> = [];
@@ -125,6 +140,8 @@ export class ProxyState {
     this.sessionTtlMs = Math.max(0, opts.sessionTtlMs ?? ttlSecs * 1000);
     this.rollupKeepDays = Math.max(1, Math.floor(opts.rollupKeepDays ?? envPositiveInt('CODEX_HELPER_USAGE_ROLLUP_KEEP_DAYS') ?? 60));
     this.cwdResolver = opts.cwdResolver;
+    this.price = opts.price;
+    this.series = new StatsSeries(service, this.rollupKeepDays);
     this.health = new HealthBook(this.now);
   }
 
@@ -199,16 +216,31 @@ export class ProxyState {
     if (p.ttfb_ms !== undefined) f.ttfb_ms = p.ttfb_ms;
     if (p.error_class !== undefined) f.error_class = p.error_class;
     if (p.error_hint !== undefined) f.error_hint = p.error_hint;
+    if (p.error_message !== undefined) f.error_message = p.error_message;
     if (p.route_note !== undefined) f.route_note = p.route_note;
+    const cost = f.usage ? this.priceSafely(f.usage, f.model, f.mapped_model) : undefined;
+    if (cost) f.cost = cost;
 
-    this.rollup.record({
+    const e: RollupEvent = {
       ended_at_ms: f.ended_at_ms, status_code: f.status_code, duration_ms: f.duration_ms,
       config_name: config ?? '-', provider_id: provider ?? '-', usage: f.usage, ttfb_ms: f.ttfb_ms,
-    });
+      model: f.model ?? f.mapped_model, error_class: f.error_class, cost,
+    };
+    this.rollup.record(e);
+    this.series.record(e);
     if (f.session_id !== undefined) this.recordSessionStats(f.session_id, f);
     this.recent.push(f);
     this.emit('finish');
     return f;
+  }
+
+  private priceSafely(usage: UsageMetrics, model: string | undefined, mapped: string | undefined): RequestCost | undefined {
+    try {
+      return this.price?.(this.service, usage, model, mapped);
+    } catch {
+      // Pricing is an estimate on the side; it must never break accounting.
+      return undefined;
+    }
   }
 
   private recordSessionStats(sid: string, f: FinishedRequest): void {
@@ -227,6 +259,11 @@ export class ProxyState {
       s.last_usage = { ...f.usage };
       addUsage(s.total_usage, f.usage);
       s.turns_with_usage += 1;
+    }
+    if (f.cost) {
+      s.last_cost = { ...f.cost };
+      s.total_cost ??= {};
+      addCost(s.total_cost, f.cost.currency, f.cost.amount);
     }
     s.last_status = f.status_code;
     s.last_duration_ms = f.duration_ms;
@@ -405,7 +442,11 @@ export class ProxyState {
   /** Per-session statistics (copies). */
   sessionStats(): Record<string, SessionStats> {
     const out: Record<string, SessionStats> = {};
-    for (const [k, v] of this.stats) out[k] = { ...v, total_usage: { ...v.total_usage } };
+    for (const [k, v] of this.stats) {
+      const c: SessionStats = { ...v, total_usage: { ...v.total_usage } };
+      if (v.total_cost) c.total_cost = { ...v.total_cost };
+      out[k] = c;
+    }
     return out;
   }
 
@@ -428,11 +469,24 @@ export class ProxyState {
       if (changed) this.emit('override');
     }
     this.rollup.prune(now, this.rollupKeepDays);
+    this.series.prune(now);
     this.cwdResolver?.prune(busy);
     if (this.sessionTtlMs > 0) {
       const cutoff = now - this.sessionTtlMs;
       for (const [k, v] of this.stats) if (v.last_seen_ms < cutoff && !busy.has(k)) this.stats.delete(k);
     }
+  }
+
+  /** The Stats view's cells of the last `days` days (copies). */
+  statsData(days: number): StatsData {
+    return this.series.data(this.now(), days);
+  }
+
+  /** Empties the list of recent requests (rollups, stats and session totals stay). */
+  clearRecent(): number {
+    const n = this.recent.clear();
+    this.emit('finish');
+    return n;
   }
 
   /** Usage rollups: the last `days` days, and the `topN` configs/providers by total tokens. */
@@ -449,7 +503,13 @@ export class ProxyState {
     providerByBaseUrl: Record<string, string>,
     opts: { maxBytes?: number; maxLines?: number } = {},
   ): number {
-    return this.rollup.replayRequestsLog(file, this.service, providerByBaseUrl, opts);
+    return this.rollup.replayRequestsLog(file, this.service, providerByBaseUrl, opts, (e) => {
+      if (!e.cost && e.usage) {
+        const cost = this.priceSafely(e.usage, e.model, e.mapped_model);
+        if (cost) e.cost = cost;
+      }
+      this.series.record(e);
+    });
   }
 
   // ---- health checks --------------------------------------------------------------------------------------

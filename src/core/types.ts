@@ -1,5 +1,6 @@
 // Shared data shapes of the core. Field names follow the on-disk config and the admin API JSON
 // (snake_case) so that existing codex-helper files and clients keep working unchanged.
+import type { ModelPrice, RequestCost } from './pricing';
 
 export type ServiceName = 'codex' | 'claude';
 export const SERVICE_NAMES: readonly ServiceName[] = ['codex', 'claude'];
@@ -81,6 +82,10 @@ export interface RetryConfig extends RetryLayerConfig {
   cooldown_backoff_max_secs?: number;
   /** When every candidate is cooling: wait this long at most for the soonest cooldown to end (0 = never wait). */
   max_wait_ms?: number;
+  /** How long the content-free opening events of a 2xx stream may be held back (0 = never hold). */
+  hold_preamble_ms?: number;
+  /** How many bytes of content-free opening events may be held back. */
+  hold_preamble_bytes?: number;
 }
 
 export interface ResolvedRetryLayer {
@@ -105,6 +110,8 @@ export interface ResolvedRetryConfig {
   cooldown_backoff_factor: number;
   cooldown_backoff_max_secs: number;
   max_wait_ms: number;
+  hold_preamble_ms: number;
+  hold_preamble_bytes: number;
 }
 
 export interface ProxyConfig {
@@ -117,6 +124,8 @@ export interface ProxyConfig {
   notify?: unknown;
   default_service?: ServiceName;
   ui?: { language?: string };
+  /** `[pricing."<model glob>"]`: prices per million tokens. Insertion order = file order. */
+  pricing?: Record<string, ModelPrice>;
 }
 
 export interface UsageMetrics {
@@ -174,6 +183,10 @@ export interface FinishedRequest {
   error_class?: string;
   /** Short English hint for the error class. */
   error_hint?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   /** Why the request was routed where it was (failover, sticky session, trial), when not simply preferred. */
   route_note?: string;
+  /** Estimated cost from the price table (absent without usage or without a matching price). */
+  cost?: RequestCost;
 }

@@ -3,6 +3,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ServiceName, UsageMetrics } from './types';
 import { envPositiveInt } from './env';
+import { addCost, mergeCosts } from './pricing';
+import type { RequestCost } from './pricing';
 
 const DAY_MS = 86_400_000;
 
@@ -16,6 +18,11 @@ export interface UsageBucket {
   ttfb_ms_total: number;
   ttfb_samples: number;
   usage: UsageMetrics;
+  /** Estimated cost by currency of the priced requests (empty when nothing was priced). */
+  /** Optional in the type: proxies of earlier versions (and the seed) do not send it. */
+  cost?: Record<string, number>;
+  /** Requests with usage that a price rule matched; the others are in `requests_with_usage` only. */
+  requests_priced?: number;
 }
 
 /** Tuples serialise as `[key, bucket]` arrays, exactly like the seed's `Vec<(K, UsageBucket)>`. */
@@ -26,6 +33,9 @@ export interface UsageRollupView {
   by_config_day: Record<string, Array<[number, UsageBucket]>>;
   by_provider: Array<[string, UsageBucket]>;
   by_provider_day: Record<string, Array<[number, UsageBucket]>>;
+  /** Per model the client asked for (`-` when unknown); an addition to the seed's shape. */
+  by_model?: Array<[string, UsageBucket]>;
+  by_model_day?: Record<string, Array<[number, UsageBucket]>>;
 }
 
 /** One finished request as the rollups see it; `'-'` stands for an unknown config or provider. */
@@ -37,6 +47,12 @@ export interface RollupEvent {
   provider_id: string;
   usage: UsageMetrics | undefined;
   ttfb_ms: number | undefined;
+  model?: string;
+  /** Model sent upstream when a mapping changed it. */
+  mapped_model?: string;
+  cost?: RequestCost;
+  error_class?: string;
+  session_id?: string;
 }
 
 /** A zeroed usage record. */
@@ -60,11 +76,12 @@ function emptyBucket(): UsageBucket {
   return {
     requests_total: 0, requests_error: 0, duration_ms_total: 0, requests_with_usage: 0,
     duration_ms_with_usage_total: 0, generation_ms_total: 0, ttfb_ms_total: 0, ttfb_samples: 0, usage: emptyUsage(),
+    cost: {}, requests_priced: 0,
   };
 }
 
 function cloneBucket(b: UsageBucket): UsageBucket {
-  return { ...b, usage: { ...b.usage } };
+  return { ...b, usage: { ...b.usage }, cost: { ...b.cost } };
 }
 
 function recordBucket(b: UsageBucket, e: RollupEvent): void {
@@ -81,6 +98,26 @@ function recordBucket(b: UsageBucket, e: RollupEvent): void {
     b.ttfb_samples += 1;
   }
   addUsage(b.usage, e.usage);
+  if (e.cost) {
+    b.requests_priced = (b.requests_priced ?? 0) + 1;
+    addCost((b.cost ??= {}), e.cost.currency, e.cost.amount);
+  }
+}
+
+/** Adds bucket `b` into `a` in place. */
+export function mergeBucket(a: UsageBucket, b: UsageBucket): void {
+  a.requests_total += b.requests_total;
+  a.requests_error += b.requests_error;
+  a.duration_ms_total += b.duration_ms_total;
+  a.requests_with_usage += b.requests_with_usage;
+  a.duration_ms_with_usage_total += b.duration_ms_with_usage_total;
+  a.generation_ms_total += b.generation_ms_total;
+  a.ttfb_ms_total += b.ttfb_ms_total;
+  a.ttfb_samples += b.ttfb_samples;
+  addUsage(a.usage, b.usage);
+  a.requests_priced = (a.requests_priced ?? 0) + (b.requests_priced ?? 0);
+  a.cost ??= {};
+  mergeCosts(a.cost, b.cost);
 }
 
 function bucketIn<K>(m: Map<K, UsageBucket>, k: K): UsageBucket {
@@ -121,6 +158,8 @@ export class UsageRollups {
   private readonly by_config_day = new Map<string, Map<number, UsageBucket>>();
   private readonly by_provider = new Map<string, UsageBucket>();
   private readonly by_provider_day = new Map<string, Map<number, UsageBucket>>();
+  private readonly by_model = new Map<string, UsageBucket>();
+  private readonly by_model_day = new Map<string, Map<number, UsageBucket>>();
 
   /** Accounts one finished request in every rollup it belongs to. */
   record(e: RollupEvent): void {
@@ -131,13 +170,16 @@ export class UsageRollups {
     recordBucket(bucketIn(dayMapIn(this.by_config_day, e.config_name), day), e);
     recordBucket(bucketIn(this.by_provider, e.provider_id), e);
     recordBucket(bucketIn(dayMapIn(this.by_provider_day, e.provider_id), day), e);
+    const model = e.model || '-';
+    recordBucket(bucketIn(this.by_model, model), e);
+    recordBucket(bucketIn(dayMapIn(this.by_model_day, model), day), e);
   }
 
   /** Drops per-day buckets older than the last `keepDays` days (today included). */
   prune(now: number, keepDays: number): void {
     const minDay = Math.floor(now / DAY_MS) - (keepDays - 1);
     for (const d of this.by_day.keys()) if (d < minDay) this.by_day.delete(d);
-    for (const dm of [this.by_config_day, this.by_provider_day]) {
+    for (const dm of [this.by_config_day, this.by_provider_day, this.by_model_day]) {
       for (const [k, days] of dm) {
         for (const d of days.keys()) if (d < minDay) days.delete(d);
         if (days.size === 0) dm.delete(k);
@@ -153,6 +195,9 @@ export class UsageRollups {
     for (const [k] of byConfig) byConfigDay[k] = lastDays(this.by_config_day.get(k) ?? new Map(), days);
     const byProviderDay: Record<string, Array<[number, UsageBucket]>> = {};
     for (const [k] of byProvider) byProviderDay[k] = lastDays(this.by_provider_day.get(k) ?? new Map(), days);
+    const byModel = topByTokens(this.by_model, topN);
+    const byModelDay: Record<string, Array<[number, UsageBucket]>> = {};
+    for (const [k] of byModel) byModelDay[k] = lastDays(this.by_model_day.get(k) ?? new Map(), days);
     return {
       since_start: cloneBucket(this.since_start),
       by_day: lastDays(this.by_day, days),
@@ -160,6 +205,8 @@ export class UsageRollups {
       by_config_day: byConfigDay,
       by_provider: byProvider,
       by_provider_day: byProviderDay,
+      by_model: byModel,
+      by_model_day: byModelDay,
     };
   }
 
@@ -172,6 +219,7 @@ export class UsageRollups {
     service: ServiceName,
     providerByBaseUrl: Record<string, string>,
     opts: { maxBytes?: number; maxLines?: number } = {},
+    sink?: (e: RollupEvent) => void,
   ): number {
     if (this.since_start.requests_total > 0) return 0;
     const maxBytes = Math.max(1, opts.maxBytes ?? envPositiveInt('CODEX_HELPER_USAGE_REPLAY_MAX_BYTES') ?? 8 * 1024 * 1024);
@@ -188,6 +236,8 @@ export class UsageRollups {
       }
       const e = toReplayEvent(v, service, providerByBaseUrl);
       if (!e) continue;
+      // The caller prices old lines (and feeds its own series) before the rollups count them.
+      sink?.(e);
       this.record(e);
       count += 1;
     }
@@ -255,7 +305,8 @@ function toUsage(v: unknown): UsageMetrics | undefined {
   return u;
 }
 
-function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Record<string, string>): RollupEvent | undefined {
+/** One requests.jsonl record as a rollup event of `service`; undefined for other services and malformed lines. */
+export function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Record<string, string>): RollupEvent | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
   if (o.service !== service) return undefined;
@@ -268,7 +319,7 @@ function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Reco
     typeof o.provider_id === 'string' && o.provider_id
       ? o.provider_id
       : (baseUrl !== undefined && Object.prototype.hasOwnProperty.call(providerByBaseUrl, baseUrl) ? providerByBaseUrl[baseUrl] : undefined);
-  return {
+  const e: RollupEvent = {
     ended_at_ms: ended,
     status_code: status,
     duration_ms: duration,
@@ -277,4 +328,21 @@ function toReplayEvent(v: unknown, service: ServiceName, providerByBaseUrl: Reco
     usage: toUsage(o.usage),
     ttfb_ms: num(o.ttfb_ms),
   };
+  const model = typeof o.model === 'string' && o.model ? o.model : typeof o.mapped_model === 'string' && o.mapped_model ? o.mapped_model : undefined;
+  if (model) e.model = model;
+  if (typeof o.mapped_model === 'string' && o.mapped_model && o.mapped_model !== model) e.mapped_model = o.mapped_model;
+  if (typeof o.error_class === 'string' && o.error_class) e.error_class = o.error_class;
+  if (typeof o.session_id === 'string' && o.session_id) e.session_id = o.session_id;
+  const cost = toCost(o.cost);
+  if (cost && e.usage) e.cost = cost;
+  return e;
+}
+
+/** The cost a log line carries (priced when it was written; later price edits do not rewrite history). */
+function toCost(v: unknown): RequestCost | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const amount = num(o.amount);
+  if (amount === undefined || typeof o.currency !== 'string' || !o.currency) return undefined;
+  return { amount, currency: o.currency, rule: typeof o.rule === 'string' ? o.rule : '' };
 }

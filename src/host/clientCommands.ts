@@ -1,5 +1,6 @@
 // Pointing Codex and Claude Code at the proxy (and back), and storing upstream keys in SecretStorage.
 import * as vscode from 'vscode';
+import { hasLineBreakOrNul } from '../core/auth';
 import {
   ClientConfigError,
   claudeHomeDir,
@@ -134,8 +135,14 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
       const given = typeof (arg as { value?: unknown } | undefined)?.value === 'string' ? (arg as { value: string }).value : undefined;
       const value = given ?? await vscode.window.showInputBox({
         title: `Value of secret '${name}'`, password: true, ignoreFocusOut: true, prompt: 'Stored in VS Code SecretStorage. Leave empty to delete it.',
+        validateInput: (v) => (hasLineBreakOrNul(v) ? 'A credential cannot contain a line break or NUL character' : undefined),
       });
       if (value === undefined) return;
+      if (hasLineBreakOrNul(value)) {
+        // It would be written into request headers: refuse it here rather than on every request.
+        void vscode.window.showErrorMessage(`Codex Helper: secret '${name}' not saved: it contains a line break or NUL character.`);
+        return;
+      }
       if (value === '') await secrets.remove(name);
       else await secrets.set(name, value);
       log.info(`secret '${name}' ${value === '' ? 'deleted' : 'stored'}`);

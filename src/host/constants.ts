@@ -16,6 +16,7 @@ export const CMD = {
   openConfigFile: 'codexHelper.openConfigFile',
   runHealthChecks: 'codexHelper.runHealthChecks',
   showRecentRequests: 'codexHelper.showRecentRequests',
+  showStats: 'codexHelper.showStats',
   startProxy: 'codexHelper.startProxy',
   stopProxy: 'codexHelper.stopProxy',
   restartProxy: 'codexHelper.restartProxy',

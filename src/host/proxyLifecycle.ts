@@ -1,6 +1,7 @@
 // Starts the enabled services at activation, restarts only the listener whose setting changed, turns a port
 // conflict or a broken config into exactly one actionable notification, and registers the lifecycle commands.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { configTemplate } from '../core/bootstrap';
@@ -180,8 +181,8 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     reg(CMD.openConfigFile, async () => {
       const file = configFilePath(configHome(settings));
       if (!existsSync(file)) {
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, configTemplate(), { flag: 'wx' });
+        ensurePrivateDir(dirname(file));
+        writeFileSync(file, configTemplate(), { flag: 'wx', mode: PRIVATE_FILE_MODE });
         log.info(`created ${file} from the template`);
       }
       await vscode.window.showTextDocument(vscode.Uri.file(file));

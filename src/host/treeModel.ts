@@ -5,6 +5,7 @@ import type { LbConfigView, LbUpstreamView } from '../core/lb';
 import type { ServiceName } from '../core/types';
 import type { ApiSnapshot, ConfigDetail, ConfigsDetail, UpstreamInfo } from '../proxy/adminClient';
 import type { ServiceStatus } from './proxyController';
+import { configCostLines, serviceCostLines } from './costTooltip';
 
 export interface ServiceData {
   service: ServiceName;
@@ -177,6 +178,7 @@ function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode 
     cfg.active ? 'active config of the file' : undefined,
     pinned ? 'pinned: every request of this service uses it' : undefined,
     `${cfg.upstreams.length} upstream${cfg.upstreams.length === 1 ? '' : 's'}`,
+    ...configCostLines(snap, cfg.name, nowMs),
   ].filter((x) => x !== undefined);
   const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled'];
   const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url));
@@ -241,6 +243,7 @@ export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
     `${serviceTitle(d.service)} proxy: ${statusText(s)}`,
     live ? `base URL: ${s.url}` : undefined,
     d.detail ? `config file: ${d.detail.config_path}` : undefined,
+    ...serviceCostLines(d.snapshot?.snapshot, nowMs),
   ].filter((x) => x !== undefined);
   return {
     id: d.service,

@@ -5,6 +5,9 @@ import { resolveUpstreamAuth } from '../core/auth';
 import { clampLevel, resolveRetry } from '../core/config';
 import { effectiveEnabled, effectiveLevel } from '../core/routing';
 import { buildDashboardSnapshot } from '../core/dashboard';
+import { displayUrl } from '../core/urlMask';
+import { buildStatsReport, parseStatsRange } from '../core/statsReport';
+import type { PriceTable } from '../core/pricing';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
 
@@ -20,6 +23,10 @@ export interface AdminContext {
   healthChecks?: {
     start(svc: ProxyService, names: string[]): { started: string[]; already_running: string[]; missing: string[] };
   };
+  /** The price rules in force (config, then environment). */
+  prices?: () => PriceTable;
+  /** The models this service can serve, for `api/v1/models`. */
+  models?: () => Promise<unknown>;
 }
 
 class AdminError extends Error {
@@ -105,7 +112,7 @@ function configsDetail(ctx: AdminContext) {
         return {
           config: o.name,
           index,
-          base_url: u.base_url,
+          base_url: displayUrl(u.base_url),
           provider_id: u.tags['provider_id'],
           auth_source: sources.length ? sources.join(', ') : u.tags['auth_prefer_client'] === 'true' ? 'client_passthrough' : 'none',
           supported_models: u.supported_models,
@@ -131,7 +138,8 @@ function reload(ctx: AdminContext) {
   const r = ctx.runtime.forceReload();
   if (r.error) {
     const e = r.error;
-    throw new AdminError(500, `config reload failed (the last good config stays active): ${e.message}`);
+    // The request was fine; the file cannot be served (syntax, type, base_url, a service emptied): 422 with the reason.
+    throw new AdminError(422, `config reload failed (the last good config stays active): ${e.message}`);
   }
   return { reloaded: r.reloaded, status: runtimeStatus(ctx) };
 }
@@ -155,6 +163,25 @@ const setEffort: Handler = async (ctx, _q, body) => {
   return NO_CONTENT;
 };
 
+/** `GET api/v1/stats`: the Stats report (`range`, `tz_offset_min`), or with `raw=1` the mergeable cells (`days`). */
+const stats: Handler = (ctx, q) => {
+  const days = intParam(q, 'days', 30, 1, 366);
+  if (q.get('raw') === '1') return ctx.svc.state.statsData(days);
+  const rangeRaw = q.get('range') ?? '24h';
+  const range = parseStatsRange(rangeRaw);
+  if (!range) throw new AdminError(400, 'range must be one of 1h, 24h, 7d, 30d');
+  return buildStatsReport([ctx.svc.state.statsData(30)], {
+    nowMs: Date.now(),
+    range,
+    tzOffsetMin: intParam(q, 'tz_offset_min', 0, -14 * 60, 14 * 60),
+  });
+};
+
+function pricingView(ctx: AdminContext) {
+  const rules = ctx.prices?.().rules ?? [];
+  return { estimate: true, rules: rules.map((r) => ({ pattern: r.pattern, origin: r.origin, ...r.price })) };
+}
+
 const ROUTES: Route[] = [
   { path: 'api/v1/capabilities', get: (ctx) => ({ api_version: 1, service_name: ctx.svc.service, endpoints: ENDPOINTS }) },
   {
@@ -165,6 +192,7 @@ const ROUTES: Route[] = [
       runtime_loaded_at_ms: ctx.runtime.status.loaded_at_ms,
       runtime_source_mtime_ms: ctx.runtime.status.source_mtime_ms,
       configs: configOptions(ctx),
+      pricing_rules: ctx.prices?.().rules.length ?? 0,
       snapshot: buildDashboardSnapshot(ctx.svc.state, ctx.svc.lbStore.view(), {
         recentLimit: intParam(q, 'recent_limit', 200, 1, 2000),
         statsDays: intParam(q, 'stats_days', 21, 1, 365),
@@ -176,6 +204,16 @@ const ROUTES: Route[] = [
   { path: 'api/v1/status/active', get: (ctx) => ctx.svc.state.listActive() },
   { path: 'api/v1/status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
   { path: 'api/v1/status/session-stats', get: (ctx) => ctx.svc.state.sessionStats() },
+  { path: 'api/v1/status/recent/clear', post: (ctx) => ({ cleared: ctx.svc.state.clearRecent() }) },
+  { path: 'api/v1/stats', get: stats },
+  { path: 'api/v1/pricing', get: pricingView },
+  {
+    path: 'api/v1/models',
+    get: (ctx) => {
+      if (!ctx.models) throw new AdminError(503, 'model discovery is not available in this process');
+      return ctx.models();
+    },
+  },
   { path: 'api/v1/status/health-checks', get: (ctx) => ctx.svc.state.healthChecks() },
   { path: 'api/v1/status/config-health', get: (ctx) => ctx.svc.state.configHealth() },
   { path: 'api/v1/status/lb', get: (ctx) => ctx.svc.lbStore.view() },

@@ -4,6 +4,8 @@ import { loopbackRequest } from './loopbackHttp';
 import type { LoopbackResponse } from './loopbackHttp';
 import type { DashboardSnapshot } from '../core/dashboard';
 import type { ServiceName } from '../core/types';
+import type { StatsData } from '../core/statsSeries';
+import type { ModelPrice } from '../core/pricing';
 
 export interface ConfigOption {
   name: string;
@@ -116,6 +118,21 @@ export class AdminClient {
 
   setConfigMeta(name: string, meta: { enabled?: boolean | null; level?: number | null }): Promise<void> {
     return this.call('POST', 'api/v1/overrides/config-meta', { config_name: name, ...meta });
+  }
+
+  /** The mergeable Stats cells of the last `days` days. */
+  statsData(days = 30): Promise<StatsData> {
+    return this.call('GET', `api/v1/stats?raw=1&days=${days}`);
+  }
+
+  /** The price rules in force (no credentials in there). */
+  pricing(): Promise<{ estimate: boolean; rules: Array<ModelPrice & { pattern: string; origin: string }> }> {
+    return this.call('GET', 'api/v1/pricing');
+  }
+
+  /** Empties the proxy's recent-requests list; returns how many were dropped. */
+  clearRecent(): Promise<{ cleared: number }> {
+    return this.call('POST', 'api/v1/status/recent/clear');
   }
 
   reload(): Promise<{ reloaded: boolean }> {

@@ -1,5 +1,5 @@
 // Header hygiene, applied before anything else touches a message: hop-by-hop headers, the ones a `Connection`
-// header names, `host` and `content-length` never cross the proxy.
+// header names, `host`, `content-length` and the proxy's own token headers never cross the proxy.
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -16,6 +16,9 @@ const HOP_BY_HOP = new Set([
   'expect',
   'host',
   'content-length',
+  // The proxy's own tokens (remote mode, admin API) are for the proxy, never for an upstream.
+  'x-codex-helper-token',
+  'x-codex-helper-admin-token',
 ]);
 
 type HeaderValue = string | string[] | undefined;

@@ -1,6 +1,7 @@
 // Active health probes: `GET {base_url}/models` per upstream with the same credentials as real traffic,
 // bounded in time and concurrency. Results go to state.configHealth; a passing probe also closes the upstream's
 // breaker (failure count 0, no cooldown), so traffic and the UI agree that it is healthy again.
+import { displayUrl } from '../core/urlMask';
 import { resolveUpstreamAuth } from '../core/auth';
 import type { UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
@@ -20,7 +21,10 @@ function clampEnv(env: NodeJS.ProcessEnv, names: string[], def: number, min: num
 export function probeUrl(baseUrl: string): string {
   const u = new URL(baseUrl.trim());
   if (!u.pathname.endsWith('/')) u.pathname += '/';
-  return new URL('models', u).toString();
+  const probe = new URL('models', u);
+  // The base_url's own query (Azure's api-version) applies to every request, probes included.
+  probe.search = u.search;
+  return probe.toString();
 }
 
 /** Runs health checks for configs of a service. */
@@ -107,11 +111,13 @@ export class HealthChecker {
 
   private async probe(svc: ProxyService, up: UpstreamConfig) {
     const started = Date.now();
+    // Shown in the admin API and the tree: secret query values masked, as everywhere a URL is shown.
+    const base_url = displayUrl(up.base_url);
     let url: string;
     try {
       url = probeUrl(up.base_url);
     } catch (e) {
-      return { base_url: up.base_url, ok: false, error: `invalid base_url: ${(e as Error).message}` };
+      return { base_url, ok: false, error: `invalid base_url: ${(e as Error).message}` };
     }
     const auth = resolveUpstreamAuth(svc.service, up, { hasAuthorization: false, hasApiKey: false },
       svc.deps.env, svc.credentials, svc.deps.secrets);
@@ -123,10 +129,10 @@ export class HealthChecker {
       const res = await simpleRequest(url, { headers, dispatcher: svc.deps.agent, timeoutMs: this.timeoutMs, maxBytes: 1024 * 1024 });
       const latency = Date.now() - started;
       const ok = res.statusCode >= 200 && res.statusCode < 300;
-      return { base_url: up.base_url, ok, status_code: res.statusCode, latency_ms: latency, error: ok ? undefined : `HTTP ${res.statusCode}` };
+      return { base_url, ok, status_code: res.statusCode, latency_ms: latency, error: ok ? undefined : `HTTP ${res.statusCode}` };
     } catch (e) {
       const msg = e instanceof SimpleRequestError && e.code === 'TIMEOUT' ? `timeout after ${this.timeoutMs} ms` : describeTransportError(e);
-      return { base_url: up.base_url, ok: false, latency_ms: Date.now() - started, error: msg.length > 140 ? msg.slice(0, 139) + '…' : msg };
+      return { base_url, ok: false, latency_ms: Date.now() - started, error: msg.length > 140 ? msg.slice(0, 139) + '…' : msg };
     }
   }
 }

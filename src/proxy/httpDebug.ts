@@ -2,6 +2,7 @@
 // (or when *_ALL asks for every answer), so the hot path never pays for them. Headers are redacted; bodies are
 // previews capped in size and scrubbed of known secrets.
 import { redactHeaders, redactText } from '../core/requestLog';
+import { displayUrl } from '../core/urlMask';
 
 export interface HttpDebugOptions {
   debug: boolean;
@@ -52,9 +53,11 @@ const TEXTUAL = /^(text\/|application\/(json|x-www-form-urlencoded|xml)|.*\+(jso
 
 /** A size-capped preview of a body; text types as UTF-8, others as base64. */
 export function bodyPreview(body: Uint8Array, contentType: string | undefined, max: number, secrets: readonly string[]): BodyPreview {
-  const cut = body.subarray(0, max);
   const textual = contentType === undefined || TEXTUAL.test(contentType);
-  const data = textual ? redactText(Buffer.from(cut).toString('utf8'), secrets) : Buffer.from(cut).toString('base64');
+  // Redact before cutting: a secret straddling the cut would otherwise leave its first characters in the preview.
+  const data = textual
+    ? Buffer.from(redactText(Buffer.from(body).toString('utf8'), secrets)).subarray(0, max).toString('utf8')
+    : Buffer.from(body.subarray(0, max)).toString('base64');
   return { content_type: contentType, encoding: textual ? 'utf8' : 'base64', data, truncated: body.length > max, original_len: body.length };
 }
 
@@ -100,8 +103,8 @@ export function buildHttpDebug(x: ExchangeRecord, bodyMax: number, logRequestBod
     upstream_error_class: x.errorClass,
     upstream_error_hint: x.errorHint,
     upstream_cf_ray: x.cfRay,
-    client_uri: x.clientUri,
-    target_url: x.targetUrl,
+    client_uri: displayUrl(x.clientUri),
+    target_url: x.targetUrl === undefined ? undefined : displayUrl(x.targetUrl),
     client_headers: redactHeaders(x.clientHeaders),
     upstream_request_headers: x.upstreamRequestHeaders ? redactHeaders(pairsToRecord(x.upstreamRequestHeaders)) : undefined,
     auth_resolution: x.auth,

@@ -1,7 +1,9 @@
 // The proxied request, as a list of small steps: read body → resolve session → choose configs → select upstream
 // → prepare body/headers → send → classify → retry/failover → respond/stream → record.
-// Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives; nothing is
-// retried once a byte reached the client; every request is finished exactly once; secrets are never recorded.
+// Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives (only its
+// content-free opening events may be held, within a bound); nothing is retried once a byte reached the client; an
+// in-band error or a cut stream is a failure of its upstream; every request is finished exactly once; secrets are
+// never recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { resolveUpstreamAuth } from '../core/auth';
@@ -9,26 +11,32 @@ import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth'
 import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
 import type { RequestFilter } from '../core/filter';
 import { CandidateWalk } from '../core/candidates';
-import { decide } from '../core/failover';
+import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
-import type { RequestLogWriter } from '../core/requestLog';
-import { retryInfoForChain } from '../core/retry';
+import type { RequestLogRecord, RequestLogWriter } from '../core/requestLog';
+import { retryInfoForChain, shouldNeverRetry } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import type { RouteBook, RouteTarget } from '../core/routes';
 import { firstByteMs, upstreamTimeouts } from '../core/timeouts';
 import type { ResolvedTimeouts } from '../core/timeouts';
 import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
+import { wireFormatFor } from '../core/sseIntegrity';
+import type { WireFormat } from '../core/sseIntegrity';
 import type { SessionCwdResolver } from '../core/sessionCwd';
 import type { ProxyState } from '../core/state';
+import { SecretSet } from '../core/redact';
+import { displayUrl, urlSecrets } from '../core/urlMask';
 import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { ClientGone } from './clientGone';
+import { answerSafely, triedHeader } from './safeAnswer';
 import { errorBody, streamErrorEvent } from './errors';
-import { forwardSuccess } from './forwardSuccess';
+import { SuccessForwarder } from './forwardSuccess';
+import type { Opening } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
 import { forwardableHeaders, forwardableResponseHeaders } from './headers';
@@ -70,6 +78,8 @@ export interface PipelineDeps {
   /** The configs that may serve a request of this session, in order. */
   choose: (sessionId: string | undefined) => ConfigChoice;
   now: () => number;
+  /** Called for each usage-exhausted upstream a request could not use, so its quota is re-checked (throttled). */
+  onUsageExhausted?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
   /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
   onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
 }
@@ -95,6 +105,13 @@ interface LastFailure {
   timeout?: boolean;
   /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
   badTarget?: boolean;
+  /** The upstream's own message (an in-band error), for the record. */
+  message?: string;
+  /**
+   * An in-band error before any output: `status` is the status the same failure would have had (for the retry
+   * rules); this is the answer as the upstream sent it (2xx, its opening events and the error), for pass-through.
+   */
+  wire?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
 }
 
 function routeValue(r: { config: string; index: number; base: string }): string {
@@ -130,9 +147,12 @@ class ProxyRequest {
   private preferredConfig: string | undefined;
   private streaming = false;
   private auth: AuthResolution | undefined;
+  private readonly format: WireFormat | undefined;
   private responseStarted = false;
   private clientBody: Buffer | undefined;
   private exchange: ExchangeRecord | undefined;
+  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
+  private readonly secrets: SecretSet;
   private static debugSeq = 0;
 
   constructor(
@@ -146,6 +166,8 @@ class ProxyRequest {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.sessionId = sessionIdFromHeaders(req.headers);
+    this.secrets = new SecretSet().addClientHeaders(req.headers);
+    this.format = wireFormatFor(d.service, this.path);
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
@@ -289,6 +311,13 @@ class ProxyRequest {
       return this.fail(404, 'no_upstream_for_model', `no upstream supports model '${this.model ?? '-'}'`);
     }
     // Nothing can serve (every upstream usage-exhausted, unsupported or out of the retry budget): say when to retry.
+    // An exhausted upstream gets no traffic, so nothing else would ever re-check its quota: ask for it now.
+    for (const b of blocked) {
+      if (b.state !== 'usage_exhausted') continue;
+      const cfg = configs.find((c) => c.name === b.config);
+      const up = cfg?.upstreams[b.index];
+      if (cfg && up) d.onUsageExhausted?.(cfg, b.index, up, this.path, this.req.method ?? 'GET');
+    }
     const waits = blocked.map((b) => b.retry_in_secs).filter((s): s is number => s !== undefined && s > 0);
     const retryIn = waits.length ? Math.min(...waits) : undefined;
     const states = blocked.map((b) => `${b.config}#${b.index} ${b.state.replace(/_/g, ' ')}${b.retry_in_secs !== undefined ? ` (${b.retry_in_secs} s left)` : ''}`);
@@ -304,21 +333,22 @@ class ProxyRequest {
     const ci = configs.findIndex((c) => c.name === r.config);
     if (ci < 0) return undefined;
     const up = configs[ci]!.upstreams[r.index];
-    return up && up.base_url === r.base_url ? { ci, index: r.index } : undefined;
+    return up && displayUrl(up.base_url) === r.base_url ? { ci, index: r.index } : undefined;
   }
 
   /** Carries out what the decision says the load balancer should remember, with a log line for a cooldown. */
   private applyRecord(cfg: ServiceConfig, lb: LoadBalancer, idx: number, rec: FailureRecord, f: LastFailure, backoff: CooldownBackoff): void {
     if (rec.kind === 'none') return;
-    const status = f.transport !== undefined ? undefined : f.status;
+    // An in-band error is remembered with the status the upstream really sent (a 200).
+    const status = f.transport !== undefined ? undefined : (f.wire?.status ?? f.status);
     if (rec.kind === 'soft') {
-      lb.recordFailure(idx, backoff, { status: f.status, error: f.transport ?? f.cls });
+      lb.recordFailure(idx, backoff, { status: f.wire?.status ?? f.status, error: f.transport ?? f.cls });
       return;
     }
-    const reason = f.transport !== undefined ? `${rec.reason}: ${f.transport}` : rec.reason;
+    const reason = f.transport !== undefined ? `${rec.reason}: ${this.secrets.text(f.transport)}` : rec.reason;
     const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
     const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
-    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${status !== undefined ? ` (HTTP ${status})` : ''}`);
+    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${f.wire ? ` (in-band error in an HTTP ${f.wire.status} answer)` : status !== undefined ? ` (HTTP ${status})` : ''}`);
   }
 
   /** One request to one upstream. Returns 'done' when the client has its answer. */
@@ -344,11 +374,12 @@ class ProxyRequest {
     }
     sendBody = d.filter.apply(sendBody);
     const providerId = up.tags['provider_id'];
-    this.route = { config: cfg.name, index: idx, provider: providerId, base: up.base_url };
+    const shownBase = displayUrl(up.base_url);
+    this.route = { config: cfg.name, index: idx, provider: providerId, base: shownBase };
     this.attempts++;
-    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, up.base_url);
-    const label = `${cfg.name}:${up.base_url} (idx=${idx})`;
-    const triedLabel = `${cfg.name}#${idx} ${up.base_url}`;
+    if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
+    const label = `${cfg.name}:${shownBase} (idx=${idx})`;
+    const triedLabel = `${cfg.name}#${idx} ${shownBase}`;
     if (!this.tried.includes(triedLabel)) this.tried.push(triedLabel);
 
     let origin: string;
@@ -369,6 +400,11 @@ class ProxyRequest {
     const hasAuthorization = this.req.headers['authorization'] !== undefined;
     const hasApiKey = this.req.headers['x-api-key'] !== undefined;
     this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
+    this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
+    if (this.auth.invalid !== undefined) {
+      this.chain.push(`${label} credential_error model=${modelNote}`);
+      return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
+    }
     if (this.auth.token !== undefined || this.auth.apiKey !== undefined) {
       for (let i = 0; i < headers.length; i += 2) {
         const n = headers[i]!;
@@ -393,7 +429,7 @@ class ProxyRequest {
       upstreamRequestBodyLen: sendBody.length,
       auth: { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key },
     };
-    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: up.base_url,
+    d.retryTrace?.writeEvent({ event: 'attempt_select', service: d.service, config: cfg.name, index: idx, base_url: shownBase,
       provider_id: providerId, model: modelNote });
     const sentAt = d.now();
     if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
@@ -428,10 +464,18 @@ class ProxyRequest {
     const status = resp.statusCode;
 
     if (status >= 200 && status < 300) {
+      const plan = d.retryPlan();
+      const fw = new SuccessForwarder(call, resp, this.res, {
+        now: d.now, sentAt, headersAt, extraHeaders: this.answerHeaders(), format: this.format,
+        holdMs: plan.hold_preamble_ms, holdBytes: plan.hold_preamble_bytes,
+      });
+      const opening = await fw.opening;
+      if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
+      this.responseStarted = true;
       this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
       this.recordServed(cfg, lb, idx, up, status);
       d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
-      await this.pipeSuccess(call, resp, sentAt, headersAt, lb, idx);
+      await this.pipeSuccess(fw, resp, lb, idx);
       return 'done';
     }
 
@@ -454,6 +498,37 @@ class ProxyRequest {
     return { failure, retryAfter: resp.headers['retry-after'] };
   }
 
+  /**
+   * A 2xx whose opening failed before anything reached the client (an in-band error, or a stream that broke or
+   * ended before any output): an ordinary failed attempt for `route_()` and `decide()`.
+   */
+  private failedOpening(
+    o: Exclude<Opening, { kind: 'committed' }>, resp: ResponseHead, label: string, modelNote: string,
+    cfg: ServiceConfig, idx: number, headersMs: number,
+  ): { failure: LastFailure; retryAfter: undefined } {
+    const d = this.d;
+    const status = resp.statusCode;
+    Object.assign(this.exchange ?? {}, { upstreamHeadersMs: headersMs, responseHeaders: resp.headers, responseBody: o.held });
+    if (o.kind === 'in_band') {
+      const e = o.error;
+      this.chain.push(`${label} status=${status} class=${e.cls} in_band=${e.source} model=${modelNote}`);
+      Object.assign(this.exchange ?? {}, { errorClass: e.cls, errorHint: e.hint, error: e.message });
+      d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: e.cls, in_band: e.source });
+      const failure: LastFailure = { status: e.status, body: Buffer.alloc(0), headers: {}, cls: e.cls, hint: e.hint, message: e.message,
+        wire: { status, headers: resp.headers, body: o.held } };
+      return { failure, retryAfter: undefined };
+    }
+    const timedOut = o.err !== undefined && isTimeoutError(o.err);
+    const msg = o.err === undefined
+      ? 'the stream ended before any output and without its terminal event'
+      : timedOut ? `no data for ${d.timeouts().idle_ms} ms before any output (timeouts.idle_ms)` : `the stream broke before any output: ${describeTransportError(o.err)}`;
+    const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
+    this.chain.push(`${label} status=${status} stream_cut=${msg} model=${modelNote}`);
+    Object.assign(this.exchange ?? {}, { error: msg, errorClass: cls });
+    d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, transport_error: msg });
+    return { failure: { status: timedOut ? 504 : 502, body: Buffer.alloc(0), headers: {}, transport: msg, cls, timeout: timedOut }, retryAfter: undefined };
+  }
+
   /** A 2xx from (cfg, idx): closes its breaker (logging a recovery), and records where the session was served. */
   private recordServed(cfg: ServiceConfig, lb: LoadBalancer, idx: number, up: UpstreamConfig, status: number): void {
     const d = this.d;
@@ -472,39 +547,58 @@ class ProxyRequest {
       reason = err ?? (this.routeNote ?? 'the preferred config could not serve');
       this.routeNote ??= `served by ${cfg.name} instead of ${preferred} (${reason})`;
     }
-    const target: RouteTarget = { config: cfg.name, index: idx, base_url: up.base_url };
+    const target: RouteTarget = { config: cfg.name, index: idx, base_url: displayUrl(up.base_url) };
     d.routes.recordServed(this.sessionId, preferred, target, reason, retryAt);
   }
 
-  /** Forwards a 2xx answer as it arrives; SSE usage is scanned on the fly, JSON usage read at the end. */
-  private async pipeSuccess(
-    call: UpstreamCall,
-    resp: ResponseHead,
-    sentAt: number,
-    headersAt: number,
-    lb: LoadBalancer,
-    idx: number,
-  ): Promise<void> {
+  /**
+   * Forwards a committed 2xx answer to its end. A failure after output started (a break, an in-band error, or a
+   * stream without its terminal event) is a failure of the upstream: LB failure and cooldown per class, recorded.
+   */
+  private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
-    this.responseStarted = true;
-    const r = await forwardSuccess(call, resp, this.res, d.now, sentAt, headersAt, this.answerHeaders());
+    const r = await fw.result;
     if (this.gone.aborted) {
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
+      // A client that hangs up once the terminal event is through (Codex does) got a complete answer.
+      if (r.complete && r.inBand === undefined) this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      else this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
-    if (r.streamError !== undefined) {
-      const idle = isTimeoutError(r.streamError);
-      const msg = idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : describeTransportError(r.streamError);
+    const plan = d.retryPlan();
+    const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+    const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';
+    const what = `${d.service} ${this.req.method} ${this.path}`;
+    if (r.inBand !== undefined && r.streamError === undefined) {
+      // The client already has the upstream's error event (or body) as sent.
+      const e = { ...r.inBand, message: this.secrets.text(r.inBand.message) };
+      this.chain.push(`in_band_error class=${e.cls} after_output`);
+      if (shouldNeverRetry(plan, e.status, e.cls)) {
+        lb.recordFailure(idx, backoff, { status: resp.statusCode, error: e.cls });
+        d.log.warn(`${what}: upstream reported ${e.cls} after the answer started: ${e.message}; ${where} is not cooled (a request error)`);
+      } else {
+        const rec = cooldownFor(plan, { status: e.status, cls: e.cls, model: this.mappedModel ?? this.model }, d.now());
+        lb.recordFailure(idx, backoff, { status: resp.statusCode, error: e.cls });
+        const secs = rec.kind === 'cooldown' ? lb.penalize(idx, rec.secs, `${rec.reason}: ${e.message}`, backoff, e.status, rec.model) : 0;
+        d.log.warn(`${what}: upstream reported ${e.cls} after the answer started: ${e.message}; ${where} cools down for ${secs} s`);
+      }
+      this.res.end();
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: e.cls, hint: e.hint, message: e.message });
+      return;
+    }
+    if (r.streamError !== undefined || r.incomplete) {
+      const idle = r.streamError !== undefined && isTimeoutError(r.streamError);
+      const msg = r.streamError === undefined
+        ? `the stream ended without its terminal event (${terminalOf(this.format)})`
+        : idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
       const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
-      const plan = d.retryPlan();
-      const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
       const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);
-      const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';
-      d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream ${idle ? 'went silent' : 'broke'} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
-      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${idle ? 'idle timeout' : 'error'}: ${msg}`));
+      const how = r.streamError === undefined ? 'ended early' : idle ? 'went silent' : 'broke';
+      d.log.warn(`${what}: upstream stream ${how} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
+      const label = r.streamError === undefined ? 'incomplete' : idle ? 'idle timeout' : 'error';
+      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${label}: ${msg}`, this.format));
       else this.res.destroy();
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls] });
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls], message: msg });
       return;
     }
     this.res.end();
@@ -512,6 +606,15 @@ class ProxyRequest {
   }
 
   private sendFailure(f: LastFailure): void {
+    if (f.wire) {
+      // An in-band error and nowhere left to go: the client gets the upstream's answer as it was sent.
+      const headers = { ...forwardableResponseHeaders(f.wire.headers), ...this.answerHeaders() };
+      if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+      headers['content-length'] = String(f.wire.body.length);
+      this.respond(f.wire.status, headers, f.wire.body);
+      this.finish({ status: f.wire.status, errorClass: f.cls, hint: f.hint, message: f.message });
+      return;
+    }
     if (f.transport !== undefined && f.body.length === 0) {
       if (f.timeout) {
         return this.fail(504, 'upstream_timeout', `no upstream answered in time: ${f.transport}`, CLASS_HINTS['upstream_timeout']);
@@ -519,20 +622,22 @@ class ProxyRequest {
       return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
         `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
     }
-    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones.
-    const headers = { ...forwardableResponseHeaders(f.headers), ...this.answerHeaders() };
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
-    headers['content-length'] = String(f.body.length);
-    this.respond(f.status, headers, f.body);
+    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones, and
+    // its body, both scrubbed: an upstream that echoes the key must not hand it to the client.
+    const headers = { ...this.secrets.headers(forwardableResponseHeaders(f.headers)), ...this.answerHeaders() };
+    const body = this.secrets.body(f.body);
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
+    headers['content-length'] = String(body.length);
+    this.respond(f.status, headers, body);
     this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
   }
 
   private fail(status: number, type: string, message: string, hint?: string, retryAfterSecs?: number, upstreams?: unknown[]): void {
     hint ??= CLASS_HINTS[type];
-    const text = errorBody(this.d.service, { status, type, message, hint, upstreams_tried: this.tried, upstreams });
+    const text = errorBody(this.d.service, { status, type, message: this.secrets.text(message), hint, upstreams_tried: this.tried, upstreams });
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...this.answerHeaders() };
     if (retryAfterSecs !== undefined) headers['retry-after'] = String(retryAfterSecs);
-    if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
     this.respond(status, headers, Buffer.from(text));
     this.finish({ status, errorClass: type, hint });
   }
@@ -540,8 +645,8 @@ class ProxyRequest {
   private respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
     if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
     this.responseStarted = true;
-    this.res.writeHead(status, headers);
-    this.res.end(body);
+    answerSafely(this.res, status, headers, body, this.d.service, (e) =>
+      this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: could not send the answer as built: ${this.secrets.text(String((e as Error)?.message ?? e))}`));
   }
 
   /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
@@ -554,12 +659,13 @@ class ProxyRequest {
     const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
     x.errorClass ??= cls;
     x.errorHint ??= hint;
-    const secrets = [this.auth?.token, this.auth?.apiKey].filter((s): s is string => !!s);
+    const secrets = this.secrets.list();
     if (wantWarn) {
-      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets)));
+      const preview = this.secrets.deep(buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets));
+      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, preview));
     }
     if (!wantDebug) return {};
-    const blob = buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets);
+    const blob = this.secrets.deep(buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets));
     if (o.split && this.d.debugLog) {
       const id = `${this.d.now()}-${++ProxyRequest.debugSeq}`;
       this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
@@ -579,15 +685,22 @@ class ProxyRequest {
     this.finish({ status: 499, errorClass: 'client_disconnected' });
   }
 
-  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string }): void {
+  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string; message?: string }): void {
     if (this.finished) return;
     this.finished = true;
+    // The upstream's own words may echo a credential.
+    const message = p.message === undefined ? undefined : this.secrets.text(p.message);
     this.begin();
     const d = this.d;
     const end = d.now();
-    const retry = retryInfoForChain(this.chain);
+    const ok = p.status >= 200 && p.status < 300;
+    // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
+    const chain = retryInfoForChain(this.chain);
+    const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
+    // An upstream's message may quote what it was sent; the credentials the proxy sent never get recorded.
+    if (p.message !== undefined) for (const sec of [this.auth?.token, this.auth?.apiKey]) if (sec) p.message = p.message.split(sec).join('***');
     d.state.finishRequest({
       id: this.id!,
       status_code: p.status,
@@ -599,9 +712,10 @@ class ProxyRequest {
       mapped_model: this.mappedModel,
       error_class: p.errorClass,
       error_hint: p.hint,
+      error_message: message,
       route_note: this.routeNote,
     });
-    d.requestLog?.write({
+    const record: RequestLogRecord = {
       timestamp_ms: end,
       service: d.service,
       method: this.req.method ?? 'GET',
@@ -621,19 +735,28 @@ class ProxyRequest {
       retry,
       ...httpDebug,
       error_class: p.errorClass,
+      error_message: message,
       route_note: this.routeNote,
       auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
-    });
+    };
+    d.requestLog?.write(ok ? record : this.secrets.deep(record));
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
   failInternal(e: unknown): void {
-    this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`);
+    this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`));
     if (this.responseStarted || this.res.headersSent) {
       this.res.destroy();
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });
     } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
   }
+}
+
+/** The event a complete stream of `format` ends with, for messages. */
+function terminalOf(format: WireFormat | undefined): string {
+  if (format === 'anthropic') return 'message_stop';
+  if (format === 'chat') return 'data: [DONE]';
+  return 'response.completed';
 }
 
 function hostOf(base: string): string {

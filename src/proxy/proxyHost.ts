@@ -4,27 +4,32 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
+import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
 import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
-import type { ServiceName } from '../core/types';
+import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import { errorBody, streamErrorEvent } from './errors';
 import { isPlainSse } from './forwardSuccess';
 import type { AdminContext } from './admin';
-import { isLoopbackAddress, refusalReason } from './localSafety';
+import { hostHeaderCount, isLoopbackAddress, refusalReason, safetyPolicy, SafetyPolicyError } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
 import { DEFAULT_PORTS, ListenError } from './proxyEngine';
 import type { Listener, ListenOptions, ProxyEngine, ReloadOutcome } from './proxyEngine';
+import { PriceBook } from './priceBook';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
 import { DEFAULT_TIMEOUTS } from '../core/timeouts';
 import { UsageProviderPoller } from './usageProviders';
 import { tunnelUpgrade } from './wsTunnel';
+import { capConnections, listenerLimits, serverOptions } from './listenerLimits';
+import type { ListenerLimits } from './listenerLimits';
+import { localNames } from './localNames';
 
 const STATE_FILE = 'runtime-state.json';
 
@@ -41,6 +46,8 @@ export interface ProxyHostOptions {
   healthChecks?: AdminContext['healthChecks'];
   /** Keep the in-flight responses so `failInFlight` can answer them (the worker; the CLI never needs it). */
   trackInFlight?: boolean;
+  /** Overrides of the listener limits (tests use short timeouts). */
+  limits?: Partial<ListenerLimits>;
 }
 
 export type { Listener, ListenOptions } from './proxyEngine';
@@ -53,6 +60,7 @@ export class ProxyHost implements ProxyEngine {
   private readonly agents: UpstreamAgents;
   readonly services: Record<ServiceName, ProxyService>;
   readonly requestLog: RequestLogWriter | undefined;
+  readonly prices: PriceBook;
   private readonly debugLog: RequestLogWriter | undefined;
   private readonly retryTrace: RequestLogWriter | undefined;
   private readonly servers = new Map<ServiceName, { server: Server; listener: Listener; policy: SafetyPolicy }>();
@@ -69,7 +77,10 @@ export class ProxyHost implements ProxyEngine {
     this.agents = new UpstreamAgents(this.agent);
     const logs = join(opts.home, 'logs');
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError });
+    this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
+    const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
+      this.prices.price(r.service, r.usage, r.model, r.mapped_model);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price });
     this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
     this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
     const make = (service: ServiceName) =>
@@ -88,11 +99,13 @@ export class ProxyHost implements ProxyEngine {
         retryTrace: this.retryTrace,
         secrets: opts.secrets,
         now: opts.now,
+        price: this.prices.price,
       });
     this.services = { codex: make('codex'), claude: make('claude') };
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
     for (const svc of Object.values(this.services)) {
       svc.deps.onUpstreamSuccess = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
+      svc.deps.onUsageExhausted = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
     }
     this.restorePersistent();
     // The file is also watched without traffic so the UI and admin API see edits promptly.
@@ -115,20 +128,31 @@ export class ProxyHost implements ProxyEngine {
     if (!allowRemote && !isLoopbackAddress(host) && host !== 'localhost') {
       throw new ListenError('REMOTE_NOT_ALLOWED', `refusing to bind ${host}: not a loopback address (use --allow-remote)`, port);
     }
-    const policy: SafetyPolicy = { allowRemote, adminToken: this.opts.env['CODEX_HELPER_ADMIN_TOKEN'] || undefined };
+    let policy: SafetyPolicy;
+    try {
+      policy = safetyPolicy(host, allowRemote, this.opts.env, localNames);
+    } catch (e) {
+      if (e instanceof SafetyPolicyError) throw new ListenError(e.code, `${service}: ${e.message}`, port);
+      throw e;
+    }
     const svc = this.services[service];
     const ctx: AdminContext = {
       svc,
       runtime: this.runtime,
-      persist: () => this.persist(),
+      persist: () => this.persist(service),
       healthChecks: this.opts.healthChecks,
+      prices: () => this.prices.table(),
+      models: () => svc.models.view(),
     };
-    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.dispatch(ctx, policy, req, res));
-    server.timeout = 0;
+    const limits = listenerLimits(this.opts.env, this.opts.limits);
+    const server = createServer(serverOptions(limits), (req, res) => this.dispatch(ctx, policy, req, res));
+    capConnections(server, limits, this.opts.log, service);
     server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      const why = refusalReason(req.headers, req.socket.remoteAddress, false, policy);
+      const dup = hostHeaderCount(req.rawHeaders) > 1;
+      const why = dup ? 'refused: more than one Host header' : refusalReason(req.headers, req.socket.remoteAddress, false, policy);
       if (why) {
-        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`);
+        const status = dup ? '400 Bad Request' : '403 Forbidden';
+        socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(why)}\r\nconnection: close\r\n\r\n${why}`);
         return;
       }
       let set = this.tunnels.get(service);
@@ -141,8 +165,11 @@ export class ProxyHost implements ProxyEngine {
         if (!socket.destroyed) socket.end('HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       }
     });
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      // A head or body that did not arrive in time (headers / request timeout) is a 408, anything else malformed a 400.
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`);
     });
     await new Promise<void>((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
@@ -165,18 +192,23 @@ export class ProxyHost implements ProxyEngine {
     const addr = server.address() as AddressInfo;
     const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const listener: Listener = { service, host: addr.address, port: addr.port, url: `http://${shownHost}:${addr.port}` };
+    policy.port = addr.port;
     this.servers.set(service, { server, listener, policy });
     if (allowRemote && !isLoopbackAddress(host)) {
-      this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; anyone who can reach it can spend your API keys`);
+      this.opts.log.warn(`${service} listens on ${host}: reachable from other machines; remote peers must send x-codex-helper-token ` +
+        '(CODEX_HELPER_PROXY_TOKEN), which travels in plain HTTP: use this only on a network you trust');
     }
     return listener;
   }
 
   private dispatch(ctx: AdminContext, policy: SafetyPolicy, req: IncomingMessage, res: ServerResponse): void {
     const isAdmin = (req.url ?? '').startsWith(ADMIN_PREFIX);
-    const why = refusalReason(req.headers, req.socket.remoteAddress, isAdmin, policy);
+    // Two Host headers are ambiguous (which one did the Host check see, which one would an upstream?): refuse.
+    const dup = hostHeaderCount(req.rawHeaders) > 1;
+    const why = dup ? 'refused: more than one Host header' : refusalReason(req.headers, req.socket.remoteAddress, isAdmin, policy);
     if (why) {
-      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(why) });
+      if (dup) res.setHeader('connection', 'close');
+      res.writeHead(dup ? 400 : 403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(why) });
       res.end(why);
       req.resume();
       return;
@@ -272,17 +304,30 @@ export class ProxyHost implements ProxyEngine {
     await Promise.all([this.agent.close().catch(() => undefined), this.agents.close()]);
   }
 
-  /** Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. */
-  persist(): void {
-    const data: Record<string, unknown> = { version: 1 };
-    for (const [name, svc] of Object.entries(this.services)) data[name] = svc.state.exportPersistent();
+  /**
+   * Writes runtime controls (global pins, config meta) to `<home>/runtime-state.json`; never config.toml. Only
+   * `service`'s part is replaced (all parts without it): another process on the same home (the extension and a CLI)
+   * may own the other service's pins, and they must survive this write.
+   */
+  persist(service?: ServiceName): void {
+    const file = join(this.opts.home, STATE_FILE);
     try {
-      mkdirSync(this.opts.home, { recursive: true });
-      const file = join(this.opts.home, STATE_FILE);
-      writeFileSync(file + '.tmp', JSON.stringify(data, null, 2) + '\n');
-      renameSync(file + '.tmp', file);
+      ensurePrivateDir(this.opts.home);
+      const data: Record<string, unknown> = { ...this.readStateFile(file), version: 1 };
+      const names = service ? [service] : (Object.keys(this.services) as ServiceName[]);
+      for (const name of names) data[name] = this.services[name].state.exportPersistent();
+      writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n', { keepMode: false });
     } catch (e) {
       this.opts.log.warn(`could not save runtime state: ${(e as Error).message}`);
+    }
+  }
+
+  private readStateFile(file: string): Record<string, unknown> {
+    try {
+      const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {}; // absent or broken: this write starts it afresh
     }
   }
 

@@ -14,6 +14,8 @@ import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import { SessionCwdResolver } from '../core/sessionCwd';
 import { ProxyState } from '../core/state';
+import { displayUrl } from '../core/urlMask';
+import type { PriceFn } from '../core/state';
 import { chooseConfigs } from '../core/routing';
 import { RouteBook } from '../core/routes';
 import { resolveTimeouts } from '../core/timeouts';
@@ -22,6 +24,7 @@ import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
+import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipeline';
 import type { RuntimeConfig } from './runtimeConfig';
 
@@ -44,6 +47,8 @@ export interface ProxyServiceOptions {
   secrets?: SecretLookup;
   now?: () => number;
   onUpstreamSuccess?: PipelineDeps['onUpstreamSuccess'];
+  /** Prices finished requests (see PriceBook). */
+  price?: PriceFn;
 }
 
 /** The per-service half of the proxy. */
@@ -54,6 +59,7 @@ export class ProxyService {
   readonly routes: RouteBook;
   readonly credentials: CredentialFile;
   readonly deps: PipelineDeps;
+  readonly models: ModelCatalog;
   private planCache: { cfg: ProxyConfig; plan: RetryPlan } | undefined;
   private timeoutCache: { cfg: ProxyConfig; timeouts: ResolvedTimeouts } | undefined;
   private choiceCache: { cfg: ProxyConfig; version: number; choice: ConfigChoice } | undefined;
@@ -64,7 +70,7 @@ export class ProxyService {
     const now = opts.now ?? Date.now;
     this.service = opts.service;
     const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now }) : undefined;
-    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd });
+    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd, price: opts.price });
     this.lbStore = new LbStateStore(now);
     this.routes = new RouteBook(now);
     this.credentials = credentialFileFor(opts.service, opts.codexHome, opts.claudeHome);
@@ -93,6 +99,7 @@ export class ProxyService {
       now,
       onUpstreamSuccess: opts.onUpstreamSuccess,
     };
+    this.models = new ModelCatalog(this, { home: opts.home, log: opts.log, now });
     this.state.onDidChange((e) => {
       if (e.kind === 'meta' || e.kind === 'override') this.routingVersion++;
     });
@@ -136,6 +143,8 @@ export class ProxyService {
 
   /** Handles one proxied (non-admin) request. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Model discovery is answered from the union of the upstreams, never from whichever one is first.
+    if (this.models.matches(req)) return this.models.handle(req, res);
     return handleProxyRequest(this.deps, req, res);
   }
 
@@ -152,7 +161,8 @@ export class ProxyService {
     if (flag !== undefined && flag !== '' && !['1', 'true', 'yes', 'y', 'on'].includes(flag)) return 0;
     const providers: Record<string, string> = {};
     for (const c of Object.values(this.manager.configs)) {
-      for (const u of c.upstreams) if (u.tags['provider_id']) providers[u.base_url] = u.tags['provider_id'];
+      // requests.jsonl holds base URLs as shown (secret query values masked).
+      for (const u of c.upstreams) if (u.tags['provider_id']) providers[displayUrl(u.base_url)] = u.tags['provider_id'];
     }
     try {
       return this.state.replayRequestsLog(join(this.opts.home, 'logs', 'requests.jsonl'), providers);

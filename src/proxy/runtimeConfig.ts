@@ -1,5 +1,6 @@
 // The live config snapshot shared by every listener, re-read from disk when the file changes. A broken file
-// never replaces the last good config: the error is kept (and reported) until the file changes again.
+// never replaces the last good config: the error is kept (and reported) until the file changes again. "Broken"
+// includes a file that parses but would leave a service that has configs with none (an editor's zero-byte write).
 import { statSync } from 'node:fs';
 import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../core/bootstrap';
 import { ConfigError, configFilePath, embeddedDefaultConfig, loadConfig } from '../core/config';
@@ -94,6 +95,7 @@ export class RuntimeConfig {
   private tryLoad(): ConfigError | undefined {
     try {
       const next = this.load();
+      checkNoServiceEmptied(this.current, next);
       this.current = next;
       this.loadedAtMs = this.now();
       this.lastErrorValue = undefined;
@@ -143,6 +145,20 @@ export class RuntimeConfig {
 
   private reportWarnings(warnings: ConfigWarning[]): void {
     for (const w of warnings) this.log.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.key}: ${w.message}`);
+  }
+}
+
+/** Refuses a reload that would leave a service with configs with none: the proxy would answer every request 502. */
+function checkNoServiceEmptied(prev: LoadedConfig, next: LoadedConfig): void {
+  for (const service of ['codex', 'claude'] as const) {
+    const had = Object.keys(prev.config[service].configs);
+    if (had.length === 0 || Object.keys(next.config[service].configs).length > 0) continue;
+    const shown = had.length > 3 ? `${had.slice(0, 3).join(', ')}, …` : had.join(', ');
+    throw new ConfigError(
+      `the file now leaves ${service} without any config (it had ${had.length}: ${shown}); an empty or half-written file? ` +
+        'The last good config stays active; restart the proxy if you meant to remove them all',
+      next.path,
+    );
   }
 }
 

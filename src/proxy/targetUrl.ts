@@ -1,5 +1,7 @@
 // Builds the upstream URL: base_url + client path (+ query). A client path that already starts with the base
-// path (`/v1/responses` against `https://h/v1`) is not doubled.
+// path (`/v1/responses` against `https://h/v1`) is not doubled. A query in base_url (Azure's `api-version`) is kept
+// and goes before the client's own.
+import { displayUrl } from '../core/urlMask';
 
 export class TargetUrlError extends Error {
   readonly code = 'TARGET_URL_INVALID';
@@ -11,6 +13,8 @@ interface ParsedBase {
   basePath: string;
   /** Trailing version segment of the base path (`/v1` of `/api/v1`), if any. */
   version: string | undefined;
+  /** The base_url's own query, without `?` ('' when none). */
+  query: string;
 }
 
 const cache = new Map<string, ParsedBase>();
@@ -23,13 +27,15 @@ function parseBase(baseUrl: string): ParsedBase {
   try {
     u = new URL(trimmed);
   } catch {
-    throw new TargetUrlError(`invalid base_url '${baseUrl}'`);
+    throw new TargetUrlError(`invalid base_url '${displayUrl(baseUrl)}'`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new TargetUrlError(`base_url '${baseUrl}' must be http or https`);
+    throw new TargetUrlError(`base_url '${displayUrl(baseUrl)}' must be http or https`);
   }
   const basePath = u.pathname.replace(/\/+$/, '');
-  hit = { origin: u.origin, base: u.origin + basePath, basePath, version: /\/v\d+$/.exec(basePath)?.[0] };
+  if (u.username || u.password) throw new TargetUrlError('base_url must not carry user:password@; use auth.* for credentials');
+  const query = u.search.slice(1);
+  hit = { origin: u.origin, base: u.origin + basePath, basePath, version: /\/v\d+$/.exec(basePath)?.[0], query };
   if (cache.size > 1000) cache.clear();
   cache.set(baseUrl, hit);
   return hit;
@@ -42,7 +48,7 @@ export function baseOrigin(baseUrl: string): string {
 
 /** Returns the path+query to request on the upstream origin for client path `path` and raw query `query`. */
 export function upstreamPath(baseUrl: string, path: string, query: string): string {
-  const { basePath, version } = parseBase(baseUrl);
+  const { basePath, version, query: baseQuery } = parseBase(baseUrl);
   let rest = path;
   if (basePath !== '' && basePath !== '/') {
     if (path === basePath) rest = '/';
@@ -53,7 +59,8 @@ export function upstreamPath(baseUrl: string, path: string, query: string): stri
   }
   if (!rest.startsWith('/')) rest = '/' + rest;
   const full = basePath + rest;
-  return query ? `${full}?${query}` : full;
+  const q = baseQuery && query ? `${baseQuery}&${query}` : baseQuery || query;
+  return q ? `${full}?${q}` : full;
 }
 
 /** Full target URL (for logs and debug). */

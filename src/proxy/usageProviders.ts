@@ -1,10 +1,12 @@
 // Quota polling: after a successful user turn, ask the upstream's provider (packycode, yescode, …) whether its
-// budget is spent and mark the upstream `usage_exhausted` so the load balancer prefers another one in the config.
+// budget is spent and mark the upstream `usage_exhausted`: it gets no traffic, and
+// a request that finds every upstream exhausted asks for a re-check (throttled like every poll).
 // Improvements over the seed: both services poll (codex `/responses`, claude `/messages`, not only codex
 // streams); credentials use the same resolution as real traffic (secrets, credential files); requests time out;
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
 // reloaded meanwhile is dropped instead of resetting the new config's health.
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
 import { join } from 'node:path';
 import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
@@ -347,9 +349,9 @@ export class UsageProviderPoller {
     if (this.wroteDefaults) return;
     this.wroteDefaults = true;
     try {
-      mkdirSync(this.opts.home, { recursive: true });
+      ensurePrivateDir(this.opts.home);
       // 'wx' so a file created meanwhile (by the user or another window) is never clobbered.
-      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx' });
+      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx', mode: PRIVATE_FILE_MODE });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
         this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);

@@ -11,9 +11,10 @@ import { sessionIdFromHeaders } from '../core/session';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
 import { upstreamPath } from './targetUrl';
+import { displayUrl } from '../core/urlMask';
 
 const DROP = new Set(['host', 'authorization', 'x-api-key', 'proxy-authorization', 'proxy-connection', 'keep-alive',
-  'transfer-encoding', 'te', 'trailer', 'content-length']);
+  'transfer-encoding', 'te', 'trailer', 'content-length', 'x-codex-helper-token', 'x-codex-helper-admin-token']);
 
 // Codex falls back to HTTP+SSE at once only on 426; any other refusal costs it 7 upgrade attempts (~6.5 s) and
 // a 400 is fatal. So every refusal, ours or the upstream's, reaches the client as 426.
@@ -80,8 +81,8 @@ export function tunnelUpgrade(
     return refuseAndFinish('this session has a reasoning-effort override, which needs HTTP; use HTTP');
   }
   if (svc.deps.filter.ruleCount > 0) return refuseAndFinish('request filters (filter.json) need HTTP; use HTTP');
-  route = { config: cfg.name, provider: up.tags['provider_id'], base: up.base_url };
-  svc.state.updateRequestRoute(id, cfg.name, up.tags['provider_id'], up.base_url);
+  route = { config: cfg.name, provider: up.tags['provider_id'], base: displayUrl(up.base_url) };
+  svc.state.updateRequestRoute(id, cfg.name, up.tags['provider_id'], route.base);
   let target: URL;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -94,6 +95,7 @@ export function tunnelUpgrade(
   const auth = resolveUpstreamAuth(svc.service, up,
     { hasAuthorization: req.headers['authorization'] !== undefined, hasApiKey: req.headers['x-api-key'] !== undefined },
     svc.deps.env, svc.credentials, svc.deps.secrets);
+  if (auth.invalid !== undefined) return refuseAndFinish(`${auth.invalid}; use HTTP`);
   const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;

@@ -1,6 +1,7 @@
 // Typed messages between the recent-requests webview and its host. The page is untrusted (it renders upstream error
 // text and model names), so everything it posts goes through `parsePageMessage` before the host acts on it.
 import type { ServiceName } from '../core/types';
+import type { StatsReport, StatsRange } from '../core/statsReport';
 
 /** Status buckets a row falls in; `error` = no HTTP status reached the client or the stream broke after a 2xx. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'error';
@@ -14,6 +15,8 @@ export interface RequestFilters {
   status: StatusFilter;
   /** Exact session id, or '' for every session. */
   session: string;
+  /** Free text: every word must appear in the model, config, provider, session, status, path or error class. */
+  text?: string;
 }
 
 export const DEFAULT_FILTERS: Readonly<RequestFilters> = Object.freeze({ service: 'all', status: 'all', session: '' });
@@ -55,6 +58,8 @@ export interface RequestRow {
   chain: string[];
   errorClass?: string;
   errorHint?: string;
+  /** Estimated cost of the request, when a price rule matched. */
+  cost?: { amount: number; currency: string };
 }
 
 export interface RequestTotals {
@@ -66,6 +71,8 @@ export interface RequestTotals {
   reasoningTokens: number;
   cachedTokens: number;
   totalTokens: number;
+  /** Estimated cost of the listed requests by currency (absent when none was priced). */
+  cost?: Record<string, number>;
 }
 
 export interface ChartBucket {
@@ -105,7 +112,12 @@ export type PageMessage =
   | { type: 'setFilter'; filters: RequestFilters }
   | { type: 'refresh' }
   | { type: 'requestDetails'; key: string }
-  | { type: 'copy'; key: string; what: CopyWhat };
+  | { type: 'copy'; key: string; what: CopyWhat }
+  | { type: 'export'; format: ExportFormat }
+  | { type: 'clearRecent' }
+  | { type: 'openStats' };
+
+export type ExportFormat = 'csv' | 'json';
 
 export class PageMessageError extends Error {
   readonly code = 'WEBVIEW_BAD_MESSAGE';
@@ -116,6 +128,7 @@ const MAX_SESSION = 300;
 const SERVICE_FILTERS: readonly string[] = ['all', 'codex', 'claude'];
 const STATUS_FILTERS: readonly string[] = ['all', '2xx', '4xx', '5xx', 'error'];
 const COPY_WHATS: readonly string[] = ['sessionId', 'chain', 'row'];
+const MAX_TEXT = 200;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -134,11 +147,14 @@ export function parseFilters(v: unknown): RequestFilters {
   const { service, status, session } = v;
   if (typeof service !== 'string' || !SERVICE_FILTERS.includes(service)) throw new PageMessageError('bad service filter');
   if (typeof status !== 'string' || !STATUS_FILTERS.includes(status)) throw new PageMessageError('bad status filter');
-  return {
+  const out: RequestFilters = {
     service: service as ServiceFilter,
     status: status as StatusFilter,
     session: boundedString(session, MAX_SESSION, 'session filter'),
   };
+  // Optional: pages and saved states from before the text filter have none.
+  if (v['text'] !== undefined) out.text = boundedString(v['text'], MAX_TEXT, 'text filter');
+  return out;
 }
 
 /** Checks a message posted by the page; throws `PageMessageError` for anything not in `PageMessage`. */
@@ -165,6 +181,15 @@ export function parsePageMessage(v: unknown): PageMessage {
       if (typeof what !== 'string' || !COPY_WHATS.includes(what)) throw new PageMessageError('bad copy target');
       return { type: 'copy', key: boundedString(v['key'], MAX_KEY, 'key'), what: what as CopyWhat };
     }
+    case 'export': {
+      const format = v['format'];
+      if (format !== 'csv' && format !== 'json') throw new PageMessageError('export format must be csv or json');
+      return { type: 'export', format };
+    }
+    case 'clearRecent':
+      return { type: 'clearRecent' };
+    case 'openStats':
+      return { type: 'openStats' };
     default:
       throw new PageMessageError(`unknown message type`);
   }
@@ -178,4 +203,87 @@ export function filtersFromState(state: unknown): RequestFilters {
     // A state written by an older page version is not worth an error: start from the defaults.
   }
   return { ...DEFAULT_FILTERS };
+}
+
+// ---- Stats view ---------------------------------------------------------------------------------------------------
+
+export type StatsServiceFilter = ServiceFilter;
+
+export interface StatsViewState {
+  range: StatsRange;
+  service: StatsServiceFilter;
+}
+
+export const DEFAULT_STATS_STATE: Readonly<StatsViewState> = Object.freeze({ range: '24h', service: 'all' });
+
+/** What the Stats page is told about prices, so it can say where the estimate comes from. */
+export interface PricingSummary {
+  rules: number;
+  /** `as_of` dates and sources written next to the prices, de-duplicated. */
+  notes: string[];
+}
+
+/** One live session of a proxy (sessions idle past the override TTL are forgotten by the proxy). */
+export interface SessionCostRow {
+  service: ServiceName;
+  id: string;
+  cwd?: string;
+  turns: number;
+  tokens: number;
+  cost?: Record<string, number>;
+  lastModel?: string;
+  lastSeenMs: number;
+}
+
+export type StatsHostMessage =
+  | { type: 'init'; state: StatsViewState }
+  | { type: 'stats'; nowMs: number; report: StatsReport; sources: SourceStatus[]; pricing: PricingSummary; sessions: SessionCostRow[] };
+
+export type StatsPageMessage =
+  | { type: 'ready'; state?: StatsViewState }
+  | { type: 'setState'; state: StatsViewState }
+  | { type: 'refresh' }
+  | { type: 'openRequests' }
+  | { type: 'openConfig' };
+
+const RANGES: readonly string[] = ['1h', '24h', '7d', '30d'];
+
+/** Validates the Stats page's range and service choice. */
+export function parseStatsState(v: unknown): StatsViewState {
+  if (!isRecord(v)) throw new PageMessageError('state must be an object');
+  const { range, service } = v;
+  if (typeof range !== 'string' || !RANGES.includes(range)) throw new PageMessageError('bad range');
+  if (typeof service !== 'string' || !SERVICE_FILTERS.includes(service)) throw new PageMessageError('bad service');
+  return { range: range as StatsRange, service: service as StatsServiceFilter };
+}
+
+/** Checks a message posted by the Stats page. */
+export function parseStatsPageMessage(v: unknown): StatsPageMessage {
+  if (!isRecord(v) || typeof v['type'] !== 'string') throw new PageMessageError('message must be an object with a type');
+  switch (v['type']) {
+    case 'ready':
+      try {
+        return v['state'] === undefined ? { type: 'ready' } : { type: 'ready', state: parseStatsState(v['state']) };
+      } catch {
+        return { type: 'ready' };
+      }
+    case 'setState':
+      return { type: 'setState', state: parseStatsState(v['state']) };
+    case 'refresh':
+    case 'openRequests':
+    case 'openConfig':
+      return { type: v['type'] };
+    default:
+      throw new PageMessageError('unknown message type');
+  }
+}
+
+/** The Stats state restored from a serialized panel; anything malformed falls back to the defaults. */
+export function statsStateFromSaved(state: unknown): StatsViewState {
+  try {
+    if (isRecord(state)) return parseStatsState(state['state']);
+  } catch {
+    // An older or foreign state: start from the defaults.
+  }
+  return { ...DEFAULT_STATS_STATE };
 }

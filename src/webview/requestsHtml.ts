@@ -59,7 +59,16 @@ export function renderRequestsHtml(p: RequestsHtmlParts): string {
       <option value="">All sessions</option>
     </select>
   </label>
+  <label class="filter-text">Filter
+    <input id="filter-text" type="search" placeholder="model, config, session, status…" aria-label="Free-text filter" maxlength="200" spellcheck="false">
+  </label>
   <button id="refresh" type="button" title="Refresh now">&#x21bb; Refresh</button>
+  <span class="toolbar-actions">
+    <button id="export-csv" type="button" title="Save the rows shown as CSV">Export CSV</button>
+    <button id="export-json" type="button" title="Save the rows shown as JSON">Export JSON</button>
+    <button id="clear-recent" type="button" title="Empty the recent-requests list (asks first)">Clear…</button>
+    <button id="open-stats" type="button" title="Usage, cost and latency over 1 h to 30 days">Stats</button>
+  </span>
 </header>
 <section id="totals" aria-live="polite"></section>
 <section id="chart-box">

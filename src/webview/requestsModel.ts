@@ -100,7 +100,8 @@ export function rowFromFinished(r: FinishedRequest): RequestRow {
   setIf(row, 'upstreamHost', upstreamHostOf(r.upstream_base_url));
   setIf(row, 'ttfbMs', r.ttfb_ms);
   setIf(row, 'errorClass', r.error_class);
-  setIf(row, 'errorHint', r.error_hint);
+  setIf(row, 'errorHint', r.error_message ? `upstream: ${r.error_message}${r.error_hint ? ` — ${r.error_hint}` : ''}` : r.error_hint);
+  if (r.cost && Number.isFinite(r.cost.amount)) row.cost = { amount: r.cost.amount, currency: r.cost.currency };
   if (r.usage) {
     const u = r.usage;
     row.tokens = {
@@ -136,10 +137,28 @@ export function rowFromActive(r: ActiveRequest): RequestRow {
   return row;
 }
 
+/** The text a row's free-text filter searches, lower-cased. */
+function haystack(row: RequestRow): string {
+  return [
+    row.service, row.model, row.mappedModel, row.effort, row.config, row.provider, row.upstreamHost, row.sessionId, row.cwd,
+    row.status !== undefined ? String(row.status) : row.active ? 'active' : undefined, row.statusClass, row.errorClass,
+    row.method, row.path,
+  ].filter((x) => x !== undefined && x !== '').join('\n').toLowerCase();
+}
+
+/** Whether every whitespace-separated word of `text` occurs in the row (case-insensitive). */
+export function matchesText(row: RequestRow, text: string | undefined): boolean {
+  const words = (text ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const h = haystack(row);
+  return words.every((w) => h.includes(w));
+}
+
 /** Whether a row passes the filters; active rows have no status yet, so any status filter hides them. */
 export function matchesFilters(row: RequestRow, f: RequestFilters): boolean {
   if (f.service !== 'all' && row.service !== f.service) return false;
   if (f.session !== '' && row.sessionId !== f.session) return false;
+  if (!matchesText(row, f.text)) return false;
   if (f.status === 'all') return true;
   if (row.active) return false;
   if (f.status === 'error') return isErrorClass(row.statusClass);
@@ -232,6 +251,10 @@ export class RequestsModel {
       const t = row.tokens;
       totals.requests += 1;
       if (err) totals.errors += 1;
+      if (row.cost) {
+        totals.cost ??= {};
+        totals.cost[row.cost.currency] = (totals.cost[row.cost.currency] ?? 0) + row.cost.amount;
+      }
       if (t) {
         totals.inputTokens += t.input;
         totals.outputTokens += t.output;

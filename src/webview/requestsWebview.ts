@@ -5,7 +5,8 @@ import type { AdminClient } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import type { ServiceName } from '../core/types';
 import { DEFAULT_FILTERS, filtersFromState, parsePageMessage, PageMessageError } from './protocol';
-import type { CopyWhat, HostMessage, PageMessage, RequestFilters } from './protocol';
+import type { CopyWhat, ExportFormat, HostMessage, PageMessage, RequestFilters, RequestRow } from './protocol';
+import { exportFileName, rowsToCsv, rowsToJson } from './requestsExport';
 import { renderRequestsHtml } from './requestsHtml';
 import { RequestsModel } from './requestsModel';
 import type { SourceData } from './requestsModel';
@@ -63,6 +64,8 @@ class RequestsWebview implements vscode.Disposable {
   private inFlight = false;
   private again = false;
   private lastRunMs = 0;
+  /** The rows of the last update, what "export" writes. */
+  private shownRows: RequestRow[] = [];
   /** Sources (service + base URL) currently failing, so each outage is logged once. */
   private readonly failing = new Set<string>();
 
@@ -144,6 +147,15 @@ class RequestsWebview implements vscode.Disposable {
       case 'copy':
         void this.copy(msg.key, msg.what);
         return;
+      case 'export':
+        void this.exportRows(msg.format);
+        return;
+      case 'clearRecent':
+        void this.clearRecent();
+        return;
+      case 'openStats':
+        void vscode.commands.executeCommand('codexHelper.showStats');
+        return;
     }
   }
 
@@ -180,6 +192,7 @@ class RequestsWebview implements vscode.Disposable {
       if (this.disposed || !this.ready) return;
       const update = this.model.build(data, { filters: this.filters, maxRows, nowMs: this.now() });
       lastRowCount = update.rows.length;
+      this.shownRows = update.rows;
       this.post(update);
     } catch (e) {
       this.deps.log.error(`recent requests: refresh failed: ${(e as Error).message}`);
@@ -230,6 +243,44 @@ class RequestsWebview implements vscode.Disposable {
     if (!text) return;
     await vscode.env.clipboard.writeText(text);
     vscode.window.setStatusBarMessage('Codex Helper: copied', 2000);
+  }
+
+  private async exportRows(format: ExportFormat): Promise<void> {
+    const rows = this.shownRows;
+    if (rows.length === 0) {
+      void vscode.window.showInformationMessage('Codex Helper: no requests to export with the current filters.');
+      return;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = exportFileName(this.now(), format);
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+      saveLabel: `Export ${rows.length} request${rows.length === 1 ? '' : 's'}`,
+    });
+    if (!target) return;
+    try {
+      const text = format === 'csv' ? rowsToCsv(rows) : rowsToJson(rows);
+      await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+      vscode.window.setStatusBarMessage(`Codex Helper: exported ${rows.length} request(s) to ${target.fsPath}`, 4000);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Codex Helper: export failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async clearRecent(): Promise<void> {
+    const sources = this.deps.sources();
+    if (sources.length === 0) return;
+    const answer = await vscode.window.showWarningMessage(
+      `Clear the recent requests of the ${sources.map((s) => s.service).join(' and ')} proxy?`,
+      { modal: true, detail: 'Totals, the Stats view, session totals and requests.jsonl are kept.' },
+      'Clear',
+    );
+    if (answer !== 'Clear') return;
+    const results = await Promise.allSettled(sources.map((s) => s.client.clearRecent()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) void vscode.window.showErrorMessage(`Codex Helper: could not clear: ${(failed[0]!.reason as Error).message}`);
+    this.schedule(true);
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@ import type { Logger } from '../../src/proxy/logger';
 import { ProxyHost } from '../../src/proxy/proxyHost';
 import type { ServiceName } from '../../src/core/types';
 import { HealthChecker } from '../../src/proxy/healthcheck';
+import type { ListenerLimits } from '../../src/proxy/listenerLimits';
 
 export interface RecordedRequest {
   method: string;
@@ -97,6 +98,8 @@ export async function startProxy(
     services?: ServiceName[];
     log?: Logger;
     requestLog?: boolean;
+    /** Listener limits (short timeouts, a small connection cap). */
+    limits?: Partial<ListenerLimits>;
     /** Runs before the proxy starts (e.g. to write the clients' own settings). */
     prepare?: (dirs: { home: string; codexHome: string; claudeHome: string }) => void;
   } = {},
@@ -111,7 +114,7 @@ export async function startProxy(
   opts.prepare?.({ home, codexHome, claudeHome });
   const env = { ...(opts.env ?? {}) };
   const log = opts.log ?? silentLogger;
-  const host = new ProxyHost({ home, codexHome, claudeHome, env, log, requestLog: opts.requestLog ?? true, healthChecks: new HealthChecker(env, log) });
+  const host = new ProxyHost({ home, codexHome, claudeHome, env, log, requestLog: opts.requestLog ?? true, healthChecks: new HealthChecker(env, log), limits: opts.limits });
   const urls: Partial<Record<ServiceName, string>> = {};
   for (const s of opts.services ?? ['codex', 'claude']) urls[s] = (await host.listen(s, { port: 0 })).url;
   return {

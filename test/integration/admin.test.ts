@@ -122,7 +122,7 @@ describe('admin API and local safety', () => {
   });
 
   it('status/recent clamps its limit; snapshot has the seed shape', async () => {
-    for (let i = 0; i < 3; i++) await call(`${proxy.url()}/v1/models`);
+    for (let i = 0; i < 3; i++) await call(`${proxy.url()}/v1/files`);
     assert.equal((await call(`${api}/status/recent?limit=0`)).json<unknown[]>().length, 1);
     assert.equal((await call(`${api}/status/recent?limit=500`)).json<unknown[]>().length, 3);
     assert.equal((await call(`${api}/status/recent?limit=abc`)).status, 400);

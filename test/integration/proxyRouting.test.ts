@@ -162,7 +162,7 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
       res.end('moved');
     });
     proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}"`] } }));
-    const r = await call(`${proxy.url()}/v1/models`);
+    const r = await call(`${proxy.url()}/v1/files`);
     assert.equal(r.status, 302);
     assert.equal(r.headers['location'], 'https://elsewhere.example/login');
     assert.equal(r.headers['x-vendor-trace'], 't-1');
@@ -347,7 +347,7 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await call(`${proxy.url()}/v1/responses`, { body: REQ })).json<{ id: string }>().id, 'b', 'last good config kept');
     const reload = await call(`${proxy.url()}/__codex_helper/api/v1/config/reload`, { method: 'POST' });
-    assert.equal(reload.status, 500);
+    assert.equal(reload.status, 422);
     assert.match(reload.text, /config\.toml:3: codex\.configs\.main\.level/);
   });
 

@@ -83,12 +83,9 @@ describe('regressions from the core review', () => {
     assert.deepEqual((await call(`${api}/overrides/config-meta`)).json(), {});
   });
 
-  it('an unusable base_url is skipped at once: no retry on it, no cooldown', async () => {
-    proxy = await startProxy(config('http://exa mple.invalid', '', up.url));
-    const r = await call(`${proxy.url()}/v1/responses`, { body: '{"model":"m"}' });
-    assert.equal(r.status, 200, 'served by the backup config');
-    const chain = proxy.host.services.codex.state.listRecent(1)[0]!.retry!.upstream_chain;
-    assert.equal(chain.filter((c) => c.includes('target_build_error')).length, 1);
+  it('an unusable base_url is refused at load with file, line and key, and never reaches a request', async () => {
+    await assert.rejects(startProxy(config('http://exa mple.invalid', '', up.url)),
+      /config\.toml:6: codex\.configs\.main\.upstreams\[0\]\.base_url: expected an absolute http\(s\) URL/);
   });
 
   it('a WebSocket upgrade the upstream accepts but never answers is refused (426) within the timeout', async function () {

@@ -147,13 +147,21 @@ describe('config: parseConfigText (TOML)', () => {
     assert.deepEqual(r.warnings, []);
   });
 
+  it('reads [retry] hold_preamble_ms / hold_preamble_bytes without warnings', () => {
+    const r = parseConfigText('[retry]\nhold_preamble_ms = 0\nhold_preamble_bytes = 1024\n', 'f', 'toml');
+    assert.deepEqual(r.warnings, []);
+    const resolved = resolveRetry(r.config.retry);
+    assert.deepEqual([resolved.hold_preamble_ms, resolved.hold_preamble_bytes], [0, 1024]);
+    assert.throws(() => parseConfigText('[retry]\nhold_preamble_ms = "soon"\n', 'f', 'toml'), ConfigError);
+  });
+
   it('accepts the camelCase alias modelMapping', () => {
-    const r = parseConfigText('[[codex.configs.a.upstreams]]\nbase_url = "u"\nmodelMapping = { x = "y" }\n', 'f', 'toml');
+    const r = parseConfigText('[[codex.configs.a.upstreams]]\nbase_url = "https://u.example"\nmodelMapping = { x = "y" }\n', 'f', 'toml');
     assert.deepEqual(svc(r.config.codex.configs['a']).upstreams[0]?.model_mapping, { x: 'y' });
   });
 
   it('stores a "__proto__" key as data, not as a prototype', () => {
-    const r = parseConfigText('[[codex.configs.a.upstreams]]\nbase_url = "u"\n[codex.configs.a.upstreams.tags]\n"__proto__" = "p"\n', 'f', 'toml');
+    const r = parseConfigText('[[codex.configs.a.upstreams]]\nbase_url = "https://u.example"\n[codex.configs.a.upstreams.tags]\n"__proto__" = "p"\n', 'f', 'toml');
     const tags = svc(r.config.codex.configs['a']).upstreams[0]?.tags ?? {};
     assert.deepEqual(Object.keys(tags), ['__proto__']);
     assert.equal(Object.getPrototypeOf(tags), Object.prototype);
@@ -162,7 +170,7 @@ describe('config: parseConfigText (TOML)', () => {
 
 describe('config: errors name file, line and key', () => {
   it('wrong type for base_url under [[...upstreams]]', () => {
-    const text = '[codex.configs.main]\n\n[[codex.configs.main.upstreams]]\nbase_url = "ok"\n\n[[codex.configs.main.upstreams]]\nbase_url = 42\n';
+    const text = '[codex.configs.main]\n\n[[codex.configs.main.upstreams]]\nbase_url = "https://ok.example"\n\n[[codex.configs.main.upstreams]]\nbase_url = 42\n';
     const e = tomlError(text);
     assert.equal(e.message, '/h/config.toml:7: codex.configs.main.upstreams[1].base_url: expected a string, got 42');
     assert.equal(e.line, 7);
@@ -200,13 +208,13 @@ describe('config: errors name file, line and key', () => {
   });
 
   it('inline tables inside a multi-line upstreams array', () => {
-    const e = tomlError('[codex.configs.a]\nupstreams = [\n  { base_url = "x" },\n  { base_url = "y", tags = { id = 5 } },\n]\n');
+    const e = tomlError('[codex.configs.a]\nupstreams = [\n  { base_url = "https://x.example" },\n  { base_url = "https://y.example", tags = { id = 5 } },\n]\n');
     assert.equal(e.line, 4);
     assert.equal(e.key, 'codex.configs.a.upstreams[1].tags.id');
   });
 
   it('auth sub-table of the second upstream', () => {
-    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "x"\n[[codex.configs.a.upstreams]]\nbase_url = "y"\n[codex.configs.a.upstreams.auth]\napi_key_env = false\n');
+    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "https://x.example"\n[[codex.configs.a.upstreams]]\nbase_url = "https://y.example"\n[codex.configs.a.upstreams.auth]\napi_key_env = false\n');
     assert.equal(e.line, 6);
     assert.equal(e.key, 'codex.configs.a.upstreams[1].auth.api_key_env');
   });
@@ -218,14 +226,14 @@ describe('config: errors name file, line and key', () => {
   });
 
   it('never echoes string values (they may be secrets)', () => {
-    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "x"\ntags = "sk-very-secret"\n');
+    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "https://x.example"\ntags = "sk-very-secret"\n');
     assert.equal(e.line, 3);
     assert.ok(!e.message.includes('sk-very-secret'));
     assert.match(e.message, /expected a table, got a string/);
   });
 
   it('supported_models values must be booleans', () => {
-    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "x"\n[codex.configs.a.upstreams.supported_models]\n"gpt-4.1" = "yes"\n');
+    const e = tomlError('[[codex.configs.a.upstreams]]\nbase_url = "https://x.example"\n[codex.configs.a.upstreams.supported_models]\n"gpt-4.1" = "yes"\n');
     assert.equal(e.line, 4);
     assert.equal(e.key, 'codex.configs.a.upstreams[0].supported_models."gpt-4.1"');
   });
@@ -246,7 +254,7 @@ describe('config: errors name file, line and key', () => {
 describe('config: JSON (legacy) format', () => {
   it('parses the same schema, treats null as absent, warns on unknown keys with line', () => {
     const json = JSON.stringify({
-      codex: { active: null, configs: { b: { upstreams: [{ base_url: 'u', modelMapping: { m: 'n' } }] }, a: { level: 3, upstreams: [] } } },
+      codex: { active: null, configs: { b: { upstreams: [{ base_url: 'https://u.example', modelMapping: { m: 'n' } }] }, a: { level: 3, upstreams: [] } } },
       retry: { max_attempts: 5, extra: true },
     }, null, 2);
     const { config, warnings } = parseConfigText(json, 'c.json', 'json');
@@ -304,14 +312,14 @@ describe('config: files on disk', () => {
 
   it('JSON only: loads config.json and sets version 1', () => {
     const home = mk();
-    fs.writeFileSync(path.join(home, 'config.json'), '{"claude":{"configs":{"x":{"upstreams":[{"base_url":"j"}]}}}}');
+    fs.writeFileSync(path.join(home, 'config.json'), '{"claude":{"configs":{"x":{"upstreams":[{"base_url":"https://j.example"}]}}}}');
     assert.equal(configFilePath(home), path.join(home, 'config.json'));
     const loaded = loadConfig(home);
     assert.equal(loaded.format, 'json');
     assert.equal(loaded.path, path.join(home, 'config.json'));
     assert.equal(loaded.config.version, 1);
     assert.equal(typeof loaded.mtimeMs, 'number');
-    assert.equal(svc(loaded.config.claude.configs['x']).upstreams[0]?.base_url, 'j');
+    assert.equal(svc(loaded.config.claude.configs['x']).upstreams[0]?.base_url, 'https://j.example');
   });
 
   it('TOML wins over JSON', () => {
@@ -369,6 +377,8 @@ describe('config: resolveRetry', () => {
       cooldown_backoff_factor: 1,
       cooldown_backoff_max_secs: 600,
       max_wait_ms: 5000,
+      hold_preamble_ms: 3000,
+      hold_preamble_bytes: 65536,
     });
     assert.deepEqual(resolveRetry({ profile: 'balanced' }), b);
 

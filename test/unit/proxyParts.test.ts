@@ -6,7 +6,9 @@ import { CredentialFile, credentialFileFor, resolveUpstreamAuth } from '../../sr
 import { sessionIdFromHeaders } from '../../src/core/session';
 import type { UpstreamConfig } from '../../src/core/types';
 import { forwardableHeaders, forwardableResponseHeaders } from '../../src/proxy/headers';
-import { isAllowedOrigin, isLoopbackAddress, isLoopbackHostHeader, refusalReason } from '../../src/proxy/localSafety';
+import {
+  hostHeaderCount, isAllowedOrigin, isLoopbackAddress, isLoopbackHostHeader, refusalReason, safetyPolicy, SafetyPolicyError, tokensEqual,
+} from '../../src/proxy/localSafety';
 import { targetUrl, TargetUrlError, upstreamPath } from '../../src/proxy/targetUrl';
 import { describeTransportError } from '../../src/proxy/upstream';
 
@@ -62,20 +64,61 @@ describe('local safety', () => {
     for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', undefined]) assert.ok(!isLoopbackAddress(a), String(a));
     for (const h of ['localhost', 'localhost:3211', '127.0.0.1:3211', '[::1]:3210', 'LOCALHOST.', 'app.localhost']) assert.ok(isLoopbackHostHeader(h), h);
     for (const h of ['evil.com', '127.0.0.1.evil.com', 'localhost.evil.com:3211', '', undefined]) assert.ok(!isLoopbackHostHeader(h), String(h));
-    assert.ok(isAllowedOrigin(undefined));
-    assert.ok(isAllowedOrigin('http://localhost:5173'));
-    assert.ok(!isAllowedOrigin('null'));
-    assert.ok(!isAllowedOrigin('https://evil.com'));
-    assert.ok(!isAllowedOrigin('vscode-webview://abc'));
+    const own = { allowRemote: false, port: 3211 };
+    assert.ok(isAllowedOrigin(undefined, own));
+    assert.ok(isAllowedOrigin('http://localhost:3211', own), 'the proxy\'s own origin');
+    assert.ok(isAllowedOrigin('http://127.0.0.1:3211', own));
+    assert.ok(!isAllowedOrigin('http://localhost:5173', own), 'another local page is a different origin');
+    assert.ok(!isAllowedOrigin('http://localhost:8080', own));
+    assert.ok(!isAllowedOrigin('https://localhost:3211', own));
+    assert.ok(!isAllowedOrigin('null', own));
+    assert.ok(!isAllowedOrigin('https://evil.com', own));
+    assert.ok(!isAllowedOrigin('vscode-webview://abc', own));
   });
 
-  it('admin routes need a loopback peer or the admin token', () => {
+  it('refuses browser requests by Origin and Sec-Fetch-Site', () => {
+    const p = { allowRemote: false, port: 3211 };
+    const h = { host: 'localhost:3211' };
+    assert.match(refusalReason({ ...h, origin: 'http://localhost:8080' }, '127.0.0.1', false, p)!, /browser request from origin/);
+    assert.equal(refusalReason({ ...h, origin: 'http://localhost:3211' }, '127.0.0.1', false, p), undefined);
+    for (const site of ['cross-site', 'same-site']) {
+      assert.match(refusalReason({ ...h, 'sec-fetch-site': site }, '127.0.0.1', false, p)!, /Sec-Fetch-Site/, site);
+    }
+    for (const site of ['none', 'same-origin']) assert.equal(refusalReason({ ...h, 'sec-fetch-site': site }, '127.0.0.1', false, p), undefined, site);
+  });
+
+  it('admin routes need a loopback peer or the admin token; remote peers need the proxy token everywhere', () => {
     const h = { host: 'localhost:1' };
     assert.equal(refusalReason(h, '127.0.0.1', true, { allowRemote: false }), undefined);
     assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: false })!, /loopback peers only/);
     assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' })!, /loopback peers only/);
     assert.equal(refusalReason({ ...h, 'x-codex-helper-admin-token': 'tok' }, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' }), undefined);
-    assert.equal(refusalReason({ host: 'my-box:3211' }, '10.1.1.1', false, { allowRemote: true }), undefined, 'remote mode relaxes Host');
+    const remote = { allowRemote: true, proxyToken: 'a-long-enough-token-123', allowedHosts: new Set(['my-box']) };
+    assert.match(refusalReason({ host: 'my-box:3211' }, '10.1.1.1', false, remote)!, /must send x-codex-helper-token/);
+    assert.match(refusalReason({ host: 'my-box:3211', 'x-codex-helper-token': 'a-long-enough-token-12' }, '10.1.1.1', false, remote)!, /token/);
+    assert.equal(refusalReason({ host: 'my-box:3211', 'x-codex-helper-token': 'a-long-enough-token-123' }, '10.1.1.1', false, remote), undefined);
+    assert.equal(refusalReason({ host: 'my-box:3211', 'x-codex-helper-token': 'a-long-enough-token-123' }, '10.1.1.1', true, remote), undefined, 'the proxy token opens the admin API too');
+    assert.match(refusalReason({ host: 'evil.example', 'x-codex-helper-token': 'a-long-enough-token-123' }, '10.1.1.1', false, remote)!, /allowed name/);
+    assert.equal(refusalReason({ host: 'localhost:3211' }, '127.0.0.1', false, remote), undefined, 'loopback peers need no token');
+  });
+
+  it('builds the remote-mode policy: a token is required, the Host allowlist holds the bound address and configured names', () => {
+    assert.throws(() => safetyPolicy('10.0.0.5', true, {}, () => []), (e: SafetyPolicyError) => e.code === 'REMOTE_NEEDS_TOKEN');
+    assert.throws(() => safetyPolicy('10.0.0.5', true, { CODEX_HELPER_PROXY_TOKEN: 'short' }, () => []), (e: SafetyPolicyError) => e.code === 'TOKEN_INVALID');
+    assert.throws(() => safetyPolicy('127.0.0.1', false, { CODEX_HELPER_ADMIN_TOKEN: 'x\r\ninjected: 1' }, () => []), /line break/);
+    const p = safetyPolicy('10.0.0.5', true, { CODEX_HELPER_PROXY_TOKEN: 'a-long-enough-token-123', CODEX_HELPER_ALLOWED_HOSTS: 'box.lan, Proxy.Example:3211' }, () => ['nope']);
+    assert.deepEqual([...p.allowedHosts!].sort(), ['10.0.0.5', 'box.lan', 'proxy.example']);
+    const w = safetyPolicy('0.0.0.0', true, { CODEX_HELPER_PROXY_TOKEN: 'a-long-enough-token-123' }, () => ['192.168.1.9', 'fe80::1', 'mybox']);
+    assert.deepEqual([...w.allowedHosts!].sort(), ['192.168.1.9', 'fe80::1', 'mybox']);
+    assert.equal(safetyPolicy('127.0.0.1', true, {}, () => []).allowRemote, false, 'a loopback bind is not remote mode');
+  });
+
+  it('compares tokens in constant time and counts Host headers', () => {
+    assert.ok(tokensEqual('abc', 'abc'));
+    assert.ok(!tokensEqual('abc', 'abd'));
+    assert.ok(!tokensEqual(['abc'], 'abc'));
+    assert.ok(!tokensEqual('abc', undefined));
+    assert.equal(hostHeaderCount(['Host', 'a', 'X', 'y', 'host', 'b']), 2);
   });
 });
 

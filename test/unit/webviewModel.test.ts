@@ -135,6 +135,13 @@ describe('webview model: rows', () => {
     assert.ok(!JSON.stringify(row).includes('k:v'));
   });
 
+  it('shows the upstream\'s own message of an in-band failure before the class hint', () => {
+    const row = rowFromFinished(fin({ ago: 1, status_code: 200, error_class: 'overloaded', error_hint: 'The upstream reported that it is overloaded.',
+      error_message: 'server_is_overloaded: Our servers are currently overloaded' }));
+    assert.equal(row.statusClass, 'error');
+    assert.equal(row.errorHint, 'upstream: server_is_overloaded: Our servers are currently overloaded — The upstream reported that it is overloaded.');
+  });
+
   it('leaves out an identity mapping, empty strings and absent usage; one attempt without a retry record', () => {
     const row = rowFromFinished(fin({ ago: 1, model: 'gpt-5', mapped_model: 'gpt-5', session_id: '', config_name: '' }));
     assert.equal(row.mappedModel, undefined);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 
 // Theme ids and picker labels as shipped in code-server 4.139.1 (Code 1.139.1): the ids lost their "Default "
 // prefix for the Modern themes; the dark high-contrast theme kept id "Default High Contrast".
-const THEMES = [
+export const THEMES = [
   { shot: 'light', id: 'Light Modern', label: 'Light Modern', wbClass: 'vs', bodyClass: 'vscode-light', hc: false },
   { shot: 'dark', id: 'Dark Modern', label: 'Dark Modern', wbClass: 'vs-dark', bodyClass: 'vscode-dark', hc: false },
   { shot: 'hc', id: 'Default High Contrast', label: 'Dark High Contrast', wbClass: 'hc-black', bodyClass: 'vscode-high-contrast', hc: true },
@@ -37,7 +37,7 @@ async function pickExact(page, label, timeout = 15000) {
  * Runs a palette command by its exact title. Not wb.runCommand: that presses Enter on the first fuzzy match, which
  * for "Preferences: Color Theme" is "Preferences: Browse Color Themes in Marketplace" (dead offline).
  */
-async function runCommandExact(page, title) {
+export async function runCommandExact(page, title) {
   // The palette can open while the workbench is still settling (a notification or a view taking focus closes it
   // again, leaving the input inert): close whatever is open and try again, a few times, before failing.
   let lastError;
@@ -59,7 +59,7 @@ async function runCommandExact(page, title) {
 }
 
 /** Switches the color theme through "Preferences: Color Theme"; resolves once workbench and webview switched. */
-async function setTheme(page, wb, t) {
+export async function setTheme(page, wb, t) {
   // Writing workbench.colorTheme into settings.json is not picked up by a running code-server 4.139.1 (only after a
   // reload, which would also reload the webview), so the theme goes through the picker like a user would do it.
   let lastError;
@@ -90,7 +90,7 @@ async function setTheme(page, wb, t) {
  * Runs inside the webview frame: contrast numbers for the probes. Text colors with alpha are blended over their
  * background; backgrounds are composited from the element up to the first opaque one.
  */
-function measureInPage(_body, { textProbes, graphicProbes, controls, palette }) {
+export function measureInPage(_body, { textProbes, graphicProbes, controls, palette }) {
   const parse = (s) => {
     if (!s || s === 'none' || s === 'transparent') return { r: 0, g: 0, b: 0, a: 0 };
     let m = /^rgba?\(([^)]*)\)$/.exec(s.trim());

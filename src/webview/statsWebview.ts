@@ -1,0 +1,226 @@
+// Host side of the Stats webview: reads the mergeable Stats cells of each running proxy through the admin API,
+// builds one report (both services, or the chosen one) and posts it. Refreshes on traffic (at most every 2 s),
+// on a 30 s heartbeat, and when the page asks; validates everything the page sends.
+import * as vscode from 'vscode';
+import { buildStatsReport } from '../core/statsReport';
+import type { StatsData } from '../core/statsSeries';
+import type { Logger } from '../proxy/logger';
+import { DEFAULT_STATS_STATE, PageMessageError, parseStatsPageMessage, statsStateFromSaved } from './protocol';
+import type { PricingSummary, SourceStatus, StatsHostMessage, StatsViewState } from './protocol';
+import { sessionRows } from './statsModel';
+import type { ApiSnapshot } from '../proxy/adminClient';
+import type { RequestsSource } from './requestsWebview';
+import { renderStatsHtml } from './statsHtml';
+
+export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
+export const STATS_VIEW_TYPE = 'codexHelper.stats';
+const TITLE = 'Codex Helper: Stats';
+const THROTTLE_MS = 2000;
+const HEARTBEAT_MS = 30_000;
+
+export interface StatsWebviewDeps {
+  extensionUri: vscode.Uri;
+  sources: () => RequestsSource[];
+  subscribe: (listener: () => void) => () => void;
+  log: Logger;
+  now?: () => number;
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
+/** Price notes shown under the tables: how many rules, and the dates/sources written next to them. */
+async function pricingSummary(sources: RequestsSource[]): Promise<PricingSummary> {
+  for (const s of sources) {
+    try {
+      const p = await s.client.pricing();
+      const notes = new Set<string>();
+      for (const r of p.rules) {
+        const parts = [r.as_of ? `as of ${r.as_of}` : '', r.source ?? ''].filter(Boolean);
+        notes.add(`${r.pattern}: ${parts.length ? parts.join(', ') : 'no date or source given'}`);
+      }
+      return { rules: p.rules.length, notes: [...notes].slice(0, 20) };
+    } catch {
+      // A proxy without the route (an older version) or unreachable: try the next one.
+    }
+  }
+  return { rules: 0, notes: [] };
+}
+
+class StatsWebview implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly now: () => number;
+  private unsubscribe: (() => void) | undefined;
+  private ready = false;
+  private disposed = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private inFlight = false;
+  private again = false;
+  private lastRunMs = 0;
+
+  constructor(readonly panel: vscode.WebviewPanel, private readonly deps: StatsWebviewDeps, private state: StatsViewState, onDispose: () => void) {
+    this.now = deps.now ?? Date.now;
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    const media = vscode.Uri.joinPath(deps.extensionUri, 'media');
+    panel.webview.html = renderStatsHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'stats.css')).toString(),
+    });
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.setReady(false);
+      }),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+    this.unsubscribe = deps.subscribe(() => this.schedule());
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private setReady(ready: boolean): void {
+    this.ready = ready;
+    if (ready && !this.heartbeat) this.heartbeat = setInterval(() => this.schedule(), HEARTBEAT_MS);
+    else if (!ready && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  private onMessage(raw: unknown): void {
+    let msg;
+    try {
+      msg = parseStatsPageMessage(raw);
+    } catch (e) {
+      if (e instanceof PageMessageError) {
+        this.deps.log.warn(`stats: ignored a malformed message from the page (${e.message})`);
+        return;
+      }
+      throw e;
+    }
+    switch (msg.type) {
+      case 'ready':
+        if (msg.state) this.state = msg.state;
+        this.setReady(true);
+        this.post({ type: 'init', state: this.state });
+        this.schedule(true);
+        return;
+      case 'setState':
+        this.state = msg.state;
+        this.schedule(true);
+        return;
+      case 'refresh':
+        this.schedule(true);
+        return;
+      case 'openRequests':
+        void vscode.commands.executeCommand('codexHelper.showRecentRequests');
+        return;
+      case 'openConfig':
+        void vscode.commands.executeCommand('codexHelper.openConfigFile');
+        return;
+    }
+  }
+
+  private schedule(immediate = false): void {
+    if (this.disposed || !this.ready) return;
+    if (this.timer) {
+      if (!immediate) return;
+      clearTimeout(this.timer);
+    }
+    const wait = immediate ? 0 : Math.max(0, this.lastRunMs + THROTTLE_MS - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, wait);
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    this.lastRunMs = this.now();
+    try {
+      const all = this.deps.sources();
+      const sources = this.state.service === 'all' ? all : all.filter((s) => s.service === this.state.service);
+      const statuses: SourceStatus[] = [];
+      const data: StatsData[] = [];
+      const snaps: ApiSnapshot[] = [];
+      await Promise.all(sources.map(async (s) => {
+        try {
+          const [d, snap] = await Promise.all([s.client.statsData(30), s.client.snapshot(1, 1)]);
+          data.push(d);
+          snaps.push(snap);
+          statuses.push({ service: s.service, ok: true });
+        } catch (e) {
+          statuses.push({ service: s.service, ok: false, message: (e as Error).message });
+        }
+      }));
+      const pricing = await pricingSummary(sources);
+      if (this.disposed || !this.ready) return;
+      const nowMs = this.now();
+      const report = buildStatsReport(data, { nowMs, range: this.state.range, tzOffsetMin: -new Date(nowMs).getTimezoneOffset() });
+      this.post({ type: 'stats', nowMs, report, sources: statuses, pricing, sessions: sessionRows(snaps) });
+    } catch (e) {
+      this.deps.log.error(`stats: refresh failed: ${(e as Error).message}`);
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private post(msg: StatsHostMessage): void {
+    if (this.disposed || !this.ready) return;
+    this.panel.webview.postMessage(msg).then(undefined, (e: unknown) => this.deps.log.debug(`stats: post failed: ${(e as Error).message}`));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.setReady(false);
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe?.();
+    for (const d of this.disposables) d.dispose();
+    this.disposables.length = 0;
+    this.panel.dispose();
+  }
+}
+
+/** Registers `codexHelper.showStats` and the serializer that restores the panel after a reload. */
+export function registerStatsWebview(deps: StatsWebviewDeps): vscode.Disposable {
+  let current: StatsWebview | undefined;
+  const attach = (panel: vscode.WebviewPanel, state: StatsViewState): void => {
+    current?.dispose();
+    const view: StatsWebview = new StatsWebview(panel, deps, state, () => {
+      if (current === view) current = undefined;
+    });
+    current = view;
+  };
+  const command = vscode.commands.registerCommand(SHOW_STATS_COMMAND, () => {
+    if (current) return current.reveal();
+    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+      ...webviewOptions(deps.extensionUri),
+      retainContextWhenHidden: false,
+    });
+    attach(panel, { ...DEFAULT_STATS_STATE });
+  });
+  const serializer = vscode.window.registerWebviewPanelSerializer(STATS_VIEW_TYPE, {
+    deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
+      attach(panel, statsStateFromSaved(state));
+      return Promise.resolve();
+    },
+  });
+  return vscode.Disposable.from(command, serializer, { dispose: () => current?.dispose() });
+}
