@@ -419,6 +419,7 @@
     detailLine(dl, 'cwd', row.cwd);
     detailLine(dl, L('providerLabel'), row.provider);
     detailLine(dl, L('upstream'), row.upstreamHost);
+    detailLine(dl, L('routing'), row.routeNote);
     if (row.cost) detailLine(dl, L('cost'), L('estimate', fmtCost(row.cost.amount, row.cost.currency)));
     if (row.errorClass || row.errorHint) {
       dl.appendChild(el('dt', 'is-error', L('error')));

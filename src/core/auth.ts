@@ -3,11 +3,24 @@
 // Only the *source* of a credential is ever recorded; values never leave this module except as headers.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServiceName, UpstreamConfig } from './types';
+import type { ProxyConfig, ServiceName, UpstreamConfig } from './types';
 import { MAX_CLIENT_FILE_BYTES } from './privateFiles';
 
 /** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
 export type SecretLookup = (name: string) => string | undefined;
+
+/** Every `auth_token_secret` / `api_key_secret` name in the config, sorted and unique. */
+export function secretNamesOf(config: ProxyConfig): string[] {
+  const names = new Set<string>();
+  for (const mgr of [config.codex, config.claude]) {
+    for (const cfg of Object.values(mgr.configs)) {
+      for (const u of cfg.upstreams) {
+        for (const n of [u.auth.auth_token_secret, u.auth.api_key_secret]) if (n && n.trim()) names.add(n.trim());
+      }
+    }
+  }
+  return [...names].sort();
+}
 
 /** Values read from the client's credential file, re-read when its mtime changes (checked at most every 800 ms). */
 export class CredentialFile {

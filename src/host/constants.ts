@@ -55,6 +55,7 @@ export const SETTING = {
   codexDefaultEffort: 'codex.defaultEffort',
   webviewMaxRows: 'webview.maxRows',
   logLevel: 'log.level',
+  notifyFailover: 'notifications.failover',
 } as const;
 
 export const SETTINGS_SECTION = 'codexHelper';

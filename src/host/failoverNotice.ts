@@ -38,3 +38,15 @@ export function failoverNotice(service: ServiceName, prev: FailoverStatus | unde
   }
   return undefined;
 }
+
+/** Remembers each service's last failover status and says what changed (nothing for the first snapshot seen). */
+export class FailoverWatcher {
+  private readonly last = new Map<ServiceName, FailoverStatus | undefined>();
+
+  update(service: ServiceName, next: FailoverStatus | undefined, nowMs: number): FailoverNotice | undefined {
+    const seen = this.last.has(service);
+    const prev = this.last.get(service);
+    this.last.set(service, next);
+    return seen ? failoverNotice(service, prev, next, nowMs) : undefined;
+  }
+}

@@ -216,7 +216,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
         if (!controller.hostError) void vscode.window.showInformationMessage(t('Codex Helper: config loaded.'));
         return;
       }
-      const r = host.runtime.forceReload();
+      const r = await host.forceReload();
       if (r.error) {
         log.error(`config reload failed (the last good config stays active): ${r.error.message}`); // l10n-ignore: log line
         void vscode.window.showErrorMessage(t('Codex Helper: config reload failed (the last good config stays active): {0}', r.error.message), t('Open Config File'))

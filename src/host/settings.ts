@@ -4,7 +4,7 @@
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { LogLevel } from '../proxy/logger';
-import { DEFAULT_PORTS } from '../proxy/proxyHost';
+import { DEFAULT_PORTS } from '../proxy/proxyEngine';
 import { EFFORTS, RESTRICTED_SETTINGS, SETTING } from './constants';
 
 export type Effort = (typeof EFFORTS)[number];
@@ -33,6 +33,8 @@ export interface HostSettings {
   codexDefaultEffort?: Effort;
   webviewMaxRows: number;
   logLevel: Exclude<LogLevel, 'off'>;
+  /** Show a notification when traffic fails over to another config and when it comes back. */
+  notifyFailover: boolean;
 }
 
 export interface SettingsRead {
@@ -103,6 +105,7 @@ export function readSettings(inspect: Inspect, trusted: boolean): SettingsRead {
     services,
     webviewMaxRows: int(SETTING.webviewMaxRows, 200, 10, 2000),
     logLevel: oneOf(SETTING.logLevel, LOG_LEVELS) ?? 'info',
+    notifyFailover: bool(SETTING.notifyFailover, false),
   };
   const home = str(SETTING.configHome);
   if (home !== undefined) settings.configHome = home;

@@ -5,6 +5,7 @@ import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceData } from './treeModel';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
 import { formatDuration } from './upstreamHealth';
+import { failoverText } from './failoverNotice';
 import { t } from './l10n';
 
 export interface StatusBarModel {
@@ -100,11 +101,16 @@ export function statusBarModel(d: ServiceData, nowMs: number): StatusBarModel | 
   const pin = d.detail?.global_override;
   const until = allCoolingUntil(d, nowMs);
   const warning = until !== undefined;
-  const icon = warning ? '$(warning)' : pin ? '$(pinned)' : '$(arrow-swap)';
-  const text = `${icon} ${title}: ${pin ?? t('auto')}`;
+  const failover = d.snapshot?.snapshot.failover;
+  const icon = warning ? '$(warning)' : failover ? '$(debug-step-over)' : pin ? '$(pinned)' : '$(arrow-swap)';
+  const text = `${icon} ${title}: ${pin ?? t('auto')}${failover && !warning ? ` → ${failover.to.config}` : ''}`;
   const lines = [`**${t('{0} proxy', md(title))}** ${s.kind === 'attached' ? t('at {0} (attached)', code(s.url)) : t('at {0}', code(s.url))}`, ''];
   if (warning) {
     lines.push(`$(warning) ${t('Every upstream is cooling down: requests flow again in {0} (at {1}).', formatDuration((until - nowMs) / 1000), clock(until))}`);
+  }
+  if (failover) {
+    lines.push(`$(debug-step-over) ${md(failoverText(failover, nowMs))}`);
+    lines.push(cmdLink(t("Reset {0}'s cooldown", failover.preferred), CMD.resetCooldown, { service: d.service, config: failover.preferred }));
   }
   lines.push(pin ? t('Pinned config: {0}', code(pin)) : t('Automatic config choice (by priority and health)'));
   const snap = d.snapshot?.snapshot;

@@ -7,6 +7,7 @@ import { CMD } from './constants';
 import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceStatus } from './proxyController';
 import { configCostLines, serviceCostLines } from './costTooltip';
+import { failoverText } from './failoverNotice';
 import { configHealthStates, configHealthSummary, latestProbe, upstreamHealth } from './upstreamHealth';
 import type { HealthKind, UpstreamHealthState } from './upstreamHealth';
 import { t } from './l10n';
@@ -332,7 +333,7 @@ function statusText(s: ServiceStatus): string {
     case 'attached':
       return t('attached :{0}', s.port);
     case 'failed':
-      return s.code === 'EADDRINUSE' ? t('port {0} in use', s.port) : t('failed to start');
+      return s.code === 'EADDRINUSE' ? t('port {0} in use', s.port) : s.code === 'WORKER_RESTARTING' ? t('restarting') : t('failed to start');
     case 'stopped':
       return t('stopped');
   }
@@ -358,10 +359,13 @@ export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
     for (const c of d.detail.configs) children.push(configNode(d, c, nowMs));
     if (d.detail.configs.length === 0) children.push(message(d.service, 'empty', t('no configs: open the config file'), { id: 'info' }));
   }
-  const description = [statusText(s), live && d.detail ? (pin ? t('pinned {0}', pin) : t('auto')) : undefined].filter(Boolean).join(' · ');
+  const failover = live ? d.snapshot?.snapshot.failover : undefined;
+  const description = [failover ? t('failed over to {0}', failover.to.config) : undefined, statusText(s),
+    live && d.detail ? (pin ? t('pinned {0}', pin) : t('auto')) : undefined].filter(Boolean).join(' · ');
   const tip = [
     `**${t('{0} proxy', md(serviceTitle(d.service)))}** — ${md(statusText(s))}${live ? t(' on port {0}', s.port) : ''}`,
     '',
+    failover ? `$(debug-step-over) ${md(failoverText(failover, nowMs))}` : undefined,
     live ? t('Base URL: {0}', code(s.url)) : undefined,
     live && d.detail ? (pin ? t('Pinned config: {0}', code(pin)) : t('Automatic config choice (by priority and health)')) : undefined,
     d.detail ? t('Config file: {0}', code(d.detail.config_path)) : undefined,

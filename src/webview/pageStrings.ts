@@ -38,6 +38,7 @@ export function requestsStrings() {
     request: t('Request'),
     providerLabel: t('Provider'),
     upstream: t('Upstream'),
+    routing: t('Routing'),
     cost: t('Cost'),
     estimate: t('{0} (estimate)'),
     error: t('Error'),

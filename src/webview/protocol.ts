@@ -64,6 +64,8 @@ export interface RequestRow {
   triesNote?: string;
   errorClass?: string;
   errorHint?: string;
+  /** Where the request was routed and why, when not simply the preferred upstream (failover, sticky session, trial). */
+  routeNote?: string;
   /** Estimated cost of the request, when a price rule matched. */
   cost?: { amount: number; currency: string };
 }

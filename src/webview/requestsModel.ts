@@ -112,6 +112,7 @@ export function rowFromFinished(r: FinishedRequest): RequestRow {
   setIf(row, 'upstreamHost', upstreamHostOf(r.upstream_base_url));
   setIf(row, 'ttfbMs', r.ttfb_ms);
   setIf(row, 'errorClass', r.error_class);
+  setIf(row, 'routeNote', r.route_note);
   setIf(row, 'errorHint', r.error_message ? `upstream: ${r.error_message}${r.error_hint ? ` — ${r.error_hint}` : ''}` : r.error_hint);
   if (r.cost && Number.isFinite(r.cost.amount)) row.cost = { amount: r.cost.amount, currency: r.cost.currency };
   if (r.usage) {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { failoverNotice, failoverText, timeLeft } from '../../src/host/failoverNotice';
+import { FailoverWatcher, failoverNotice, failoverText, timeLeft } from '../../src/host/failoverNotice';
 import type { FailoverStatus } from '../../src/core/routes';
 
 const NOW = 1_800_000_000_000;
@@ -31,5 +31,15 @@ describe('host failover notices', () => {
     assert.deepEqual(failoverNotice('claude', f(), undefined, NOW), {
       kind: 'recovered', message: 'Claude Code: requests flow to main again (recovered after 65 s).',
     });
+  });
+
+  it('watches snapshots: nothing for the first one seen, then one notice per transition', () => {
+    const w = new FailoverWatcher();
+    assert.equal(w.update('codex', f(), NOW), undefined, 'already failed over when first seen: no stale notice');
+    assert.equal(w.update('codex', f(), NOW), undefined);
+    assert.equal(w.update('codex', undefined, NOW)?.kind, 'recovered');
+    assert.equal(w.update('codex', undefined, NOW), undefined);
+    assert.equal(w.update('codex', f(), NOW)?.kind, 'failover');
+    assert.equal(w.update('claude', undefined, NOW), undefined, 'services are tracked apart');
   });
 });

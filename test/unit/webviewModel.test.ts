@@ -141,6 +141,12 @@ describe('webview model: rows', () => {
     assert.ok(!JSON.stringify(row).includes('k:v'));
   });
 
+  it('carries where the request was routed and why', () => {
+    const row = rowFromFinished(fin({ ago: 1, route_note: 'failed over from main#0 (status 502)' }));
+    assert.equal(row.routeNote, 'failed over from main#0 (status 502)');
+    assert.equal(rowFromFinished(fin({ ago: 1 })).routeNote, undefined);
+  });
+
   it('shows the upstream\'s own message of an in-band failure before the class hint', () => {
     const row = rowFromFinished(fin({ ago: 1, status_code: 200, error_class: 'overloaded', error_hint: 'The upstream reported that it is overloaded.',
       error_message: 'server_is_overloaded: Our servers are currently overloaded' }));
