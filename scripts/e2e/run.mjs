@@ -3,7 +3,8 @@
 //   a) the mocha suite inside the extension host (test/e2e/suite), b) the UI suite (test/e2e/ui/*.ui.mjs).
 // Everything lives in a fresh temp root; code-server runs in its own process group and is always killed.
 // Usage: node scripts/e2e/run.mjs [--vsix codex-helper.vsix] [--only mocha|ui] [--tests-dir d] [--ui-dir d]
-//        [--fixtures f.mjs] [--grep re] [--keep]        Prerequisite: scripts/e2e/setup.sh
+//        [--fixtures f.mjs] [--grep re] [--keep] [--keep-shots]   Prerequisite: scripts/e2e/setup.sh
+// --keep-shots: add to test-results/screenshots instead of emptying it first (a second suite in the same run).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ const { values: opt } = parseArgs({
     fixtures: { type: 'string', default: join(REPO, 'scripts/e2e/fixtures.mjs') },
     grep: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'keep-shots': { type: 'boolean', default: false },
   },
 });
 const seconds = (name, dflt) => Number(process.env[name] ?? dflt) * 1000;
@@ -243,7 +245,7 @@ async function runUi(d, env, knobs) {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort() : [];
   if (files.length === 0) throw new Error(`no *.ui.mjs in ${dir}`);
   // Screenshots of an earlier run must not pass for this run's output.
-  rmSync(SHOTS, { recursive: true, force: true });
+  if (!opt['keep-shots']) rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   const failures = [];
   // A UI test drives a real workbench in a browser on a busy 2-core machine; one that fails gets one more try

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent installer for the real-VS-Code e2e suite (code-server + Node 24 + Debian chromium).
-# Everything except the two apt packages goes into <repo>/.e2e (git-ignored); nothing is written to ~.
+# Everything except the apt packages goes into <repo>/.e2e (git-ignored); nothing is written to ~.
 # Usage: scripts/e2e/setup.sh            (as root on Debian, or with sudo available for apt)
 # Env:   E2E_DIR (default <repo>/.e2e)   npm_config_cache (honoured as usual)
 set -euo pipefail
@@ -8,7 +8,8 @@ set -euo pipefail
 # Pinned: the test route (URL payload + enable-smoke-test-driver + codeAutomationExit) relies on VS Code internals.
 CODE_SERVER_VERSION=4.139.1
 NODE_MAJOR=24
-APT_PACKAGES=(chromium libkrb5-dev)
+# fonts-wqy-microhei: a CJK font, so the Simplified Chinese screenshots show characters rather than boxes.
+APT_PACKAGES=(chromium libkrb5-dev fonts-wqy-microhei)
 # A stuck mirror or registry must fail the setup, not hang it (seconds; override for slow networks).
 APT_TIMEOUT=${E2E_APT_TIMEOUT:-600}
 NPM_TIMEOUT=${E2E_NPM_TIMEOUT:-900}

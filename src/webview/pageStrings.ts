@@ -6,7 +6,7 @@ import { t } from '../host/l10n';
 export function requestsStrings() {
   return {
     requests: t('requests'),
-    active: t('active'),
+    active: t('in flight'),
     errors: t('errors'),
     tokens: t('tokens'),
     tokenBreakdown: t('input {0} · output {1} · reasoning {2} · cached {3}'),

@@ -84,6 +84,13 @@ describe('l10n: every user-visible string is localized', () => {
   });
 });
 
+describe('l10n: the translations ship', () => {
+  it('the packaged extension includes package.nls*.json and l10n/*.json (.vscodeignore lets them through)', () => {
+    const ignore = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split(/\r?\n/);
+    for (const line of ['!package.nls.json', '!package.nls.*.json', '!l10n/*.json']) assert.ok(ignore.includes(line), line);
+  });
+});
+
 describe('l10n: the checks catch what they are for', () => {
   it('flags a notification, a quick-pick label and an HTML text that bypass t(), and passes log lines and ids', () => {
     const src = [
