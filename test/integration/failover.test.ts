@@ -103,6 +103,7 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     const rec = codex().state.listRecent(1)[0]!;
     assert.equal(rec.config_name, 'b');
     assert.match(rec.route_note ?? '', /failed over from a#0 \(upstream_timeout\)/);
+    assert.ok((rec.retry?.attempt_details?.[0]?.duration_ms ?? 0) >= 350, 'the hung attempt took first_byte_ms');
     assert.match(lbView('a').upstreams[0]!.last_error ?? '', /upstream_timeout/);
   });
 
@@ -222,6 +223,12 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     assert.match(String(r1.headers[ROUTE_HEADER]), /^config=b;/);
     const v = lbView('a').upstreams[0]!;
     assert.equal(v.cooldown_remaining_secs, undefined, 'the upstream itself is not cooled');
+    // Each attempt says what it took and what the upstream said; the one that cooled the model says for how long.
+    const details = codex().state.listRecent(1)[0]!.retry?.attempt_details ?? [];
+    assert.equal(details.length, 3);
+    assert.deepEqual(details.map((d) => d.upstream_message), ['rate limit for gpt-5', 'rate limit for gpt-5', undefined]);
+    assert.deepEqual(details.map((d) => d.cooldown_secs), [undefined, 30, undefined]);
+    assert.ok(details.every((d) => typeof d.started_at_ms === 'number' && (d.duration_ms ?? -1) >= 0));
     assert.deepEqual(v.model_cooldowns?.map((c) => c.model), ['gpt-5']);
     const r2 = await send('gpt-4.1');
     assert.match(String(r2.headers[ROUTE_HEADER]), /^config=a;/, 'another model still goes to the preferred upstream');
