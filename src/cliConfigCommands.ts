@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ServiceConfigManager } from './core/types';
-import { ensurePrivateDir, writeFileAtomic } from './core/privateFiles';
+import { ensurePrivateDir, writeFileAtomic } from './io/privateFiles';
 import {
   ClientConfigError,
   DEFAULT_CLAUDE_PORT,
@@ -19,9 +19,9 @@ import {
   codexSwitchOn,
   codexSwitchStatus,
   isProxyListening,
-} from './core/clientSwitch';
-import type { SwitchStatus } from './core/clientSwitch';
-import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './core/bootstrap';
+} from './io/clientSwitch';
+import type { SwitchStatus } from './io/clientSwitch';
+import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './io/bootstrap';
 
 export interface CommandIo {
   env: NodeJS.ProcessEnv;

@@ -1,7 +1,8 @@
 // Composition root of the VS Code extension: builds the services, wires them together and registers every
 // Disposable. Behaviour lives in src/host/** (and src/webview/**); nothing else happens here.
 import * as vscode from 'vscode';
-import { claudeHomeDir, codexHomeDir } from './core/clientSwitch';
+import { claudeHomeDir, codexHomeDir } from './io/clientSwitch';
+import { readEnvOptions } from './core/envOptions';
 import type { ServiceName } from './core/types';
 import { SERVICE_NAMES } from './core/types';
 import { HealthChecker } from './proxy/healthcheck';
@@ -52,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       codexHome: codexHomeDir(process.env),
       claudeHome: claudeHomeDir(process.env),
       env: process.env,
+      envOptions: readEnvOptions(process.env),
       log,
       secrets: secrets.lookup,
       healthChecks: new HealthChecker(process.env, log),

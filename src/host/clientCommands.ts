@@ -12,8 +12,8 @@ import {
   isLoopbackUrl,
   isProxyListening,
   proxyBaseUrl,
-} from '../core/clientSwitch';
-import type { SwitchStatus } from '../core/clientSwitch';
+} from '../io/clientSwitch';
+import type { SwitchStatus } from '../io/clientSwitch';
 import type { ServiceName } from '../core/types';
 import type { Logger } from '../proxy/logger';
 import { stringOfArg } from './commandArgs';

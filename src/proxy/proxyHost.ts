@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
-import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
-import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
+import { ensurePrivateDir, writeFileAtomic } from '../io/privateFiles';
+import { RequestLogWriter, retryTraceWriter } from '../io/requestLogWriter';
+import { readEnvOptions } from '../core/envOptions';
+import type { EnvOptions } from '../core/envOptions';
 import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminContext } from './admin';
@@ -34,7 +36,10 @@ export interface ProxyHostOptions {
   home: string;
   codexHome: string;
   claudeHome: string;
+  /** The environment snapshot of the entry point (proxy modules parse their own knobs from it). */
   env: NodeJS.ProcessEnv;
+  /** The typed knobs read from `env` by the entry point; read here from `env` when omitted (tests). */
+  envOptions?: EnvOptions;
   log: Logger;
   secrets?: SecretLookup;
   /** Write logs/requests.jsonl (default true). */
@@ -84,14 +89,16 @@ export class ProxyHost {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
     this.agent = createUpstreamAgent({ connectTimeoutMs: DEFAULT_TIMEOUTS.connect_ms });
     this.agents = new UpstreamAgents(this.agent);
+    const knobs = opts.envOptions ?? readEnvOptions(opts.env);
     const logs = join(opts.home, 'logs');
+    const rotation = { maxBytes: knobs.requestLogMaxBytes, maxFiles: knobs.requestLogMaxFiles };
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
     this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
     const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
       this.prices.price(r.service, r.usage, r.model, r.mapped_model);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price });
-    this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
-    this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
+    this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
+    this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError, ...rotation }, knobs);
     const make = (service: ServiceName) =>
       new ProxyService({
         service,
@@ -99,6 +106,7 @@ export class ProxyHost {
         codexHome: opts.codexHome,
         claudeHome: opts.claudeHome,
         env: opts.env,
+        knobs,
         runtime: this.runtime,
         agent: this.agent,
         agentFor: (ms) => (ms === DEFAULT_TIMEOUTS.connect_ms ? this.agent : this.agents.get(ms)),

@@ -2,8 +2,9 @@
 // never replaces the last good config: the error is kept (and reported) until the file changes again. "Broken"
 // includes a file that parses but would leave a service that has configs with none (an editor's zero-byte write).
 import { statSync } from 'node:fs';
-import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../core/bootstrap';
-import { ConfigError, configFilePath, embeddedDefaultConfig, loadConfig } from '../core/config';
+import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../io/bootstrap';
+import { ConfigError, embeddedDefaultConfig } from '../core/config';
+import { configFilePath, loadConfig } from '../io/configFile';
 import type { ConfigWarning, LoadedConfig } from '../core/config';
 import type { Logger } from './logger';
 

@@ -6,7 +6,7 @@
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
 // reloaded meanwhile is dropped instead of resetting the new config's health.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../io/privateFiles';
 import { join } from 'node:path';
 import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';

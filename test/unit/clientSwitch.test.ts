@@ -18,7 +18,7 @@ import {
   codexSwitchOn,
   codexSwitchStatus,
   isProxyListening,
-} from '../../src/core/clientSwitch';
+} from '../../src/io/clientSwitch';
 import { runSwitchCommand } from '../../src/cliConfigCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-switch-'));

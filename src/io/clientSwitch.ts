@@ -17,9 +17,10 @@ import {
   setTableKeys,
   setTopLevelKey,
   tomlValueAt,
-} from './tomlEdit';
+} from '../core/tomlEdit';
+import type { EnvSnapshot } from '../core/envOptions';
 import { ClientConfigError, atomicWrite, readText, writeBackup, writeIfChanged } from './clientFiles';
-import { indentUnit, insertMember, lastMember, removeMember, scanObject, skipJsonWs, stripBom } from './jsonEdit';
+import { indentUnit, insertMember, lastMember, removeMember, scanObject, skipJsonWs, stripBom } from '../core/jsonEdit';
 
 export interface SwitchStatus {
   client: 'codex' | 'claude';
@@ -46,13 +47,13 @@ const PROXY_TABLE = ['model_providers', CODEX_PROXY_PROVIDER_ID];
 const PROXY_KEYS = ['name', 'base_url', 'wire_api', 'request_max_retries'] as const;
 
 /** `$CODEX_HOME` (when not blank) or `~/.codex`. */
-export function codexHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+export function codexHomeDir(env: EnvSnapshot, homedir: string = os.homedir()): string {
   const v = env.CODEX_HOME?.trim();
   return v ? v : path.join(homedir, '.codex');
 }
 
 /** `$CLAUDE_HOME` (when not blank) or `~/.claude`. */
-export function claudeHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+export function claudeHomeDir(env: EnvSnapshot, homedir: string = os.homedir()): string {
   const v = env.CLAUDE_HOME?.trim();
   return v ? v : path.join(homedir, '.claude');
 }
