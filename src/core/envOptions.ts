@@ -14,7 +14,7 @@ export const ENV_KNOBS: Readonly<Record<string, string>> = {
   CODEX_HELPER_ADMIN_TOKEN: 'token that opens the admin API to non-loopback peers',
   CODEX_HELPER_ALLOWED_HOSTS: 'extra names accepted in Host (comma-separated, remote mode)',
   CODEX_HELPER_MAX_CONNECTIONS: 'open connections per listener (default 1024)',
-  CODEX_HELPER_HEADERS_TIMEOUT_MS: 'time a client has to send its request headers',
+  CODEX_HELPER_HEADERS_TIMEOUT_MS: 'time a client has to send its request headers (default 30000)',
   CODEX_HELPER_SESSION_OVERRIDE_TTL_SECS: 'idle time after which a session override is forgotten (default 1800)',
   CODEX_HELPER_RECENT_FINISHED_MAX: 'finished requests kept for the dashboard (200–20000, default 2000)',
   CODEX_HELPER_USAGE_ROLLUP_KEEP_DAYS: 'days of usage rollups kept (default 60)',
