@@ -18,8 +18,8 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   codexSwitchStatus,
-  isProxyListening,
 } from './io/clientSwitch';
+import { isProxyListening } from './io/proxyProbe';
 import type { SwitchStatus } from './io/clientSwitch';
 import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './io/bootstrap';
 

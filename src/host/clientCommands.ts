@@ -10,9 +10,9 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   isLoopbackUrl,
-  isProxyListening,
   proxyBaseUrl,
 } from '../io/clientSwitch';
+import { isProxyListening } from '../io/proxyProbe';
 import type { SwitchStatus } from '../io/clientSwitch';
 import type { ServiceName } from '../core/types';
 import type { Logger } from '../proxy/logger';

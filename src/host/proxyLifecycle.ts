@@ -5,7 +5,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../io/privateFiles';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { configTemplate } from '../io/bootstrap';
-import { isProxyListening } from '../io/clientSwitch';
+import { isProxyListening } from '../io/proxyProbe';
 import { configFilePath, proxyHomeDir } from '../io/configFile';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';

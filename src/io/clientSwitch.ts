@@ -5,7 +5,6 @@
 // The JSON text editing lives in jsonEdit.ts and the backup/atomic-write I/O in clientFiles.ts.
 
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -92,27 +91,6 @@ function portOf(url: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Whether a codex-helper proxy answers its capabilities route on host:port (800 ms budget). */
-export function isProxyListening(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/__codex_helper/api/v1/capabilities', agent: false }, (res) => {
-      clearTimeout(timer);
-      res.resume();
-      res.on('end', () => req.destroy());
-      resolve(res.statusCode === 200);
-    });
-    // An explicit destroy (not an unref'd AbortSignal timer) so a peer that accepts and never answers is let go.
-    const timer = setTimeout(() => {
-      req.destroy();
-      resolve(false);
-    }, 800);
-    req.on('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // Upstream lists are fetched with the same credentials as real traffic, cached per base URL (also on disk, so a
 // restart with every upstream down still answers), and refreshed in the background once stale. Only a cold cache
 // waits, and at most one fetch timeout. CODEX_HELPER_MODELS_PASSTHROUGH=1 forwards these requests unchanged instead.
+import type { ModelUpstreamStatus } from '../core/adminContract';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,15 +26,7 @@ interface CacheEntry {
   fetched_at_ms: number;
 }
 
-interface UpstreamStatus {
-  config: string;
-  index: number;
-  base_url: string;
-  ok: boolean;
-  models?: number;
-  fetched_at_ms?: number;
-  error?: string;
-}
+type UpstreamStatus = ModelUpstreamStatus;
 
 export interface ModelCatalogOptions {
   home: string;

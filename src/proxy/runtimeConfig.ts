@@ -7,12 +7,9 @@ import { ConfigError, embeddedDefaultConfig } from '../core/config';
 import { configFilePath, loadConfig } from '../io/configFile';
 import type { ConfigWarning, LoadedConfig } from '../core/config';
 import type { Logger } from './logger';
+import type { RuntimeStatus } from '../core/adminContract';
 
-export interface RuntimeStatus {
-  config_path: string;
-  loaded_at_ms: number;
-  source_mtime_ms: number | null;
-}
+export type { RuntimeStatus } from '../core/adminContract';
 
 export interface ReloadResult {
   reloaded: boolean;

@@ -17,8 +17,8 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   codexSwitchStatus,
-  isProxyListening,
 } from '../../src/io/clientSwitch';
+import { isProxyListening } from '../../src/io/proxyProbe';
 import { runSwitchCommand } from '../../src/cliConfigCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-switch-'));
