@@ -1,8 +1,8 @@
-// The on-disk config model: locating `~/.codex-helper/config.{toml,json}` and validating it against the seed schema
-// with errors that point at file:line and key (the lines come from configSource.ts). The retry profile table and its
-// resolution live in retryProfiles.ts and are re-exported here. Validation is strict on types (a wrong type is an
-// error, as serde would make it) but lenient on unknown keys (a warning), so newer files written by the Rust tool
-// still load.
+// The on-disk config model: parsing `~/.codex-helper/config.{toml,json}` text (src/io/configFile.ts finds and
+// reads it) and validating it against the seed schema with errors that point at file:line and key (the lines come
+// from configSource.ts). The retry profile table and its resolution live in retryProfiles.ts and are re-exported
+// here. Validation is strict on types (a wrong type is an error, as serde would make it) but lenient on unknown
+// keys (a warning), so newer files written by the Rust tool still load.
 
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type {
