@@ -1,5 +1,8 @@
 // Bundles the extension and the headless CLI into dist/ (vscode stays external).
 import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -14,6 +17,8 @@ const common = {
   minify: production,
   external: ['vscode'],
   logLevel: 'warning',
+  // `codex-helper --version` prints the version the bundle was built from.
+  define: { CODEX_HELPER_VERSION: JSON.stringify(pkg.version) },
 };
 
 const targets = [

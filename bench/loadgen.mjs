@@ -63,19 +63,29 @@ async function run(spec) {
   let errors = 0;
   let bad = 0;
 
+  // `spec.marker`: the text of the first output event; its arrival time is "time to first output".
+  const marker = spec.marker;
   const one = () => new Promise((resolve) => {
     const t0 = performance.now();
     let first = 0;
+    let firstOutput = 0;
+    let tail = '';
     let bytes = 0;
     const req = request(opts, (res) => {
       if (res.statusCode !== 200) bad++;
       res.on('data', (c) => {
-        if (first === 0) first = performance.now();
+        const now = performance.now();
+        if (first === 0) first = now;
+        if (marker && firstOutput === 0) {
+          const text = tail + c.toString('latin1');
+          if (text.includes(marker)) firstOutput = now;
+          else tail = text.slice(-marker.length);
+        }
         bytes += c.length;
       });
       res.on('end', () => {
         const t1 = performance.now();
-        resolve({ total: t1 - t0, ttfb: (first || t1) - t0, bytes });
+        resolve({ total: t1 - t0, ttfb: (first || t1) - t0, tfo: (firstOutput || t1) - t0, bytes });
       });
       res.on('error', () => {
         errors++;
@@ -92,6 +102,7 @@ async function run(spec) {
   const workers = (n, until) => {
     const totals = [];
     const ttfbs = [];
+    const tfos = [];
     let started = 0;
     const worker = async () => {
       while (until(started)) {
@@ -100,10 +111,11 @@ async function run(spec) {
         if (r) {
           totals.push(r.total);
           ttfbs.push(r.ttfb);
+          tfos.push(r.tfo);
         }
       }
     };
-    return Promise.all(Array.from({ length: n }, worker)).then(() => ({ totals, ttfbs }));
+    return Promise.all(Array.from({ length: n }, worker)).then(() => ({ totals, ttfbs, tfos }));
   };
 
   const warm = spec.warmup ?? spec.concurrency;
@@ -111,12 +123,13 @@ async function run(spec) {
   const t0 = performance.now();
   const deadline = spec.durationMs ? t0 + spec.durationMs : Infinity;
   const limit = spec.requests ?? Infinity;
-  const { totals, ttfbs } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
+  const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
   const elapsed = performance.now() - t0;
   if (spec.keepAgent) agents.set(agentKey, agent);
   else agent.destroy();
   totals.sort((a, b) => a - b);
   ttfbs.sort((a, b) => a - b);
+  tfos.sort((a, b) => a - b);
   return {
     requests: totals.length,
     errors,
@@ -127,6 +140,8 @@ async function run(spec) {
     p99: pct(totals, 99),
     ttfbP50: pct(ttfbs, 50),
     ttfbP99: pct(ttfbs, 99),
+    firstOutputP50: pct(tfos, 50),
+    firstOutputP99: pct(tfos, 99),
     bodyBytes: body.length,
   };
 }

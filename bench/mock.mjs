@@ -3,6 +3,8 @@
 //   ?sse=N      stream N events (0 or absent: one JSON answer)
 //   &gap=MS     milliseconds between events (0: written back-to-back in one burst)
 //   &size=B     payload bytes per delta event (default 64)
+//   &open=1     start with the content-free opening events (response.created + response.in_progress, or
+//               message_start + ping), the first output event following one gap later
 // Bodies are always read to the end (as a real upstream does) and never parsed. Answers are built once per shape.
 // Run as a child process: prints `mock listening on <port>` and serves until SIGTERM; on the message
 // {cmd:'closeIdle'} it closes idle keep-alive sockets (used by the leak check) and answers {ok:true}.
@@ -35,9 +37,19 @@ function sseEvent(name, data) {
 }
 
 /** The list of SSE frames for `n` events: deltas then a final event carrying usage. */
-function sseFrames(kind, n, size) {
+function sseFrames(kind, n, size, open) {
   const delta = 'y'.repeat(size);
   const frames = [];
+  if (open && kind === 'messages') {
+    // message_start is already the first frame; the ping goes with it, as one opening burst.
+    const [start, ...rest] = sseFrames(kind, n, size, false);
+    return [Buffer.concat([start, sseEvent('ping', { type: 'ping' })]), ...rest];
+  }
+  if (open) {
+    const response = { id: 'resp_bench', object: 'response', status: 'in_progress', model: 'gpt-5', output: [], usage: null };
+    frames.push(Buffer.concat([sseEvent('response.created', { type: 'response.created', response }),
+      sseEvent('response.in_progress', { type: 'response.in_progress', response })]));
+  }
   if (kind === 'messages') {
     frames.push(sseEvent('message_start', { type: 'message_start', message: { id: 'msg_bench', type: 'message',
       role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 512, output_tokens: 1 } } }));
@@ -45,8 +57,9 @@ function sseFrames(kind, n, size) {
       frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index: 0,
         delta: { type: 'text_delta', text: delta } }));
     }
-    frames.push(sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' },
-      usage: { output_tokens: 300 } }));
+    // message_delta and message_stop in one frame: a stream without its terminal event is a failed stream.
+    frames.push(Buffer.concat([sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' },
+      usage: { output_tokens: 300 } }), sseEvent('message_stop', { type: 'message_stop' })]));
   } else {
     for (let i = 0; i < n - 1; i++) {
       frames.push(sseEvent('response.output_text.delta', { type: 'response.output_text.delta', item_id: 'msg_bench',
@@ -67,7 +80,7 @@ function shape(url) {
   const gap = Number(u.searchParams.get('gap') ?? 0);
   const size = Number(u.searchParams.get('size') ?? 64);
   if (n > 0) {
-    const frames = sseFrames(kind, Math.max(n, 2), size);
+    const frames = sseFrames(kind, Math.max(n, 2), size, u.searchParams.get('open') === '1');
     s = { sse: true, gap, frames, burst: Buffer.concat(frames) };
   } else {
     s = { sse: false, body: kind === 'messages' ? messagesJson() : responsesJson() };

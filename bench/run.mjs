@@ -58,6 +58,10 @@ const SCENARIOS = [
   { key: 'sse20_c1', targets: NO_FLOOR, spec: { ...sse(20), bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
   { key: 'sse20_c16', targets: ALL, spec: { ...sse(20), bytes: 2 * KB, concurrency: 16, requests: q(1500, 5000), warmup: 200 } },
   { key: 'sse20_gap5_c16', targets: ALL, spec: { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: q(48, 160), warmup: 16 } },
+  // An opening event, then output events 5 ms apart: the proxy holds only the opening (stream integrity), so the
+  // first OUTPUT event must arrive as early as it does direct.
+  { key: 'sse_open_gap5_c16', targets: ALL, spec: { ...json, path: '/v1/responses?sse=20&gap=5&open=1', stream: true, marker: 'response.output_text.delta', bytes: 2 * KB, concurrency: 16, requests: q(48, 160), warmup: 16 } },
+  { key: 'claude_sse_open_gap5_c16', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages?sse=20&gap=5&open=1', model: 'claude-sonnet-4-5', stream: true, marker: 'content_block_delta', bytes: 2 * KB, concurrency: 16, requests: q(48, 160), warmup: 16 } },
   { key: 'claude_json_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages', model: 'claude-sonnet-4-5', stream: false, bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
   { key: 'claude_sse20_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages?sse=20', model: 'claude-sonnet-4-5', stream: true, bytes: 2 * KB, concurrency: 1, requests: q(200, 800), warmup: 50 } },
   { key: 'streams_256', targets: ['proxy', 'floor', 'nginx'], sampleRss: true, spec: { ...sse(q(6, 10), 200), bytes: 2 * KB, concurrency: 256, requests: 256, warmup: 0 } },
@@ -257,6 +261,9 @@ async function main() {
     row('SSE 20 ev burst, c=16', 'sse20_c16', 'streams/s', 'req/s', 'rps'),
     row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'TTFB p50', 'ms', 'ttfbP50'),
     row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'total p50', 'ms', 'p50'),
+    row('SSE opening + 20 ev 5 ms apart, c=16', 'sse_open_gap5_c16', 'first output p50', 'ms', 'firstOutputP50'),
+    row('SSE opening + 20 ev 5 ms apart, c=16', 'sse_open_gap5_c16', 'TTFB p50', 'ms', 'ttfbP50'),
+    row('Claude opening + 20 ev 5 ms apart, c=16', 'claude_sse_open_gap5_c16', 'first output p50', 'ms', 'firstOutputP50', ['direct', 'proxy']),
     row('Claude 2 KB JSON, c=1', 'claude_json_c1', 'latency p50', 'ms', 'p50', ['direct', 'proxy']),
     row('Claude SSE 20 ev, c=1', 'claude_sse20_c1', 'total p50', 'ms', 'p50', ['direct', 'proxy']),
     row('256 slow streams', 'streams_256', 'peak RSS', 'MB', 'peakRssMb', ['proxy', 'floor', 'nginx']),
@@ -276,6 +283,8 @@ async function main() {
   const ratioC32 = med('json_c32', 'proxy', 'rps') / med('json_c32', 'direct', 'rps');
   const addTtfb = med('sse20_gap5_c16', 'proxy', 'ttfbP50') - med('sse20_gap5_c16', 'direct', 'ttfbP50');
   const addTotal = med('sse20_gap5_c16', 'proxy', 'p50') - med('sse20_gap5_c16', 'direct', 'p50');
+  const addFirstOutput = med('sse_open_gap5_c16', 'proxy', 'firstOutputP50') - med('sse_open_gap5_c16', 'direct', 'firstOutputP50');
+  const addFirstOutputClaude = med('claude_sse_open_gap5_c16', 'proxy', 'firstOutputP50') - med('claude_sse_open_gap5_c16', 'direct', 'firstOutputP50');
   const add2m = med('body_2m_model', 'proxy', 'p50') - med('body_2m', 'direct', 'p50');
   const cpuReq = med('json_c32', 'proxy', 'cpuUsPerRequest');
   const rssIdle = Math.max(idleRssStart, idleRssEnd);
@@ -285,6 +294,9 @@ async function main() {
     check('throughput c=32: proxy ≥ ×0.5 direct', ratioC32, ratioC32 >= 0.5, `×${ratioC32.toFixed(2)}`),
     check('SSE 5 ms apart, c=16: added TTFB ≤ 0.3 ms', addTtfb, addTtfb <= 0.3, `+${addTtfb.toFixed(3)} ms`),
     check('SSE 5 ms apart, c=16: added total ≤ 1 ms', addTotal, addTotal <= 1, `+${addTotal.toFixed(3)} ms`),
+    check('SSE opening held, c=16: added to the first output event ≤ 0.3 ms', addFirstOutput, addFirstOutput <= 0.3,
+      `+${addFirstOutput.toFixed(3)} ms (×${(med('sse_open_gap5_c16', 'proxy', 'firstOutputP50') / med('sse_open_gap5_c16', 'direct', 'firstOutputP50')).toFixed(3)}; plain spaced SSE TTFB +${addTtfb.toFixed(3)} ms)`),
+    check('Claude opening held, c=16: added to the first output event ≤ 0.3 ms', addFirstOutputClaude, addFirstOutputClaude <= 0.3, `+${addFirstOutputClaude.toFixed(3)} ms`),
     check('2 MB body with model rewrite: added ≤ 5 ms', add2m, add2m <= 5, `+${add2m.toFixed(2)} ms`),
     check('proxy CPU per non-stream request (c=32) ≤ 60 µs', cpuReq, cpuReq <= 60, `${cpuReq.toFixed(1)} µs`),
     check('proxy RSS idle ≤ 80 MB', rssIdle, rssIdle <= 80, `${rssIdle.toFixed(1)} MB`),

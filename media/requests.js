@@ -300,9 +300,10 @@
       tr.appendChild(cell(fmtTime(row.timeMs), 'col-time', new Date(row.timeMs).toLocaleString()));
     }
     tr.appendChild(cell(row.service, 'col-service service-' + row.service));
-    const sid = row.sessionId ? row.sessionId.slice(0, 8) : '';
-    tr.appendChild(twoLine(sid, row.cwd ? baseName(row.cwd) : '', 'col-session',
-      [row.sessionId, row.cwd].filter(Boolean).join('\n')));
+    // The full id: prefixes of UUIDv7 session ids collide (they start with the creation time).
+    const sessionTd = twoLine(row.cwd ? baseName(row.cwd) : (row.sessionId || ''), row.cwd ? row.sessionId || '' : '', 'col-session',
+      [row.sessionId, row.cwd].filter(Boolean).join('\n'));
+    tr.appendChild(sessionTd);
     const model = row.mappedModel ? (row.model || '?') + ' → ' + row.mappedModel : row.model;
     tr.appendChild(twoLine(model, row.effort ? 'effort ' + row.effort : '', 'col-model'));
     tr.appendChild(twoLine(row.config, row.upstreamHost, 'col-config', row.provider ? 'provider ' + row.provider : ''));
@@ -350,33 +351,77 @@
     return b;
   }
 
+  function stateText(row, a) {
+    const states = (lastUpdate && lastUpdate.upstreamStates) || {};
+    const s = a.config !== undefined && a.upstreamIndex !== undefined ? states[row.service + '/' + a.config + '#' + a.upstreamIndex] : undefined;
+    return s;
+  }
+
+  function attemptTable(row) {
+    const table = el('table', 'attempts');
+    const head = el('tr');
+    for (const h of ['#', 'Config / upstream', 'Result', 'Model', 'Started', 'Took', 'Upstream message', 'Retry-After / cooldown', 'Upstream now']) {
+      const th = el('th', '', h);
+      th.scope = 'col';
+      head.appendChild(th);
+    }
+    const thead = el('thead');
+    thead.appendChild(head);
+    table.appendChild(thead);
+    const body = el('tbody');
+    for (const a of row.attemptRows) {
+      const tr = el('tr', 'attempt attempt-' + a.result);
+      tr.appendChild(el('td', 'num', a.n));
+      const where = el('td', 'attempt-where');
+      where.appendChild(el('span', 'main', a.config || '—'));
+      if (a.upstreamHost) where.appendChild(el('span', 'sub', a.upstreamHost));
+      tr.appendChild(where);
+      tr.appendChild(el('td', 'attempt-result', (a.result === 'ok' ? '✓ ' : a.result === 'skipped' ? '⤼ ' : '✕ ') + a.outcome));
+      tr.appendChild(el('td', '', a.model || '—'));
+      tr.appendChild(el('td', '', a.atMs !== undefined ? fmtTime(a.atMs) : '—'));
+      tr.appendChild(el('td', 'num', a.durationMs !== undefined ? fmtMs(a.durationMs) : '—'));
+      tr.appendChild(el('td', 'attempt-message', a.message || '—'));
+      const wait = [a.retryAfter ? 'Retry-After ' + a.retryAfter : '', a.cooldownSecs ? 'cooled ' + a.cooldownSecs + ' s' : ''].filter(Boolean).join(' · ');
+      tr.appendChild(el('td', '', wait || '—'));
+      const now = stateText(row, a);
+      tr.appendChild(el('td', now ? 'state-' + now.kind : '', now ? now.text : '—'));
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    return table;
+  }
+
+  function sessionLine(dl, row) {
+    if (!row.sessionId) return;
+    dl.appendChild(el('dt', '', 'Session'));
+    const dd = el('dd', 'session-id');
+    dd.appendChild(el('code', '', row.sessionId));
+    dd.appendChild(document.createTextNode(' '));
+    dd.appendChild(action('Copy', { type: 'copy', key: row.key, what: 'sessionId' }));
+    dl.appendChild(dd);
+  }
+
   function detailEl(row) {
     const tr = el('tr', 'detail-row');
     const td = el('td');
     td.colSpan = COLUMNS;
     const dl = el('dl');
     detailLine(dl, 'Request', row.method + ' ' + row.path);
-    detailLine(dl, 'Session', row.sessionId);
+    sessionLine(dl, row);
     detailLine(dl, 'cwd', row.cwd);
     detailLine(dl, 'Provider', row.provider);
     detailLine(dl, 'Upstream', row.upstreamHost);
+    detailLine(dl, 'Routing', row.routeNote);
     if (row.cost) detailLine(dl, 'Cost', fmtCost(row.cost.amount, row.cost.currency) + ' (estimate)');
     if (row.errorClass || row.errorHint) {
       dl.appendChild(el('dt', 'is-error', 'Error'));
       dl.appendChild(el('dd', 'is-error', [row.errorClass, row.errorHint].filter(Boolean).join(' — ')));
     }
     td.appendChild(dl);
-    if (row.chain.length) {
-      td.appendChild(el('div', 'chain-title', 'Upstream chain (' + row.attempts + ' attempt' + (row.attempts === 1 ? '' : 's') + ')'));
-      const ol = el('ol', 'chain');
-      for (const c of row.chain) ol.appendChild(el('li', '', c));
-      td.appendChild(ol);
-    } else if (!row.active) {
-      td.appendChild(el('div', 'chain-title', 'Answered on the first attempt.'));
-    }
+    if (!row.active && row.triesNote) td.appendChild(el('div', 'chain-title', row.triesNote));
+    if (row.attemptRows && row.attemptRows.length) td.appendChild(attemptTable(row));
     const actions = el('div', 'actions');
-    if (row.sessionId) actions.appendChild(action('Copy session id', { type: 'copy', key: row.key, what: 'sessionId' }));
-    if (row.chain.length) actions.appendChild(action('Copy chain', { type: 'copy', key: row.key, what: 'chain' }));
+    if (row.chain.length) actions.appendChild(action('Copy raw chain', { type: 'copy', key: row.key, what: 'chain' }));
     actions.appendChild(action('Open as JSON', { type: 'requestDetails', key: row.key }));
     td.appendChild(actions);
     tr.appendChild(td);
@@ -416,9 +461,34 @@
     for (const k of expanded) if (!keys.has(k)) { expanded.delete(k); pruned = true; }
     if (pruned) saveState();
     els.empty.hidden = u.rows.length > 0;
+    if (u.rows.length === 0) renderEmpty(u);
     els.hidden.hidden = u.hiddenRows <= 0;
     els.hidden.textContent = u.hiddenRows > 0 ? u.hiddenRows + ' older request(s) not shown (codexHelper max rows).' : '';
     setElapsedTimer(anyActive);
+  }
+
+  function renderEmpty(u) {
+    const frag = document.createDocumentFragment();
+    const filtered = filters.service !== 'all' || filters.status !== 'all' || filters.session !== '';
+    if (filtered) {
+      frag.appendChild(el('p', '', 'No request matches the filters.'));
+    } else {
+      frag.appendChild(el('p', '', 'No requests yet. Point your client at the proxy:'));
+      const ul = el('ul');
+      const names = { codex: 'Codex', claude: 'Claude Code' };
+      for (const s of u.sources) {
+        if (!s.url) continue;
+        const li = el('li');
+        li.appendChild(document.createTextNode(names[s.service] + ' → '));
+        li.appendChild(el('code', '', s.url));
+        li.appendChild(document.createTextNode(' '));
+        li.appendChild(action('Connect ' + names[s.service], { type: 'connect', service: s.service }));
+        ul.appendChild(li);
+      }
+      if (!ul.childNodes.length) frag.appendChild(el('p', '', 'No proxy is running: start it from the Codex Helper view.'));
+      else frag.appendChild(ul);
+    }
+    els.empty.replaceChildren(frag);
   }
 
   function tickElapsed() {

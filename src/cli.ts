@@ -5,31 +5,57 @@ import { ConfigError } from './core/config';
 import { readEnvOptions } from './core/envOptions';
 import { proxyHomeDir } from './io/configFile';
 import type { ServiceName } from './core/types';
-import { runConfigCommand, runSwitchCommand } from './cliConfigCommands';
+import { runConfigCommand, runSwitchCommand } from './io/configCommands';
 import { lineLogger } from './proxy/logger';
 import type { LogLevel } from './proxy/logger';
 import { ListenError, ProxyHost } from './proxy/proxyHost';
 import { HealthChecker } from './proxy/healthcheck';
 import { runStatsCommand, StatsUsageError } from './cliStats';
 
+declare const CODEX_HELPER_VERSION: string | undefined;
+
+/** The version of this build (set by the bundler; `dev` when run from unbundled sources). */
+export const VERSION: string = typeof CODEX_HELPER_VERSION === 'string' ? CODEX_HELPER_VERSION : 'dev';
+
+const SERVE_USAGE = `usage: codex-helper serve [options]
+
+Runs the proxy until SIGINT/SIGTERM (in-flight requests get up to 5 s to finish).
+
+options:
+  --service S         codex | claude | all (default all: codex on 3211, claude on 3210)
+  --codex, --claude   same as --service codex / --service claude
+  --port N            listen port (only with a single service)
+  --host H            bind address (default 127.0.0.1; a non-loopback host needs --allow-remote)
+  --allow-remote      allow binding a non-loopback address (prints a warning)
+  --log-level L       debug | info | warn | error (default info)
+  -h, --help          this help
+
+reads   $CODEX_HELPER_HOME/config.toml (default ~/.codex-helper; without it: ~/.codex and ~/.claude, else the
+        embedded default), filter.json, usage_providers.json
+writes  $CODEX_HELPER_HOME/runtime-state.json (pins, config meta) and logs/requests.jsonl (one line per request,
+        rotated at CODEX_HELPER_REQUEST_LOG_MAX_BYTES)
+`;
+
 const USAGE = `usage: codex-helper <command> [options]
 
 commands:
-  serve                 run the proxy (default command)
-    --service S         codex | claude | all (default all: codex on 3211, claude on 3210)
-    --port N            listen port (only with a single --service)
+  serve                 run the proxy (default command; \`codex-helper serve --help\` for its options)
+    --service S         codex | claude | all (default all: codex on 3211, claude on 3210); or --codex / --claude
+    --port N            listen port (only with a single service)
     --host H            bind address (default 127.0.0.1; a non-loopback host needs --allow-remote)
     --allow-remote      allow binding a non-loopback address; needs CODEX_HELPER_PROXY_TOKEN
     --log-level L       debug | info | warn | error (default info)
   switch on|off|status  point Codex / Claude Code at the proxy and back  [--codex] [--claude] [--port N]
   config init           write a commented config.toml template  [--force] [--no-import]
+  help, -h, --help      this help
+  version, --version    print the version
   stats                 requests, tokens, cost (estimate), latency and errors from the request logs
     --days N            period for the per-model / per-config / per-day tables (default 7)
     --service S         codex | claude | all (default all)
     --json              the full report as JSON
 
 environment:
-  CODEX_HELPER_HOME     config and logs (default ~/.codex-helper)
+  CODEX_HELPER_HOME     config, state and logs (default ~/.codex-helper)
   CODEX_HOME            Codex home (default ~/.codex)
   CLAUDE_HOME           Claude home (default ~/.claude)
   CODEX_HELPER_PROXY_TOKEN    remote mode: peers send it as x-codex-helper-token (16+ characters)
@@ -101,6 +127,10 @@ export function parseServeArgs(args: string[]): ServeArgs {
 }
 
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
   const a = parseServeArgs(args);
   const log = lineLogger((l) => process.stderr.write(l + '\n'), a.logLevel);
   const home = proxyHomeDir(env);
@@ -121,11 +151,12 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (loaded.format === 'embedded') {
     process.stderr.write(
       `codex-helper: no config file at ${loaded.path}; serving the embedded default ` +
-        `(codex → https://api.openai.com/v1, claude → https://api.anthropic.com, the client's own credentials ` +
+        `(codex → https://api.openai.com/v1, claude → https://api.anthropic.com/v1, the client's own credentials ` +
         `or OPENAI_API_KEY / ANTHROPIC_API_KEY). Run \`codex-helper config init\` to create one.\n`,
     );
   }
   for (const s of a.services) host.services[s].replayUsage();
+  process.stderr.write(`codex-helper: state in ${join(home, 'runtime-state.json')}, request log in ${join(home, 'logs', 'requests.jsonl')}\n`);
   try {
     for (const s of a.services) {
       const l = await host.listen(s, { host: a.host, port: a.port, allowRemote: a.allowRemote });
@@ -177,6 +208,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case '--help':
       case 'help':
         process.stdout.write(USAGE);
+        return 0;
+      case '-V':
+      case '--version':
+      case 'version':
+        process.stdout.write(`codex-helper ${VERSION}\n`);
         return 0;
       default:
         if (cmd.startsWith('--')) return await serve(argv, env);

@@ -7,7 +7,11 @@ import type { ServiceName } from './core/types';
 import { SERVICE_NAMES } from './core/types';
 import { HealthChecker } from './proxy/healthcheck';
 import { ProxyHost } from './proxy/proxyHost';
+import { ActivityLog } from './host/activityLog';
+import { contextKey } from './host/contextKeys';
 import { registerClientCommands } from './host/clientCommands';
+import { claudeExtensionBaseUrl } from './host/clientCommands';
+import { readClientLink } from './host/clientLink';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
 import { channelLogger } from './host/logChannel';
@@ -19,8 +23,12 @@ import { SecretCache, secretNamesOf } from './host/secretCache';
 import { ServiceStore } from './host/serviceStore';
 import { SettingsState } from './host/settingsReader';
 import { registerStatusBar } from './host/statusBar';
+import { registerFailoverNotifications } from './host/failoverNotifications';
 import type { TreeNode } from './host/treeModel';
+import { registerUpstreamCommands } from './host/upstreamCommands';
 import { registerUpstreamTree } from './host/upstreamTree';
+import { registerWelcome } from './host/welcome';
+import { configFilePath } from './io/configFile';
 import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
 import { registerStatsWebview } from './webview/statsWebview';
 
@@ -30,6 +38,10 @@ export interface CodexHelperApi {
   treeNodes(): readonly TreeNode[];
   refresh(): Promise<void>;
   statusBarText(service: ServiceName): string | undefined;
+  /** The command a click on the service's status bar item runs. */
+  statusBarCommand(service: ServiceName): string | undefined;
+  /** The value last set for one of our context keys. */
+  contextKey(key: string): boolean | undefined;
   lastPostedRowCount(): number;
 }
 
@@ -60,7 +72,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     }),
     bindHost: (host) => {
       void secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
-      return host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
+      const off = host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
+      const activity = new ActivityLog(host, log);
+      return () => {
+        off();
+        activity.dispose();
+      };
     },
   });
   controller = ctl;
@@ -68,7 +85,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   // Secrets are loaded before the first listener so the first request already has its key.
   if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
 
-  const store = new ServiceStore(ctl);
+  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env, claudeExtensionBaseUrl));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const tree = registerUpstreamTree({ store });
   const webviewSources = () => SERVICE_NAMES.flatMap((service) => {
@@ -79,12 +96,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
     return () => offs.forEach((off) => off());
   };
-  const statusTexts = new Map<ServiceName, string | undefined>();
+  const statusTexts = new Map<ServiceName, { text?: string; command?: string }>();
   context.subscriptions.push(
     tree.disposable,
-    registerStatusBar({ store, onRender: (s, text) => statusTexts.set(s, text) }),
+    registerStatusBar({ store, onRender: (s, text, command) => statusTexts.set(s, { text, command }) }),
+    registerFailoverNotifications({ store, enabled: () => settings.current.notifyFailover }),
     registerOverrideCommands({ controller: ctl, store, log }),
-    registerClientCommands({ controller: ctl, store, settings, secrets, log }),
+    registerClientCommands({ controller: ctl, store, settings, secrets, log, memory: context.globalState }),
     registerDefaultEffort({ controller: ctl, store, settings, log }),
     registerRequestsWebview({
       extensionUri: context.extensionUri,
@@ -98,6 +116,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),
     registerProxyLifecycle({ controller: ctl, settings, log, channel, pinMemory: context.workspaceState }),
+    registerUpstreamCommands({ controller: ctl, store, log, configFile: () => configFilePath(configHome(settings)) }),
+    registerWelcome({ home: () => configHome(settings), store, log }),
   );
 
   return {
@@ -107,7 +127,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
       await store.refreshAll();
       tree.provider.refresh();
     },
-    statusBarText: (s) => statusTexts.get(s),
+    statusBarText: (s) => statusTexts.get(s)?.text,
+    statusBarCommand: (s) => statusTexts.get(s)?.command,
+    contextKey,
     lastPostedRowCount,
   };
 }

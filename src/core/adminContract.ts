@@ -40,6 +40,7 @@ export const ADMIN_PATHS = [
   'api/v1/overrides/config-meta',
   'api/v1/healthcheck/start',
   'api/v1/healthcheck/cancel',
+  'api/v1/lb/reset',
   // Legacy routes of earlier codex-helper versions.
   'override/session',
   'config/runtime',
@@ -151,6 +152,13 @@ export interface HealthCheckActionResult {
   not_running: string[];
 }
 
+/** `POST …/api/v1/lb/reset`: what was forgotten (failures and cooldowns of one upstream or a whole config). */
+export interface LbResetAnswer {
+  config_name: string;
+  upstream_index: number | null;
+  cleared: number;
+}
+
 /** Which configs a health-check action targets. */
 export type HealthCheckTargets = { all: true } | { config_names: string[] };
 
@@ -200,6 +208,7 @@ export interface AdminPost {
   };
   'api/v1/healthcheck/start': { req: HealthCheckTargets; res: HealthCheckActionResult };
   'api/v1/healthcheck/cancel': { req: HealthCheckTargets; res: HealthCheckActionResult };
+  'api/v1/lb/reset': { req: { config_name: string; upstream_index: number | null }; res: LbResetAnswer };
   'override/session': { req: { session_id: string; effort: string | null }; res: NoContent };
   'config/reload': { req: undefined; res: ReloadAnswer };
 }

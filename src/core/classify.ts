@@ -51,7 +51,7 @@ const MESSAGE_HINT =
 
 const CF_MARKERS = ['__CF$cv$params', '/cdn-cgi/', 'challenge-platform', 'cf-chl-'].map((m) => Buffer.from(m));
 const NON_RETRYABLE_STATUS = new Set([400, 409, 413, 415, 422]);
-const NON_RETRYABLE_TYPES = new Set([
+export const NON_RETRYABLE_TYPES: ReadonlySet<string> = new Set([
   'invalid_request_error',
   'validation_error',
   'bad_request',
@@ -78,7 +78,8 @@ function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-function messageLooksNonRetryable(m: string): boolean {
+/** Message texts of request errors that no retry or other provider will fix (lower-cased input). */
+export function messageLooksNonRetryable(m: string): boolean {
   return (
     (m.includes('tool_use') && m.includes('must be unique')) ||
     m.includes('all messages must have non-empty content') ||
@@ -137,7 +138,7 @@ export function classifyUpstreamResponse(status: number, headers: HeaderBag, bod
   return result;
 }
 
-const MODEL_CODES = new Set(['model_not_found', 'model_not_available', 'model_not_supported', 'unsupported_model']);
+const MODEL_CODES: ReadonlySet<string> = new Set(['model_not_found', 'model_not_available', 'model_not_supported', 'unsupported_model']);
 const MODEL_MESSAGE = /\bmodel\b[^.]{0,120}?(not (be )?found|does not exist|not available|unavailable|not supported|unsupported|no access|not have access|无可用渠道)|无可用渠道/i;
 const AVAILABILITY_STATUS = new Set([400, 403, 404, 429, 503, 529]);
 const AVAILABILITY_BODY_MAX = 64 * 1024;
@@ -184,4 +185,43 @@ function withClass(result: Classification, cls: string): Classification {
   const hint = CLASS_HINTS[cls];
   if (hint !== undefined) result.hint = hint;
   return result;
+}
+
+/** The fields of an error object as an upstream sent it, in a body or inside a stream. */
+export interface ErrorFields {
+  type?: string;
+  code?: string;
+  message?: string;
+}
+
+/** An error class and the HTTP status the same failure would have had, so `on_status` rules apply unchanged. */
+export interface ErrorObjectClass {
+  cls: string;
+  hint: string;
+  status: number;
+}
+
+const OVERLOADED_CODES = new Set(['overloaded', 'overloaded_error', 'server_is_overloaded', 'slow_down', 'engine_overloaded']);
+const RATE_CODES = new Set(['rate_limit_exceeded', 'rate_limit_error', 'rate_limited', 'rate_limit', 'too_many_requests']);
+const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'quota_exceeded']);
+
+/**
+ * Classifies an error reported inside a 2xx answer (an SSE error event or a JSON error body) with the classes of
+ * HTTP failures: overloaded, rate_limited, insufficient_quota, model_not_available, client_error_non_retryable,
+ * otherwise server_error.
+ */
+export function classifyErrorObject(e: ErrorFields): ErrorObjectClass {
+  const code = (e.code ?? '').toLowerCase();
+  const type = (e.type ?? '').toLowerCase();
+  const message = e.message ?? '';
+  const lower = message.toLowerCase();
+  const pick = (cls: string, status: number): ErrorObjectClass => ({ cls, status, hint: CLASS_HINTS[cls] ?? '' });
+  if (MODEL_CODES.has(code) || MODEL_CODES.has(type) || MODEL_MESSAGE.test(message)) return pick('model_not_available', 404);
+  if (QUOTA_CODES.has(code) || QUOTA_CODES.has(type)) return pick('insufficient_quota', 429);
+  if (OVERLOADED_CODES.has(code) || OVERLOADED_CODES.has(type) || /\boverloaded\b/.test(lower)) return pick('overloaded', 503);
+  if (RATE_CODES.has(code) || RATE_CODES.has(type) || /\brate.?limit|too many requests/.test(lower)) return pick('rate_limited', 429);
+  if (NON_RETRYABLE_TYPES.has(code) || NON_RETRYABLE_TYPES.has(type) || messageLooksNonRetryable(lower)) {
+    return pick('client_error_non_retryable', 400);
+  }
+  return pick('server_error', 500);
 }

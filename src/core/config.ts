@@ -67,7 +67,7 @@ export function embeddedDefaultConfig(): ProxyConfig {
   return {
     version: CONFIG_VERSION,
     codex: service('OpenAI (embedded default)', 'https://api.openai.com/v1', { auth_token_env: 'OPENAI_API_KEY' }, 'openai'),
-    claude: service('Anthropic (embedded default)', 'https://api.anthropic.com', { api_key_env: 'ANTHROPIC_API_KEY' }, 'anthropic'),
+    claude: service('Anthropic (embedded default)', 'https://api.anthropic.com/v1', { api_key_env: 'ANTHROPIC_API_KEY' }, 'anthropic'),
     retry: { profile: 'balanced' },
   };
 }
@@ -320,7 +320,7 @@ const PROFILES: readonly RetryProfile[] = ['balanced', 'same-upstream', 'aggress
 const STRATEGIES: readonly RetryStrategy[] = ['failover', 'same_upstream'];
 const RETRY_NUMBERS = [
   'cloudflare_challenge_cooldown_secs', 'cloudflare_timeout_cooldown_secs', 'transport_cooldown_secs',
-  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms',
+  'cooldown_backoff_factor', 'cooldown_backoff_max_secs', 'max_wait_ms', 'hold_preamble_ms', 'hold_preamble_bytes',
 ] as const;
 const RETRY_KNOWN = new Set<string>([
   ...LAYER_FIELDS, ...RETRY_NUMBERS, 'profile', 'upstream', 'provider', 'never_on_status', 'never_on_class',

@@ -154,22 +154,24 @@ export class LbStateStore {
 
   /**
    * Closes the breaker of one upstream (or of every upstream of the config): failure count 0, no cooldown, no
-   * streak. `models` also clears per-model cooldowns (a manual reset does; a passing /models probe proves nothing
-   * about one model's rate limit, so it does not). Returns whether anything changed.
+   * streak, no last error. `models` (default true) also clears per-model cooldowns: a manual reset does; a passing
+   * /models probe proves nothing about one model's rate limit, so it does not. Returns how many upstreams had
+   * anything to forget; emits a change when any had.
    */
-  reset(configName: string, index?: number, opts: { models?: boolean } = {}): boolean {
+  reset(configName: string, index?: number, opts: { models?: boolean } = {}): number {
     const st = this.states.get(configName);
-    if (!st) return false;
-    const n = st.failure_counts.length;
-    if (index !== undefined && (index < 0 || index >= n)) return false;
-    let changed = false;
-    for (let i = index ?? 0; i < (index === undefined ? n : index + 1); i++) {
-      changed ||= (st.failure_counts[i] ?? 0) > 0 || st.cooldown_until[i] !== undefined || st.half_open[i] === true
-        || (st.penalty_streak[i] ?? 0) > 0 || ((opts.models ?? true) && (st.model_cooldowns[i]?.size ?? 0) > 0);
-      clearIndex(st, i, opts.models ?? true);
+    if (!st) return 0;
+    const models = opts.models ?? true;
+    let cleared = 0;
+    for (let i = 0; i < st.failure_counts.length; i++) {
+      if (index !== undefined && i !== index) continue;
+      const had = (st.failure_counts[i] ?? 0) > 0 || st.cooldown_until[i] !== undefined || st.half_open[i] === true
+        || (st.penalty_streak[i] ?? 0) > 0 || st.last_error[i] !== undefined || (models && (st.model_cooldowns[i]?.size ?? 0) > 0);
+      clearIndex(st, i, models);
+      if (had) cleared += 1;
     }
-    if (changed) this.emit(configName);
-    return changed;
+    if (cleared > 0) this.emit(configName);
+    return cleared;
   }
 
   /** Fires when a config's health changes (not on repeated successes); returns an unsubscribe function. */

@@ -40,6 +40,8 @@ export interface RequestLogRecord {
   http_debug_ref?: { id: string; file: string };
   retry?: RetryInfo;
   error_class?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   route_note?: string;
   auth_resolution?: AuthResolutionLog;
   /** Estimated cost; the writer fills it in through `price` when the caller did not. */
@@ -98,6 +100,7 @@ export function formatRequestLogLine(r: RequestLogRecord, nowMs: number): string
     http_debug_ref: r.http_debug_ref,
     retry: r.retry,
     error_class: r.error_class,
+    error_message: r.error_message,
     route_note: r.route_note,
     auth_resolution: authSources(r.auth_resolution),
     cost: r.cost ? { amount: r.cost.amount, currency: r.cost.currency, rule: r.cost.rule } : undefined,

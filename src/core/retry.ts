@@ -30,6 +30,9 @@ export interface RetryPlan {
   cooldown_backoff_max_secs: number;
   /** When every candidate is cooling: the longest wait for the soonest cooldown to end (0 = never wait). */
   max_wait_ms: number;
+  /** Hold a 2xx stream's content-free opening events at most this long / this many bytes (0 ms = never hold). */
+  hold_preamble_ms: number;
+  hold_preamble_bytes: number;
 }
 
 const MAX_U16 = 65535;
@@ -65,6 +68,8 @@ export function retryPlan(resolved: ResolvedRetryConfig): RetryPlan {
     cooldown_backoff_factor: clamp(resolved.cooldown_backoff_factor, 1, 16),
     cooldown_backoff_max_secs: clamp(resolved.cooldown_backoff_max_secs, 0, 86400),
     max_wait_ms: clamp(resolved.max_wait_ms ?? 0, 0, 600_000),
+    hold_preamble_ms: clamp(resolved.hold_preamble_ms ?? 0, 0, 60_000),
+    hold_preamble_bytes: clamp(resolved.hold_preamble_bytes ?? 0, 0, 4 * 1024 * 1024),
   };
 }
 

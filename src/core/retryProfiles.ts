@@ -8,6 +8,14 @@ const PROVIDER_ON_STATUS = '401,403,404,408,429,500-599,524';
 
 /** How long a request may wait for the soonest cooldown to end before it is sent to that upstream as a trial. */
 export const DEFAULT_MAX_WAIT_MS = 5_000;
+/**
+ * How long a 2xx stream's content-free opening events (response.created, message_start, ping…) may be held back so
+ * that an in-band error behind them can still fail over invisibly. Far below any client's idle timer; overloaded
+ * and rate-limit errors arrive within milliseconds of the opening event.
+ */
+export const DEFAULT_HOLD_PREAMBLE_MS = 3_000;
+/** The byte bound of that hold (an opening event is a few hundred bytes; message_start with a long id list, a few KB). */
+export const DEFAULT_HOLD_PREAMBLE_BYTES = 64 * 1024;
 
 function profileDefaults(
   upstreamAttempts: number, upstreamBackoffMax: number, upstreamJitter: number, providerAttempts: number,
@@ -30,6 +38,8 @@ function profileDefaults(
     cooldown_backoff_factor: factor,
     cooldown_backoff_max_secs: factorMax,
     max_wait_ms: DEFAULT_MAX_WAIT_MS,
+    hold_preamble_ms: DEFAULT_HOLD_PREAMBLE_MS,
+    hold_preamble_bytes: DEFAULT_HOLD_PREAMBLE_BYTES,
   };
 }
 
@@ -74,5 +84,7 @@ export function resolveRetry(retry: RetryConfig): ResolvedRetryConfig {
   if (retry.cooldown_backoff_factor !== undefined) out.cooldown_backoff_factor = retry.cooldown_backoff_factor;
   if (retry.cooldown_backoff_max_secs !== undefined) out.cooldown_backoff_max_secs = retry.cooldown_backoff_max_secs;
   if (retry.max_wait_ms !== undefined) out.max_wait_ms = retry.max_wait_ms;
+  if (retry.hold_preamble_ms !== undefined) out.hold_preamble_ms = retry.hold_preamble_ms;
+  if (retry.hold_preamble_bytes !== undefined) out.hold_preamble_bytes = retry.hold_preamble_bytes;
   return out;
 }

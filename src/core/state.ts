@@ -78,6 +78,8 @@ export interface FinishRequestParams {
   mapped_model?: string;
   error_class?: string;
   error_hint?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   route_note?: string;
   config_name?: string;
   provider_id?: string;
@@ -215,6 +217,7 @@ export class ProxyState {
     if (p.ttfb_ms !== undefined) f.ttfb_ms = p.ttfb_ms;
     if (p.error_class !== undefined) f.error_class = p.error_class;
     if (p.error_hint !== undefined) f.error_hint = p.error_hint;
+    if (p.error_message !== undefined) f.error_message = p.error_message;
     if (p.route_note !== undefined) f.route_note = p.route_note;
     const cost = f.usage ? this.priceSafely(f.usage, f.model, f.mapped_model) : undefined;
     if (cost) f.cost = cost;

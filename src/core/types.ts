@@ -82,6 +82,10 @@ export interface RetryConfig extends RetryLayerConfig {
   cooldown_backoff_max_secs?: number;
   /** When every candidate is cooling: wait this long at most for the soonest cooldown to end (0 = never wait). */
   max_wait_ms?: number;
+  /** How long the content-free opening events of a 2xx stream may be held back (0 = never hold). */
+  hold_preamble_ms?: number;
+  /** How many bytes of content-free opening events may be held back. */
+  hold_preamble_bytes?: number;
 }
 
 export interface ResolvedRetryLayer {
@@ -106,6 +110,8 @@ export interface ResolvedRetryConfig {
   cooldown_backoff_factor: number;
   cooldown_backoff_max_secs: number;
   max_wait_ms: number;
+  hold_preamble_ms: number;
+  hold_preamble_bytes: number;
 }
 
 export interface ProxyConfig {
@@ -136,6 +142,23 @@ export interface UsageMetrics {
 export interface RetryInfo {
   attempts: number;
   upstream_chain: string[];
+  /**
+   * Optional per-attempt facts, index-aligned with `upstream_chain` (not part of codex-helper's API; readers must
+   * cope with its absence). The webview shows them as columns of the attempt table.
+   */
+  attempt_details?: RetryAttemptDetail[];
+}
+
+/** What one attempt of a retry chain took and answered. */
+export interface RetryAttemptDetail {
+  started_at_ms?: number;
+  duration_ms?: number;
+  /** The upstream's own error message (from its JSON body), short. */
+  upstream_message?: string;
+  /** The upstream's Retry-After header, as sent. */
+  retry_after?: string;
+  /** Cooldown the attempt put on the upstream, in seconds. */
+  cooldown_secs?: number;
 }
 
 export interface ActiveRequest {
@@ -177,6 +200,8 @@ export interface FinishedRequest {
   error_class?: string;
   /** Short English hint for the error class. */
   error_hint?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream. */
+  error_message?: string;
   /** Why the request was routed where it was (failover, sticky session, trial), when not simply preferred. */
   route_note?: string;
   /** Estimated cost from the price table (absent without usage or without a matching price). */

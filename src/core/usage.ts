@@ -3,6 +3,7 @@
 // the stream is scanned to its end, and a usage event longer than the scan buffer is still recovered.
 import type { UsageMetrics } from './types';
 import { scanObjectFromEnd } from './jsonBody';
+import type { StreamIntegrity } from './sseIntegrity';
 
 type Obj = Record<string, unknown>;
 
@@ -144,20 +145,29 @@ const USAGE_MEMBER: ReadonlySet<string> = new Set(['usage']);
 const DATA = Buffer.from('data:');
 const LF = 0x0a;
 
+const CR = 0x0d;
+/** What the integrity detector sees of a line whose head was dropped (event names and prefixes are short). */
+const HEAD_KEEP = 4096;
+
 /**
  * Incremental usage scanner over an SSE byte stream. Only complete `data:` lines that contain the bytes "usage"
  * are decoded and parsed. Memory is bounded: only the unfinished last line is kept, and of a line longer than
- * `maxBufferBytes` only the tail, from which the final `"usage":{…}` object is recovered.
+ * `maxBufferBytes` only the tail, from which the final `"usage":{…}` object is recovered (plus its first bytes
+ * for the integrity detector).
+ * With a `StreamIntegrity` detector, the same pass hands it every complete line: usage and stream integrity are
+ * read in one walk over the bytes.
  */
 export class SseUsageScanner {
   private parts: Buffer[] = [];
   private partsLen = 0;
   /** The current line outgrew the cap and its head was dropped. */
   private truncated = false;
+  /** The first bytes of the kept line, for the detector when the rest of its head is dropped. */
+  private head: Buffer | undefined;
   private last: UsageMetrics | undefined;
   private anthropic: UsageMetrics | undefined;
 
-  constructor(private readonly maxBufferBytes = 1024 * 1024) {}
+  constructor(private readonly maxBufferBytes = 1024 * 1024, readonly integrity?: StreamIntegrity) {}
 
   get usage(): UsageMetrics | undefined {
     return this.last;
@@ -177,6 +187,26 @@ export class SseUsageScanner {
       this.keep(buf.subarray(0, nl));
       this.flushKept();
       start = nl + 1;
+    }
+    const integrity = this.integrity;
+    if (integrity) {
+      // Every line goes to the detector; only lines holding "usage" are parsed for usage, found by one native
+      // search that runs ahead of the line walk.
+      let nextUsage = buf.indexOf(USAGE, start);
+      while (start < buf.length) {
+        const nl = buf.indexOf(LF, start);
+        if (nl < 0) {
+          this.keep(buf.subarray(start));
+          return;
+        }
+        integrity.line(buf, start, nl > start && buf[nl - 1] === CR ? nl - 1 : nl);
+        if (nextUsage >= 0 && nextUsage < nl) {
+          this.line(buf, start, nl);
+          nextUsage = buf.indexOf(USAGE, nl + 1);
+        }
+        start = nl + 1;
+      }
+      return;
     }
     // Jump from one "usage" occurrence to the next instead of walking every line: two native scans per chunk
     // when the chunk holds no usage at all.
@@ -202,11 +232,13 @@ export class SseUsageScanner {
   /** Handles a final line without a trailing newline. */
   end(): void {
     if (this.partsLen > 0 || this.truncated) this.flushKept();
+    this.integrity?.end();
   }
 
   private keep(part: Buffer): void {
     const max = this.maxBufferBytes;
     if (part.length >= max) {
+      if (this.integrity && !this.truncated) this.head = Buffer.from(this.parts.length ? (this.parts[0] as Buffer).subarray(0, HEAD_KEEP) : part.subarray(0, HEAD_KEEP));
       this.parts = [Buffer.from(part.subarray(part.length - max))];
       this.partsLen = max;
       this.truncated = true;
@@ -216,6 +248,7 @@ export class SseUsageScanner {
     this.partsLen += part.length;
     // Drop whole parts from the front while the rest still covers the cap: bounded memory without re-copying.
     while (this.parts.length > 1 && this.partsLen - (this.parts[0] as Buffer).length >= max) {
+      if (this.integrity && !this.truncated) this.head = Buffer.from((this.parts[0] as Buffer).subarray(0, HEAD_KEEP));
       this.partsLen -= (this.parts.shift() as Buffer).length;
       this.truncated = true;
     }
@@ -228,6 +261,11 @@ export class SseUsageScanner {
     this.parts = [];
     this.partsLen = 0;
     this.truncated = false;
+    if (this.integrity) {
+      const h = truncated ? (this.head ?? joined) : joined;
+      this.integrity.line(h, 0, h.length > 0 && h[h.length - 1] === CR ? h.length - 1 : h.length);
+      this.head = undefined;
+    }
     if (truncated) this.recoverFromTail(joined);
     else this.line(joined, 0, joined.length);
   }

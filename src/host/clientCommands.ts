@@ -1,8 +1,10 @@
 // Pointing Codex and Claude Code at the proxy (and back), and storing upstream keys in SecretStorage.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { hasLineBreakOrNul } from '../core/auth';
 import {
   ClientConfigError,
+  claudeSettingsFile,
   claudeHomeDir,
   claudeSwitchOff,
   claudeSwitchOn,
@@ -17,8 +19,9 @@ import type { SwitchStatus } from '../io/clientSwitch';
 import type { ServiceName } from '../core/types';
 import type { Logger } from '../proxy/logger';
 import { stringOfArg } from './commandArgs';
-import { CMD } from './constants';
+import { CMD, CONNECT_NO_CONFIRM_KEY } from './constants';
 import { envVarOf, withEnvVar } from './clientEnv';
+import { connectChanges } from './clientLink';
 import { servedPort } from './proxyController';
 import type { ProxyController } from './proxyController';
 import type { SecretCache } from './secretCache';
@@ -27,6 +30,8 @@ import type { SettingsState } from './settingsReader';
 import { secretNameOf, serviceTitle } from './treeModel';
 
 export interface ClientCommandDeps {
+  /** Remembers "Don't Ask Again" for the connect confirmation (context.globalState). */
+  memory: { get(key: string): unknown; update(key: string, value: unknown): Thenable<void> };
   controller: ProxyController;
   store: ServiceStore;
   settings: SettingsState;
@@ -34,12 +39,29 @@ export interface ClientCommandDeps {
   log: Logger;
 }
 
+/** ANTHROPIC_BASE_URL in the user's `claudeCode.environmentVariables` (the Claude Code extension for VS Code). */
+export function claudeExtensionBaseUrl(): string | undefined {
+  return envVarOf(vscode.workspace.getConfiguration('claudeCode').inspect<unknown>('environmentVariables')?.globalValue, 'ANTHROPIC_BASE_URL');
+}
+
+const CONNECT = 'Connect';
+const CONNECT_ALWAYS = "Connect, Don't Ask Again";
+
 const CLAUDE_ENV_SETTING = 'environmentVariables';
 const CLAUDE_SECTION = 'claudeCode';
 
 /** Registers Connect/Disconnect for both clients and Set Upstream API Key. */
 export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposable {
-  const { controller, store, settings, secrets, log } = deps;
+  const { controller, store, settings, secrets, log, memory } = deps;
+
+  /** Asks before a client file is edited, unless the user said not to (or the caller passed `confirm: false`). */
+  const confirmEdit = async (s: ServiceName, file: string, port: number, arg: unknown): Promise<boolean> => {
+    if (memory.get(CONNECT_NO_CONFIRM_KEY) === true || (arg as { confirm?: unknown } | undefined)?.confirm === false) return true;
+    const c = connectChanges(s, file, port);
+    const a = await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, CONNECT, CONNECT_ALWAYS);
+    if (a === CONNECT_ALWAYS) await memory.update(CONNECT_NO_CONFIRM_KEY, true);
+    return a === CONNECT || a === CONNECT_ALWAYS;
+  };
 
   /** The port our proxy serves for `s`; undefined (after telling the user) when nothing of ours listens. */
   const portOf = async (s: ServiceName): Promise<number | undefined> => {
@@ -83,17 +105,44 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     return [...names].sort();
   };
 
+  /** The tree shows where each client points: read the files again after a switch. */
+  const refreshed = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await p;
+    void store.refreshAll();
+    return r;
+  };
+
+  // A client file edited elsewhere (by hand, by `codex-helper switch`) updates the client nodes too.
+  const watchers = [
+    [codexHomeDir(process.env), 'config.toml'],
+    [claudeHomeDir(process.env), 'settings.json'],
+  ].map(([dir, name]) => {
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir!), name!));
+    const poke = () => void store.refreshAll();
+    w.onDidChange(poke);
+    w.onDidCreate(poke);
+    w.onDidDelete(poke);
+    return w;
+  });
+
+  const onClaudeSetting = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(`${CLAUDE_SECTION}.${CLAUDE_ENV_SETTING}`)) void store.refreshAll();
+  });
+
   const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
   return vscode.Disposable.from(
-    reg(CMD.connectCodex, async () => {
+    ...watchers,
+    onClaudeSetting,
+    reg(CMD.connectCodex, async (arg) => {
       const port = await portOf('codex');
-      return port === undefined ? undefined : switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), port));
+      if (port === undefined || !(await confirmEdit('codex', join(codexHomeDir(process.env), 'config.toml'), port, arg))) return undefined;
+      return refreshed(switchWith('connect Codex', () => codexSwitchOn(codexHomeDir(process.env), port)));
     }),
-    reg(CMD.disconnectCodex, () => switchWith('disconnect Codex', () => codexSwitchOff(codexHomeDir(process.env)))),
+    reg(CMD.disconnectCodex, () => refreshed(switchWith('disconnect Codex', () => codexSwitchOff(codexHomeDir(process.env))))),
     reg(CMD.connectClaude, async (arg) => {
       const port = await portOf('claude');
-      if (port === undefined) return undefined;
-      const r = await switchWith('connect Claude Code', () => claudeSwitchOn(claudeHomeDir(process.env), port));
+      if (port === undefined || !(await confirmEdit('claude', claudeSettingsFile(claudeHomeDir(process.env)), port, arg))) return undefined;
+      const r = await refreshed(switchWith('connect Claude Code', () => claudeSwitchOn(claudeHomeDir(process.env), port)));
       if (!r) return r;
       const url = proxyBaseUrl(port);
       const alsoVsCode = stringOfArg(arg, 'vscodeSetting') === 'yes' || (stringOfArg(arg, 'vscodeSetting') !== 'no' &&
@@ -107,7 +156,7 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
       return r;
     }),
     reg(CMD.disconnectClaude, async () => {
-      const r = await switchWith('disconnect Claude Code', () => claudeSwitchOff(claudeHomeDir(process.env)));
+      const r = await refreshed(switchWith('disconnect Claude Code', () => claudeSwitchOff(claudeHomeDir(process.env))));
       const list = globalClaudeEnv();
       const cur = envVarOf(list, 'ANTHROPIC_BASE_URL');
       // Only our own loopback entry is removed; a base URL the user set elsewhere stays.

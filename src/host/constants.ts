@@ -33,6 +33,11 @@ export const CMD = {
   checkConfigHealth: 'codexHelper.checkConfigHealth',
   copyBaseUrl: 'codexHelper.copyBaseUrl',
   refreshView: 'codexHelper.refreshView',
+  resetCooldown: 'codexHelper.resetCooldown',
+  openConfigAt: 'codexHelper.openConfigAt',
+  listenerFixes: 'codexHelper.listenerFixes',
+  importConfig: 'codexHelper.importConfig',
+  openWalkthrough: 'codexHelper.openWalkthrough',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];
@@ -50,6 +55,7 @@ export const SETTING = {
   codexDefaultEffort: 'codex.defaultEffort',
   webviewMaxRows: 'webview.maxRows',
   logLevel: 'log.level',
+  notifyFailover: 'notifications.failover',
 } as const;
 
 export const SETTINGS_SECTION = 'codexHelper';
@@ -66,7 +72,16 @@ export const RESTRICTED_SETTINGS: readonly string[] = [
 
 export const CONTEXT = {
   anyRunning: 'codexHelper:anyRunning',
+  /** A listener that should run failed to start (its status bar item shows the error). */
+  anyFailed: 'codexHelper:anyFailed',
+  /** No config.toml (or config.json) in the config home: the proxy serves an import or the embedded default. */
+  noConfigFile: 'codexHelper:noConfigFile',
 } as const;
+
+export const VIEW_WELCOME = 'codexHelper.welcome';
+export const WALKTHROUGH_ID = 'codexHelper.gettingStarted';
+/** globalState key: the user chose "Don't Ask Again" before Connect edits a client's file. */
+export const CONNECT_NO_CONFIRM_KEY = 'codexHelper.connect.noConfirm';
 
 /** Prefix of SecretStorage keys holding upstream credentials named in config.toml. */
 export const SECRET_KEY_PREFIX = 'codexHelper.upstream.';

@@ -6,11 +6,13 @@ import { SERVICE_NAMES } from '../core/types';
 import type { AdminClient, ConfigDetail } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import { numberOfArg, serviceOfArg, stringOfArg } from './commandArgs';
-import { CMD, EFFORTS } from './constants';
+import { CMD } from './constants';
 import { waitForHealthChecks } from './healthProgress';
 import type { HealthRun } from './healthProgress';
 import type { ProxyController } from './proxyController';
 import type { ServiceStore } from './serviceStore';
+import { configPickItems, effortPickItems } from './quickPicks';
+import type { PickItem } from './quickPicks';
 import { sessionChoices } from './sessions';
 import { serviceTitle } from './treeModel';
 
@@ -46,7 +48,8 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       return undefined;
     }
     if (all.length === 1) return all[0];
-    const pick = await vscode.window.showQuickPick(all.map((l) => ({ label: serviceTitle(l.service), live: l })), { title: 'Which proxy?' });
+    const pick = await vscode.window.showQuickPick(all.map((l) => ({ label: serviceTitle(l.service), description: l.client.baseUrl, live: l })),
+      { title: 'Which proxy?', placeHolder: 'Codex (Responses API) or Claude Code (Messages API)' });
     return pick?.live;
   };
 
@@ -64,20 +67,33 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     }
   };
 
+  /** A quick pick whose current item is preselected. */
+  const showPick = <T>(items: Array<PickItem<T>>, o: { title: string; placeHolder: string; matchOnDescription?: boolean; matchOnDetail?: boolean }) =>
+    new Promise<PickItem<T> | undefined>((resolve) => {
+      const qp = vscode.window.createQuickPick<PickItem<T>>();
+      Object.assign(qp, o, { items });
+      const cur = items.find((i) => i.current);
+      if (cur) qp.activeItems = [cur];
+      qp.onDidAccept(() => {
+        resolve(qp.selectedItems[0]);
+        qp.hide();
+      });
+      qp.onDidHide(() => {
+        resolve(undefined);
+        qp.dispose();
+      });
+      qp.show();
+    });
+
   const configs = async (l: Live): Promise<ConfigDetail[]> => (await l.client.configsDetail()).configs;
 
-  const pickConfig = async (l: Live, title: string, extra: Array<{ label: string; value: string | null }>) => {
-    const detail = await l.client.configsDetail();
-    const items = [
-      ...extra.map((e) => ({ label: e.label, value: e.value, description: '' })),
-      ...detail.configs.map((c) => ({
-        label: `${c.name === detail.global_override ? '$(pinned) ' : ''}${c.alias ?? c.name}`,
-        description: [c.alias ? c.name : undefined, `L${c.effective_level}`, c.effective_enabled ? undefined : 'disabled',
-          c.active ? 'active' : undefined].filter(Boolean).join(' · '),
-        value: c.name as string | null,
-      })),
-    ];
-    return (await vscode.window.showQuickPick(items, { title, matchOnDescription: true }))?.value;
+  /** Picks a config; `current` (a name, or null for "automatic"/"no override") is marked and preselected. */
+  const pickConfig = async (l: Live, title: string, extra: Array<{ label: string; value: string | null }>,
+    current?: string | null, placeHolder = 'Health and priority as in the Upstreams view') => {
+    const [detail, snapshot] = await Promise.all([l.client.configsDetail(), l.client.snapshot(1, 1).catch(() => undefined)]);
+    const d = { ...store.get(l.service), ...(snapshot ? { snapshot } : {}) };
+    const items = configPickItems(d, detail, Date.now(), current, extra);
+    return (await showPick(items, { title, placeHolder, matchOnDescription: true, matchOnDetail: true }))?.value;
   };
 
   const sessionPick = async (l: Live, arg: unknown): Promise<string | undefined> => {
@@ -89,7 +105,12 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       void vscode.window.showInformationMessage(`Codex Helper: no recent ${serviceTitle(l.service)} sessions yet.`);
       return undefined;
     }
-    return (await vscode.window.showQuickPick(choices, { title: 'Session', matchOnDescription: true, matchOnDetail: true }))?.sessionId;
+    return (await vscode.window.showQuickPick(choices, {
+      title: `${serviceTitle(l.service)} session (newest first)`,
+      placeHolder: 'Filter by folder, session id or model',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    }))?.sessionId;
   };
 
   const metaValue = async (l: Live, name: string, field: 'enabled' | 'level', value: boolean | number | null) => {
@@ -147,8 +168,9 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     reg(CMD.pinConfig, async (arg) => {
       const l = await pickLive(arg);
       if (!l) return;
+      const current = store.get(l.service).detail?.global_override ?? null;
       const name = stringOfArg(arg, 'config') ?? await pickConfig(l, `Pin a ${serviceTitle(l.service)} config`,
-        [{ label: '$(sync) Automatic (by level)', value: null }]);
+        [{ label: '$(sync) Automatic (by priority and health)', value: null }], current, 'Every request of this service goes to the pinned config');
       if (name === undefined) return;
       await run(name ? `pinned ${name}` : 'automatic config choice', l.service, () => l.client.setGlobalConfig(name ?? undefined));
     }),
@@ -162,9 +184,9 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const sid = await sessionPick(l, arg);
       if (!sid) return;
       const given = stringOfArg(arg, 'effort');
-      const effort = given ?? (await vscode.window.showQuickPick(
-        [...EFFORTS.map((e) => ({ label: e, value: e as string | null })), { label: '$(close) clear override', value: null }],
-        { title: 'Reasoning effort for this session' }))?.value;
+      const current = given ? undefined : (await l.client.snapshot(1, 1)).snapshot.session_effort_overrides[sid];
+      const effort = given ?? (await showPick(effortPickItems(current), {
+        title: `Reasoning effort for session ${sid}`, placeHolder: 'Applies to the next requests of this session' }))?.value;
       if (effort === undefined) return;
       await run(`effort of session ${sid} → ${effort === 'clear' || effort === null ? 'cleared' : effort}`, l.service,
         () => l.client.setSessionEffort(sid, effort === 'clear' || effort === null ? undefined : effort));
@@ -174,31 +196,33 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       if (!l) return;
       const sid = await sessionPick(l, arg);
       if (!sid) return;
-      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, 'Config for this session', [{ label: '$(close) clear override', value: null }]);
+      const current = stringOfArg(arg, 'config') ? undefined : (await l.client.snapshot(1, 1)).snapshot.session_config_overrides[sid] ?? null;
+      const name = stringOfArg(arg, 'config') ?? await pickConfig(l, `Config for session ${sid}`,
+        [{ label: '$(close) No override (follow the service)', value: null }], current, 'Requests of this session go to this config');
       if (name === undefined) return;
       await run(`config of session ${sid} → ${name ?? 'cleared'}`, l.service, () => l.client.setSessionConfig(sid, name ?? undefined));
     }),
     reg(CMD.enableConfig, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Enable config', []));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Enable config', [], undefined, 'Choose a config to enable'));
       if (l && name) await metaValue(l, name, 'enabled', true);
     }),
     reg(CMD.disableConfig, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Disable config', []));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Disable config', [], undefined, 'A disabled config is skipped unless pinned or active'));
       if (l && name) await metaValue(l, name, 'enabled', false);
     }),
     reg(CMD.setConfigLevel, async (arg) => {
       const l = await pickLive(arg);
-      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Change the level of', []));
+      const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, 'Change the priority of', [], undefined, 'Choose a config'));
       if (!l || !name) return;
       const c = (await configs(l)).find((x) => x.name === name);
       const level = numberOfArg(arg, 'level') ?? (await vscode.window.showQuickPick(
         Array.from({ length: 10 }, (_, i) => ({
-          label: String(i + 1),
-          description: [i + 1 === c?.effective_level ? 'current' : undefined, i + 1 === c?.level ? 'file value' : undefined, i === 0 ? 'preferred' : undefined].filter(Boolean).join(' · '),
+          label: `${i + 1 === c?.effective_level ? '$(check) ' : ''}priority ${i + 1}`,
+          description: [i + 1 === c?.effective_level ? 'current' : undefined, i + 1 === c?.level ? 'file value' : undefined, i === 0 ? 'tried first' : undefined].filter(Boolean).join(' · '),
           value: i + 1,
-        })), { title: `Level of ${name} (lower is preferred)` }))?.value;
+        })), { title: `Priority of ${name} (lower is tried first)`, placeHolder: 'Configs of priority 1 are tried first; ties go to the active config' }))?.value;
       if (level !== undefined) await metaValue(l, name, 'level', level);
     }),
     reg(CMD.runHealthChecks, (arg) => healthChecks(arg, false)),

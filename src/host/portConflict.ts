@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { ServiceName } from '../core/types';
 import { serviceTitle } from './treeModel';
 
-export type PortConflictAction = 'useAnotherPort' | 'attach' | 'showLog';
+export type PortConflictAction = 'useAnotherPort' | 'attach' | 'showLog' | 'retry' | 'openConfig';
 
 export interface PortConflictPrompt {
   message: string;
@@ -13,8 +13,10 @@ export interface PortConflictPrompt {
 /** Message and actions for `service` failing to bind `port`; attaching is offered only when a codex-helper answers. */
 export function portConflictPrompt(service: ServiceName, port: number, otherIsCodexHelper: boolean): PortConflictPrompt {
   const who = otherIsCodexHelper ? 'another codex-helper proxy is already running there' : 'another program uses it';
-  const actions: PortConflictPrompt['actions'] = [{ action: 'useAnotherPort', title: 'Use Another Port…' }];
-  if (otherIsCodexHelper) actions.push({ action: 'attach', title: 'Attach to Running Proxy' });
+  // The first action is the primary button: attaching is the sensible fix when the holder is a codex-helper.
+  const actions: PortConflictPrompt['actions'] = otherIsCodexHelper
+    ? [{ action: 'attach', title: 'Attach to Running Proxy' }, { action: 'useAnotherPort', title: 'Use Another Port…' }]
+    : [{ action: 'useAnotherPort', title: 'Use Another Port…' }];
   actions.push({ action: 'showLog', title: 'Show Log' });
   return { message: `Codex Helper: the ${serviceTitle(service)} proxy cannot listen on port ${port}: ${who}.`, actions };
 }
@@ -39,4 +41,21 @@ export function validatePortInput(text: string, taken: readonly number[]): strin
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > 65535) return 'Enter a port number between 1 and 65535.';
   if (taken.includes(n)) return `Port ${n} is already used by the other service.`;
   return undefined;
+}
+
+/** The fixes offered by the error status bar item of a listener that failed, best first. */
+export function listenerFixes(code: string, port: number, otherIsCodexHelper: boolean): Array<{ action: PortConflictAction; label: string; detail: string }> {
+  const out: Array<{ action: PortConflictAction; label: string; detail: string }> = [];
+  if (code === 'EADDRINUSE' && otherIsCodexHelper) {
+    out.push({ action: 'attach', label: '$(plug) Attach to the running proxy', detail: `Use the codex-helper already listening on ${port} through its admin API` });
+  }
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    out.push({ action: 'useAnotherPort', label: '$(edit) Use another port…', detail: 'Saves the port setting; reconnect the client afterwards' });
+  }
+  if (code === 'HOST_FAILED' || code.startsWith('CONFIG')) {
+    out.push({ action: 'openConfig', label: '$(go-to-file) Open the config file', detail: 'The proxy could not load its config' });
+  }
+  out.push({ action: 'retry', label: '$(debug-restart) Try again', detail: `Start listening on ${port} again` });
+  out.push({ action: 'showLog', label: '$(output) Show log', detail: 'The Codex Helper output channel' });
+  return out;
 }

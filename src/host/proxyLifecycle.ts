@@ -12,8 +12,9 @@ import { SERVICE_NAMES } from '../core/types';
 import type { Logger } from '../proxy/logger';
 import { serviceOfArg } from './commandArgs';
 import { appliedPinKey, CMD, CONTEXT, SETTING, SETTINGS_SECTION } from './constants';
-import { findFreePort, portConflictPrompt, validatePortInput } from './portConflict';
+import { findFreePort, listenerFixes, portConflictPrompt, validatePortInput } from './portConflict';
 import type { ProxyController, ServiceStatus } from './proxyController';
+import { setContextKey } from './contextKeys';
 import { diffSettings } from './settings';
 import type { SettingsState } from './settingsReader';
 import { serviceTitle } from './treeModel';
@@ -54,7 +55,11 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       if (done.kind === 'set') log.info(`${s}: pinned '${done.name}' (workspace setting)`);
       else if (done.kind === 'clear') log.info(`${s}: workspace pin removed: automatic config choice`);
     } catch (e) {
-      log.warn(`${s}: could not apply the workspace pin '${pin ?? '(none)'}': ${(e as Error).message}`);
+      const msg = `codexHelper.${s}.pinnedConfig: could not pin '${pin ?? '(none)'}': ${(e as Error).message}`;
+      log.warn(msg);
+      // A pin naming no config is a settings mistake the user must see, not only a log line.
+      once(`${s}:pin:${pin ?? ''}`, () => vscode.window.showWarningMessage(`Codex Helper: ${msg}`, 'Open Settings')
+        .then((a) => (a ? vscode.commands.executeCommand('workbench.action.openSettings', `codexHelper.${s}.pinnedConfig`) : undefined)));
     }
   };
 
@@ -119,7 +124,8 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
 
   const updateContext = () => {
     const any = SERVICE_NAMES.some((s) => controller.status(s).kind === 'running' || controller.status(s).kind === 'attached');
-    void vscode.commands.executeCommand('setContext', CONTEXT.anyRunning, any);
+    setContextKey(CONTEXT.anyRunning, any);
+    setContextKey(CONTEXT.anyFailed, SERVICE_NAMES.some((s) => controller.status(s).kind === 'failed'));
   };
 
   const targets = (arg: unknown, filter: (s: ServiceName) => boolean): ServiceName[] => {
@@ -176,6 +182,19 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
       await vscode.env.clipboard.writeText(st.url);
       vscode.window.setStatusBarMessage(`Copied ${st.url}`, 3000);
       return st.url;
+    }),
+    reg(CMD.listenerFixes, async (arg) => {
+      const s = serviceOfArg(arg) ?? SERVICE_NAMES.find((x) => controller.status(x).kind === 'failed');
+      const st = s ? controller.status(s) : undefined;
+      if (!s || !st || st.kind !== 'failed') return void vscode.window.showInformationMessage('Codex Helper: every enabled proxy is running.');
+      const fixes = listenerFixes(controller.hostError ? 'HOST_FAILED' : st.code, st.port, st.code === 'EADDRINUSE' && await isProxyListening(st.port));
+      const pick = await vscode.window.showQuickPick(fixes, { title: `The ${serviceTitle(s)} proxy is not running: ${st.message}`, placeHolder: 'Choose a fix' });
+      if (pick?.action === 'attach') await controller.attach(s, st.port);
+      else if (pick?.action === 'useAnotherPort') await useAnotherPort(s);
+      else if (pick?.action === 'retry') await startService(s);
+      else if (pick?.action === 'openConfig') await vscode.commands.executeCommand(CMD.openConfigFile);
+      else if (pick?.action === 'showLog') channel.show();
+      return pick?.action;
     }),
     reg(CMD.showLog, () => channel.show()),
     reg(CMD.openConfigFile, async () => {

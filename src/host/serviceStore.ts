@@ -3,7 +3,7 @@
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { ProxyController } from './proxyController';
-import type { ServiceData } from './treeModel';
+import type { ClientLink, ServiceData } from './treeModel';
 
 /** Latest data of both services, refreshed on (coalesced) change events, never on a busy poll. */
 export class ServiceStore {
@@ -14,7 +14,12 @@ export class ServiceStore {
   private readonly again = new Set<ServiceName>();
   private disposed = false;
 
-  constructor(private readonly controller: ProxyController, private readonly recentLimit = 50) {
+  constructor(
+    private readonly controller: ProxyController,
+    private readonly recentLimit = 50,
+    /** Reads where the service's client points (its own settings file). */
+    private readonly clientLink?: (service: ServiceName) => ClientLink,
+  ) {
     this.data = {
       codex: { service: 'codex', status: controller.status('codex') },
       claude: { service: 'claude', status: controller.status('claude') },
@@ -58,6 +63,14 @@ export class ServiceStore {
     const status = this.controller.status(service);
     const client = this.controller.client(service);
     const next: ServiceData = { service, status };
+    if (this.clientLink) {
+      try {
+        next.client = this.clientLink(service);
+      } catch (e) {
+        // An unreadable client file must not hide the proxy's own state.
+        next.client = { file: '', enabled: false, error: (e as Error).message };
+      }
+    }
     if (client) {
       try {
         const [detail, snapshot] = await Promise.all([client.configsDetail(), client.snapshot(this.recentLimit, 1)]);

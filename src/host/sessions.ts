@@ -11,7 +11,7 @@ export interface SessionChoice {
   detail: string;
 }
 
-/** Recent sessions, newest first, labelled by cwd and last model with their current overrides. */
+/** Recent sessions, newest first: cwd (or the full id) as label, the full id, last activity and overrides in detail. */
 export function sessionChoices(snap: ApiSnapshot, nowMs: number): SessionChoice[] {
   const s = snap.snapshot;
   return Object.entries(s.session_stats)
@@ -22,9 +22,9 @@ export function sessionChoices(snap: ApiSnapshot, nowMs: number): SessionChoice[
       const overrides = [effort ? `effort ${effort}` : undefined, pin ? `config ${pin}` : undefined].filter(Boolean);
       return {
         sessionId: id,
-        label: st.cwd ?? `session ${id.slice(0, 8)}`,
-        description: [st.last_model, st.last_reasoning_effort].filter(Boolean).join(' · '),
-        detail: [`${id}`, `${st.turns_total} turn${st.turns_total === 1 ? '' : 's'}`, ago(nowMs - st.last_seen_ms),
+        label: st.cwd ? `$(folder) ${st.cwd}` : `$(comment-discussion) ${id}`,
+        description: [`active ${ago(nowMs - st.last_seen_ms)}`, st.last_model, st.last_reasoning_effort].filter(Boolean).join(' · '),
+        detail: [st.cwd ? id : undefined, `${st.turns_total} turn${st.turns_total === 1 ? '' : 's'}`,
           overrides.length ? `override: ${overrides.join(', ')}` : undefined].filter(Boolean).join(' · '),
       };
     });

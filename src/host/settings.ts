@@ -32,6 +32,8 @@ export interface HostSettings {
   codexDefaultEffort?: Effort;
   webviewMaxRows: number;
   logLevel: Exclude<LogLevel, 'off'>;
+  /** Show a notification when traffic fails over to another config and when it comes back. */
+  notifyFailover: boolean;
 }
 
 export interface SettingsRead {
@@ -102,6 +104,7 @@ export function readSettings(inspect: Inspect, trusted: boolean): SettingsRead {
     services,
     webviewMaxRows: int(SETTING.webviewMaxRows, 200, 10, 2000),
     logLevel: oneOf(SETTING.logLevel, LOG_LEVELS) ?? 'info',
+    notifyFailover: bool(SETTING.notifyFailover, false),
   };
   const home = str(SETTING.configHome);
   if (home !== undefined) settings.configHome = home;

@@ -4,6 +4,7 @@ import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import { CMD } from './constants';
 import { CooldownTimer } from './cooldownTimer';
+import { TOOLTIP_COMMANDS } from './markdown';
 import type { ServiceStore } from './serviceStore';
 import { statusBarModel } from './statusModel';
 
@@ -12,27 +13,31 @@ export function registerStatusBar(deps: {
   store: ServiceStore;
   now?: () => number;
   /** Observes the shown text (undefined = hidden), for tests. */
-  onRender?: (service: ServiceName, text: string | undefined) => void;
+  onRender?: (service: ServiceName, text: string | undefined, command: string | undefined) => void;
 }): vscode.Disposable {
   const now = deps.now ?? Date.now;
   const items = new Map<ServiceName, vscode.StatusBarItem>();
   SERVICE_NAMES.forEach((s, i) => {
     const item = vscode.window.createStatusBarItem(`codexHelper.status.${s}`, vscode.StatusBarAlignment.Left, 10 - i);
     item.name = `Codex Helper (${s})`;
-    item.command = { title: 'Pin Config', command: CMD.pinConfig, arguments: [s] };
     items.set(s, item);
   });
   const update = (s: ServiceName) => {
     const item = items.get(s)!;
     const m = statusBarModel(deps.store.get(s), now());
-    deps.onRender?.(s, m?.text);
+    deps.onRender?.(s, m?.text, m?.command);
     if (!m) {
       item.hide();
       return;
     }
     item.text = m.text;
-    item.tooltip = m.tooltip;
-    item.backgroundColor = m.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    const tip = new vscode.MarkdownString(m.tooltip, true);
+    tip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
+    item.tooltip = tip;
+    item.command = { title: m.command === CMD.pinConfig ? 'Pin Config' : 'Fix the Proxy', command: m.command, arguments: [s] };
+    item.backgroundColor = m.error
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : m.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     item.show();
   };
   // The "all upstreams cooling" warning must go away when the cooldown ends, even if no request arrives then.

@@ -1,11 +1,29 @@
 // Builds the upstream tree (service → config → upstream) as plain data from what the admin API returns, so labels,
 // states, tooltips and contextValues are testable without VS Code. upstreamTree.ts maps nodes onto TreeItems.
-import type { ConfigHealth, UpstreamHealth } from '../core/state';
-import type { LbConfigView, LbUpstreamView } from '../core/lb';
+import type { LbConfigView } from '../core/lb';
 import type { ServiceName } from '../core/types';
-import type { ApiSnapshot, ConfigDetail, ConfigsDetail, UpstreamInfo } from '../proxy/adminClient';
+import type { ApiSnapshot, ConfigDetail, ConfigsDetail } from '../proxy/adminClient';
+import { CMD } from './constants';
+import { actions, cmdLink, code, md } from './markdown';
 import type { ServiceStatus } from './proxyController';
 import { configCostLines, serviceCostLines } from './costTooltip';
+import { failoverText } from './failoverNotice';
+import { configHealthStates, configHealthSummary, latestProbe, upstreamHealth } from './upstreamHealth';
+import type { HealthKind, UpstreamHealthState } from './upstreamHealth';
+
+/** Where the service's client (Codex / Claude Code) points, read from its own settings file. */
+export interface ClientLink {
+  /** The client's settings file. */
+  file: string;
+  /** It points at a codex-helper proxy on loopback. */
+  enabled: boolean;
+  /** The port it points at, when enabled. */
+  port?: number;
+  /** Why the file could not be read (it is left alone then). */
+  error?: string;
+  /** ANTHROPIC_BASE_URL in the Claude Code extension's `claudeCode.environmentVariables` setting, if set. */
+  vscodeBaseUrl?: string;
+}
 
 export interface ServiceData {
   service: ServiceName;
@@ -14,6 +32,7 @@ export interface ServiceData {
   snapshot?: ApiSnapshot;
   /** Why the data could not be fetched (attached proxy gone, …). */
   error?: string;
+  client?: ClientLink;
 }
 
 export interface NodeIcon {
@@ -21,13 +40,14 @@ export interface NodeIcon {
   color?: string;
 }
 
-export type NodeKind = 'service' | 'config' | 'upstream' | 'message';
+export type NodeKind = 'service' | 'config' | 'upstream' | 'client' | 'message';
 
 export interface TreeNode {
   id: string;
   kind: NodeKind;
   label: string;
   description?: string;
+  /** Markdown (links may run the commands in TOOLTIP_COMMANDS). */
   tooltip: string;
   icon: NodeIcon;
   contextValue: string;
@@ -41,14 +61,8 @@ export interface TreeNode {
   secretName?: string;
 }
 
-export type UpstreamStateKind = 'healthy' | 'cooling' | 'failing' | 'exhausted' | 'unknown';
-
-export interface UpstreamState {
-  kind: UpstreamStateKind;
-  text: string;
-  /** Epoch ms when a cooldown ends, so the view can refresh exactly then instead of polling. */
-  coolingUntilMs?: number;
-}
+export type UpstreamStateKind = HealthKind;
+export type UpstreamState = UpstreamHealthState;
 
 const SERVICE_TITLE: Record<ServiceName, string> = { codex: 'Codex', claude: 'Claude Code' };
 
@@ -76,10 +90,28 @@ export function hostAndPath(baseUrl: string): string {
   }
 }
 
-/** Short labels for a config's upstreams: the host, or host and path where hosts repeat. */
-export function upstreamLabels(baseUrls: readonly string[]): string[] {
+function hostnameOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).hostname || baseUrl;
+  } catch {
+    return baseUrl;
+  }
+}
+
+/**
+ * Short labels for a config's upstreams, so the state after them fits the sidebar: the host name (its port only
+ * where names repeat); where hosts repeat, the provider ids when they tell the upstreams apart, else host and path.
+ */
+export function upstreamLabels(baseUrls: readonly string[], providerIds: ReadonlyArray<string | undefined> = []): string[] {
+  const unique = (xs: ReadonlyArray<string | undefined>, i: number) => xs[i] !== undefined && xs.indexOf(xs[i]) === xs.lastIndexOf(xs[i]);
+  const names = baseUrls.map(hostnameOf);
   const hosts = baseUrls.map(hostOf);
-  return baseUrls.map((u, i) => (hosts.indexOf(hosts[i]!) !== hosts.lastIndexOf(hosts[i]!) ? hostAndPath(u) : hosts[i]!));
+  return baseUrls.map((u, i) => {
+    if (unique(names, i)) return names[i]!;
+    if (unique(hosts, i)) return hosts[i]!;
+    if (unique(providerIds, i)) return providerIds[i]!;
+    return hostAndPath(u);
+  });
 }
 
 /** Secret name out of an auth source such as `secret:work` or `client_passthrough (missing_secret:work)`. */
@@ -87,64 +119,76 @@ export function secretNameOf(authSource: string): string | undefined {
   return /(?:^|[\s(,])(?:missing_)?secret:([^\s,)]+)/.exec(authSource)?.[1];
 }
 
-/** State of one upstream: cooling (time left) beats usage exhausted beats failing beats healthy. */
-export function upstreamState(lb: LbUpstreamView | undefined, snapshotAtMs: number, nowMs: number): UpstreamState {
-  if (!lb) return { kind: 'unknown', text: 'no traffic yet' };
-  if (lb.cooldown_remaining_secs !== undefined) {
-    const until = snapshotAtMs + lb.cooldown_remaining_secs * 1000;
-    const left = Math.ceil((until - nowMs) / 1000);
-    if (left > 0) return { kind: 'cooling', text: `cooling ${formatSecs(left)}`, coolingUntilMs: until };
-  }
-  if (lb.usage_exhausted) return { kind: 'exhausted', text: 'usage exhausted' };
-  if (lb.failure_count > 0) return { kind: 'failing', text: `failing ${lb.failure_count}` };
-  return { kind: 'healthy', text: 'healthy' };
+/** The credential an upstream names but cannot find (`env:OPENAI_API_KEY`, `secret:work`), if any. */
+export function missingCredential(authSource: string): { kind: 'env' | 'secret'; name: string } | undefined {
+  const m = /missing_(env|secret):([^\s,)]+)/.exec(authSource);
+  return m ? { kind: m[1] as 'env' | 'secret', name: m[2]! } : undefined;
 }
 
-/** `45s`, `2m 05s`. */
-export function formatSecs(secs: number): string {
-  if (secs < 60) return `${secs}s`;
-  return `${Math.floor(secs / 60)}m ${String(secs % 60).padStart(2, '0')}s`;
+export { formatDuration } from './upstreamHealth';
+
+/** Readable routing level: `priority 1` (lower is tried first). */
+export function priorityText(level: number): string {
+  return `priority ${level}`;
 }
 
-function probeText(h: UpstreamHealth | undefined): string | undefined {
-  if (!h || h.ok === undefined) return undefined;
-  if (h.ok) return h.latency_ms !== undefined ? `probe ${h.latency_ms} ms` : 'probe ok';
-  return `probe failed${h.error ? `: ${h.error}` : ''}`;
-}
-
-const STATE_ICON: Record<UpstreamStateKind, NodeIcon> = {
+const STATE_ICON: Record<HealthKind, NodeIcon> = {
   healthy: { id: 'pass', color: 'testing.iconPassed' },
   cooling: { id: 'watch', color: 'list.warningForeground' },
   failing: { id: 'error', color: 'list.errorForeground' },
   exhausted: { id: 'circle-slash', color: 'list.warningForeground' },
   unknown: { id: 'circle-outline' },
 };
+const WARNING_ICON: NodeIcon = { id: 'warning', color: 'list.warningForeground' };
 
-function upstreamNode(service: ServiceName, cfg: ConfigDetail, u: UpstreamInfo, label: string, lb: LbConfigView | undefined,
-  health: ConfigHealth | undefined, snapshotAtMs: number, nowMs: number): TreeNode {
-  const st = upstreamState(lb?.upstreams[u.index], snapshotAtMs, nowMs);
-  const h = health?.upstreams.find((x) => x.base_url === u.base_url) ?? health?.upstreams[u.index];
-  const probe = probeText(h);
+function probeLine(d: ServiceData, cfg: string, baseUrl: string): string | undefined {
+  const h = latestProbe(d.snapshot?.snapshot.config_health[cfg], baseUrl);
+  if (!h) return undefined;
+  if (h.ok) return `Last probe: ok${h.latency_ms !== undefined ? `, ${h.latency_ms} ms` : ''}`;
+  return `Last probe: failed${h.status_code ? ` (HTTP ${h.status_code})` : ''}${h.error ? `: ${md(h.error)}` : ''}`;
+}
+
+function upstreamNode(d: ServiceData, cfg: ConfigDetail, index: number, label: string, st: UpstreamHealthState,
+  lb: LbConfigView | undefined): TreeNode {
+  const service = d.service;
+  const u = cfg.upstreams[index]!;
   const secret = secretNameOf(u.auth_source);
+  const missing = missingCredential(u.auth_source);
   const view = lb?.upstreams[u.index];
-  const tip = [
-    `${u.base_url}`,
-    u.provider_id ? `provider: ${u.provider_id}` : undefined,
-    `state: ${st.text}`,
-    view?.last_status !== undefined ? `last status: ${view.last_status}` : undefined,
-    view?.last_error ? `last error: ${view.last_error}` : undefined,
-    probe,
-    `credential: ${u.auth_source}`,
-    lb?.last_good_index === u.index ? 'sticky choice of this config' : undefined,
+  const at = { service, config: cfg.name, upstreamIndex: u.index };
+  const keyLink = missing?.kind === 'env' ? undefined : cmdLink('Set key…', CMD.setUpstreamApiKey, secret ? { secretName: secret } : undefined);
+  const lines = [
+    `**${md(label)}** — ${md(st.text)}`,
+    '',
+    code(u.base_url),
+    '',
+    u.provider_id ? `Provider: ${md(u.provider_id)}` : undefined,
+    view?.last_status !== undefined ? `Last status: ${view.last_status}` : undefined,
+    view?.last_error ? `Last error: ${md(view.last_error)}` : undefined,
+    probeLine(d, cfg.name, u.base_url),
+    st.source === 'probe' ? 'State from the newest health probe.' : st.source === 'traffic' ? 'State from the newest request.' : undefined,
+    missing
+      ? `$(warning) Credential missing: ${missing.kind === 'env' ? `environment variable ${code(missing.name)} is not set` : `secret ${code(missing.name)} is not in SecretStorage`}${u.auth_source.startsWith('client_passthrough') ? ' — the client\'s own key is passed through' : ''}`
+      : `Credential: ${code(u.auth_source)}`,
+    lb?.last_good_index === u.index ? 'Sticky choice of this config.' : undefined,
+    '',
+    actions([
+      keyLink,
+      cmdLink('Check health', CMD.checkConfigHealth, { service, config: cfg.name }),
+      st.kind === 'cooling' || st.kind === 'failing' ? cmdLink('Reset cooldown', CMD.resetCooldown, at) : undefined,
+      cmdLink('Open config', CMD.openConfigAt, at),
+    ]),
   ].filter((x) => x !== undefined);
+  const ctx = ['upstream', secret ? 'secret' : 'plain', st.kind === 'cooling' || st.kind === 'failing' ? 'resettable' : 'settled'];
+  if (missing) ctx.push('missingKey');
   const node: TreeNode = {
     id: `${service}/${cfg.name}/${u.index}`,
     kind: 'upstream',
     label,
-    description: [u.provider_id, st.text, probe].filter(Boolean).join(' · '),
-    tooltip: tip.join('\n'),
-    icon: STATE_ICON[st.kind],
-    contextValue: secret ? 'upstream secret' : 'upstream',
+    description: !missing ? st.text : st.kind === 'unknown' ? 'key missing' : `${st.text} · key missing`,
+    tooltip: lines.join('  \n'),
+    icon: missing && st.kind !== 'failing' ? WARNING_ICON : STATE_ICON[st.kind],
+    contextValue: ctx.join(' '),
     children: [],
     service,
     config: cfg.name,
@@ -155,47 +199,60 @@ function upstreamNode(service: ServiceName, cfg: ConfigDetail, u: UpstreamInfo, 
   return node;
 }
 
+/** States of a config's upstreams from one snapshot (the single source for every view). */
+export function statesOf(d: ServiceData, cfg: ConfigDetail, nowMs: number): UpstreamHealthState[] {
+  const snap = d.snapshot?.snapshot;
+  return configHealthStates(cfg.upstreams.map((u) => u.base_url), snap?.lb_view[cfg.name] as LbConfigView | undefined,
+    snap?.config_health[cfg.name], snap?.refreshed_at_ms ?? nowMs, nowMs);
+}
+
 function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode {
   const service = d.service;
   const snap = d.snapshot?.snapshot;
   const pinned = d.detail?.global_override === cfg.name;
   const lb = snap?.lb_view[cfg.name] as LbConfigView | undefined;
-  const health = snap?.config_health[cfg.name];
-  const at = snap?.refreshed_at_ms ?? nowMs;
-  const marks = [
-    `L${cfg.effective_level}`,
-    cfg.effective_enabled ? undefined : 'disabled',
-    cfg.active ? 'active' : undefined,
-    pinned ? 'pinned' : undefined,
-  ].filter(Boolean);
+  const states = statesOf(d, cfg, nowMs);
+  const summary = configHealthSummary(states);
   const check = snap?.health_checks[cfg.name];
   const checking = check && !check.done ? `checking ${check.completed}/${check.total}` : undefined;
+  const trouble = summary.kind === 'cooling' || states.some((s) => s.kind === 'failing' || s.kind === 'cooling');
+  const first = !cfg.effective_enabled ? 'disabled' : checking ?? (summary.kind === 'cooling' ? summary.text : undefined);
+  const description = [first, pinned ? 'pinned' : undefined, priorityText(cfg.effective_level), cfg.active ? 'active' : undefined]
+    .filter(Boolean).join(' · ');
+  const at = { service, config: cfg.name };
   const tip = [
-    cfg.alias ? `${cfg.alias} (${cfg.name})` : cfg.name,
-    `level ${cfg.effective_level}${cfg.effective_level !== cfg.level ? ` (file: ${cfg.level})` : ''}`,
-    cfg.effective_enabled ? 'enabled' : 'disabled',
-    cfg.effective_enabled !== cfg.enabled ? `(file says ${cfg.enabled ? 'enabled' : 'disabled'})` : undefined,
-    cfg.active ? 'active config of the file' : undefined,
-    pinned ? 'pinned: every request of this service uses it' : undefined,
+    `**${md(cfg.alias ?? cfg.name)}**${cfg.alias ? ` (${code(cfg.name)})` : ''} — ${md(summary.text)}`,
+    '',
+    `${priorityText(cfg.effective_level)} (lower is tried first)${cfg.effective_level !== cfg.level ? `; the file says ${cfg.level}` : ''}`,
+    cfg.effective_enabled ? 'Enabled' : 'Disabled: skipped unless it is pinned or active',
+    cfg.effective_enabled !== cfg.enabled ? `(the file says ${cfg.enabled ? 'enabled' : 'disabled'})` : undefined,
+    cfg.active ? 'Active config of the file' : undefined,
+    pinned ? 'Pinned: every request of this service uses it' : undefined,
     `${cfg.upstreams.length} upstream${cfg.upstreams.length === 1 ? '' : 's'}`,
     ...configCostLines(snap, cfg.name, nowMs),
+    '',
+    actions([
+      pinned ? cmdLink('Unpin', CMD.unpinConfig, service) : cmdLink('Pin', CMD.pinConfig, at),
+      cmdLink('Check health', CMD.checkConfigHealth, at),
+      trouble ? cmdLink('Reset cooldowns', CMD.resetCooldown, at) : undefined,
+      cmdLink('Open config', CMD.openConfigAt, at),
+    ]),
   ].filter((x) => x !== undefined);
-  const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled'];
-  const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url));
-  const children = cfg.upstreams.map((u, i) => upstreamNode(service, cfg, u, labels[i]!, lb, health, at, nowMs));
-  const allCooling = children.length > 0 && children.every((c) => c.icon.id === STATE_ICON.cooling.id);
+  const ctx = ['config', pinned ? 'pinned' : 'unpinned', cfg.effective_enabled ? 'enabled' : 'disabled', trouble ? 'resettable' : 'settled'];
+  const labels = upstreamLabels(cfg.upstreams.map((u) => u.base_url), cfg.upstreams.map((u) => u.provider_id));
+  const children = cfg.upstreams.map((_, i) => upstreamNode(d, cfg, i, labels[i]!, states[i]!, lb));
   return {
     id: `${service}/${cfg.name}`,
     kind: 'config',
     label: cfg.alias ?? cfg.name,
-    description: [cfg.alias ? cfg.name : undefined, ...marks, checking].filter(Boolean).join(' · '),
-    tooltip: tip.join('\n'),
+    description,
+    tooltip: tip.join('  \n'),
     icon: pinned
       ? { id: 'pinned' }
       : !cfg.effective_enabled
         ? { id: 'circle-slash', color: 'disabledForeground' }
-        : allCooling
-          ? { id: 'watch', color: 'list.warningForeground' }
+        : summary.kind === 'cooling'
+          ? STATE_ICON.cooling
           : { id: cfg.active ? 'star-full' : 'server' },
     contextValue: ctx.join(' '),
     collapsed: false,
@@ -205,16 +262,70 @@ function configNode(d: ServiceData, cfg: ConfigDetail, nowMs: number): TreeNode 
   };
 }
 
-function message(service: ServiceName, id: string, label: string, icon: NodeIcon, tooltip = label): TreeNode {
+function message(service: ServiceName, id: string, label: string, icon: NodeIcon, tooltip = md(label)): TreeNode {
   return { id: `${service}/!${id}`, kind: 'message', label, tooltip, icon, contextValue: 'message', children: [], service };
+}
+
+function vscodePort(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the client file points at this proxy, another port, or not at a proxy. */
+export function clientLinkState(link: ClientLink | undefined, port: number | undefined): 'connected' | 'elsewhere' | 'none' | 'unknown' {
+  if (!link || link.error) return 'unknown';
+  // The Claude Code extension for VS Code reads its own setting: pointing that at us connects it too.
+  if (!link.enabled) return link.vscodeBaseUrl && port !== undefined && vscodePort(link.vscodeBaseUrl) === port ? 'connected' : 'none';
+  return port !== undefined && link.port !== undefined && link.port !== port ? 'elsewhere' : 'connected';
+}
+
+const CLIENT_CMDS: Record<ServiceName, { on: string; off: string }> = {
+  codex: { on: CMD.connectCodex, off: CMD.disconnectCodex },
+  claude: { on: CMD.connectClaude, off: CMD.disconnectClaude },
+};
+
+function clientNode(d: ServiceData, port: number | undefined): TreeNode {
+  const link = d.client;
+  const state = clientLinkState(link, port);
+  const title = serviceTitle(d.service);
+  const cmds = CLIENT_CMDS[d.service];
+  const description = state === 'connected' ? 'connected' : state === 'elsewhere' ? `points at :${link!.port}, not :${port}` : state === 'none' ? 'not connected' : 'unknown';
+  const what = state === 'connected' ? `${title} sends its requests through this proxy.`
+    : state === 'elsewhere' ? `${title} points at port ${link!.port}, but this proxy listens on ${port}: its requests fail until you connect it again.`
+      : state === 'none' ? `${title} talks to its provider directly.`
+        : `The settings file of ${title} could not be read${link?.error ? `: ${md(link.error)}` : ''}.`;
+  const tip = [
+    `**${md(title)}** — ${md(description)}`,
+    '',
+    what,
+    link ? `File: ${code(link.file)}` : undefined,
+    link?.vscodeBaseUrl ? `Claude Code extension for VS Code: ${code(`ANTHROPIC_BASE_URL=${link.vscodeBaseUrl}`)}${port !== undefined && vscodePort(link.vscodeBaseUrl) !== port ? ' (not this proxy)' : ''}` : undefined,
+    '',
+    actions([state !== 'connected' ? cmdLink('Connect', cmds.on) : undefined, state === 'connected' || state === 'elsewhere' ? cmdLink('Disconnect', cmds.off) : undefined]),
+  ].filter((x) => x !== undefined);
+  return {
+    id: `${d.service}/!client`,
+    kind: 'client',
+    label: d.service === 'codex' ? 'Codex client' : 'Claude Code client',
+    description,
+    tooltip: tip.join('  \n'),
+    icon: state === 'connected' ? { id: 'plug', color: 'testing.iconPassed' } : state === 'elsewhere' ? WARNING_ICON : { id: 'debug-disconnect' },
+    contextValue: `client ${state} ${d.service}`,
+    children: [],
+    service: d.service,
+  };
 }
 
 function statusText(s: ServiceStatus): string {
   switch (s.kind) {
     case 'running':
-      return s.url.replace(/^http:\/\//, '');
+      return 'running';
     case 'attached':
-      return `attached ${s.url.replace(/^http:\/\//, '')}`;
+      return `attached :${s.port}`;
     case 'failed':
       return s.code === 'EADDRINUSE' ? `port ${s.port} in use` : 'failed to start';
     case 'stopped':
@@ -222,35 +333,51 @@ function statusText(s: ServiceStatus): string {
   }
 }
 
-/** The node of one service with its configs and upstreams. */
+/** The node of one service with its client link, configs and upstreams. */
 export function serviceNode(d: ServiceData, nowMs: number): TreeNode {
   const s = d.status;
   const live = s.kind === 'running' || s.kind === 'attached';
   const pin = d.detail?.global_override;
   const children: TreeNode[] = [];
-  if (d.error) children.push(message(d.service, 'error', d.error, { id: 'warning', color: 'list.warningForeground' }));
+  if (d.error) children.push(message(d.service, 'error', d.error, WARNING_ICON));
   if (d.detail?.config_error) {
-    children.push(message(d.service, 'config-error', 'config.toml has an error (last good config in use)',
-      { id: 'warning', color: 'list.warningForeground' }, d.detail.config_error));
+    children.push(message(d.service, 'config-error', 'config.toml has an error (last good config in use)', WARNING_ICON,
+      `${md(d.detail.config_error)}  \n${cmdLink('Open config', CMD.openConfigFile)}`));
   }
-  if (s.kind === 'failed') children.push(message(d.service, 'failed', s.message, { id: 'error', color: 'list.errorForeground' }));
+  if (s.kind === 'failed') {
+    children.push(message(d.service, 'failed', s.message, { id: 'error', color: 'list.errorForeground' },
+      `${md(s.message)}  \n${cmdLink('Fix…', CMD.listenerFixes, d.service)} · ${cmdLink('Show log', CMD.showLog)}`));
+  }
+  if (d.client) children.push(clientNode(d, live ? s.port : undefined));
   if (live && d.detail) {
     for (const c of d.detail.configs) children.push(configNode(d, c, nowMs));
     if (d.detail.configs.length === 0) children.push(message(d.service, 'empty', 'no configs: open the config file', { id: 'info' }));
   }
-  const description = [statusText(s), live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
+  const failover = live ? d.snapshot?.snapshot.failover : undefined;
+  const description = [failover ? `failed over to ${failover.to.config}` : undefined, statusText(s),
+    live && d.detail ? (pin ? `pinned ${pin}` : 'auto') : undefined].filter(Boolean).join(' · ');
   const tip = [
-    `${serviceTitle(d.service)} proxy: ${statusText(s)}`,
-    live ? `base URL: ${s.url}` : undefined,
-    d.detail ? `config file: ${d.detail.config_path}` : undefined,
+    `**${md(serviceTitle(d.service))} proxy** — ${md(statusText(s))}${live ? ` on port ${s.port}` : ''}`,
+    '',
+    failover ? `$(debug-step-over) ${md(failoverText(failover, nowMs))}` : undefined,
+    live ? `Base URL: ${code(s.url)}` : undefined,
+    live && d.detail ? (pin ? `Pinned config: ${code(pin)}` : 'Automatic config choice (by priority and health)') : undefined,
+    d.detail ? `Config file: ${code(d.detail.config_path)}` : undefined,
     ...serviceCostLines(d.snapshot?.snapshot, nowMs),
+    '',
+    actions([
+      live ? cmdLink('Pin config…', CMD.pinConfig, d.service) : cmdLink('Start', CMD.startProxy, d.service),
+      live ? cmdLink('Check health', CMD.runHealthChecks, d.service) : undefined,
+      s.kind === 'failed' ? cmdLink('Fix…', CMD.listenerFixes, d.service) : undefined,
+      cmdLink('Open config', CMD.openConfigFile),
+    ]),
   ].filter((x) => x !== undefined);
   return {
     id: d.service,
     kind: 'service',
     label: serviceTitle(d.service),
     description,
-    tooltip: tip.join('\n'),
+    tooltip: tip.join('  \n'),
     icon: s.kind === 'running'
       ? { id: 'radio-tower', color: 'testing.iconPassed' }
       : s.kind === 'attached'
@@ -273,7 +400,7 @@ export function nextCooldownEnd(data: ServiceData[], nowMs: number): number | un
     if (!snap) continue;
     for (const v of Object.values(snap.lb_view as Record<string, LbConfigView>)) {
       for (const u of v.upstreams) {
-        const st = upstreamState(u, snap.refreshed_at_ms, nowMs);
+        const st = upstreamHealth(u, undefined, snap.refreshed_at_ms, nowMs);
         if (st.coolingUntilMs !== undefined && (best === undefined || st.coolingUntilMs < best)) best = st.coolingUntilMs;
       }
     }

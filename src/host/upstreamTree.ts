@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import type { ServiceStore } from './serviceStore';
 import { VIEW_UPSTREAMS } from './constants';
 import { CooldownTimer } from './cooldownTimer';
-import { serviceNode } from './treeModel';
+import { TOOLTIP_COMMANDS } from './markdown';
+import { nextCooldownEnd, serviceNode } from './treeModel';
 import type { TreeNode } from './treeModel';
 
 /** TreeDataProvider over the ServiceStore. */
@@ -14,6 +15,9 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private roots: TreeNode[] = [];
   private readonly cooldownTimer: CooldownTimer;
   private readonly unsubscribe: () => void;
+  /** Redraws the "cooling 12 s" countdowns each second while the view is visible; nothing is fetched. */
+  private ticker: NodeJS.Timeout | undefined;
+  private visible = true;
 
   constructor(private readonly store: ServiceStore, private readonly now: () => number = Date.now) {
     this.cooldownTimer = new CooldownTimer(() => this.refresh(), now);
@@ -31,11 +35,57 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.changed.fire(undefined);
   }
 
+  /** Called by the view: no countdown redraws while the view is hidden. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.refresh();
+    else this.tick(false);
+  }
+
   private rebuild(): void {
     const now = this.now();
     const data = this.store.all();
     this.roots = data.map((d) => serviceNode(d, now));
     this.cooldownTimer.arm(data);
+    this.tick(this.visible && nextCooldownEnd(data, now) !== undefined);
+  }
+
+  /**
+   * A countdown redraw: only the rows whose text changed are fired (the old node objects, updated in place), so a
+   * tooltip open on another row stays open. A changed tree shape falls back to a full refresh.
+   */
+  private countdown(): void {
+    const now = this.now();
+    const data = this.store.all();
+    const next = data.map((d) => serviceNode(d, now));
+    const changed: TreeNode[] = [];
+    const same = (a: readonly TreeNode[], b: readonly TreeNode[]): boolean => a.length === b.length && a.every((x, i) => {
+      const y = b[i]!;
+      if (x.id !== y.id || !same(x.children, y.children)) return false;
+      if (x.description !== y.description || x.tooltip !== y.tooltip || x.icon.id !== y.icon.id || x.contextValue !== y.contextValue) changed.push(x);
+      return true;
+    });
+    if (!same(this.roots, next)) return this.refresh();
+    const byId = new Map<string, TreeNode>();
+    const index = (list: readonly TreeNode[]) => list.forEach((n) => { byId.set(n.id, n); index(n.children); });
+    index(next);
+    for (const old of changed) {
+      const fresh = byId.get(old.id)!;
+      Object.assign(old, { description: fresh.description, tooltip: fresh.tooltip, icon: fresh.icon, contextValue: fresh.contextValue });
+      this.changed.fire(old);
+    }
+    this.cooldownTimer.arm(data);
+    this.tick(this.visible && nextCooldownEnd(data, now) !== undefined);
+  }
+
+  private tick(on: boolean): void {
+    if (on && !this.ticker) {
+      this.ticker = setInterval(() => this.countdown(), 1000);
+      this.ticker.unref?.();
+    } else if (!on && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
@@ -45,7 +95,9 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const item = new vscode.TreeItem(n.label, state);
     item.id = n.id;
     item.description = n.description;
-    item.tooltip = n.tooltip;
+    const tip = new vscode.MarkdownString(n.tooltip, true);
+    tip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
+    item.tooltip = tip;
     item.contextValue = n.contextValue;
     item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
     return item;
@@ -68,6 +120,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   dispose(): void {
+    this.tick(false);
     this.unsubscribe();
     this.cooldownTimer.dispose();
     this.changed.dispose();
@@ -78,5 +131,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 export function registerUpstreamTree(deps: { store: ServiceStore }): { provider: UpstreamTreeProvider; disposable: vscode.Disposable } {
   const provider = new UpstreamTreeProvider(deps.store);
   const view = vscode.window.createTreeView(VIEW_UPSTREAMS, { treeDataProvider: provider, showCollapseAll: true });
-  return { provider, disposable: vscode.Disposable.from(view, provider) };
+  provider.setVisible(view.visible);
+  const vis = view.onDidChangeVisibility((e) => provider.setVisible(e.visible));
+  return { provider, disposable: vscode.Disposable.from(vis, view, provider) };
 }

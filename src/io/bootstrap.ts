@@ -193,7 +193,6 @@ export function configTemplate(imported?: { codex?: ServiceConfigManager; claude
     '# (or ~/.claude/settings.json) at startup.',
     '',
     'version = 1',
-    '# default_service = "codex"   # which service `serve` runs without --codex/--claude',
     '',
   ];
   parts.push(
@@ -206,7 +205,7 @@ export function configTemplate(imported?: { codex?: ServiceConfigManager; claude
       ? renderService('claude', imported.claude, 'auto-imported from ~/.claude/settings.json')
       : CLAUDE_EXAMPLE,
   );
-  parts.push(NOTIFY_AND_RETRY);
+  parts.push(RETRY);
   return parts.join('\n');
 }
 
@@ -283,24 +282,9 @@ const CLAUDE_EXAMPLE = `# [claude]
 # provider_id = "anthropic"
 `;
 
-const NOTIFY_AND_RETRY = `[notify]
-enabled = false
-
-[notify.system]
-enabled = false
-
-[notify.policy]
-min_duration_ms = 60000
-merge_window_ms = 10000
-global_cooldown_ms = 60000
-per_thread_cooldown_ms = 180000
-recent_search_window_ms = 300000
-recent_endpoint_timeout_ms = 500
-
-[notify.exec]
-enabled = false
-
-[retry]
+// Only keys the proxy reads: codex-helper's [notify] and default_service are accepted in an existing file but have
+// no effect here, so a new file does not suggest otherwise.
+const RETRY = `[retry]
 # balanced | same-upstream | aggressive-failover | cost-primary
 profile = "balanced"
 # Fine-tuning (each key overrides the profile):

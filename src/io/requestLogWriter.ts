@@ -65,7 +65,7 @@ export class RequestLogWriter {
 
   /** Queues one request line; returns immediately. */
   write(record: RequestLogRecord): void {
-    if (this.onlyErrors && record.status_code >= 200 && record.status_code < 300) return;
+    if (this.onlyErrors && record.status_code >= 200 && record.status_code < 300 && record.error_class === undefined) return;
     if (record.cost === undefined && record.usage && this.price) {
       try {
         const cost = this.price(record);

@@ -10,7 +10,7 @@ import { buildStatsReport, parseStatsRange } from '../core/statsReport';
 import type { PriceTable } from '../core/pricing';
 import { ADMIN_PATHS, ADMIN_PREFIX } from '../core/adminContract';
 import type {
-  AdminGet, AdminPath, AdminPost, ConfigOption, ConfigsDetail, HealthCheckActionResult, ModelsView, PricingView, ReloadAnswer, RuntimeView,
+  AdminGet, AdminPath, AdminPost, ConfigOption, ConfigsDetail, HealthCheckActionResult, LbResetAnswer, ModelsView, PricingView, ReloadAnswer, RuntimeView,
 } from '../core/adminContract';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -122,12 +122,18 @@ function configsDetail(ctx: AdminContext): ConfigsDetail {
       upstreams: c.upstreams.map((u, index) => {
         const a = resolveUpstreamAuth(svc.service, u, { hasAuthorization: false, hasApiKey: false }, svc.deps.env, svc.credentials, svc.deps.secrets);
         const sources = [a.authorization, a.x_api_key].filter((x) => x !== 'none');
+        // The embedded default sends the client's own credential first; its env fallback being unset is normal.
+        const prefer = u.tags['auth_prefer_client'] === 'true';
+        const usable = sources.filter((x) => !x.startsWith('missing_'));
+        const auth_source = prefer
+          ? (usable.length ? `client_passthrough, else ${usable.join(', ')}` : 'client_passthrough')
+          : sources.length ? sources.join(', ') : 'none';
         return {
           config: o.name,
           index,
           base_url: displayUrl(u.base_url),
           provider_id: u.tags['provider_id'],
-          auth_source: sources.length ? sources.join(', ') : u.tags['auth_prefer_client'] === 'true' ? 'client_passthrough' : 'none',
+          auth_source,
           supported_models: u.supported_models,
           model_mapping: u.model_mapping,
         };
@@ -167,6 +173,23 @@ function targets(ctx: AdminContext, o: Record<string, unknown>): string[] {
   names = [...new Set(names.map((n) => n.trim()).filter((n) => n !== ''))].sort();
   if (names.length === 0) throw new AdminError(400, 'expected { all: true } or non-empty config_names');
   return names;
+}
+
+/** `{config_name, upstream_index?}`: forgets the failures and cooldown of one upstream, or of the whole config. */
+function resetCooldown(ctx: AdminContext, o: Record<string, unknown>): LbResetAnswer {
+  const given = optionalName(o, 'config_name');
+  if (given === undefined) throw new AdminError(400, 'config_name is required');
+  const name = knownConfig(ctx, given);
+  const raw = o['upstream_index'];
+  const count = ctx.svc.manager.configs[name]!.upstreams.length;
+  let index: number | undefined;
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw !== 'number' || !Number.isInteger(raw)) throw new AdminError(400, 'upstream_index must be an integer or null');
+    if (raw < 0 || raw >= count) throw new AdminError(400, `upstream_index ${raw} is out of range (config '${name}' has ${count} upstream${count === 1 ? '' : 's'})`);
+    index = raw;
+  }
+  const cleared = ctx.svc.lbStore.reset(name, index);
+  return { config_name: name, upstream_index: index ?? null, cleared };
 }
 
 const setEffort: Handler<void> = async (ctx, _q, body) => {
@@ -293,6 +316,7 @@ const ROUTES: { [P in AdminPath]: RouteOf<P> } = {
       return out;
     },
   },
+  'api/v1/lb/reset': { post: async (ctx, _q, body) => resetCooldown(ctx, asObject(await body())) },
   // Legacy routes of earlier codex-helper versions.
   'override/session': { get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
   'config/runtime': { get: runtimeStatus },

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
 import { ADMIN_PREFIX } from '../core/adminContract';
-import type { AdminGet, AdminPost, ApiSnapshot, Capabilities, ConfigsDetail, HealthCheckActionResult, PricingView, ReloadAnswer } from '../core/adminContract';
+import type { AdminGet, AdminPost, ApiSnapshot, Capabilities, ConfigsDetail, HealthCheckActionResult, LbResetAnswer, PricingView, ReloadAnswer } from '../core/adminContract';
 import type { StatsData } from '../core/statsSeries';
 
 // The shapes live in the shared contract; re-exported for the VS Code face, which talks to the proxy through here.
@@ -98,6 +98,11 @@ export class AdminClient {
   /** Empties the proxy's recent-requests list; returns how many were dropped. */
   clearRecent(): Promise<{ cleared: number }> {
     return this.post('api/v1/status/recent/clear');
+  }
+
+  /** Clears the failures and cooldown of one upstream, or of every upstream of the config. */
+  resetCooldown(config: string, upstreamIndex?: number): Promise<LbResetAnswer> {
+    return this.post('api/v1/lb/reset', { config_name: config, upstream_index: upstreamIndex ?? null });
   }
 
   reload(): Promise<ReloadAnswer> {

@@ -1,5 +1,6 @@
 // Error answers the proxy itself produces, shaped like the API the client speaks so that Codex and Claude Code
 // show the message instead of a parse failure.
+import type { WireFormat } from '../core/sseIntegrity';
 import type { ServiceName } from '../core/types';
 
 export interface ProxyErrorInfo {
@@ -24,9 +25,17 @@ export function errorBody(service: ServiceName, info: ProxyErrorInfo): string {
   return JSON.stringify({ error: { message: info.message, type: info.type, code: info.type, ...extra } });
 }
 
-/** A synthetic terminal SSE event telling the client the stream broke (instead of a silent socket reset). */
-export function streamErrorEvent(service: ServiceName, message: string): string {
-  if (service === 'claude') {
+/**
+ * A synthetic terminal SSE event telling the client the stream broke (instead of a silent socket reset), in the
+ * client's wire format: Anthropic `event: error`, Chat Completions `data: {"error":…}`, else Responses
+ * `response.failed`.
+ */
+export function streamErrorEvent(service: ServiceName, message: string, format?: WireFormat): string {
+  if (format === 'chat') {
+    const data = JSON.stringify({ error: { message, type: 'upstream_stream_error', code: 'upstream_stream_error' } });
+    return `data: ${data}\n\n`;
+  }
+  if (format === 'anthropic' || (format === undefined && service === 'claude')) {
     const data = JSON.stringify({ type: 'error', error: { type: 'api_error', message } });
     return `event: error\ndata: ${data}\n\n`;
   }

@@ -1,7 +1,15 @@
-// Forwarding a 2xx answer: headers at once, then every chunk as it arrives with back-pressure; usage is scanned on
-// the fly for SSE (bounded buffer) and read at the end for JSON. Nothing is ever held back.
+// Forwarding a 2xx answer. Content is never held back; content-free opening events may be, within a bound:
+// - SSE: the opening events that carry no output (response.created, message_start, ping, comments…) are held
+//   until the first event that carries output, the end of the stream, or the bound (`[retry] hold_preamble_ms` /
+//   `hold_preamble_bytes`). An error or a disconnect inside the hold drops the held bytes and nothing reaches the
+//   client, so the pipeline can fail over invisibly. The first output event is written the moment it arrives.
+// - JSON: only the first bytes are looked at; a body that opens as an error object (`{"error":…`) is collected
+//   (bounded) and classified.
+// After that, every chunk is forwarded as it arrives with back-pressure; usage and integrity are read in one pass.
 import type { ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { inBandErrorFromJson, StreamIntegrity } from '../core/sseIntegrity';
+import type { InBandError, WireFormat } from '../core/sseIntegrity';
 import type { UsageMetrics } from '../core/types';
 import { extractUsageFromJson, SseUsageScanner } from '../core/usage';
 import { forwardableResponseHeaders, headerValue } from './headers';
@@ -10,6 +18,18 @@ import type { ResponseHead, UpstreamCall } from './upstreamCall';
 const NON_STREAM_CAPTURE_MAX = 16 * 1024 * 1024;
 // A compressed answer is inflated for usage only; a bomb stops here instead of filling memory.
 const DECODE_MAX = 32 * 1024 * 1024;
+/** A JSON 2xx body that opens like an error object is collected up to this size to be classified. */
+const JSON_ERROR_MAX = 64 * 1024;
+/** Bytes of a JSON body needed to tell whether it opens like an error object. */
+const JSON_PEEK = 32;
+const JSON_ERROR_OPENING = /^\s*\{\s*"(?:error"\s*:\s*["{]|type"\s*:\s*"error")/;
+const ERROR_OPENINGS = ['{"error":{', '{"error":"', '{"type":"error"'];
+
+/** True while the first bytes of a JSON body could still grow into an error opening. */
+function mayOpenAsError(head: string): boolean {
+  const h = head.replace(/\s+/g, '');
+  return ERROR_OPENINGS.some((c) => c.startsWith(h));
+}
 
 /** A decoded copy of a compressed body for usage extraction only (the client gets the original bytes). */
 function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | undefined {
@@ -33,6 +53,26 @@ function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | un
   }
 }
 
+export interface ForwardOptions {
+  now: () => number;
+  sentAt: number;
+  headersAt: number;
+  extraHeaders?: Record<string, string>;
+  /** The wire format of the request (decides which terminal event a complete stream ends with). */
+  format?: WireFormat;
+  /** Bound of the hold of content-free opening events; 0 ms forwards everything at once. */
+  holdMs: number;
+  holdBytes: number;
+}
+
+/** How the opening of the answer went: committed (headers sent, forwarding), or failed before anything was sent. */
+export type Opening =
+  | { kind: 'committed' }
+  /** An error event or JSON error body before any output; the upstream call is aborted. */
+  | { kind: 'in_band'; error: InBandError; held: Buffer }
+  /** The upstream broke (`err`) or ended before any output and without its terminal event. */
+  | { kind: 'cut'; err?: Error; held: Buffer };
+
 export interface ForwardResult {
   isSse: boolean;
   /** The body has a content-encoding (nothing may be appended to it as text). */
@@ -41,76 +81,202 @@ export interface ForwardResult {
   usage?: UsageMetrics;
   /** Set when the upstream stream broke after the answer started. */
   streamError?: Error;
+  /** An error the upstream reported inside the answer after it started (forwarded to the client as sent). */
+  inBand?: InBandError;
+  /** The stream ended cleanly but without its format's terminal event. */
+  incomplete?: boolean;
+  /** The format's terminal event went through (the answer is complete even if the client hung up after it). */
+  complete?: boolean;
 }
 
-/** Streams `call`'s 2xx answer to `res`; resolves when the upstream body ended or failed. */
-export async function forwardSuccess(
-  call: UpstreamCall,
-  resp: ResponseHead,
-  res: ServerResponse,
-  now: () => number,
-  sentAt: number,
-  headersAt: number,
-  extraHeaders?: Record<string, string>,
-): Promise<ForwardResult> {
+type Mode = 'hold' | 'peek' | 'collect' | 'forward' | 'dropped';
+
+/** Streams `call`'s 2xx answer to `res`: `opening` settles at commit or at a failure before output, `result` at the end. */
+export class SuccessForwarder {
+  readonly opening: Promise<Opening>;
+  readonly result: Promise<ForwardResult>;
+  readonly isSse: boolean;
+  private resolveOpening!: (o: Opening) => void;
+  private resolveResult!: (r: ForwardResult) => void;
+  private readonly encoding: string | undefined;
+  private readonly scanner: SseUsageScanner | undefined;
+  private readonly integrity: StreamIntegrity | undefined;
+  private readonly outHeaders: Record<string, string | string[]>;
+  private captured: Buffer[] | undefined;
+  private capturedBytes = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private mode: Mode = 'forward';
+  private timer: NodeJS.Timeout | undefined;
+  private firstChunkAt: number | undefined;
+  private waitingDrain = false;
+  private scannerEnded = false;
+  private readonly onDrain = (): void => {
+    this.waitingDrain = false;
+    this.call.resume();
+  };
+
+  constructor(
+    private readonly call: UpstreamCall,
+    private readonly resp: ResponseHead,
+    private readonly res: ServerResponse,
+    private readonly o: ForwardOptions,
+  ) {
+    this.opening = new Promise((r) => (this.resolveOpening = r));
+    this.result = new Promise((r) => (this.resolveResult = r));
     const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
-    const isSse = ctype.includes('text/event-stream');
-    const encoding = headerValue(resp.headers, 'content-encoding');
-    const outHeaders = forwardableResponseHeaders(resp.headers);
+    this.isSse = ctype.includes('text/event-stream');
+    this.encoding = headerValue(resp.headers, 'content-encoding');
+    const out = forwardableResponseHeaders(resp.headers);
     const declaredLength = headerValue(resp.headers, 'content-length');
-    if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) outHeaders['content-length'] = declaredLength;
-    if (isSse) {
-      delete outHeaders['content-length'];
-      outHeaders['cache-control'] ??= 'no-cache';
-      outHeaders['x-accel-buffering'] = 'no';
+    if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) out['content-length'] = declaredLength;
+    if (this.isSse) {
+      delete out['content-length'];
+      out['cache-control'] ??= 'no-cache';
+      out['x-accel-buffering'] = 'no';
     }
-    if (extraHeaders) Object.assign(outHeaders, extraHeaders);
-    res.writeHead(resp.statusCode, outHeaders);
-    if (isSse) res.flushHeaders();
-    const scanner = isSse && !encoding ? new SseUsageScanner() : undefined;
-    const captured: Buffer[] | undefined = isSse ? undefined : [];
-    let capturedBytes = 0;
-    let firstChunkAt: number | undefined;
-    let waitingDrain = false;
-    const onDrain = () => {
-      waitingDrain = false;
-      call.resume();
-    };
-    const streamError = await new Promise<Error | undefined>((resolve) => {
-      call.consume(
-        (chunk) => {
-          if (firstChunkAt === undefined) firstChunkAt = now();
-          if (!res.write(chunk) && !waitingDrain) {
-            waitingDrain = true;
-            call.pause();
-            res.once('drain', onDrain);
-          }
-          if (scanner) scanner.push(chunk);
-          else if (captured && capturedBytes + chunk.length <= NON_STREAM_CAPTURE_MAX) {
-            captured.push(chunk);
-            capturedBytes += chunk.length;
-          }
-        },
-        resolve,
-      );
-    });
-    if (waitingDrain) res.off('drain', onDrain);
-    const ttfb = isSse ? (firstChunkAt ?? now()) - sentAt : headersAt - sentAt;
-    let usage: UsageMetrics | undefined;
-    if (scanner) {
-      scanner.end();
-      usage = scanner.usage;
-    } else if (captured && capturedBytes > 0) {
-      const raw = Buffer.concat(captured, capturedBytes);
-      const decoded = decodeForUsage(raw, encoding);
+    if (o.extraHeaders) Object.assign(out, o.extraHeaders);
+    this.outHeaders = out;
+    if (this.isSse && !this.encoding) {
+      this.integrity = new StreamIntegrity(o.format);
+      this.scanner = new SseUsageScanner(undefined, this.integrity);
+    }
+    if (!this.isSse) this.captured = [];
+    const holding = o.holdMs > 0 && !this.encoding;
+    // Only a stream of a known format is held: its events say when output starts.
+    if (holding && this.isSse && o.holdBytes > 0 && o.format !== undefined) this.mode = 'hold';
+    else if (holding && (ctype.includes('json') || ctype === '')) this.mode = 'peek';
+    if (this.mode === 'forward') this.commit();
+    // A JSON body decides on its first bytes (nearly always the first chunk): its timer starts only if it does not.
+    else if (this.mode === 'hold') this.startTimer();
+    call.consume((c) => this.onData(c), (err) => this.onEnd(err));
+  }
+
+  private startTimer(): void {
+    this.timer ??= setTimeout(() => this.mode !== 'forward' && this.mode !== 'dropped' && this.commit(), this.o.holdMs);
+  }
+
+  /** Sends the head and whatever was held; from here on every chunk is forwarded as it arrives. */
+  private commit(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.mode = 'forward';
+    this.res.writeHead(this.resp.statusCode, this.outHeaders);
+    const held = this.held;
+    this.held = [];
+    if (held.length === 0) {
+      if (this.isSse) this.res.flushHeaders();
+    } else this.write(held.length === 1 ? held[0]! : Buffer.concat(held, this.heldBytes));
+    this.resolveOpening({ kind: 'committed' });
+  }
+
+  private write(chunk: Buffer): void {
+    if (!this.res.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.call.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.firstChunkAt === undefined) this.firstChunkAt = this.o.now();
+    const mode = this.mode;
+    if (mode === 'dropped') return;
+    if (mode === 'forward') this.write(chunk);
+    else {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+    }
+    if (this.scanner) this.scanner.push(chunk);
+    else if (this.captured && this.capturedBytes + chunk.length <= NON_STREAM_CAPTURE_MAX) {
+      this.captured.push(chunk);
+      this.capturedBytes += chunk.length;
+    }
+    if (mode === 'hold') {
+      const g = this.integrity!;
+      if (g.error && g.errorBeforeOutput) this.drop({ kind: 'in_band', error: g.error, held: this.heldBody() });
+      else if (g.outputStarted || g.error || this.heldBytes >= this.o.holdBytes) this.commit();
+    } else if (mode === 'peek') {
+      const head = this.heldBody().toString('latin1', 0, Math.min(this.heldBytes, JSON_PEEK));
+      if (JSON_ERROR_OPENING.test(head)) this.mode = 'collect';
+      else if (head.length >= JSON_PEEK || !mayOpenAsError(head)) return this.commit();
+      this.startTimer();
+    } else if (mode === 'collect' && this.heldBytes > JSON_ERROR_MAX) this.commit();
+  }
+
+  private heldBody(): Buffer {
+    if (this.held.length > 1) this.held = [Buffer.concat(this.held, this.heldBytes)];
+    return this.held[0] ?? Buffer.alloc(0);
+  }
+
+  /** Nothing was sent: forget the answer, stop the upstream, and let the pipeline fail over. */
+  private drop(o: Opening): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.mode = 'dropped';
+    this.held = [];
+    this.call.abort(new Error('in-band error before any output'));
+    this.resolveOpening(o);
+    this.resolveResult(this.summary(undefined));
+  }
+
+  private onEnd(err: Error | undefined): void {
+    const mode = this.mode;
+    if (mode === 'dropped') return;
+    if (mode === 'hold') {
+      this.endScanner();
+      const g = this.integrity!;
+      if (g.error && g.errorBeforeOutput) return this.drop({ kind: 'in_band', error: g.error, held: this.heldBody() });
+      if (err || (!g.outputStarted && !g.terminal && this.o.format !== undefined)) {
+        return this.drop(err ? { kind: 'cut', err, held: this.heldBody() } : { kind: 'cut', held: this.heldBody() });
+      }
+      this.commit();
+    } else if (mode === 'peek' || mode === 'collect') {
+      if (err) return this.drop({ kind: 'cut', err, held: this.heldBody() });
+      const body = this.heldBody();
+      const e = mode === 'collect' ? inBandErrorFromJson(body.toString('utf8'), 'body') : undefined;
+      if (e) return this.drop({ kind: 'in_band', error: e, held: body });
+      this.commit();
+    }
+    if (this.waitingDrain) this.res.off('drain', this.onDrain);
+    this.resolveResult(this.summary(err));
+  }
+
+  private endScanner(): void {
+    if (this.scannerEnded) return;
+    this.scannerEnded = true;
+    this.scanner?.end();
+  }
+
+  private summary(streamError: Error | undefined): ForwardResult {
+    const o = this.o;
+    const ttfb = this.isSse ? (this.firstChunkAt ?? o.now()) - o.sentAt : o.headersAt - o.sentAt;
+    const r: ForwardResult = { isSse: this.isSse, encoded: !!this.encoding, ttfb };
+    if (streamError) r.streamError = streamError;
+    if (this.scanner) {
+      if (this.mode !== 'dropped') this.endScanner();
+      r.usage = this.scanner.usage;
+      const g = this.integrity!;
+      if (g.terminal && o.format !== undefined) r.complete = true;
+      if (g.error) r.inBand = g.error;
+      else if (!streamError && o.format !== undefined && !g.terminal) r.incomplete = true;
+    } else if (this.captured && this.capturedBytes > 0) {
+      const raw = Buffer.concat(this.captured, this.capturedBytes);
+      const decoded = decodeForUsage(raw, this.encoding);
       if (decoded) {
         if (decoded.subarray(0, 64).toString().trimStart().startsWith('event:') || decoded.includes('\ndata:')) {
           const s = new SseUsageScanner();
           s.push(decoded);
           s.end();
-          usage = s.usage;
-        } else usage = extractUsageFromJson(decoded);
+          r.usage = s.usage;
+        } else {
+          r.usage = extractUsageFromJson(decoded);
+          // Forwarded without a hold (or past its bound): a JSON error body still counts as a failure.
+          if (!streamError && JSON_ERROR_OPENING.test(decoded.toString('latin1', 0, JSON_PEEK))) {
+            const e = inBandErrorFromJson(decoded.toString('utf8'), 'body');
+            if (e) r.inBand = e;
+          }
+        }
       }
     }
-    return { isSse, encoded: !!encoding, ttfb, usage, streamError };
+    return r;
+  }
 }

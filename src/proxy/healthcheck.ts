@@ -94,7 +94,7 @@ export class HealthChecker {
           const r = await this.probe(svc, upstreams[index]!);
           svc.state.recordHealthCheckResult(name, { ...r, checked_at_ms: Date.now() });
           // A passing probe closes the breaker at once; a failing one leaves traffic's verdict alone.
-          if (r.ok && svc.lbStore.reset(name, index, { models: false })) {
+          if (r.ok && svc.lbStore.reset(name, index, { models: false }) > 0) {
             this.log.info(`${svc.service} recovered: ${name}#${index} passed its health check; its cooldown is cleared`);
           }
           if (svc.state.isHealthCheckCancelRequested(name)) canceled = true;

@@ -115,9 +115,45 @@ export function buildHttpDebug(x: ExchangeRecord, bodyMax: number, logRequestBod
   };
 }
 
-/** One warn line for a failed exchange, capped like codex-helper's (2048 chars). */
+/** The upstream's own error message out of a JSON error body preview, if it has one. */
+function upstreamMessage(debug: Record<string, unknown>): string | undefined {
+  const body = debug['upstream_response_body'] as { data?: unknown; encoding?: unknown } | undefined;
+  const text = body?.encoding === 'utf8' && typeof body.data === 'string' ? body.data : undefined;
+  if (!text) return undefined;
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === 'string' ? j.error : typeof j.error?.message === 'string' ? j.error.message : typeof j.message === 'string' ? j.message : undefined;
+    if (m) return m.length > 160 ? `${m.slice(0, 159)}…` : m;
+  } catch {
+    // Not JSON (a proxy page, plain text): the first line says enough.
+  }
+  const first = text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim();
+  return first ? (first.length > 160 ? `${first.slice(0, 159)}…` : first) : undefined;
+}
+
+/**
+ * A warning for a failed exchange: one readable line (what failed, where, why, what the upstream said), then the
+ * redacted details as JSON on a second line, capped like codex-helper's (2048 chars). The VS Code channel shows the
+ * details only at debug level; the CLI prints both lines.
+ */
 export function warnLine(service: string, method: string, status: number, debug: Record<string, unknown>): string {
   const text = JSON.stringify(debug);
   const capped = text.length > 2048 ? text.slice(0, 2048) + '...[TRUNCATED_FOR_LOG]' : text;
-  return `${service} ${method} ${String(debug['client_uri'])} → ${status}: ${capped}`;
+  let target: string | undefined;
+  try {
+    target = typeof debug['target_url'] === 'string' ? new URL(debug['target_url']).host : undefined;
+  } catch {
+    target = undefined;
+  }
+  const cls = debug['upstream_error_class'];
+  const hint = debug['upstream_error_hint'];
+  const said = upstreamMessage(debug);
+  const err = debug['upstream_error'];
+  const summary = [
+    `${service} ${method} ${String(debug['client_uri'])} → ${status}`,
+    target ? ` from ${target}` : '',
+    typeof cls === 'string' && cls ? ` (${cls}${typeof hint === 'string' && hint ? `: ${hint}` : ''})` : '',
+    said ? `; upstream said: ${said}` : typeof err === 'string' && err ? `; ${err}` : '',
+  ].join('');
+  return `${summary}\n  details: ${capped}`;
 }

@@ -1,14 +1,16 @@
 // The proxied request, as a list of small steps: read body → resolve session → choose configs → select upstream
 // → prepare body/headers → send → classify → retry/failover → respond/stream → record.
-// Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives; nothing is
-// retried once a byte reached the client; every request is finished exactly once; secrets are never recorded.
+// Invariants (README "Proxy invariants"): a 2xx answer is forwarded chunk by chunk as it arrives (only its
+// content-free opening events may be held, within a bound); nothing is retried once a byte reached the client; an
+// in-band error or a cut stream is a failure of its upstream; every request is finished exactly once; secrets are
+// never recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AuthResolution, CredentialLookup, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
 import type { RequestFilter } from '../io/requestFilter';
 import { CandidateWalk } from '../core/candidates';
-import { decide } from '../core/failover';
+import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
@@ -17,13 +19,15 @@ import { effectiveModel } from '../core/modelRouting';
 import type { RequestLogWriter } from '../io/requestLogWriter';
 import { recordFinished } from './requestRecord';
 import { injectCredentials, resolveCredentials } from './credentials';
-import { retryInfoForChain } from '../core/retry';
+import { retryInfoForChain, shouldNeverRetry } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import type { RouteBook, RouteTarget } from '../core/routes';
 import { firstByteMs, upstreamTimeouts } from '../core/timeouts';
 import type { ResolvedTimeouts } from '../core/timeouts';
 import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
+import { wireFormatFor } from '../core/sseIntegrity';
+import type { WireFormat } from '../core/sseIntegrity';
 import type { SessionCwdResolver } from '../io/sessionCwd';
 import type { ProxyState } from '../core/state';
 import { SecretSet } from '../core/redact';
@@ -32,7 +36,8 @@ import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '.
 import { ClientGone } from './clientGone';
 import { answerSafely, triedHeader } from './safeAnswer';
 import { errorBody, streamErrorEvent } from './errors';
-import { forwardSuccess } from './forwardSuccess';
+import { SuccessForwarder } from './forwardSuccess';
+import type { Opening } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
 import { forwardableHeaders, forwardableResponseHeaders } from './headers';
@@ -101,6 +106,13 @@ interface LastFailure {
   timeout?: boolean;
   /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
   badTarget?: boolean;
+  /** The upstream's own message (an in-band error), for the record. */
+  message?: string;
+  /**
+   * An in-band error before any output: `status` is the status the same failure would have had (for the retry
+   * rules); this is the answer as the upstream sent it (2xx, its opening events and the error), for pass-through.
+   */
+  wire?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
 }
 
 function routeValue(r: { config: string; index: number; base: string }): string {
@@ -136,6 +148,7 @@ class ProxyRequest {
   private preferredConfig: string | undefined;
   private streaming = false;
   private auth: AuthResolution | undefined;
+  private readonly format: WireFormat | undefined;
   private responseStarted = false;
   private clientBody: Buffer | undefined;
   private exchange: ExchangeRecord | undefined;
@@ -155,6 +168,7 @@ class ProxyRequest {
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.sessionId = sessionIdFromHeaders(req.headers);
     this.secrets = new SecretSet().addClientHeaders(req.headers);
+    this.format = wireFormatFor(d.service, this.path);
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
@@ -326,15 +340,16 @@ class ProxyRequest {
   /** Carries out what the decision says the load balancer should remember, with a log line for a cooldown. */
   private applyRecord(cfg: ServiceConfig, lb: LoadBalancer, idx: number, rec: FailureRecord, f: LastFailure, backoff: CooldownBackoff): void {
     if (rec.kind === 'none') return;
-    const status = f.transport !== undefined ? undefined : f.status;
+    // An in-band error is remembered with the status the upstream really sent (a 200).
+    const status = f.transport !== undefined ? undefined : (f.wire?.status ?? f.status);
     if (rec.kind === 'soft') {
-      lb.recordFailure(idx, backoff, { status: f.status, error: f.transport ?? f.cls });
+      lb.recordFailure(idx, backoff, { status: f.wire?.status ?? f.status, error: f.transport ?? f.cls });
       return;
     }
     const reason = f.transport !== undefined ? `${rec.reason}: ${this.secrets.text(f.transport)}` : rec.reason;
     const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
     const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
-    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${status !== undefined ? ` (HTTP ${status})` : ''}`);
+    this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${f.wire ? ` (in-band error in an HTTP ${f.wire.status} answer)` : status !== undefined ? ` (HTTP ${status})` : ''}`);
   }
 
   /** One request to one upstream. Returns 'done' when the client has its answer. */
@@ -438,10 +453,18 @@ class ProxyRequest {
     const status = resp.statusCode;
 
     if (status >= 200 && status < 300) {
+      const plan = d.retryPlan();
+      const fw = new SuccessForwarder(call, resp, this.res, {
+        now: d.now, sentAt, headersAt, extraHeaders: this.answerHeaders(), format: this.format,
+        holdMs: plan.hold_preamble_ms, holdBytes: plan.hold_preamble_bytes,
+      });
+      const opening = await fw.opening;
+      if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
+      this.responseStarted = true;
       this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
       this.recordServed(cfg, lb, idx, up, status);
       d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
-      await this.pipeSuccess(call, resp, sentAt, headersAt, lb, idx);
+      await this.pipeSuccess(fw, resp, lb, idx);
       return 'done';
     }
 
@@ -462,6 +485,37 @@ class ProxyRequest {
     d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: c.cls });
     const failure: LastFailure = { status, body: errBody, headers: resp.headers, cls: c.cls, hint: c.hint };
     return { failure, retryAfter: resp.headers['retry-after'] };
+  }
+
+  /**
+   * A 2xx whose opening failed before anything reached the client (an in-band error, or a stream that broke or
+   * ended before any output): an ordinary failed attempt for `route_()` and `decide()`.
+   */
+  private failedOpening(
+    o: Exclude<Opening, { kind: 'committed' }>, resp: ResponseHead, label: string, modelNote: string,
+    cfg: ServiceConfig, idx: number, headersMs: number,
+  ): { failure: LastFailure; retryAfter: undefined } {
+    const d = this.d;
+    const status = resp.statusCode;
+    Object.assign(this.exchange ?? {}, { upstreamHeadersMs: headersMs, responseHeaders: resp.headers, responseBody: o.held });
+    if (o.kind === 'in_band') {
+      const e = o.error;
+      this.chain.push(`${label} status=${status} class=${e.cls} in_band=${e.source} model=${modelNote}`);
+      Object.assign(this.exchange ?? {}, { errorClass: e.cls, errorHint: e.hint, error: e.message });
+      d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: e.cls, in_band: e.source });
+      const failure: LastFailure = { status: e.status, body: Buffer.alloc(0), headers: {}, cls: e.cls, hint: e.hint, message: e.message,
+        wire: { status, headers: resp.headers, body: o.held } };
+      return { failure, retryAfter: undefined };
+    }
+    const timedOut = o.err !== undefined && isTimeoutError(o.err);
+    const msg = o.err === undefined
+      ? 'the stream ended before any output and without its terminal event'
+      : timedOut ? `no data for ${d.timeouts().idle_ms} ms before any output (timeouts.idle_ms)` : `the stream broke before any output: ${describeTransportError(o.err)}`;
+    const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
+    this.chain.push(`${label} status=${status} stream_cut=${msg} model=${modelNote}`);
+    Object.assign(this.exchange ?? {}, { error: msg, errorClass: cls });
+    d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, transport_error: msg });
+    return { failure: { status: timedOut ? 504 : 502, body: Buffer.alloc(0), headers: {}, transport: msg, cls, timeout: timedOut }, retryAfter: undefined };
   }
 
   /** A 2xx from (cfg, idx): closes its breaker (logging a recovery), and records where the session was served. */
@@ -486,35 +540,54 @@ class ProxyRequest {
     d.routes.recordServed(this.sessionId, preferred, target, reason, retryAt);
   }
 
-  /** Forwards a 2xx answer as it arrives; SSE usage is scanned on the fly, JSON usage read at the end. */
-  private async pipeSuccess(
-    call: UpstreamCall,
-    resp: ResponseHead,
-    sentAt: number,
-    headersAt: number,
-    lb: LoadBalancer,
-    idx: number,
-  ): Promise<void> {
+  /**
+   * Forwards a committed 2xx answer to its end. A failure after output started (a break, an in-band error, or a
+   * stream without its terminal event) is a failure of the upstream: LB failure and cooldown per class, recorded.
+   */
+  private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
-    this.responseStarted = true;
-    const r = await forwardSuccess(call, resp, this.res, d.now, sentAt, headersAt, this.answerHeaders());
+    const r = await fw.result;
     if (this.gone.aborted) {
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
+      // A client that hangs up once the terminal event is through (Codex does) got a complete answer.
+      if (r.complete && r.inBand === undefined) this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      else this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
-    if (r.streamError !== undefined) {
-      const idle = isTimeoutError(r.streamError);
-      const msg = idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
+    const plan = d.retryPlan();
+    const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
+    const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';
+    const what = `${d.service} ${this.req.method} ${this.path}`;
+    if (r.inBand !== undefined && r.streamError === undefined) {
+      // The client already has the upstream's error event (or body) as sent.
+      const e = { ...r.inBand, message: this.secrets.text(r.inBand.message) };
+      this.chain.push(`in_band_error class=${e.cls} after_output`);
+      if (shouldNeverRetry(plan, e.status, e.cls)) {
+        lb.recordFailure(idx, backoff, { status: resp.statusCode, error: e.cls });
+        d.log.warn(`${what}: upstream reported ${e.cls} after the answer started: ${e.message}; ${where} is not cooled (a request error)`);
+      } else {
+        const rec = cooldownFor(plan, { status: e.status, cls: e.cls, model: this.mappedModel ?? this.model }, d.now());
+        lb.recordFailure(idx, backoff, { status: resp.statusCode, error: e.cls });
+        const secs = rec.kind === 'cooldown' ? lb.penalize(idx, rec.secs, `${rec.reason}: ${e.message}`, backoff, e.status, rec.model) : 0;
+        d.log.warn(`${what}: upstream reported ${e.cls} after the answer started: ${e.message}; ${where} cools down for ${secs} s`);
+      }
+      this.res.end();
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: e.cls, hint: e.hint, message: e.message });
+      return;
+    }
+    if (r.streamError !== undefined || r.incomplete) {
+      const idle = r.streamError !== undefined && isTimeoutError(r.streamError);
+      const msg = r.streamError === undefined
+        ? `the stream ended without its terminal event (${terminalOf(this.format)})`
+        : idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
       const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
-      const plan = d.retryPlan();
-      const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
       lb.recordFailure(idx, backoff, { status: resp.statusCode });
       const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);
-      const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';
-      d.log.warn(`${d.service} ${this.req.method} ${this.path}: upstream stream ${idle ? 'went silent' : 'broke'} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
-      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${idle ? 'idle timeout' : 'error'}: ${msg}`));
+      const how = r.streamError === undefined ? 'ended early' : idle ? 'went silent' : 'broke';
+      d.log.warn(`${what}: upstream stream ${how} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
+      const label = r.streamError === undefined ? 'incomplete' : idle ? 'idle timeout' : 'error';
+      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${label}: ${msg}`, this.format));
       else this.res.destroy();
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls] });
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls], message: msg });
       return;
     }
     this.res.end();
@@ -522,6 +595,15 @@ class ProxyRequest {
   }
 
   private sendFailure(f: LastFailure): void {
+    if (f.wire) {
+      // An in-band error and nowhere left to go: the client gets the upstream's answer as it was sent.
+      const headers = { ...forwardableResponseHeaders(f.wire.headers), ...this.answerHeaders() };
+      if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+      headers['content-length'] = String(f.wire.body.length);
+      this.respond(f.wire.status, headers, f.wire.body);
+      this.finish({ status: f.wire.status, errorClass: f.cls, hint: f.hint, message: f.message });
+      return;
+    }
     if (f.transport !== undefined && f.body.length === 0) {
       if (f.timeout) {
         return this.fail(504, 'upstream_timeout', `no upstream answered in time: ${f.transport}`, CLASS_HINTS['upstream_timeout']);
@@ -592,9 +674,11 @@ class ProxyRequest {
     this.finish({ status: 499, errorClass: 'client_disconnected' });
   }
 
-  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string }): void {
+  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string; message?: string }): void {
     if (this.finished) return;
     this.finished = true;
+    // The upstream's own words may echo a credential.
+    const message = p.message === undefined ? undefined : this.secrets.text(p.message);
     this.begin();
     const d = this.d;
     const end = d.now();
@@ -604,6 +688,8 @@ class ProxyRequest {
     const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
+    // An upstream's message may quote what it was sent; the credentials the proxy sent never get recorded.
+    if (p.message !== undefined) for (const sec of [this.auth?.token, this.auth?.apiKey]) if (sec) p.message = p.message.split(sec).join('***');
     recordFinished(d, {
       id: this.id!,
       method: this.req.method ?? 'GET',
@@ -622,6 +708,7 @@ class ProxyRequest {
       retry,
       errorClass: p.errorClass,
       hint: p.hint,
+      message,
       routeNote: this.routeNote,
       auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
       httpDebug,
@@ -636,6 +723,13 @@ class ProxyRequest {
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });
     } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
   }
+}
+
+/** The event a complete stream of `format` ends with, for messages. */
+function terminalOf(format: WireFormat | undefined): string {
+  if (format === 'anthropic') return 'message_stop';
+  if (format === 'chat') return 'data: [DONE]';
+  return 'response.completed';
 }
 
 function hostOf(base: string): string {

@@ -31,6 +31,8 @@ export interface FinishedRecord {
   retry?: RetryInfo;
   errorClass?: string;
   hint?: string;
+  /** The upstream's own error message (an in-band error) or what broke the stream; already scrubbed. */
+  message?: string;
   routeNote?: string;
   auth?: AuthResolutionLog;
   httpDebug?: { http_debug?: unknown; http_debug_ref?: { id: string; file: string } };
@@ -64,6 +66,7 @@ export function requestLogRow(service: ServiceName, f: FinishedRecord): RequestL
     retry: f.retry,
     ...f.httpDebug,
     error_class: f.errorClass,
+    error_message: f.message,
     route_note: f.routeNote,
     auth_resolution: f.auth,
   };
@@ -85,6 +88,7 @@ export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r
     mapped_model: f.mappedModel,
     error_class: f.errorClass,
     error_hint: f.hint,
+    error_message: f.message,
     route_note: f.routeNote,
   });
   if (!sinks.requestLog) return;

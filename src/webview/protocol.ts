@@ -54,12 +54,46 @@ export interface RequestRow {
   durationMs?: number;
   ttfbMs?: number;
   tokens?: RowTokens;
+  /** Upstream attempts made; 0 when the proxy answered before trying any. */
   attempts: number;
   chain: string[];
+  /** The chain as a table (finished rows with more than one attempt). */
+  attemptRows?: AttemptRow[];
+  /** How the request went, in one sentence (`No upstream was tried: …`, `3 attempts across upstreams …`). */
+  triesNote?: string;
   errorClass?: string;
   errorHint?: string;
+  /** Where the request was routed and why, when not simply the preferred upstream (failover, sticky session, trial). */
+  routeNote?: string;
   /** Estimated cost of the request, when a price rule matched. */
   cost?: { amount: number; currency: string };
+}
+
+/** One attempt of a request in the attempt table of an expanded row. */
+export interface AttemptRow {
+  /** 1-based. */
+  n: number;
+  config?: string;
+  upstreamIndex?: number;
+  /** Host (and port) only. */
+  upstreamHost?: string;
+  status?: number;
+  result: 'ok' | 'failed' | 'skipped';
+  /** `HTTP 502`, `HTTP 429 · cloudflare_timeout`, `connection error`, `does not serve gpt-5`. */
+  outcome: string;
+  model?: string;
+  atMs?: number;
+  durationMs?: number;
+  /** What the upstream said (or the transport error), short. */
+  message?: string;
+  retryAfter?: string;
+  cooldownSecs?: number;
+}
+
+/** An upstream's state now, the same text the tree and the status bar show. */
+export interface UpstreamStateView {
+  kind: 'healthy' | 'cooling' | 'failing' | 'exhausted' | 'unknown';
+  text: string;
 }
 
 export interface RequestTotals {
@@ -87,6 +121,8 @@ export interface SourceStatus {
   ok: boolean;
   /** Why the source could not be read (shown as a banner row). */
   message?: string;
+  /** The proxy's URL, for the empty-table hint. */
+  url?: string;
 }
 
 export type HostMessage =
@@ -103,6 +139,8 @@ export type HostMessage =
       /** Session ids seen in the data, newest first, for the session filter. */
       sessions: string[];
       sources: SourceStatus[];
+      /** Current state of every upstream by `service/config#index`, for the attempt table. */
+      upstreamStates?: Record<string, UpstreamStateView>;
     };
 
 export type CopyWhat = 'sessionId' | 'chain' | 'row';
@@ -115,7 +153,8 @@ export type PageMessage =
   | { type: 'copy'; key: string; what: CopyWhat }
   | { type: 'export'; format: ExportFormat }
   | { type: 'clearRecent' }
-  | { type: 'openStats' };
+  | { type: 'openStats' }
+  | { type: 'connect'; service: ServiceName };
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -190,6 +229,11 @@ export function parsePageMessage(v: unknown): PageMessage {
       return { type: 'clearRecent' };
     case 'openStats':
       return { type: 'openStats' };
+    case 'connect': {
+      const service = v['service'];
+      if (service !== 'codex' && service !== 'claude') throw new PageMessageError('bad service');
+      return { type: 'connect', service };
+    }
     default:
       throw new PageMessageError(`unknown message type`);
   }

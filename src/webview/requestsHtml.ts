@@ -86,7 +86,7 @@ export function renderRequestsHtml(p: RequestsHtmlParts): string {
   </thead>
   <tbody></tbody>
 </table>
-<p id="empty" hidden>No requests yet.</p>
+<div id="empty" hidden>No requests yet.</div>
 <p id="hidden-rows" hidden></p>
 <script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
 </body>

@@ -9,13 +9,23 @@ import type {
   RequestTotals,
   SourceStatus,
   StatusClass,
+  UpstreamStateView,
 } from './protocol';
+import { attemptCount, attemptRows, triesNote } from './retryChain';
 
 export type UpdateMessage = Extract<HostMessage, { type: 'update' }>;
 
 export type SourceData =
-  | { service: ServiceName; ok: true; active: readonly ActiveRequest[]; recent: readonly FinishedRequest[] }
-  | { service: ServiceName; ok: false; message: string };
+  | {
+      service: ServiceName;
+      ok: true;
+      active: readonly ActiveRequest[];
+      recent: readonly FinishedRequest[];
+      url?: string;
+      /** Upstream states by `service/config#index` (see upstreamHealth.ts). */
+      states?: Record<string, UpstreamStateView>;
+    }
+  | { service: ServiceName; ok: false; message: string; url?: string };
 
 export interface BuildOptions {
   filters: RequestFilters;
@@ -87,9 +97,11 @@ export function rowFromFinished(r: FinishedRequest): RequestRow {
     status: r.status_code,
     statusClass,
     durationMs: r.duration_ms,
-    attempts: r.retry?.attempts ?? 1,
+    attempts: attemptCount(r),
     chain: chain.length ? chain.map(redactChainEntry) : [],
+    triesNote: triesNote(r),
   };
+  if (chain.length) row.attemptRows = attemptRows(r, redactChainEntry);
   setIf(row, 'sessionId', r.session_id);
   setIf(row, 'cwd', r.cwd);
   setIf(row, 'model', r.model);
@@ -100,7 +112,8 @@ export function rowFromFinished(r: FinishedRequest): RequestRow {
   setIf(row, 'upstreamHost', upstreamHostOf(r.upstream_base_url));
   setIf(row, 'ttfbMs', r.ttfb_ms);
   setIf(row, 'errorClass', r.error_class);
-  setIf(row, 'errorHint', r.error_hint);
+  setIf(row, 'routeNote', r.route_note);
+  setIf(row, 'errorHint', r.error_message ? `upstream: ${r.error_message}${r.error_hint ? ` — ${r.error_hint}` : ''}` : r.error_hint);
   if (r.cost && Number.isFinite(r.cost.amount)) row.cost = { amount: r.cost.amount, currency: r.cost.currency };
   if (r.usage) {
     const u = r.usage;
@@ -185,13 +198,15 @@ export class RequestsModel {
     const active: RequestRow[] = [];
     const finished: RequestRow[] = [];
     const statuses: SourceStatus[] = [];
+    const states: Record<string, UpstreamStateView> = {};
     const nextFinished = new Map<string, RequestRow>();
     for (const s of sources) {
       if (!s.ok) {
-        statuses.push({ service: s.service, ok: false, message: s.message });
+        statuses.push({ service: s.service, ok: false, message: s.message, ...(s.url ? { url: s.url } : {}) });
         continue;
       }
-      statuses.push({ service: s.service, ok: true });
+      statuses.push({ service: s.service, ok: true, ...(s.url ? { url: s.url } : {}) });
+      if (s.states) Object.assign(states, s.states);
       for (const a of s.active) active.push(rowFromActive(a));
       for (const r of s.recent) {
         const key = `f:${r.service}:${r.id}:${r.ended_at_ms}`;
@@ -282,6 +297,7 @@ export class RequestsModel {
       buckets,
       sessions,
       sources: statuses,
+      upstreamStates: states,
     };
   }
 }

@@ -10,6 +10,9 @@ import { exportFileName, rowsToCsv, rowsToJson } from './requestsExport';
 import { renderRequestsHtml } from './requestsHtml';
 import { RequestsModel } from './requestsModel';
 import type { SourceData } from './requestsModel';
+import { configHealthStates } from '../host/upstreamHealth';
+import type { LbConfigView } from '../core/lb';
+import type { UpstreamStateView } from './protocol';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
 export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
@@ -156,6 +159,9 @@ class RequestsWebview implements vscode.Disposable {
       case 'openStats':
         void vscode.commands.executeCommand('codexHelper.showStats');
         return;
+      case 'connect':
+        void vscode.commands.executeCommand(msg.service === 'codex' ? 'codexHelper.connectCodex' : 'codexHelper.connectClaude');
+        return;
     }
   }
 
@@ -208,16 +214,23 @@ class RequestsWebview implements vscode.Disposable {
   private async read(source: RequestsSource, limit: number): Promise<SourceData> {
     const id = `${source.service} ${source.client.baseUrl}`;
     try {
-      const snap = await source.client.snapshot(limit, 1);
+      const [snap, detail] = await Promise.all([source.client.snapshot(limit, 1), source.client.configsDetail()]);
       if (this.failing.delete(id)) this.deps.log.info(`recent requests: ${source.service} proxy reachable again`);
-      return { service: source.service, ok: true, active: snap.snapshot.active, recent: snap.snapshot.recent };
+      // The same health the tree shows, so the attempt table and the tree never disagree about an upstream.
+      const states: Record<string, UpstreamStateView> = {};
+      const s = snap.snapshot;
+      for (const c of detail.configs) {
+        configHealthStates(c.upstreams.map((u) => u.base_url), s.lb_view[c.name] as LbConfigView | undefined, s.config_health[c.name],
+          s.refreshed_at_ms, this.now()).forEach((st, i) => { states[`${source.service}/${c.name}#${i}`] = { kind: st.kind, text: st.text }; });
+      }
+      return { service: source.service, ok: true, active: s.active, recent: s.recent, url: source.client.baseUrl, states };
     } catch (e) {
       const message = (e as Error).message;
       if (!this.failing.has(id)) {
         this.failing.add(id);
         this.deps.log.warn(`recent requests: cannot read the ${source.service} proxy: ${message}`);
       }
-      return { service: source.service, ok: false, message };
+      return { service: source.service, ok: false, message, url: source.client.baseUrl };
     }
   }
 
@@ -242,7 +255,7 @@ class RequestsWebview implements vscode.Disposable {
       what === 'sessionId' ? row.sessionId ?? '' : what === 'chain' ? row.chain.join('\n') : JSON.stringify(row, null, 2);
     if (!text) return;
     await vscode.env.clipboard.writeText(text);
-    vscode.window.setStatusBarMessage('Codex Helper: copied', 2000);
+    vscode.window.setStatusBarMessage(what === 'sessionId' ? `Codex Helper: copied session id ${text}` : 'Codex Helper: copied', 3000);
   }
 
   private async exportRows(format: ExportFormat): Promise<void> {

@@ -3,6 +3,8 @@
 //   /ok/...          answers normally (SSE, events spaced `gapMs` apart)
 //   /fail-always/... answers 502 every time
 //   /fail-once/...   answers 502 the first time, then normally
+//   /inband-overloaded/... answers 200 text/event-stream, an opening event, then an overloaded error before any
+//                    output (Responses `response.failed`, Anthropic `event: error`), as overloaded providers do
 // WebSocket upgrades are answered with `wsStatus` (or the socket is destroyed when wsStatus is 0), because
 // what a refused upgrade looks like decides how fast Codex falls back to HTTP+SSE.
 import { createServer } from 'node:http';
@@ -76,6 +78,24 @@ async function streamMessages(req, res, model, gapMs) {
   res.end();
 }
 
+/** 200 + the opening event + an overloaded error, before any output. */
+async function overloadedStream(res, url, model) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  if (/\/responses$/.test(url)) {
+    const response = { id: 'resp_overloaded', object: 'response', created_at: Math.floor(Date.now() / 1000), model, output: [] };
+    sse(res, 'response.created', { type: 'response.created', sequence_number: 0, response: { ...response, status: 'in_progress' } });
+    await sleep(20);
+    sse(res, 'response.failed', { type: 'response.failed', sequence_number: 1, response: { ...response, status: 'failed',
+      error: { code: 'server_is_overloaded', message: 'Our servers are currently overloaded. Please try again later.' } } });
+  } else {
+    sse(res, 'message_start', { type: 'message_start', message: { id: 'msg_overloaded', type: 'message', role: 'assistant', model,
+      content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } });
+    await sleep(20);
+    sse(res, 'error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+  }
+  res.end();
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -132,6 +152,7 @@ export async function startFakeUpstream({ gapMs = 50, wsStatus = 426 } = {}) {
     }
     const model = typeof json.model === 'string' ? json.model : 'fake-model';
     entry.effort = json.reasoning?.effort ?? json.output_config?.effort;
+    if (req.method === 'POST' && entry.mode === 'inband-overloaded') return overloadedStream(res, url.split('?')[0], model);
     if (req.method === 'POST' && /\/responses$/.test(url.split('?')[0])) return streamResponses(req, res, model, gapMs);
     if (req.method === 'POST' && /\/messages$/.test(url.split('?')[0])) return streamMessages(req, res, model, gapMs);
     if (req.method === 'GET' && /\/models$/.test(url.split('?')[0])) {

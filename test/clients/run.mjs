@@ -13,6 +13,8 @@
 //   c  claude -p                   → streamed (ttfb ≪ duration), usage merged, x-claude-code-session-id
 //   d  global pin (admin API)      → the failing config is not contacted any more; claude session effort override
 //   e  GET /v1/models shaped like each client's → the union of the enabled configs, in each client's list shape
+//   f  in-band error before output → the first config answers 200 and then an overloaded error event before any
+//                                    output; Codex exec and claude -p still print the answer (invisible failover)
 // Exit code 0 only when every check passed. A PASS/FAIL table is printed at the end.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,11 +191,13 @@ active = "codex-primary"
 ${cfg('codex', 'codex-primary', { level: 1, base: `${fakeUrl}/fail-always`, auth: codexAuth, provider: 'flaky' })}
 ${cfg('codex', 'codex-backup', { level: 2, base: `${fakeUrl}/ok`, auth: codexAuth, provider: 'steady' })}
 ${cfg('codex', 'codex-dead', { level: 1, base: `${deadUrl}/dead`, auth: codexAuth, provider: 'dead', enabled: false })}
+${cfg('codex', 'codex-inband', { level: 1, base: `${fakeUrl}/inband-overloaded`, auth: codexAuth, provider: 'overloaded', enabled: false })}
 
 [claude]
 active = "claude-primary"
 ${cfg('claude', 'claude-primary', { level: 1, base: `${fakeUrl}/fail-always`, auth: claudeAuth, provider: 'flaky' })}
 ${cfg('claude', 'claude-backup', { level: 2, base: `${fakeUrl}/ok`, auth: claudeAuth, provider: 'steady' })}
+${cfg('claude', 'claude-inband', { level: 1, base: `${fakeUrl}/inband-overloaded`, auth: claudeAuth, provider: 'overloaded', enabled: false })}
 
 [retry]
 profile = "balanced"
@@ -455,6 +459,43 @@ async function scenarioE(fake, codexProxy, claudeProxy) {
   check('e the upstream lists were fetched with the configured credentials', asked.length >= 2 && asked.every((e) => !JSON.stringify(e.headers).includes('sk-test')), `${asked.length} list request(s)`);
 }
 
+/** In-band overloaded error before any output: both clients still get the answer from the backup. */
+async function scenarioF(fake, codexProxy, claudeProxy) {
+  // The overloaded config goes first (level 1), the 502 one last: the first answer each client's request gets is
+  // a 200 stream that reports overloaded before any output.
+  const runs = [
+    { service: 'codex', proxy: codexProxy, path: '/v1/responses', run: () => runCodex(codexWorkspace('f', customProviderToml(codexProxy.url)), { RC_CODEX_API_KEY: 'sk-test' }), event: 'response.failed' },
+    { service: 'claude', proxy: claudeProxy, path: '/v1/messages', run: () => runClaude('f-claude', claudeProxy.url), event: 'error' },
+  ];
+  for (const x of runs) {
+    const { service, proxy } = x;
+    await admin(proxy.url, 'overrides/config-meta', { config_name: `${service}-inband`, enabled: true });
+    await admin(proxy.url, 'overrides/config-meta', { config_name: `${service}-primary`, level: 3 });
+    const since = Date.now();
+    let r;
+    try {
+      r = await x.run();
+    } finally {
+      await admin(proxy.url, 'overrides/config-meta', { config_name: `${service}-inband`, enabled: null });
+      await admin(proxy.url, 'overrides/config-meta', { config_name: `${service}-primary`, level: null });
+    }
+    info(`f ${service}: end-to-end time`, `${r.ms} ms`);
+    clientOk(`f ${service} through a 200 + overloaded-before-output upstream`, r);
+    const posts = hits(fake, since, (e) => e.method === 'POST' && e.url.includes(`/${service}/`));
+    check(`f ${service}: upstream saw the overloaded config first, then the backup`,
+      posts[0]?.mode === 'inband-overloaded' && posts.filter((e) => e.mode === 'ok').length === 1,
+      posts.map((e) => e.mode).join(','));
+    const rec = await recentRequest(proxy.url, (q) => q.method === 'POST' && q.path === x.path, since);
+    if (!check(`f ${service} admin recent: recorded 200 from ${service}-backup`, rec?.status_code === 200 && rec.config_name === `${service}-backup` && !rec.error_class,
+      rec ? `status=${rec.status_code} config=${rec.config_name} class=${rec.error_class}` : 'not found')) continue;
+    const chain = rec.retry?.upstream_chain ?? [];
+    check(`f ${service} admin recent: the failover shows the in-band overloaded error`,
+      new RegExp(`${service}-inband:.*status=200 class=overloaded in_band=${x.event.replace('.', '\\.')}`).test(chain[0] ?? '') &&
+        /failed over from .*-inband#0 \(overloaded\)/.test(rec.route_note ?? ''),
+      `route_note=${rec.route_note} chain=${JSON.stringify(chain)}`);
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -492,6 +533,7 @@ async function main() {
     if (wanted('c')) await scenarioC(fake, claudeProxy);
     if (wanted('d')) await scenarioD(fake, codexProxy, claudeProxy);
     if (wanted('e')) await scenarioE(fake, codexProxy, claudeProxy);
+    if (wanted('f')) await scenarioF(fake, codexProxy, claudeProxy);
     const leaked = fake.log.filter((e) => /sk-test/.test(JSON.stringify(e.headers)));
     check('no request reached the upstream with the client key', leaked.length === 0, `${leaked.length} leaked`);
   } finally {

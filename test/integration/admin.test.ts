@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { call, json, startProxy, startUpstream } from '../helpers/servers';
 import type { FakeUpstream, TestProxy } from '../helpers/servers';
+import { LoadBalancer } from '../../src/core/lb';
 import { ENDPOINTS } from '../../src/proxy/admin';
 import { ADMIN_PATHS, ADMIN_PREFIX } from '../../src/core/adminContract';
 import type { Capabilities } from '../../src/core/adminContract';
@@ -208,6 +209,87 @@ describe('admin API and local safety', () => {
     const cancel = (await call(`${api}/healthcheck/cancel`, { method: 'POST', body: '{"config_names":["alpha","ghost"]}' })).json<{ missing: string[]; not_running: string[] }>();
     assert.deepEqual(cancel.missing, ['ghost']);
     assert.deepEqual(cancel.not_running, ['alpha']);
+  });
+});
+
+describe('admin API: reset cooldown', () => {
+  let up: FakeUpstream;
+  let proxy: TestProxy;
+  let api: string;
+  before(async () => {
+    up = await startUpstream((_q, res) => json(res, 200, { id: 'r', object: 'response', output: [] }));
+    proxy = await startProxy(CONFIG(up.url), { env: { BETA_KEY: 'k' } });
+    api = `${proxy.url()}/__codex_helper/api/v1`;
+  });
+  after(async () => {
+    await proxy.close();
+    await up.close();
+  });
+
+  const cool = (name: string) => {
+    const svc = proxy.host.services.codex;
+    new LoadBalancer(svc.manager.configs[name]!, svc.lbStore).penalize(0, 600, 'upstream_transport_error', { factor: 2, max_secs: 600 }, 502);
+  };
+  const post = (body: string) => call(`${api}/lb/reset`, { method: 'POST', body });
+
+  it('is listed in capabilities and only answers POST', async () => {
+    const caps = (await call(`${api}/capabilities`)).json<{ endpoints: string[] }>();
+    assert.ok(caps.endpoints.includes('/__codex_helper/api/v1/lb/reset'));
+    assert.equal((await call(`${api}/lb/reset`)).status, 405);
+  });
+
+  it('clears one upstream (or a whole config) so requests flow to it again at once', async () => {
+    cool('alpha');
+    cool('beta');
+    const lb = () => call(`${api}/status/lb`).then((r) => r.json<Record<string, { upstreams: Array<{ failure_count: number; cooldown_remaining_secs?: number }> }>>());
+    assert.ok((await lb())['alpha']!.upstreams[0]!.cooldown_remaining_secs! > 0);
+    const one = await post('{"config_name":"alpha","upstream_index":0}');
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.json(), { config_name: 'alpha', upstream_index: 0, cleared: 1 });
+    const all = await post('{"config_name":"beta"}');
+    assert.deepEqual(all.json(), { config_name: 'beta', upstream_index: null, cleared: 1 });
+    const after = await lb();
+    for (const n of ['alpha', 'beta']) {
+      const u = after[n]!.upstreams[0] as Record<string, unknown>;
+      assert.deepEqual([u['failure_count'], u['cooldown_remaining_secs'], u['penalty_streak'], u['last_error'], u['last_status']], [0, undefined, 0, undefined, 502]);
+    }
+    const r = await call(`${proxy.url()}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-5","input":"hi"}' });
+    assert.equal(r.status, 200);
+    assert.equal((await post('{"config_name":"beta"}')).json<{ cleared: number }>().cleared, 0, 'nothing left to clear');
+  });
+
+  it('answers 4xx with a reason and changes nothing for bad input', async () => {
+    cool('alpha');
+    const cases: Array<[string, number, RegExp]> = [
+      ['{}', 400, /config_name is required/],
+      ['{"config_name":"ghost"}', 400, /unknown config 'ghost' \(known: alpha, beta\)/],
+      ['{"config_name":"alpha","upstream_index":3}', 400, /upstream_index 3 is out of range \(config 'alpha' has 1 upstream\)/],
+      ['{"config_name":"alpha","upstream_index":"0"}', 400, /upstream_index must be an integer/],
+      ['{"config_name":"alpha","upstream_index":0.5}', 400, /upstream_index must be an integer/],
+      ['[1]', 400, /expected a JSON object/],
+      ['{bad', 400, /malformed JSON/],
+    ];
+    for (const [body, status, reason] of cases) {
+      const r = await post(body);
+      assert.equal(r.status, status, body);
+      assert.match(r.text, reason, body);
+    }
+    const v = (await call(`${api}/status/lb`)).json<Record<string, { upstreams: Array<{ cooldown_remaining_secs?: number }> }>>();
+    assert.ok(v['alpha']!.upstreams[0]!.cooldown_remaining_secs! > 0, 'still cooling');
+  });
+});
+
+describe('admin API: credential sources of the embedded default', () => {
+  it('says the client\'s own key is used, not that a key is missing, when OPENAI_API_KEY is unset', async () => {
+    const proxy = await startProxy(undefined, { services: ['codex'] });
+    try {
+      const d = (await call(`${proxy.url()}/__codex_helper/api/v1/configs/detail`)).json<{ configs: Array<{ upstreams: Array<{ auth_source: string }> }> }>();
+      const src = d.configs[0]!.upstreams[0]!.auth_source;
+      assert.equal(src, 'client_passthrough');
+      assert.doesNotMatch(src, /missing_/);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -55,6 +55,33 @@ describe('command line: codex-helper serve', function () {
     assert.equal(await r.exit, 0);
   });
 
+  it('answers --version, serve --help and help with exit 0, listing every serve flag', async () => {
+    const pkg = JSON.parse(require('node:fs').readFileSync(resolve(CLI_PATH, '../../package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['version'], ['-V']]) {
+      const r = run(args, env);
+      assert.equal(await r.exit, 0, args.join(' '));
+      assert.equal(r.stdout, `codex-helper ${pkg.version}\n`);
+    }
+    const h = run(['serve', '--help'], env);
+    assert.equal(await h.exit, 0);
+    for (const flag of ['--service', '--codex', '--claude', '--port', '--host', '--allow-remote', '--log-level']) assert.match(h.stdout, new RegExp(flag));
+    assert.match(h.stdout, /logs\/requests\.jsonl/, 'says what it writes');
+    assert.equal(h.stderr, '');
+    const all = run(['help'], env);
+    assert.equal(await all.exit, 0);
+    assert.match(all.stdout, /--codex \/ --claude/);
+    assert.match(all.stdout, /--version/);
+  });
+
+  it('says at start where it keeps state and the request log', async () => {
+    const r = run(['serve', '--service', 'codex', '--port', '0'], env);
+    children.push(r.child);
+    await until(() => /listening on/.test(r.stdout), 8000, 'listen line');
+    assert.match(r.stderr, /request log in .*helper[/\\]logs[/\\]requests\.jsonl/);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exit, 0);
+  });
+
   it('finishes in-flight requests on SIGINT before exiting 0', async () => {
     let release: (() => void) | undefined;
     up = await startUpstream((_q, res) => {

@@ -267,7 +267,7 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     });
     const mgr = proxy.host.services.codex.manager;
     assert.deepEqual(Object.keys(mgr.configs), ['mock']);
-    assert.equal(proxy.host.services.claude.manager.configs['default']?.upstreams[0]?.base_url, 'https://api.anthropic.com');
+    assert.equal(proxy.host.services.claude.manager.configs['default']?.upstreams[0]?.base_url, 'https://api.anthropic.com/v1');
     const { existsSync } = await import('node:fs');
     assert.equal(existsSync(`${proxy.home}/config.toml`), false, 'nothing written');
     assert.equal((await call(`${proxy.url()}/v1/responses`, { body: REQ })).status, 200);

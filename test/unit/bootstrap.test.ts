@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parse } from 'smol-toml';
 import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from '../../src/io/bootstrap';
 import { codexSwitchOn } from '../../src/io/clientSwitch';
-import { runConfigCommand } from '../../src/cliConfigCommands';
+import { runConfigCommand } from '../../src/io/configCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-'));
 let n = 0;
@@ -132,6 +132,14 @@ describe('bootstrap', () => {
       assert.equal(doc.version, 1);
       assert.equal(doc.retry.profile, 'balanced');
       assert.equal(doc.codex, undefined);
+    });
+
+    it('holds only keys the proxy reads: no [notify] tables, no default_service', () => {
+      const text = configTemplate();
+      const doc = parse(text) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(doc).sort(), ['retry', 'version']);
+      assert.doesNotMatch(text, /notify|default_service/);
+      assert.match(text, /base_url = "https:\/\/api\.anthropic\.com\/v1"/, 'the same base_url form as the README and the embedded default');
     });
 
     it('renders imported managers as real tables that round-trip', () => {

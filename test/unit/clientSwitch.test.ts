@@ -19,7 +19,7 @@ import {
   codexSwitchStatus,
 } from '../../src/io/clientSwitch';
 import { isProxyListening } from '../../src/io/proxyProbe';
-import { runSwitchCommand } from '../../src/cliConfigCommands';
+import { runSwitchCommand } from '../../src/io/configCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-switch-'));
 let n = 0;

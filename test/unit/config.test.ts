@@ -148,6 +148,14 @@ describe('config: parseConfigText (TOML)', () => {
     assert.deepEqual(r.warnings, []);
   });
 
+  it('reads [retry] hold_preamble_ms / hold_preamble_bytes without warnings', () => {
+    const r = parseConfigText('[retry]\nhold_preamble_ms = 0\nhold_preamble_bytes = 1024\n', 'f', 'toml');
+    assert.deepEqual(r.warnings, []);
+    const resolved = resolveRetry(r.config.retry);
+    assert.deepEqual([resolved.hold_preamble_ms, resolved.hold_preamble_bytes], [0, 1024]);
+    assert.throws(() => parseConfigText('[retry]\nhold_preamble_ms = "soon"\n', 'f', 'toml'), ConfigError);
+  });
+
   it('accepts the camelCase alias modelMapping', () => {
     const r = parseConfigText('[[codex.configs.a.upstreams]]\nbase_url = "https://u.example"\nmodelMapping = { x = "y" }\n', 'f', 'toml');
     assert.deepEqual(svc(r.config.codex.configs['a']).upstreams[0]?.model_mapping, { x: 'y' });
@@ -297,7 +305,7 @@ describe('config: files on disk', () => {
     assert.deepEqual(codex.upstreams[0]?.auth, { auth_token_env: 'OPENAI_API_KEY' });
     assert.deepEqual(codex.upstreams[0]?.tags, { provider_id: 'openai', source: 'embedded-default', auth_prefer_client: 'true' });
     const claude = svc(activeConfig(loaded.config.claude));
-    assert.equal(claude.upstreams[0]?.base_url, 'https://api.anthropic.com');
+    assert.equal(claude.upstreams[0]?.base_url, 'https://api.anthropic.com/v1');
     assert.deepEqual(claude.upstreams[0]?.auth, { api_key_env: 'ANTHROPIC_API_KEY' });
     assert.equal(claude.upstreams[0]?.tags['provider_id'], 'anthropic');
     assert.deepEqual(loaded.config.retry, { profile: 'balanced' });
@@ -370,6 +378,8 @@ describe('config: resolveRetry', () => {
       cooldown_backoff_factor: 1,
       cooldown_backoff_max_secs: 600,
       max_wait_ms: 5000,
+      hold_preamble_ms: 3000,
+      hold_preamble_bytes: 65536,
     });
     assert.deepEqual(resolveRetry({ profile: 'balanced' }), b);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CMD, RESTRICTED_SETTINGS, SETTING, SETTINGS_SECTION, VIEW_CONTAINER, VIEW_UPSTREAMS } from '../../src/host/constants';
+import { CMD, CONTEXT, RESTRICTED_SETTINGS, SETTING, SETTINGS_SECTION, VIEW_CONTAINER, VIEW_UPSTREAMS, VIEW_WELCOME, WALKTHROUGH_ID } from '../../src/host/constants';
 
 const ROOT = process.cwd();
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -14,6 +14,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     views: Record<string, Array<{ id: string }>>;
     menus: Record<string, Array<{ command: string; when?: string }>>;
     configuration: { properties: Record<string, { type: string; default: unknown; scope: string; markdownDescription: string }> };
+    viewsWelcome: Array<{ view: string; when?: string; contents: string }>;
+    walkthroughs: Array<{ id: string; steps: Array<{ id: string; description: string; media: { markdown: string } }> }>;
+    configurationDefaults: Record<string, Record<string, { onAutoForward?: string }>>;
   };
 };
 
@@ -46,10 +49,36 @@ describe('host boundaries and manifest', () => {
 
   it('declares the view container, view, icon and activation', () => {
     assert.equal(pkg.contributes.viewsContainers.activitybar[0]!.id, VIEW_CONTAINER);
-    assert.equal(pkg.contributes.views[VIEW_CONTAINER]![0]!.id, VIEW_UPSTREAMS);
+    assert.deepEqual(pkg.contributes.views[VIEW_CONTAINER]!.map((v: { id: string }) => v.id), [VIEW_WELCOME, VIEW_UPSTREAMS]);
     assert.ok(existsSync(join(ROOT, pkg.contributes.viewsContainers.activitybar[0]!.icon)));
     assert.ok(existsSync(join(ROOT, pkg.icon)));
     assert.ok(pkg.activationEvents.includes('onStartupFinished'));
+  });
+
+  it('has first-run content: welcome view contents, a walkthrough whose media exist, and only declared commands in links', () => {
+    const welcome = pkg.contributes.viewsWelcome as Array<{ view: string; when?: string; contents: string }>;
+    assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === CONTEXT.noConfigFile && /command:codexHelper\.importConfig/.test(w.contents)));
+    assert.ok(welcome.some((w) => w.view === VIEW_WELCOME && w.when === `!${CONTEXT.anyRunning} && !${CONTEXT.anyFailed}` && /command:codexHelper\.startProxy/.test(w.contents)));
+    assert.ok(welcome.some((w) => w.when === `!${CONTEXT.anyRunning} && ${CONTEXT.anyFailed}` && /command:codexHelper\.listenerFixes/.test(w.contents)));
+    const declared = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
+    const walk = pkg.contributes.walkthroughs[0]!;
+    assert.equal(walk.id, WALKTHROUGH_ID);
+    assert.deepEqual(walk.steps.map((s: { id: string }) => s.id), ['connectCodex', 'connectClaude', 'setKey', 'watchRequests']);
+    const texts = [...welcome.map((w) => w.contents), ...walk.steps.map((s: { description: string }) => s.description)];
+    for (const t of texts) {
+      for (const m of t.matchAll(/command:(codexHelper\.[A-Za-z]+)/g)) assert.ok(declared.has(m[1]!), `link to undeclared ${m[1]}`);
+    }
+    for (const s of walk.steps) assert.ok(existsSync(join(ROOT, s.media.markdown)), s.media.markdown);
+  });
+
+  it('orders the settings, and keeps the default proxy ports out of remote auto-forwarding', () => {
+    const props = pkg.contributes.configuration.properties as Record<string, { order?: number }>;
+    const orders = Object.values(props).map((p) => p.order);
+    assert.ok(orders.every((o) => typeof o === 'number'));
+    assert.equal(new Set(orders).size, orders.length);
+    assert.ok(props['codexHelper.codex.port']!.order! < props['codexHelper.claude.port']!.order!, 'Codex before Claude');
+    const ports = pkg.contributes.configurationDefaults['remote.portsAttributes']!;
+    for (const p of ['3210', '3211']) assert.equal(ports[p]!.onAutoForward, 'ignore');
   });
 
   it('gives every setting a type, default, description and explicit scope', () => {

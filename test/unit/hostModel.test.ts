@@ -4,7 +4,8 @@ import type { FinishedRequest } from '../../src/core/types';
 import type { ApiSnapshot, ConfigsDetail } from '../../src/proxy/adminClient';
 import { CooldownTimer } from '../../src/host/cooldownTimer';
 import { allUpstreamsCooling, lastFailover, statusBarModel } from '../../src/host/statusModel';
-import { hostOf, nextCooldownEnd, secretNameOf, serviceNode, upstreamLabels, upstreamState } from '../../src/host/treeModel';
+import { clientLinkState, hostOf, missingCredential, nextCooldownEnd, secretNameOf, serviceNode, upstreamLabels } from '../../src/host/treeModel';
+import { upstreamHealth } from '../../src/host/upstreamHealth';
 import type { ServiceData } from '../../src/host/treeModel';
 
 const T0 = 1_700_000_000_000;
@@ -53,15 +54,35 @@ function running(over: Partial<ServiceData> = {}): ServiceData {
 
 describe('host tree model', () => {
   it('derives upstream states with cooldown time left relative to the snapshot time', () => {
-    assert.deepEqual(upstreamState(undefined, T0, T0), { kind: 'unknown', text: 'no traffic yet' });
-    assert.equal(upstreamState(up(), T0, T0).text, 'healthy');
-    assert.equal(upstreamState(up({ failure_count: 2 }), T0, T0).text, 'failing 2');
-    assert.equal(upstreamState(up({ usage_exhausted: true, failure_count: 1 }), T0, T0).text, 'usage exhausted');
-    const cooling = upstreamState(up({ cooldown_remaining_secs: 90, failure_count: 3 }), T0, T0 + 10_000);
+    const st = (lb: Parameters<typeof upstreamHealth>[0], now = T0) => upstreamHealth(lb, undefined, T0, now);
+    assert.deepEqual(st(undefined), { kind: 'unknown', text: 'no traffic', source: 'none' });
+    assert.equal(st(up({ last_used_at_ms: T0 })).text, 'healthy');
+    assert.equal(st(up({ failure_count: 2, last_status: 502, last_error: 'status_502' })).text, 'failing: HTTP 502');
+    assert.equal(st(up({ usage_exhausted: true, failure_count: 1 })).text, 'usage exhausted');
+    const cooling = st(up({ cooldown_remaining_secs: 90, failure_count: 3, last_error: 'upstream_transport_error' }), T0 + 10_000);
     assert.equal(cooling.kind, 'cooling');
     assert.equal(cooling.text, 'cooling 1m 20s');
+    assert.equal(cooling.reason, 'connection error');
     assert.equal(cooling.coolingUntilMs, T0 + 90_000);
-    assert.equal(upstreamState(up({ cooldown_remaining_secs: 5, failure_count: 3 }), T0, T0 + 6000).text, 'failing 3', 'cooldown over');
+    assert.equal(st(up({ cooldown_remaining_secs: 5, failure_count: 3, last_error: 'cloudflare_timeout' }), T0 + 6000).text, 'failing: Cloudflare timeout', 'cooldown over');
+  });
+
+  it('reads missing credentials and the client link state', () => {
+    assert.deepEqual(missingCredential('missing_env:OPENAI_API_KEY'), { kind: 'env', name: 'OPENAI_API_KEY' });
+    assert.deepEqual(missingCredential('client_passthrough (missing_secret:spare)'), { kind: 'secret', name: 'spare' });
+    assert.equal(missingCredential('env:OPENAI_API_KEY'), undefined);
+    assert.equal(missingCredential('client_passthrough'), undefined);
+    const link = { file: '/h/.codex/config.toml', enabled: true, port: 3211 };
+    assert.equal(clientLinkState(link, 3211), 'connected');
+    assert.equal(clientLinkState(link, 3299), 'elsewhere');
+    assert.equal(clientLinkState({ ...link, enabled: false }, 3211), 'none');
+    assert.equal(clientLinkState({ ...link, error: 'bad TOML' }, 3211), 'unknown');
+    assert.equal(clientLinkState(undefined, 3211), 'unknown');
+    assert.equal(clientLinkState({ file: 'f', enabled: false, vscodeBaseUrl: 'http://127.0.0.1:3210' }, 3210), 'connected', 'through the VS Code setting only');
+    const claude = serviceNode({ service: 'claude', status: { kind: 'running', url: 'http://127.0.0.1:3210', port: 3210 },
+      client: { file: '/h/.claude/settings.json', enabled: true, port: 3210, vscodeBaseUrl: 'http://127.0.0.1:3299' } }, T0).children[0]!;
+    assert.equal(claude.description, 'connected');
+    assert.match(claude.tooltip, /Claude Code extension for VS Code: `ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:3299` \(not this proxy\)/);
   });
 
   it('reads secret names from auth sources and short hosts from URLs', () => {
@@ -72,53 +93,86 @@ describe('host tree model', () => {
     assert.equal(hostOf('http://127.0.0.1:9000/v1'), '127.0.0.1:9000');
     assert.equal(hostOf('not a url'), 'not a url');
     assert.deepEqual(upstreamLabels(['http://h:1/a/v1', 'http://h:1/b/v1/', 'https://x.io/v1']), ['h:1/a/v1', 'h:1/b/v1', 'x.io']);
+    assert.deepEqual(upstreamLabels(['http://h:1/a/v1', 'http://h:1/b/v1'], ['fake-a', 'fake-b']), ['fake-a', 'fake-b'], 'provider ids tell same-host upstreams apart');
+    assert.deepEqual(upstreamLabels(['http://127.0.0.1:4000/v1', 'http://127.0.0.2:5000/v1']), ['127.0.0.1', '127.0.0.2'], 'no port where the name is enough');
+    assert.deepEqual(upstreamLabels(['http://h:1/v1', 'http://h:2/v1']), ['h:1', 'h:2']);
   });
 
-  it('builds service → config → upstream nodes with marks, contextValues and tooltips', () => {
+  it('builds service → config → upstream nodes, state first, with Markdown tooltips and action links', () => {
     const d = running({
       detail: detail({ global_override: 'main' }),
-      snapshot: snapshot({ main: { last_good_index: 0, upstreams: [up(), up({ cooldown_remaining_secs: 30, failure_count: 3, last_status: 502 })] } },
-        [], { config_health: { main: { checked_at_ms: T0, upstreams: [{ base_url: 'https://a.example/v1', ok: true, latency_ms: 87 }] } } }),
+      snapshot: snapshot({ main: { last_good_index: 0, upstreams: [up({ last_used_at_ms: T0 - 5000 }), up({ cooldown_remaining_secs: 30, failure_count: 3, last_status: 502, last_error: 'status_502' })] } },
+        [], { config_health: { main: { checked_at_ms: T0, upstreams: [{ base_url: 'https://a.example/v1', ok: true, latency_ms: 87, checked_at_ms: T0 - 1000 }] } } }),
+      client: { file: '/h/.codex/config.toml', enabled: true, port: 3211 },
     });
     const root = serviceNode(d, T0);
     assert.equal(root.label, 'Codex');
-    assert.equal(root.description, '127.0.0.1:3211 · pinned main');
+    assert.equal(root.description, 'running · pinned main');
+    assert.match(root.tooltip, /running on port 3211/);
     assert.equal(root.contextValue, 'service running');
-    const [main, backup] = root.children;
+    const [client, main, backup] = root.children;
+    assert.equal(client!.kind, 'client');
+    assert.equal(client!.description, 'connected');
+    assert.equal(client!.contextValue, 'client connected codex');
+    assert.match(client!.tooltip, /command:codexHelper\.disconnectCodex/);
     assert.equal(main!.label, 'Main');
-    assert.equal(main!.description, 'main · L1 · active · pinned');
-    assert.equal(main!.contextValue, 'config pinned enabled');
+    assert.equal(main!.description, 'pinned · priority 1 · active');
+    assert.equal(main!.contextValue, 'config pinned enabled resettable');
     assert.equal(main!.icon.id, 'pinned');
-    assert.equal(backup!.description, 'L3 · disabled');
-    assert.equal(backup!.contextValue, 'config unpinned disabled');
-    assert.match(backup!.tooltip, /level 3 \(file: 2\)/);
-    assert.match(backup!.tooltip, /file says enabled/);
+    assert.equal(backup!.description, 'disabled · priority 3');
+    assert.equal(backup!.contextValue, 'config unpinned disabled settled');
+    assert.match(backup!.tooltip, /priority 3 \(lower is tried first\); the file says 2/);
+    assert.match(backup!.tooltip, /the file says enabled/);
     const [a, b] = main!.children;
     assert.equal(a!.label, 'a.example');
-    assert.equal(a!.description, 'prov-a · healthy · probe 87 ms');
-    assert.equal(a!.contextValue, 'upstream secret');
+    assert.equal(a!.description, 'healthy');
+    assert.equal(a!.contextValue, 'upstream secret settled');
     assert.equal(a!.secretName, 'work');
-    assert.match(a!.tooltip, /credential: secret:work/);
-    assert.match(a!.tooltip, /sticky choice/);
-    assert.equal(b!.description, 'cooling 30s');
-    assert.equal(b!.contextValue, 'upstream');
-    assert.match(b!.tooltip, /last status: 502/);
-    assert.equal(backup!.children[0]!.secretName, 'spare');
-    assert.equal(backup!.children[0]!.description, 'no traffic yet');
+    assert.match(a!.tooltip, /Provider: prov\-a/);
+    assert.match(a!.tooltip, /Last probe: ok, 87 ms/);
+    assert.match(a!.tooltip, /Credential: `secret:work`/);
+    assert.match(a!.tooltip, /Sticky choice/);
+    assert.match(a!.tooltip, /\[Set key…\]\(command:codexHelper\.setUpstreamApiKey\?/);
+    assert.match(a!.tooltip, /\[Open config\]\(command:codexHelper\.openConfigAt\?/);
+    assert.doesNotMatch(a!.tooltip, /Reset cooldown/, 'nothing to reset on a healthy upstream');
+    assert.equal(b!.description, 'cooling 30 s');
+    assert.equal(b!.contextValue, 'upstream plain resettable');
+    assert.match(b!.tooltip, /Last status: 502/);
+    const link = /\[Reset cooldown\]\(command:codexHelper\.resetCooldown\?([^)]+)\)/.exec(b!.tooltip);
+    assert.ok(link, b!.tooltip);
+    assert.deepEqual(JSON.parse(decodeURIComponent(link[1]!)), [{ service: 'codex', config: 'main', upstreamIndex: 1 }]);
+    const spare = backup!.children[0]!;
+    assert.equal(spare.secretName, 'spare');
+    assert.equal(spare.description, 'key missing');
+    assert.equal(spare.icon.id, 'warning');
+    assert.match(spare.contextValue, /missingKey/);
+    assert.match(spare.tooltip, /Credential missing: secret `spare` is not in SecretStorage/);
   });
 
-  it('shows why a service is not serving instead of an empty tree', () => {
-    const failed = serviceNode({ service: 'claude', status: { kind: 'failed', port: 3210, code: 'EADDRINUSE', message: 'claude: cannot listen: port 3210 on 127.0.0.1 is already in use' } }, T0);
-    assert.equal(failed.label, 'Claude Code');
-    assert.equal(failed.description, 'port 3210 in use');
-    assert.equal(failed.contextValue, 'service failed');
-    assert.match(failed.children[0]!.label, /already in use/);
-    const stopped = serviceNode({ service: 'codex', status: { kind: 'stopped' } }, T0);
-    assert.equal(stopped.description, 'stopped');
-    assert.equal(stopped.children.length, 0);
-    const broken = serviceNode(running({ detail: detail({ config_error: 'config.toml:3: bad level' }), error: 'proxy at x is not reachable' }), T0);
-    assert.deepEqual(broken.children.slice(0, 2).map((c) => c.kind), ['message', 'message']);
-    assert.equal(broken.children[1]!.tooltip, 'config.toml:3: bad level');
+  it('fits the key fact into the default sidebar width: the description starts with the state', () => {
+    const long = 'connect ECONNREFUSED 127.0.0.1:1 — undici: UND_ERR_CONNECT: a very long transport error text that goes on and on and on for 150 characters';
+    const d = running({
+      snapshot: snapshot({ main: { upstreams: [up({ failure_count: 1, last_used_at_ms: T0 - 60_000, last_error: 'status_429', last_status: 429 }), up({ cooldown_remaining_secs: 12, failure_count: 3 })] } },
+        [], { config_health: { main: { checked_at_ms: T0, upstreams: [{ base_url: 'https://a.example/v1', ok: false, error: long, checked_at_ms: T0 - 1000 }] } } }),
+    });
+    const [main] = serviceNode(d, T0).children;
+    const [a, b] = main!.children;
+    assert.equal(a!.description, 'failing: connection refused', 'the newer probe decides, with a short reason');
+    assert.equal(b!.description, 'cooling 12 s');
+    for (const n of [a!, b!, main!]) assert.ok((n.description ?? '').length <= 30, n.description);
+    assert.match(a!.tooltip, /Last probe: failed: connect ECONNREFUSED/, 'the full error stays in the tooltip');
+  });
+
+  it('a passing probe after failures shows healthy in the tree and the status bar alike', () => {
+    const lb = { main: { upstreams: [up({ failure_count: 3, last_used_at_ms: T0 - 60_000, last_error: 'status_502' }), up({ failure_count: 3, last_used_at_ms: T0 - 60_000 })] } };
+    const probes = { main: { checked_at_ms: T0, upstreams: [
+      { base_url: 'https://a.example/v1', ok: true, checked_at_ms: T0 - 1000 },
+      { base_url: 'http://127.0.0.1:9000/v1', ok: true, checked_at_ms: T0 - 1000 },
+    ] } };
+    const d = running({ snapshot: snapshot(lb, [], { config_health: probes }) });
+    const [main] = serviceNode(d, T0).children;
+    assert.deepEqual(main!.children.map((c) => c.description), ['healthy', 'healthy']);
+    assert.equal(statusBarModel(d, T0)!.warning, false);
   });
 
   it('finds the earliest cooldown end so the view refreshes once then', () => {
@@ -134,9 +188,14 @@ describe('host status bar model', () => {
     id: 1, service: 'codex', method: 'POST', path: '/v1/responses', status_code: 200, duration_ms: 10, ended_at_ms: T0, ...o,
   });
 
-  it('is hidden unless the service runs or is attached', () => {
+  it('is hidden only when the service was stopped; a failed listener keeps an error item whose click offers fixes', () => {
     assert.equal(statusBarModel({ service: 'codex', status: { kind: 'stopped' } }, T0), undefined);
     assert.ok(statusBarModel({ service: 'codex', status: { kind: 'attached', url: 'http://127.0.0.1:4000', port: 4000 } }, T0));
+    const failed = statusBarModel({ service: 'claude', status: { kind: 'failed', port: 3210, code: 'EADDRINUSE', message: 'port 3210 on 127.0.0.1 is already in use' } }, T0)!;
+    assert.equal(failed.text, '$(error) Claude Code: port 3210 in use');
+    assert.equal(failed.error, true);
+    assert.equal(failed.command, 'codexHelper.listenerFixes');
+    assert.match(failed.tooltip, /already in use/);
   });
 
   it('shows the pinned config or auto, and the 5-minute numbers and last failover in the tooltip', () => {
@@ -156,6 +215,21 @@ describe('host status bar model', () => {
     assert.equal(pinned.text, '$(pinned) Codex: backup');
   });
 
+  it('says "failed over to X" with the reason and the time left of the preferred config, in the status bar and the tree', () => {
+    const failover = { preferred: 'main', to: { config: 'backup', index: 0, base_url: 'https://b.example' }, reason: 'status_502',
+      since_ms: T0 - 60_000, preferred_retry_at_ms: T0 + 25_000 };
+    const d = running({ snapshot: snapshot({}, [], { failover }) });
+    const sb = statusBarModel(d, T0)!;
+    assert.equal(sb.text, '$(debug-step-over) Codex: auto → backup');
+    assert.match(sb.tooltip, /failed over to backup#0 \(status\\_502; main back in 25 s\)/);
+    assert.match(sb.tooltip, /Reset main's cooldown/);
+    const node = serviceNode(d, T0);
+    assert.match(node.description ?? '', /^failed over to backup · /);
+    assert.match(String(node.tooltip), /main back in 25 s/);
+    // Without a failover nothing of it shows.
+    assert.doesNotMatch(serviceNode(running({ snapshot: snapshot({}) }), T0).description ?? '', /failed over/);
+  });
+
   it('ignores retries on the same upstream when looking for the last failover', () => {
     const same = req({ retry: { attempts: 2, upstream_chain: ['main:https://a (idx=0) status=502', 'main:https://a (idx=0) status=200'] } });
     assert.equal(lastFailover([same]), undefined);
@@ -168,6 +242,10 @@ describe('host status bar model', () => {
     assert.equal(allUpstreamsCooling(all, T0), true);
     assert.equal(statusBarModel(all, T0)!.text, '$(warning) Codex: auto');
     assert.equal(statusBarModel(all, T0)!.warning, true);
+    assert.match(statusBarModel(all, T0)!.tooltip, /requests flow again in 20 s \(at \d\d:\d\d:\d\d\)/);
+    assert.match(statusBarModel(all, T0)!.tooltip, /command:codexHelper\.resetCooldown/);
+    const staggered = running({ snapshot: snapshot({ main: { upstreams: [cool, up({ cooldown_remaining_secs: 7, failure_count: 3 })] } }) });
+    assert.match(statusBarModel(staggered, T0)!.tooltip, /flow again in 7 s/, 'the soonest cooldown end');
     assert.equal(allUpstreamsCooling(all, T0 + 21_000), false, 'cooldown over');
     const half = running({ snapshot: snapshot({ main: { upstreams: [cool, up()] } }) });
     assert.equal(allUpstreamsCooling(half, T0), false);

@@ -3,7 +3,7 @@ import { diffSettings, effectiveValue, readSettings } from '../../src/host/setti
 import type { Inspected } from '../../src/host/settings';
 import { serviceOfArg, stringOfArg, numberOfArg } from '../../src/host/commandArgs';
 import { envVarOf, withEnvVar } from '../../src/host/clientEnv';
-import { findFreePort, portConflictPrompt, validatePortInput } from '../../src/host/portConflict';
+import { findFreePort, listenerFixes, portConflictPrompt, validatePortInput } from '../../src/host/portConflict';
 import { isWithin, sessionChoices, sessionsForDefaultEffort } from '../../src/host/sessions';
 import type { ApiSnapshot } from '../../src/proxy/adminClient';
 import type { SessionStats } from '../../src/core/state';
@@ -101,13 +101,20 @@ describe('host helpers', () => {
     assert.equal(numberOfArg({ level: '3' }, 'level'), undefined);
   });
 
-  it('offers attaching only when a codex-helper proxy holds the port', () => {
+  it('offers attaching only when a codex-helper proxy holds the port, and then as the primary action', () => {
     const helper = portConflictPrompt('codex', 3211, true);
-    assert.deepEqual(helper.actions.map((a) => a.action), ['useAnotherPort', 'attach', 'showLog']);
+    assert.deepEqual(helper.actions.map((a) => a.action), ['attach', 'useAnotherPort', 'showLog']);
     assert.match(helper.message, /Codex proxy cannot listen on port 3211: another codex-helper proxy is already running there/);
     const other = portConflictPrompt('claude', 3210, false);
     assert.deepEqual(other.actions.map((a) => a.action), ['useAnotherPort', 'showLog']);
     assert.match(other.message, /Claude Code proxy .* another program uses it/);
+  });
+
+  it('lists the fixes of a failed listener, best first', () => {
+    assert.deepEqual(listenerFixes('EADDRINUSE', 3211, true).map((f) => f.action), ['attach', 'useAnotherPort', 'retry', 'showLog']);
+    assert.deepEqual(listenerFixes('EADDRINUSE', 3211, false).map((f) => f.action), ['useAnotherPort', 'retry', 'showLog']);
+    assert.deepEqual(listenerFixes('HOST_FAILED', 3211, false).map((f) => f.action), ['openConfig', 'retry', 'showLog']);
+    assert.match(listenerFixes('EADDRINUSE', 3211, true)[0]!.detail, /listening on 3211/);
   });
 
   it('validates a typed port and suggests a free one', async () => {
@@ -136,11 +143,21 @@ describe('host helpers', () => {
     } } as unknown as ApiSnapshot;
     const c = sessionChoices(snap, 60_000);
     assert.deepEqual(c.map((x) => x.sessionId), ['new', 'old']);
-    assert.equal(c[0]!.label, 'session new');
-    assert.equal(c[0]!.description, 'gpt-5 · high');
-    assert.equal(c[0]!.detail, 'new · 3 turns · 10s ago · override: effort low');
-    assert.equal(c[1]!.label, '/p/old');
-    assert.match(c[1]!.detail, /override: config backup/);
+    assert.equal(c[0]!.label, '$(comment-discussion) new', 'the full id, never a prefix');
+    assert.equal(c[0]!.description, 'active 10s ago · gpt-5 · high');
+    assert.equal(c[0]!.detail, '3 turns · override: effort low');
+    assert.equal(c[1]!.label, '$(folder) /p/old');
+    assert.match(c[1]!.detail, /^old · 1 turn · override: config backup/);
+  });
+
+  it('never cuts session ids: two sessions sharing an 8-character prefix stay apart', () => {
+    const stat = { turns_total: 1, total_usage: { input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, total_tokens: 0 }, turns_with_usage: 0, last_seen_ms: 0 };
+    const a = '019a2b3c-0000-7000-8000-000000000001';
+    const b = '019a2b3c-0000-7000-8000-000000000002';
+    const snap = { snapshot: { session_stats: { [a]: stat, [b]: stat }, session_effort_overrides: {}, session_config_overrides: {} } } as unknown as ApiSnapshot;
+    const labels = sessionChoices(snap, 0).map((x) => x.label);
+    assert.equal(new Set(labels).size, 2);
+    assert.ok(labels.some((l) => l.endsWith(a)) && labels.some((l) => l.endsWith(b)));
   });
 
   it('gives the workspace default effort to new sessions inside an open folder only', () => {

@@ -229,4 +229,35 @@ describe('lb', () => {
     assert.equal(events.length, 6);
     assert.deepEqual(new Set(events), new Set(['cfg']));
   });
+  describe('reset', () => {
+    it('clears failures, cooldown, streak and last error of one upstream and emits once', () => {
+      const { lb, store } = setup(2);
+      const b = { factor: 2, max_secs: 600 };
+      lb.penalize(0, 30, 'cloudflare_timeout', b, 524);
+      lb.penalize(1, 30, 'upstream_transport_error', b);
+      const seen: string[] = [];
+      store.onDidChange((c) => seen.push(c));
+      assert.equal(store.reset('cfg', 0), 1);
+      const v = store.view()['cfg']!.upstreams;
+      assert.deepEqual([v[0]!.failure_count, v[0]!.cooldown_remaining_secs, v[0]!.penalty_streak, v[0]!.last_error], [0, undefined, 0, undefined]);
+      assert.equal(v[0]!.last_status, 524, 'the last status stays as a fact of the past');
+      assert.equal(v[1]!.failure_count, FAILURE_THRESHOLD, 'the other upstream keeps its cooldown');
+      assert.ok(v[1]!.cooldown_remaining_secs! > 0);
+      assert.deepEqual(seen, ['cfg']);
+      assert.equal(lb.select(NONE, true), 0, 'the reset upstream is chosen again at once');
+    });
+
+    it('resets every upstream of a config without an index, and a second reset changes nothing', () => {
+      const { lb, store } = setup(3);
+      for (const i of [0, 1, 2]) lb.penalize(i, 30, 'x', NO_BACKOFF);
+      assert.equal(lb.select(NONE, true), undefined);
+      const seen: string[] = [];
+      store.onDidChange((c) => seen.push(c));
+      assert.equal(store.reset('cfg'), 3);
+      assert.ok(store.view()['cfg']!.upstreams.every((u) => u.failure_count === 0 && u.cooldown_remaining_secs === undefined));
+      assert.equal(store.reset('cfg'), 0);
+      assert.equal(store.reset('unknown'), 0);
+      assert.deepEqual(seen, ['cfg']);
+    });
+  });
 });

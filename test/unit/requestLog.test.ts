@@ -123,6 +123,16 @@ describe('requestLog', () => {
       assert.equal(w.dropped, 1);
     });
 
+    it('with onlyErrors keeps a 200 that failed in-band (it has an error class)', async () => {
+      const dir = freshDir();
+      const w = new RequestLogWriter({ dir, onlyErrors: true, flushIntervalMs: 10_000 });
+      w.write(rec({ status_code: 200 }));
+      w.write(rec({ status_code: 200, error_class: 'overloaded', error_message: 'server_is_overloaded: busy' }));
+      await w.close();
+      const lines = readLines(w.file);
+      assert.deepEqual(lines.map((l) => [l.status_code, l.error_class, l.error_message]), [[200, 'overloaded', 'server_is_overloaded: busy']]);
+    });
+
     it('rotates before appending when the file reached maxBytes and keeps maxFiles rotated files', async () => {
       const dir = freshDir();
       let t = 1_700_000_000_000;

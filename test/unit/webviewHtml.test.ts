@@ -77,7 +77,7 @@ describe('webview media: page script and stylesheet', () => {
   it('requests.js sends only message types the host accepts', () => {
     const js = media('requests.js');
     const types = new Set([...js.matchAll(/type: '([a-zA-Z]+)'/g)].map((m) => m[1]));
-    assert.deepEqual([...types].sort(), ['clearRecent', 'copy', 'export', 'openStats', 'ready', 'refresh', 'requestDetails', 'setFilter']);
+    assert.deepEqual([...types].sort(), ['clearRecent', 'connect', 'copy', 'export', 'openStats', 'ready', 'refresh', 'requestDetails', 'setFilter']);
   });
 
   it('requests.css styles only with --vscode-* variables', () => {

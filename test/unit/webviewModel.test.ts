@@ -119,6 +119,12 @@ describe('webview model: rows', () => {
       ttfbMs: 0,
       attempts: 2,
       chain: ['main:https://***@relay.example.com/v1 (idx=0) status=502', 'backup:https://b.example/v1 (idx=0) status=502'],
+      attemptRows: [
+        { n: 1, config: 'main', upstreamIndex: 0, upstreamHost: 'relay.example.com', status: 502, result: 'failed', outcome: 'HTTP 502' },
+        { n: 2, config: 'backup', upstreamIndex: 0, upstreamHost: 'b.example', status: 502, result: 'failed', outcome: 'HTTP 502',
+          message: 'Cloudflare timed out waiting for the origin' },
+      ],
+      triesNote: '2 attempts across upstreams (failover); none succeeded.',
       sessionId: 'sess-1',
       cwd: '/home/u/proj',
       model: 'gpt-5',
@@ -135,14 +141,69 @@ describe('webview model: rows', () => {
     assert.ok(!JSON.stringify(row).includes('k:v'));
   });
 
+  it('carries where the request was routed and why', () => {
+    const row = rowFromFinished(fin({ ago: 1, route_note: 'failed over from main#0 (status 502)' }));
+    assert.equal(row.routeNote, 'failed over from main#0 (status 502)');
+    assert.equal(rowFromFinished(fin({ ago: 1 })).routeNote, undefined);
+  });
+
+  it('shows the upstream\'s own message of an in-band failure before the class hint', () => {
+    const row = rowFromFinished(fin({ ago: 1, status_code: 200, error_class: 'overloaded', error_hint: 'The upstream reported that it is overloaded.',
+      error_message: 'server_is_overloaded: Our servers are currently overloaded' }));
+    assert.equal(row.statusClass, 'error');
+    assert.equal(row.errorHint, 'upstream: server_is_overloaded: Our servers are currently overloaded — The upstream reported that it is overloaded.');
+  });
+
   it('leaves out an identity mapping, empty strings and absent usage; one attempt without a retry record', () => {
-    const row = rowFromFinished(fin({ ago: 1, model: 'gpt-5', mapped_model: 'gpt-5', session_id: '', config_name: '' }));
+    const row = rowFromFinished(fin({ ago: 1, model: 'gpt-5', mapped_model: 'gpt-5', session_id: '', config_name: '', upstream_base_url: 'https://a.example/v1' }));
     assert.equal(row.mappedModel, undefined);
     assert.equal(row.sessionId, undefined);
     assert.equal(row.config, undefined);
     assert.equal(row.tokens, undefined);
     assert.equal(row.attempts, 1);
     assert.deepEqual(row.chain, []);
+    assert.equal(row.attemptRows, undefined);
+    assert.equal(row.triesNote, 'Answered on the first attempt.');
+  });
+
+  it('says "no upstream was tried" for an answer made before any attempt (not "answered on the first attempt")', () => {
+    const row = rowFromFinished(fin({ ago: 1, status_code: 502, error_class: 'no_upstream_available',
+      error_hint: 'every upstream is cooling down' }));
+    assert.equal(row.attempts, 0);
+    assert.equal(row.triesNote, 'No upstream was tried: every upstream is cooling down');
+    const one = rowFromFinished(fin({ ago: 1, status_code: 401, config_name: 'main', upstream_base_url: 'https://a.example/v1' }));
+    assert.match(one.triesNote!, /^One attempt; the upstream answered 401/);
+  });
+
+  it('reads every chain entry format into the attempt table, keeping only hosts', () => {
+    const row = rowFromFinished(fin({ ago: 1, status_code: 200, config_name: 'backup', upstream_base_url: 'https://c.example/v1', retry: { attempts: 4, upstream_chain: [
+      'main:https://user:pw@a.example/v1 (idx=0) status=429 class=- model=gpt-5->relay/gpt-5',
+      'main:https://b.example/v1?key=sk-x (idx=1) transport_error=connect ECONNREFUSED 10.0.0.1:443 model=gpt-5',
+      'main:https://d.example/v1 (idx=2) skipped_unsupported_model=gpt-5',
+      'backup:https://c.example/v1 (idx=0) status=200 class=- model=gpt-5',
+    ] } }));
+    const a = row.attemptRows!;
+    assert.deepEqual(a.map((x) => [x.n, x.config, x.upstreamIndex, x.upstreamHost, x.result, x.outcome]), [
+      [1, 'main', 0, 'a.example', 'failed', 'HTTP 429'],
+      [2, 'main', 1, 'b.example', 'failed', 'connection error'],
+      [3, 'main', 2, 'd.example', 'skipped', 'does not serve gpt-5'],
+      [4, 'backup', 0, 'c.example', 'ok', 'HTTP 200'],
+    ]);
+    assert.equal(a[0]!.model, 'gpt-5->relay/gpt-5');
+    assert.equal(a[1]!.message, 'connect ECONNREFUSED 10.0.0.1:443');
+    assert.doesNotMatch(JSON.stringify(row), /pw@|sk-x/);
+    assert.equal(row.triesNote, '4 attempts across upstreams (failover); the last one succeeded.');
+  });
+
+  it('shows per-attempt time, upstream message and Retry-After when the request carries them', () => {
+    const row = rowFromFinished(fin({ ago: 1, status_code: 200, config_name: 'main', upstream_base_url: 'https://a.example/v1', retry: {
+      attempts: 2,
+      upstream_chain: ['main:https://a.example/v1 (idx=0) status=429 class=- model=gpt-5', 'main:https://a.example/v1 (idx=0) status=200 class=- model=gpt-5'],
+      attempt_details: [{ started_at_ms: NOW - 900, duration_ms: 120, upstream_message: 'Rate limit reached', retry_after: '2', cooldown_secs: 30 }, { started_at_ms: NOW - 500 }],
+    } }));
+    const [first] = row.attemptRows!;
+    assert.deepEqual([first!.atMs, first!.durationMs, first!.message, first!.retryAfter, first!.cooldownSecs], [NOW - 900, 120, 'Rate limit reached', '2', 30]);
+    assert.equal(row.triesNote, '2 attempts on the same upstream; the last one succeeded.');
   });
 
   it('maps an active request without status fields', () => {
@@ -201,6 +262,16 @@ describe('webview model: build', () => {
   const activeCodex = [act({ ago: 9000, session_id: 'c3' }), act({ ago: 1000, session_id: 'c1' })];
   const activeClaude = [act({ ago: 5000, service: 'claude', session_id: 'k2' })];
   const sources = (): SourceData[] => [src('codex', codexRecent, activeCodex), src('claude', claudeRecent, activeClaude)];
+
+  it('passes the proxies\' URLs (for the empty-table hint) and the shared upstream states through', () => {
+    const m = new RequestsModel();
+    const u = m.build([
+      { service: 'codex', ok: true, active: [], recent: [], url: 'http://127.0.0.1:3211', states: { 'codex/main#0': { kind: 'cooling', text: 'cooling 12 s' } } },
+      { service: 'claude', ok: false, message: 'down', url: 'http://127.0.0.1:3210' },
+    ], { filters: { service: 'all', status: 'all', session: '' }, maxRows: 10, nowMs: NOW });
+    assert.deepEqual(u.sources.map((x) => x.url), ['http://127.0.0.1:3211', 'http://127.0.0.1:3210']);
+    assert.deepEqual(u.upstreamStates, { 'codex/main#0': { kind: 'cooling', text: 'cooling 12 s' } });
+  });
 
   it('puts active rows on top (newest first) and merges finished rows of all services newest first', () => {
     const u = build(sources());

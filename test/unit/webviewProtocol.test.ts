@@ -44,6 +44,12 @@ describe('webview protocol: parsePageMessage', () => {
     assert.deepEqual(parsePageMessage({ type: 'ready', filters: 'nope' }), { type: 'ready' });
   });
 
+  it('accepts connect only for a known service', () => {
+    assert.deepEqual(parsePageMessage({ type: 'connect', service: 'claude', extra: 1 }), { type: 'connect', service: 'claude' });
+    assert.throws(() => parsePageMessage({ type: 'connect', service: 'codex; rm -rf' }), PageMessageError);
+    assert.throws(() => parsePageMessage({ type: 'connect' }), PageMessageError);
+  });
+
   it('rejects bad keys and copy targets', () => {
     rejects({ type: 'requestDetails' });
     rejects({ type: 'requestDetails', key: 12 });

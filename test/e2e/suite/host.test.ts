@@ -68,7 +68,10 @@ describe('host layer in a real VS Code', function () {
     });
     assert.equal(main.label, 'Main');
     assert.equal(main.children.length, 2);
-    assert.match(main.children[0]!.description ?? '', /^fake-a · /);
+    assert.equal(main.description, 'priority 1 · active');
+    assert.match(main.children[0]!.description ?? '', /^(healthy|no traffic|key missing)( · key missing)?$/, 'the state first, nothing before it');
+    assert.equal(main.children[0]!.label, 'fake-a', 'same-host upstreams are told apart by provider id');
+    assert.match(main.children[0]!.tooltip, /Provider: fake-a/);
     assert.match(api.statusBarText('codex') ?? '', /Codex: auto/);
   });
 
@@ -78,7 +81,7 @@ describe('host layer in a real VS Code', function () {
     await until('status bar shows the pin', () => /Codex: backup/.test(api.statusBarText('codex') ?? ''));
     const codex = api.treeNodes().find((n) => n.service === 'codex')!;
     assert.match(codex.description ?? '', /pinned backup/);
-    assert.equal(codex.children.find((c) => c.config === 'backup')?.contextValue, 'config pinned enabled');
+    assert.equal(codex.children.find((c) => c.config === 'backup')?.contextValue, 'config pinned enabled settled');
     await vscode.commands.executeCommand(CMD.unpinConfig, 'codex');
     assert.equal(await admin<string | null>(codexPort, 'overrides/global-config'), null);
     await until('status bar back to auto', () => /Codex: auto/.test(api.statusBarText('codex') ?? ''));
@@ -112,6 +115,65 @@ describe('host layer in a real VS Code', function () {
     assert.match(detail, /secret:e2e-key/);
     assert.doesNotMatch(detail + JSON.stringify(await admin(codexPort, 'snapshot')), new RegExp(value));
     await vscode.commands.executeCommand(CMD.unpinConfig, 'codex');
+  });
+
+  it('shows the Get Started welcome only without a config file, and its links name real commands', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const welcome = (ext.packageJSON as { contributes: { viewsWelcome: Array<{ view: string; when?: string; contents: string }> } }).contributes.viewsWelcome;
+    const all = await vscode.commands.getCommands(true);
+    for (const w of welcome) for (const m of w.contents.matchAll(/command:(codexHelper\.\w+)/g)) assert.ok(all.includes(m[1]!), m[1]);
+    assert.equal(api.contextKey('codexHelper:noConfigFile'), false, 'the fixture has a config file');
+    const file = `${process.env['CODEX_HELPER_HOME']}/config.toml`;
+    const { renameSync } = await import('node:fs');
+    renameSync(file, `${file}.away`);
+    try {
+      await until('welcome context on', async () => {
+        await api.refresh();
+        return api.contextKey('codexHelper:noConfigFile') === true;
+      });
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
+    await until('welcome context off', async () => {
+      await api.refresh();
+      return api.contextKey('codexHelper:noConfigFile') === false;
+    });
+    await vscode.commands.executeCommand(CMD.reloadConfig);
+    await until('relay config loaded', async () => (await admin<{ configs: Array<{ name: string }> }>(codexPort, 'configs/detail')).configs.some((c) => c.name === 'relay'));
+  });
+
+  it('resets a cooldown from the command and shows the state in tree and status bar alike', async () => {
+    await vscode.commands.executeCommand(CMD.pinConfig, { service: 'codex', config: 'relay' });
+    try {
+      const r = await fetch(`http://127.0.0.1:${codexPort}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: REQ });
+      assert.equal(r.status, 200, 'failed over to the second relay upstream');
+      const relay = await until('relay upstream cooling in the tree', async () => {
+        await api.refresh();
+        const cfg = api.treeNodes().find((n) => n.service === 'codex')?.children.find((c) => c.config === 'relay');
+        return /^cooling /.test(cfg?.children[0]?.description ?? '') ? cfg : undefined;
+      });
+      assert.match(relay.children[0]!.contextValue, /resettable/);
+      const cleared = await vscode.commands.executeCommand<number>(CMD.resetCooldown, { service: 'codex', config: 'relay', upstreamIndex: 0 });
+      assert.equal(cleared, 1);
+      const lb = await admin<Record<string, { upstreams: Array<{ cooldown_remaining_secs?: number }> }>>(codexPort, 'status/lb');
+      assert.equal(lb['relay']!.upstreams[0]!.cooldown_remaining_secs, undefined);
+      await until('tree shows the reset', async () => {
+        await api.refresh();
+        const cfg = api.treeNodes().find((n) => n.service === 'codex')?.children.find((c) => c.config === 'relay');
+        return !/^cooling /.test(cfg?.children[0]?.description ?? 'cooling ');
+      });
+    } finally {
+      await vscode.commands.executeCommand(CMD.unpinConfig, 'codex');
+    }
+  });
+
+  it('shows a missing credential as a warning on the upstream node', async () => {
+    await api.refresh();
+    const spare = api.treeNodes().find((n) => n.service === 'codex')?.children.find((c) => c.config === 'spare');
+    const u = spare!.children[0]!;
+    assert.equal(u.icon.id, 'warning');
+    assert.match(u.description ?? '', /key missing/);
+    assert.match(u.tooltip, /environment variable `E2E_MISSING_KEY` is not set/);
   });
 
   it('feeds the recent-requests webview', async () => {
@@ -152,7 +214,8 @@ describe('host layer in a real VS Code', function () {
       assert.equal(api.status('codex').kind, 'running');
       await api.refresh();
       assert.equal(api.treeNodes().find((n) => n.service === 'claude')?.description, `port ${taken} in use`);
-      assert.equal(api.statusBarText('claude'), undefined, 'no status bar item for a service that does not run');
+      await until('the failed listener keeps an error status item', () => api.statusBarText('claude') === `$(error) Claude Code: port ${taken} in use`);
+      assert.equal(api.statusBarCommand('claude'), CMD.listenerFixes, 'its click offers the fixes');
     } finally {
       // In a remote window the Global target of a machine setting is the machine settings file the harness wrote.
       await cfg.update('claude.port', claudePort, vscode.ConfigurationTarget.Global);

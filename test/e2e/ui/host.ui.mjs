@@ -18,7 +18,8 @@ export async function run({ page, screenshot, wb, env }) {
   const treeRows = page.locator('.pane-body .monaco-list-row[role="treeitem"]');
   const found = await treeRows.filter({ hasText: 'fake-a' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false);
   const rows = await treeRows.allInnerTexts();
-  assert.ok(found, `upstream row with provider id: ${rows.join(' | ')}`);
+  assert.ok(found, `upstream row labelled by its provider id (same host as its sibling): ${rows.join(' | ')}`);
+  assert.match(rows.find((r) => r.includes('fake-a')) ?? '', /fake-a\s*(healthy|no traffic|key missing)/, 'the state follows the label at once');
   await screenshot('host-tree');
 
   await wb.runCommand(page, 'Codex Helper: Pin Config…');

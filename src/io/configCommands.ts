@@ -1,11 +1,12 @@
-// `codex-helper switch on|off|status` and `codex-helper config init`. Homes come from `io.env` only, so the commands
-// are testable against temporary directories and never depend on the calling process's environment.
+// `codex-helper switch on|off|status` and `codex-helper config init` (also behind the extension's first-run
+// import). Homes come from `io.env` only, so the commands are testable against temporary directories and never
+// depend on the calling process's environment.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ServiceConfigManager } from './core/types';
-import { ensurePrivateDir, writeFileAtomic } from './io/privateFiles';
+import type { ServiceConfigManager } from '../core/types';
+import { ensurePrivateDir, writeFileAtomic } from './privateFiles';
 import {
   ClientConfigError,
   DEFAULT_CLAUDE_PORT,
@@ -18,10 +19,10 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   codexSwitchStatus,
-} from './io/clientSwitch';
-import { isProxyListening } from './io/proxyProbe';
-import type { SwitchStatus } from './io/clientSwitch';
-import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './io/bootstrap';
+} from './clientSwitch';
+import { isProxyListening } from './proxyProbe';
+import type { SwitchStatus } from './clientSwitch';
+import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './bootstrap';
 
 export interface CommandIo {
   env: NodeJS.ProcessEnv;
