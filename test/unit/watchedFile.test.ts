@@ -1,7 +1,7 @@
 // WatchedFile (src/io/watchedFile.ts): the one "re-read this file when it changes" used by the credential files,
 // filter.json and usage_providers.json. Real files in a temporary folder.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WatchedFile } from '../../src/io/watchedFile';
@@ -29,11 +29,11 @@ describe('WatchedFile', () => {
     const w = new WatchedFile(file, { parse: parseNumber, missing: () => 0 });
     assert.equal(w.value, 1);
     write(file, 'one');
-    assert.equal(w.refresh(true), false);
+    assert.ok(w.refresh(true).error);
     assert.equal(w.value, 1);
     assert.match(w.lastError?.message ?? '', /not a number: one/);
     write(file, '2');
-    assert.equal(w.refresh(true), true);
+    assert.deepEqual(w.refresh(true), { changed: true });
     assert.equal(w.value, 2);
     assert.equal(w.lastError, undefined);
   });
@@ -94,5 +94,38 @@ describe('WatchedFile', () => {
     assert.equal(w.value, 1, 'inside the interval: not re-checked');
     t = 1000;
     assert.equal(w.value, 2);
+  });
+
+  it('load mode: follows a path that switches files, refuses a value validate rejects, and re-reads on demand', () => {
+    const toml = join(dir, 'a.toml');
+    const json = join(dir, 'a.json');
+    write(json, '10');
+    let loads = 0;
+    const w = new WatchedFile<number>(() => (existsSync(toml) ? toml : json), {
+      load: (p) => {
+        loads++;
+        return parseNumber(readFileSync(p, 'utf8'));
+      },
+      // Never shrink: like a reload that would empty a service.
+      validate: (next, last) => {
+        if (next < last) throw new Error(`would shrink from ${last} to ${next}`);
+      },
+    });
+    assert.throws(() => w.peek(), /before its first load/);
+    assert.deepEqual(w.refresh({ reread: true }), { changed: true });
+    assert.equal(w.value, 10);
+    write(toml, '12');
+    assert.equal(w.refresh(true).changed, true);
+    assert.equal(w.path, toml);
+    assert.equal(w.value, 12);
+    write(toml, '3');
+    const r = w.refresh(true);
+    assert.match(r.error?.message ?? '', /would shrink from 12 to 3/);
+    assert.equal(w.value, 12, 'the last good value stays');
+    const before = loads;
+    assert.deepEqual(w.refresh(true), { changed: false }, 'unchanged: not re-read');
+    assert.equal(loads, before);
+    w.refresh({ reread: true });
+    assert.equal(loads, before + 1, 'reread reads an unchanged file again');
   });
 });
