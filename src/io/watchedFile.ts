@@ -39,6 +39,8 @@ export interface RefreshResult {
 
 type Listener<T> = (value: T) => void;
 
+const UNCHANGED: RefreshResult = Object.freeze({ changed: false });
+
 /** A file re-read on change, holding the last good parsed value. */
 export class WatchedFile<T> {
   private current: T | undefined;
@@ -100,9 +102,11 @@ export class WatchedFile<T> {
    * `reread`. Returns whether the stamp changed and why a new version was rejected.
    */
   refresh(o: { force?: boolean; reread?: boolean } | boolean = false): RefreshResult {
-    const { force = false, reread = false } = typeof o === 'boolean' ? { force: o } : o;
+    // The request path calls this with no argument: no allocation until the interval has passed.
+    const reread = o !== true && o !== false && o.reread === true;
+    const force = o === true || reread || (o !== false && o.force === true);
     const t = (this.opts.now ?? Date.now)();
-    if (!force && !reread && t - this.lastCheck < (this.opts.checkIntervalMs ?? 1000)) return { changed: false };
+    if (!force && t - this.lastCheck < (this.opts.checkIntervalMs ?? 1000)) return UNCHANGED;
     this.lastCheck = t;
     const path = this.resolvePath();
     let stamp: string | undefined;
@@ -117,7 +121,7 @@ export class WatchedFile<T> {
       stamp = undefined;
     }
     const changed = stamp !== this.stamp || path !== this.statPath;
-    if (!changed && !reread) return { changed: false };
+    if (!changed && !reread) return UNCHANGED;
     // Remembered even when the new version is broken, so it is not re-read until it changes again.
     this.stamp = stamp;
     this.statPath = path;

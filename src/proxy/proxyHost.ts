@@ -4,11 +4,10 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
-import { ensurePrivateDir, writeFileAtomic } from '../io/privateFiles';
+import { readOwnFile, writeOwnFile } from '../io/ownFiles';
 import { RequestLogWriter, retryTraceWriter } from '../io/requestLogWriter';
 import { readEnvOptions } from '../core/envOptions';
 import type { EnvOptions } from '../core/envOptions';
@@ -284,11 +283,10 @@ export class ProxyHost {
   persist(service?: ServiceName): void {
     const file = join(this.opts.home, STATE_FILE);
     try {
-      ensurePrivateDir(this.opts.home);
       const data: Record<string, unknown> = { ...this.readStateFile(file), version: 1 };
       const names = service ? [service] : (Object.keys(this.services) as ServiceName[]);
       for (const name of names) data[name] = this.services[name].state.exportPersistent();
-      writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n', { keepMode: false });
+      writeOwnFile(file, JSON.stringify(data, null, 2) + '\n');
     } catch (e) {
       this.opts.log.warn(`could not save runtime state: ${(e as Error).message}`);
     }
@@ -296,7 +294,7 @@ export class ProxyHost {
 
   private readStateFile(file: string): Record<string, unknown> {
     try {
-      const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      const v: unknown = JSON.parse(readOwnFile(file));
       return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
     } catch {
       return {}; // absent or broken: this write starts it afresh
@@ -307,7 +305,7 @@ export class ProxyHost {
     const file = join(this.opts.home, STATE_FILE);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readOwnFile(file);
     } catch {
       return;
     }

@@ -5,8 +5,7 @@
 // streams); credentials use the same resolution as real traffic (secrets, credential files); requests time out;
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
 // reloaded meanwhile is dropped instead of resetting the new config's health.
-import { writeFileSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../io/privateFiles';
+import { createOwnFile } from '../io/ownFiles';
 import { join } from 'node:path';
 import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
@@ -338,13 +337,10 @@ export class UsageProviderPoller {
     if (this.wroteDefaults) return;
     this.wroteDefaults = true;
     try {
-      ensurePrivateDir(this.opts.home);
-      // 'wx' so a file created meanwhile (by the user or another window) is never clobbered.
-      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx', mode: PRIVATE_FILE_MODE });
+      // Created only if absent, so a file written meanwhile (by the user or another window) is never clobbered.
+      createOwnFile(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);
-      }
+      this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);
     }
   }
 }
