@@ -1,4 +1,4 @@
-// Bundles the extension and the headless CLI into dist/ (vscode stays external).
+// Bundles the extension, the proxy worker it runs and the headless CLI into dist/ (vscode stays external).
 import * as esbuild from 'esbuild';
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +23,7 @@ const common = {
 
 const targets = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  { ...common, entryPoints: ['src/proxy/workerMain.ts'], outfile: 'dist/proxyWorker.js' },
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
 

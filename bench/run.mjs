@@ -1,7 +1,7 @@
 // `npm run bench`: direct-to-mock vs through the proxy (vs nginx when installed), same run, same mock, same
 // load generator. Loopback only, bounded in requests and time. See bench/README.md for how to read the output.
 //
-// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --strict (exit 1 when a target fails)
+// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -228,6 +228,9 @@ async function main() {
   const sanity = await rewriteSanity(lg, proxy.port);
   const leaks = await leakCheck({ mock, proxy, claude, baseline });
   const idleRssEnd = rssMb(proxy.pid);
+  // The isolation scenario runs last, with its own processes (see bench/isolation.mjs).
+  const isolation = flag('--no-isolation') || (ONLY && !ONLY.includes('isolation')) ? undefined : await runChild('isolation.mjs', 'isolation');
+  const hostMemory = flag('--no-isolation') || (ONLY && !ONLY.includes('host_memory')) ? undefined : await runChild('hostMemory.mjs', 'hostMemory');
 
   const stat = (key, target, field) => (raw[key]?.[target] ? summarize(raw[key][target].map((r) => r[field])) : undefined);
   const row = (scenario, key, metric, unit, field, targets = ALL) => ({
@@ -305,6 +308,19 @@ async function main() {
     { name: 'every request answered 200', pass: failures === 0, detail: `${failures} errors/non-200` },
     { name: 'rewrites really applied (model map, effort)', pass: sanity.pass, detail: sanity.detail },
   ];
+  // The floor is a keep-alive pass-through with no logic (bench/floorProxy.mjs), measured in the same run.
+  const cpuFloor = med('json_c32', 'proxy', 'cpuUsPerRequest') / med('json_c32', 'floor', 'cpuUsPerRequest');
+  const ttfbFloor = med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50');
+  const rssFloor = med('streams_256', 'proxy', 'peakRssMb') - med('streams_256', 'floor', 'peakRssMb');
+  targets.push(
+    check('CPU per request (c=32) within 10 % of the node floor', cpuFloor, cpuFloor <= 1.1, `×${cpuFloor.toFixed(2)} floor`),
+    check('spaced-SSE TTFB (5 ms apart, c=16) within 10 % of the node floor', ttfbFloor, ttfbFloor <= 1.1, `×${ttfbFloor.toFixed(2)} floor`),
+    check('peak RSS with 256 streams within 15 MB of the node floor', rssFloor, rssFloor <= 15, `+${rssFloor.toFixed(1)} MB`),
+  );
+  if (isolation) {
+    const add = isolation.addedP99.worker;
+    targets.push(check(`host thread blocked ${isolation.blockMs} ms/s, ${isolation.streams} spaced streams: worker adds ≤ 5 ms p99`, add, add <= 5, `+${add.toFixed(2)} ms (on the blocked thread: +${isolation.addedP99.main.toFixed(1)} ms)`));
+  }
   const allPass = printTargets(targets);
   const elapsed = (Date.now() - t0) / 1000;
   console.log(`\nfinished in ${elapsed.toFixed(0)} s`);
@@ -320,12 +336,24 @@ async function main() {
     markdown: markdownTable(rows),
     targets,
     leaks,
+    isolation,
+    hostMemory,
     raw,
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
   console.log(`results written to ${OUT}`);
   return flag('--strict') && !allPass ? 1 : 0;
+}
+
+/** Runs a bench script (isolation.mjs, hostMemory.mjs) as a child: it prints its own table and sends `key` back. */
+function runChild(script, key) {
+  return new Promise((resolveRun) => {
+    const c = track(fork(join(here, script), QUICK ? ['--quick'] : [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    let result;
+    c.on('message', (m) => (result = m?.[key] ?? result));
+    c.once('exit', () => resolveRun(result));
+  });
 }
 
 /** One request per rewrite through the proxy, then the recent list must show the mapped model and the effort. */

@@ -1,12 +1,8 @@
 // Composition root of the VS Code extension: builds the services, wires them together and registers every
 // Disposable. Behaviour lives in src/host/** (and src/webview/**); nothing else happens here.
 import * as vscode from 'vscode';
-import { claudeHomeDir, codexHomeDir } from './io/clientSwitch';
-import { readEnvOptions } from './core/envOptions';
 import type { ServiceName } from './core/types';
 import { SERVICE_NAMES } from './core/types';
-import { HealthChecker } from './proxy/healthcheck';
-import { ProxyHost } from './proxy/proxyHost';
 import { ActivityLog } from './host/activityLog';
 import { contextKey } from './host/contextKeys';
 import { registerClientCommands } from './host/clientCommands';
@@ -19,7 +15,8 @@ import { registerOverrideCommands } from './host/overrideCommands';
 import { ProxyController } from './host/proxyController';
 import type { ServiceStatus } from './host/proxyController';
 import { configHome, registerProxyLifecycle } from './host/proxyLifecycle';
-import { SecretCache, secretNamesOf } from './host/secretCache';
+import { bindWorkerLogLevel, proxyWorkerFactory } from './host/proxyWorkerSetup';
+import { SecretCache } from './host/secretCache';
 import { ServiceStore } from './host/serviceStore';
 import { SettingsState } from './host/settingsReader';
 import { registerStatusBar } from './host/statusBar';
@@ -43,6 +40,9 @@ export interface CodexHelperApi {
   /** The value last set for one of our context keys. */
   contextKey(key: string): boolean | undefined;
   lastPostedRowCount(): number;
+  /** Ends the proxy worker thread abruptly (the crash path); it restarts on the same ports. */
+  killProxyWorker(): Promise<void>;
+  proxyThreadId(): number | undefined;
 }
 
 let controller: ProxyController | undefined;
@@ -58,35 +58,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   settings.reportProblems();
 
   const secrets = new SecretCache(context.secrets);
+  // The proxy runs in a worker thread: a busy extension host never stalls a stream, a proxy crash never takes the
+  // extension host down. The worker gets its secrets before its first listener, so the first request has its key.
   const ctl = new ProxyController({
     log,
-    createHost: () => new ProxyHost({
-      home: configHome(settings),
-      codexHome: codexHomeDir(process.env),
-      claudeHome: claudeHomeDir(process.env),
-      env: process.env,
-      envOptions: readEnvOptions(process.env),
-      log,
-      secrets: secrets.lookup,
-      healthChecks: new HealthChecker(process.env, log),
-    }),
-    bindHost: (host) => {
-      void secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
-      const off = host.runtime.onDidReload((loaded) => void secrets.load(secretNamesOf(loaded.config)));
-      const activity = new ActivityLog(host, log);
-      return () => {
-        off();
-        activity.dispose();
-      };
-    },
+    createHost: proxyWorkerFactory({ extensionPath: context.extensionPath, settings, secrets, log, channel }),
+    bindHost: (client) => bindWorkerLogLevel(settings, client),
   });
   controller = ctl;
-  const host = ctl.ensureHost();
-  // Secrets are loaded before the first listener so the first request already has its key.
-  if (host) await secrets.load(secretNamesOf(host.runtime.loaded.config)).catch((e: Error) => log.warn(`secrets: ${e.message}`));
+  // Not awaited: the worker boots while the views register, and activation does not wait for its first breath.
+  void ctl.ensureHost();
 
   const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env, claudeExtensionBaseUrl));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
+  const activity = new ActivityLog(store, log);
+  context.subscriptions.push(new vscode.Disposable(() => activity.dispose()));
   const tree = registerUpstreamTree({ store });
   const webviewSources = () => SERVICE_NAMES.flatMap((service) => {
     const client = ctl.client(service);
@@ -131,6 +117,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     statusBarCommand: (s) => statusTexts.get(s)?.command,
     contextKey,
     lastPostedRowCount,
+    killProxyWorker: async () => ctl.host?.kill(),
+    proxyThreadId: () => ctl.host?.threadId,
   };
 }
 

@@ -1,10 +1,23 @@
 // Upstream credentials, resolved per request: inline value → secret store → environment variable →
 // the client's own credential file (Codex `auth.json`, Claude `settings.json` env) → the client's own header.
 // Only the *source* of a credential is ever recorded; values never leave this module except as headers.
-import type { ServiceName, UpstreamConfig } from './types';
+import type { ProxyConfig, ServiceName, UpstreamConfig } from './types';
 
 /** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
 export type SecretLookup = (name: string) => string | undefined;
+
+/** Every `auth_token_secret` / `api_key_secret` name in the config, sorted and unique. */
+export function secretNamesOf(config: ProxyConfig): string[] {
+  const names = new Set<string>();
+  for (const mgr of [config.codex, config.claude]) {
+    for (const cfg of Object.values(mgr.configs)) {
+      for (const u of cfg.upstreams) {
+        for (const n of [u.auth.auth_token_secret, u.auth.api_key_secret]) if (n && n.trim()) names.add(n.trim());
+      }
+    }
+  }
+  return [...names].sort();
+}
 
 /** The client's own credential file (src/io/credentialFile.ts): a non-blank string value by name, if it has one. */
 export interface CredentialLookup {

@@ -1,12 +1,12 @@
-// Lifecycle of the in-process proxy (one ProxyHost, a listener per service) and of "attached" services whose
-// proxy runs in another process. Every consumer (tree, status bar, webview) reads through the same AdminClient and
-// one change feed per service, so in-process and attached proxies share one code path. No `vscode` here.
+// Lifecycle of our proxy (one ProxyEngine: the worker in VS Code, a ProxyHost in tests; a listener per service)
+// and of "attached" services whose proxy runs in another process. Every consumer (tree, status bar, webview) reads
+// through the same AdminClient and one change feed per service, so our proxy and an attached one share one code
+// path. No `vscode` here.
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import { AdminClient } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
-import { ListenError } from '../proxy/proxyHost';
-import type { ProxyHost } from '../proxy/proxyHost';
+import type { ListenerEvent, ProxyEngine } from '../proxy/proxyEngine';
 
 export type ServiceStatus =
   | { kind: 'stopped' }
@@ -14,16 +14,16 @@ export type ServiceStatus =
   | { kind: 'attached'; url: string; port: number }
   | { kind: 'failed'; port: number; code: string; message: string };
 
-export interface ProxyControllerOptions {
-  /** Builds the proxy; may throw (e.g. ConfigError for a broken config file). */
-  createHost: () => ProxyHost;
+export interface ProxyControllerOptions<H extends ProxyEngine = ProxyEngine> {
+  /** Builds the proxy; may throw or reject (e.g. ConfigError for a broken config file). */
+  createHost(): H | Promise<H>;
   log: Logger;
   /** Coalescing window for state events before consumers refetch (default 200 ms). */
   throttleMs?: number;
   /** Refetch interval for attached proxies, which have no events (default 2000 ms). */
   pollMs?: number;
-  /** Hooks a new in-process proxy (e.g. secrets reload on config reload); returns the unhook. */
-  bindHost?: (host: ProxyHost) => () => void;
+  /** Hooks a new proxy (e.g. the worker's log level to the setting); returns the unhook. */
+  bindHost?(host: H): () => void;
 }
 
 /**
@@ -80,9 +80,10 @@ class ChangeFeed {
   }
 }
 
-/** Owns the in-process ProxyHost and the per-service status, clients and change feeds. */
-export class ProxyController {
-  private hostValue: ProxyHost | undefined;
+/** Owns our proxy engine and the per-service status, clients and change feeds. */
+export class ProxyController<H extends ProxyEngine = ProxyEngine> {
+  private hostValue: H | undefined;
+  private hostPending: Promise<H | undefined> | undefined;
   private hostErrorValue: Error | undefined;
   private unbindHost: Array<() => void> = [];
   private readonly statuses: Record<ServiceName, ServiceStatus> = { codex: { kind: 'stopped' }, claude: { kind: 'stopped' } };
@@ -94,14 +95,14 @@ export class ProxyController {
   private readonly queues: Record<ServiceName, Promise<void>> = { codex: Promise.resolve(), claude: Promise.resolve() };
   private disposed = false;
 
-  constructor(private readonly opts: ProxyControllerOptions) {
+  constructor(private readonly opts: ProxyControllerOptions<H>) {
     const w = opts.throttleMs ?? 200;
     this.feeds = { codex: new ChangeFeed(w), claude: new ChangeFeed(w) };
     this.pollMs = opts.pollMs ?? 2000;
   }
 
-  /** The in-process proxy, if it could be built. */
-  get host(): ProxyHost | undefined {
+  /** Our proxy, if it could be built. */
+  get host(): H | undefined {
     return this.hostValue;
   }
 
@@ -130,21 +131,26 @@ export class ProxyController {
     return this.feeds[service].subscribe(listener);
   }
 
-  /** Builds the in-process proxy if needed; returns undefined (and keeps the error) when it cannot be built. */
-  ensureHost(): ProxyHost | undefined {
-    if (this.hostValue) return this.hostValue;
-    if (this.disposed) return undefined;
+  /** Builds our proxy if needed (once, however many callers wait); undefined (error kept) when it cannot be built. */
+  ensureHost(): Promise<H | undefined> {
+    if (this.hostValue) return Promise.resolve(this.hostValue);
+    if (this.disposed) return Promise.resolve(undefined);
+    this.hostPending ??= this.buildHost().finally(() => (this.hostPending = undefined));
+    return this.hostPending;
+  }
+
+  private async buildHost(): Promise<H | undefined> {
     try {
-      const host = this.opts.createHost();
+      const host = await this.opts.createHost();
+      if (this.disposed) {
+        await host.dispose(0);
+        return undefined;
+      }
       this.hostValue = host;
       this.hostErrorValue = undefined;
-      for (const s of SERVICE_NAMES) {
-        const svc = host.services[s];
-        const feed = this.feeds[s];
-        this.unbindHost.push(svc.state.onDidChange(feed.poke), svc.lbStore.onDidChange(feed.poke));
-        svc.replayUsage();
-      }
-      this.unbindHost.push(host.runtime.onDidReload(() => this.pokeAll()));
+      for (const s of SERVICE_NAMES) this.unbindHost.push(host.onDidChange(s, this.feeds[s].poke));
+      this.unbindHost.push(host.onDidReload(() => this.pokeAll()));
+      if (host.onDidChangeListener) this.unbindHost.push(host.onDidChangeListener((s, e) => this.onListenerEvent(s, e)));
       if (this.opts.bindHost) this.unbindHost.push(this.opts.bindHost(host));
       return host;
     } catch (e) {
@@ -153,12 +159,22 @@ export class ProxyController {
     }
   }
 
+  /** A worker crash drops our listeners and its restart brings them back: the status follows both. */
+  private onListenerEvent(service: ServiceName, e: ListenerEvent): void {
+    const was = this.statuses[service];
+    if (e.kind === 'lost' && (was.kind === 'running' || (was.kind === 'failed' && was.code === 'WORKER_RESTARTING'))) {
+      this.set(service, { kind: 'failed', port: e.port, code: e.code === 'WORKER_EXITED' ? 'WORKER_RESTARTING' : e.code, message: e.message });
+    } else if (e.kind === 'restored' && was.kind === 'failed' && was.port === e.listener.port) {
+      this.set(service, { kind: 'running', url: e.listener.url, port: e.listener.port });
+    }
+  }
+
   /** Starts the in-process listener of `service` on `port`; a bind failure becomes a `failed` status. */
   start(service: ServiceName, port: number): Promise<ServiceStatus> {
     return this.serial([service], async () => {
       await this.stopNow(service);
       if (this.disposed) return this.set(service, { kind: 'failed', port, code: 'DISPOSED', message: 'Codex Helper is shutting down' });
-      const host = this.ensureHost();
+      const host = await this.ensureHost();
       if (!host) {
         const e = this.hostErrorValue;
         return this.set(service, { kind: 'failed', port, code: (e as { code?: string })?.code ?? 'HOST_FAILED', message: e?.message ?? 'proxy could not start' });
@@ -169,8 +185,8 @@ export class ProxyController {
         this.opts.log.info(`${service} proxy listening on ${l.url}`);
         return this.set(service, { kind: 'running', url: l.url, port: l.port });
       } catch (e) {
-        const code = e instanceof ListenError ? e.code : 'LISTEN_FAILED';
-        return this.set(service, { kind: 'failed', port, code, message: (e as Error).message });
+        const code = (e as { code?: unknown }).code;
+        return this.set(service, { kind: 'failed', port, code: typeof code === 'string' ? code : 'LISTEN_FAILED', message: (e as Error).message });
       }
     });
   }
@@ -219,7 +235,7 @@ export class ProxyController {
     const was = this.statuses[service];
     this.feeds[service].setPolling(undefined);
     this.clients.delete(service);
-    if (was.kind === 'running') {
+    if (was.kind === 'running' || (was.kind === 'failed' && was.code === 'WORKER_RESTARTING')) {
       await this.hostValue?.stop(service, 2000);
       this.opts.log.info(`${service} proxy stopped`);
     }
@@ -227,6 +243,7 @@ export class ProxyController {
   }
 
   private async disposeHostNow(): Promise<void> {
+    await this.hostPending;
     for (const s of SERVICE_NAMES) await this.stopNow(s);
     for (const u of this.unbindHost) u();
     this.unbindHost = [];

@@ -215,7 +215,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
         if (!controller.hostError) void vscode.window.showInformationMessage('Codex Helper: config loaded.');
         return;
       }
-      const r = host.runtime.forceReload();
+      const r = await host.forceReload();
       if (r.error) {
         const msg = `config reload failed (the last good config stays active): ${r.error.message}`;
         log.error(msg);

@@ -1,7 +1,7 @@
 // The core resolves credentials synchronously; VS Code SecretStorage is async. This cache holds the values of the
 // secrets the config names, loaded at activation and after reloads and kept fresh on change. Values never leave it
-// except through `lookup` (used by the proxy when it builds upstream headers).
-import type { ProxyConfig } from '../core/types';
+// except through `lookup`: the in-process proxy reads it per request, the proxy worker gets the values it names
+// posted in memory whenever they change (never written anywhere).
 import { SECRET_KEY_PREFIX } from './constants';
 
 /** The part of `vscode.SecretStorage` the cache needs. */
@@ -16,28 +16,28 @@ export function secretKey(name: string): string {
   return SECRET_KEY_PREFIX + name;
 }
 
-/** Every `auth_token_secret` / `api_key_secret` name in the config, sorted and unique. */
-export function secretNamesOf(config: ProxyConfig): string[] {
-  const names = new Set<string>();
-  for (const mgr of [config.codex, config.claude]) {
-    for (const cfg of Object.values(mgr.configs)) {
-      for (const u of cfg.upstreams) {
-        for (const n of [u.auth.auth_token_secret, u.auth.api_key_secret]) if (n && n.trim()) names.add(n.trim());
-      }
-    }
-  }
-  return [...names].sort();
-}
+export { secretNamesOf } from '../core/auth';
 
 /** In-memory copy of the referenced secrets, readable synchronously. */
 export class SecretCache {
   private readonly values = new Map<string, string>();
   private generation = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly store: SecretStore) {}
 
   /** Sync lookup for the proxy core (`SecretLookup`). */
   readonly lookup = (name: string): string | undefined => this.values.get(name);
+
+  /** Called after any value was loaded, changed or removed. */
+  onDidChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) l();
+  }
 
   /** Names currently held (never the values). */
   get names(): string[] {
@@ -51,6 +51,7 @@ export class SecretCache {
     if (gen !== this.generation) return; // a newer load won
     this.values.clear();
     for (const [n, v] of loaded) if (v !== undefined && v !== '') this.values.set(n, v);
+    this.changed();
   }
 
   /** Reacts to `SecretStorage.onDidChange`; returns true when the key is one of ours. */
@@ -60,6 +61,7 @@ export class SecretCache {
     const v = await this.store.get(key);
     if (v === undefined || v === '') this.values.delete(name);
     else this.values.set(name, v);
+    this.changed();
     return true;
   }
 
@@ -67,10 +69,12 @@ export class SecretCache {
   async set(name: string, value: string): Promise<void> {
     await this.store.store(secretKey(name), value);
     this.values.set(name, value);
+    this.changed();
   }
 
   async remove(name: string): Promise<void> {
     await this.store.delete(secretKey(name));
     this.values.delete(name);
+    this.changed();
   }
 }

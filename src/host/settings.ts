@@ -3,7 +3,7 @@
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { LogLevel } from '../proxy/logger';
-import { DEFAULT_PORTS } from '../proxy/proxyHost';
+import { DEFAULT_PORTS } from '../proxy/proxyEngine';
 import { EFFORTS, RESTRICTED_SETTINGS, SETTING } from './constants';
 
 export type Effort = (typeof EFFORTS)[number];

@@ -327,7 +327,7 @@ function statusText(s: ServiceStatus): string {
     case 'attached':
       return `attached :${s.port}`;
     case 'failed':
-      return s.code === 'EADDRINUSE' ? `port ${s.port} in use` : 'failed to start';
+      return s.code === 'EADDRINUSE' ? `port ${s.port} in use` : s.code === 'WORKER_RESTARTING' ? 'restarting' : 'failed to start';
     case 'stopped':
       return 'stopped';
   }

@@ -1,8 +1,7 @@
 // A typed client of the admin API. The VS Code face uses it for everything it shows and changes, whether the proxy
 // runs in the extension host or is another process it attached to: one code path, and the API stays complete.
-import type { Dispatcher } from 'undici';
-import { simpleRequest } from './upstreamCall';
-import type { SimpleResponse } from './upstreamCall';
+import { loopbackRequest } from './loopbackHttp';
+import type { LoopbackResponse } from './loopbackHttp';
 import { ADMIN_PREFIX } from '../core/adminContract';
 import type { AdminGet, AdminPost, ApiSnapshot, Capabilities, ConfigsDetail, HealthCheckActionResult, LbResetAnswer, PricingView, ReloadAnswer } from '../core/adminContract';
 import type { StatsData } from '../core/statsSeries';
@@ -22,7 +21,6 @@ export class AdminApiError extends Error {
 export class AdminClient {
   constructor(
     readonly baseUrl: string,
-    private readonly dispatcher?: Dispatcher,
     private readonly timeoutMs = 3000,
   ) {}
 
@@ -37,11 +35,10 @@ export class AdminClient {
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res: SimpleResponse;
+    let res: LoopbackResponse;
     try {
-      res = await simpleRequest(`${this.baseUrl}${ADMIN_PREFIX}${path}`, {
+      res = await loopbackRequest(`${this.baseUrl}${ADMIN_PREFIX}${path}`, {
         method,
-        dispatcher: this.dispatcher,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs: this.timeoutMs,

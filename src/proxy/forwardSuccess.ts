@@ -91,6 +91,14 @@ export interface ForwardResult {
 
 type Mode = 'hold' | 'peek' | 'collect' | 'forward' | 'dropped';
 
+/** Responses streaming plain (not re-encoded) SSE: the ones a terminal error event can still be appended to. */
+const plainSse = new WeakSet<ServerResponse>();
+
+/** True once `res` passes through a plain SSE stream (see ProxyHost.failInFlight). */
+export function isPlainSse(res: ServerResponse): boolean {
+  return plainSse.has(res);
+}
+
 /** Streams `call`'s 2xx answer to `res`: `opening` settles at commit or at a failure before output, `result` at the end. */
 export class SuccessForwarder {
   readonly opening: Promise<Opening>;
@@ -161,6 +169,7 @@ export class SuccessForwarder {
     if (this.timer) clearTimeout(this.timer);
     this.mode = 'forward';
     this.res.writeHead(this.resp.statusCode, this.outHeaders);
+    if (this.isSse && !this.encoding) plainSse.add(this.res);
     const held = this.held;
     this.held = [];
     if (held.length === 0) {

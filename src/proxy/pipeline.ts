@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AuthResolution, CredentialLookup, SecretLookup } from '../core/auth';
-import { CLASS_HINTS, classifyUpstreamResponse } from '../core/classify';
+import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/classify';
 import type { RequestFilter } from '../io/requestFilter';
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
@@ -32,7 +32,7 @@ import type { SessionCwdResolver } from '../io/sessionCwd';
 import type { ProxyState } from '../core/state';
 import { SecretSet } from '../core/redact';
 import { displayUrl, urlSecrets } from '../core/urlMask';
-import type { ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
+import type { RetryAttemptDetail, ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
 import { ClientGone } from './clientGone';
 import { answerSafely, triedHeader } from './safeAnswer';
 import { errorBody, streamErrorEvent } from './errors';
@@ -40,7 +40,7 @@ import { SuccessForwarder } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
-import { forwardableHeaders, forwardableResponseHeaders } from './headers';
+import { forwardableHeaders, forwardableResponseHeaders, headerValue } from './headers';
 import type { Logger } from './logger';
 import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -143,6 +143,9 @@ class ProxyRequest {
   private readonly tried: string[] = [];
   private route: { config: string; index: number; provider?: string; base: string } | undefined;
   private attempts = 0;
+  /** When the current attempt started; with `details`, one entry per chain entry. */
+  private attemptAt: number | undefined;
+  private readonly details: RetryAttemptDetail[] = [];
   /** Why this request was routed where it was (shown in the recent-requests row). */
   private routeNote: string | undefined;
   private preferredConfig: string | undefined;
@@ -348,6 +351,8 @@ class ProxyRequest {
     }
     const reason = f.transport !== undefined ? `${rec.reason}: ${this.secrets.text(f.transport)}` : rec.reason;
     const secs = lb.penalize(idx, rec.secs, reason, backoff, status, rec.model);
+    const last = this.details[this.details.length - 1];
+    if (last) last.cooldown_secs = secs;
     const what = rec.model !== undefined ? `model ${rec.model} on ${cfg.name}#${idx}` : `${cfg.name}#${idx}`;
     this.d.log.info(`${this.d.service} cooldown: ${what} (${hostOf(cfg.upstreams[idx]!.base_url)}) for ${secs} s after ${rec.reason}${f.wire ? ` (in-band error in an HTTP ${f.wire.status} answer)` : status !== undefined ? ` (HTTP ${status})` : ''}`);
   }
@@ -378,6 +383,7 @@ class ProxyRequest {
     const shownBase = displayUrl(up.base_url);
     this.route = { config: cfg.name, index: idx, provider: providerId, base: shownBase };
     this.attempts++;
+    this.attemptAt = d.now();
     if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
     const label = `${cfg.name}:${shownBase} (idx=${idx})`;
     const triedLabel = `${cfg.name}#${idx} ${shownBase}`;
@@ -390,7 +396,7 @@ class ProxyRequest {
       path = upstreamPath(up.base_url, this.path, this.query);
     } catch (e) {
       const msg = e instanceof TargetUrlError ? e.message : String(e);
-      this.chain.push(`${label} target_build_error=${msg} model=${modelNote}`);
+      this.note(`${label} target_build_error=${msg} model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg, badTarget: true }, retryAfter: undefined };
     }
 
@@ -401,7 +407,7 @@ class ProxyRequest {
     this.auth = resolveCredentials(d, up, this.req.headers);
     this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
     if (this.auth.invalid !== undefined) {
-      this.chain.push(`${label} credential_error model=${modelNote}`);
+      this.note(`${label} credential_error model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
     }
     injectCredentials(headers, this.auth);
@@ -443,7 +449,7 @@ class ProxyRequest {
         ? `no response headers within ${firstByte} ms (timeouts.${this.streaming ? 'stream_first_byte_ms' : 'first_byte_ms'})`
         : describeTransportError(e);
       const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
-      this.chain.push(`${label} ${timedOut ? 'timeout' : 'transport_error'}=${msg} model=${modelNote}`);
+      this.note(`${label} ${timedOut ? 'timeout' : 'transport_error'}=${msg} model=${modelNote}`);
       this.exchange.error = msg;
       this.exchange.errorClass = cls;
       d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, transport_error: msg });
@@ -461,7 +467,7 @@ class ProxyRequest {
       const opening = await fw.opening;
       if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
       this.responseStarted = true;
-      this.chain.push(`${label} status=${status} class=- model=${modelNote}`);
+      this.note(`${label} status=${status} class=- model=${modelNote}`);
       this.recordServed(cfg, lb, idx, up, status);
       d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
       await this.pipeSuccess(fw, resp, lb, idx);
@@ -475,11 +481,16 @@ class ProxyRequest {
     } catch (e) {
       if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
       const msg = describeTransportError(e);
-      this.chain.push(`${label} body_read_error=${msg} model=${modelNote}`);
+      this.note(`${label} body_read_error=${msg} model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: msg }, retryAfter: undefined };
     }
     const c = classifyUpstreamResponse(status, resp.headers, errBody);
-    this.chain.push(`${label} status=${status} class=${c.cls ?? '-'} model=${modelNote}`);
+    const said = errorObject(errBody)?.message;
+    const ra = headerValue(resp.headers, 'retry-after');
+    this.note(`${label} status=${status} class=${c.cls ?? '-'} model=${modelNote}`, {
+      ...(said ? { upstream_message: this.secrets.text(said).slice(0, 300) } : {}),
+      ...(ra !== undefined ? { retry_after: String(ra).slice(0, 64) } : {}),
+    });
     Object.assign(this.exchange, { upstreamHeadersMs: headersAt - sentAt, responseHeaders: resp.headers, responseBody: errBody,
       errorClass: c.cls, errorHint: c.hint, cfRay: c.cfRay });
     d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: c.cls });
@@ -500,7 +511,7 @@ class ProxyRequest {
     Object.assign(this.exchange ?? {}, { upstreamHeadersMs: headersMs, responseHeaders: resp.headers, responseBody: o.held });
     if (o.kind === 'in_band') {
       const e = o.error;
-      this.chain.push(`${label} status=${status} class=${e.cls} in_band=${e.source} model=${modelNote}`);
+      this.note(`${label} status=${status} class=${e.cls} in_band=${e.source} model=${modelNote}`, { upstream_message: this.secrets.text(e.message) });
       Object.assign(this.exchange ?? {}, { errorClass: e.cls, errorHint: e.hint, error: e.message });
       d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, class: e.cls, in_band: e.source });
       const failure: LastFailure = { status: e.status, body: Buffer.alloc(0), headers: {}, cls: e.cls, hint: e.hint, message: e.message,
@@ -512,7 +523,7 @@ class ProxyRequest {
       ? 'the stream ended before any output and without its terminal event'
       : timedOut ? `no data for ${d.timeouts().idle_ms} ms before any output (timeouts.idle_ms)` : `the stream broke before any output: ${describeTransportError(o.err)}`;
     const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
-    this.chain.push(`${label} status=${status} stream_cut=${msg} model=${modelNote}`);
+    this.note(`${label} status=${status} stream_cut=${msg} model=${modelNote}`);
     Object.assign(this.exchange ?? {}, { error: msg, errorClass: cls });
     d.retryTrace?.writeEvent({ event: 'attempt_result', service: d.service, config: cfg.name, index: idx, status, transport_error: msg });
     return { failure: { status: timedOut ? 504 : 502, body: Buffer.alloc(0), headers: {}, transport: msg, cls, timeout: timedOut }, retryAfter: undefined };
@@ -560,7 +571,7 @@ class ProxyRequest {
     if (r.inBand !== undefined && r.streamError === undefined) {
       // The client already has the upstream's error event (or body) as sent.
       const e = { ...r.inBand, message: this.secrets.text(r.inBand.message) };
-      this.chain.push(`in_band_error class=${e.cls} after_output`);
+      this.note(`in_band_error class=${e.cls} after_output`, { upstream_message: e.message });
       if (shouldNeverRetry(plan, e.status, e.cls)) {
         lb.recordFailure(idx, backoff, { status: resp.statusCode, error: e.cls });
         d.log.warn(`${what}: upstream reported ${e.cls} after the answer started: ${e.message}; ${where} is not cooled (a request error)`);
@@ -663,6 +674,14 @@ class ProxyRequest {
     return { http_debug: blob };
   }
 
+  /** Adds a retry-chain entry with what the attempt took (time, and the upstream's words when it said any). */
+  private note(entry: string, extra: RetryAttemptDetail = {}): void {
+    this.chain.push(entry);
+    const now = this.d.now();
+    const at = this.attemptAt ?? now;
+    this.details.push({ started_at_ms: at, duration_ms: now - at, ...extra });
+  }
+
   /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
   private answerHeaders(): Record<string, string> {
     const h: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts) };
@@ -685,6 +704,7 @@ class ProxyRequest {
     const ok = p.status >= 200 && p.status < 300;
     // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
     const chain = retryInfoForChain(this.chain);
+    if (chain) chain.attempt_details = this.details.slice(0, this.chain.length);
     const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);

@@ -13,11 +13,15 @@ import { readEnvOptions } from '../core/envOptions';
 import type { EnvOptions } from '../core/envOptions';
 import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
+import { errorBody, streamErrorEvent } from './errors';
+import { isPlainSse } from './forwardSuccess';
 import type { AdminContext } from './admin';
 import { hostHeaderCount, isLoopbackAddress, refusalReason, safetyPolicy, SafetyPolicyError } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
 import { ProxyService } from './proxyService';
+import { DEFAULT_PORTS, ListenError } from './proxyEngine';
+import type { Listener, ListenOptions, ProxyEngine, ReloadOutcome } from './proxyEngine';
 import { PriceBook } from './priceBook';
 import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
@@ -28,7 +32,6 @@ import { capConnections, listenerLimits, serverOptions } from './listenerLimits'
 import type { ListenerLimits } from './listenerLimits';
 import { localNames } from './localNames';
 
-export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
 const STATE_FILE = 'runtime-state.json';
 
 export interface ProxyHostOptions {
@@ -45,31 +48,17 @@ export interface ProxyHostOptions {
   requestLog?: boolean;
   now?: () => number;
   healthChecks?: AdminContext['healthChecks'];
+  /** Keep the in-flight responses so `failInFlight` can answer them (the worker; the CLI never needs it). */
+  trackInFlight?: boolean;
   /** Overrides of the listener limits (tests use short timeouts). */
   limits?: Partial<ListenerLimits>;
 }
 
-export interface ListenOptions {
-  host?: string;
-  port?: number;
-  allowRemote?: boolean;
-}
-
-export interface Listener {
-  service: ServiceName;
-  url: string;
-  host: string;
-  port: number;
-}
-
-export class ListenError extends Error {
-  constructor(readonly code: string, message: string, readonly port: number) {
-    super(message);
-  }
-}
+export type { Listener, ListenOptions } from './proxyEngine';
+export { DEFAULT_PORTS, ListenError } from './proxyEngine';
 
 /** Owns the services and their listeners. */
-export class ProxyHost {
+export class ProxyHost implements ProxyEngine {
   readonly runtime: RuntimeConfig;
   readonly agent: Dispatcher;
   private readonly agents: UpstreamAgents;
@@ -83,6 +72,8 @@ export class ProxyHost {
   private readonly usagePoller: UsageProviderPoller;
   private disposed = false;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
+  /** Proxied responses not yet closed: what `failInFlight` answers when the proxy must die. */
+  private readonly inFlight = new Map<ServerResponse, ServiceName>();
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
@@ -229,8 +220,53 @@ export class ProxyHost {
       req.resume();
       return;
     }
-    if (isAdmin) void handleAdmin(ctx, req, res);
-    else void ctx.svc.handle(req, res);
+    if (isAdmin) {
+      void handleAdmin(ctx, req, res);
+      return;
+    }
+    if (this.opts.trackInFlight) {
+      this.inFlight.set(res, ctx.svc.service);
+      res.once('close', () => this.inFlight.delete(res));
+    }
+    void ctx.svc.handle(req, res);
+  }
+
+  onDidChange(service: ServiceName, listener: () => void): () => void {
+    const svc = this.services[service];
+    const offs = [svc.state.onDidChange(() => listener()), svc.lbStore.onDidChange(() => listener())];
+    return () => offs.forEach((off) => off());
+  }
+
+  onDidReload(listener: () => void): () => void {
+    return this.runtime.onDidReload(() => listener());
+  }
+
+  forceReload(): ReloadOutcome {
+    return this.runtime.forceReload();
+  }
+
+  /**
+   * Last words of a proxy that is about to die (an uncaught error in its thread): a request still waiting for its
+   * upstream gets a 502 saying so, an SSE stream already running ends with the API's own error event, anything else
+   * already started is cut (its client sees a disconnect, never a fake end). Resolves once those answers were handed
+   * to the sockets, or after `waitMs`.
+   */
+  async failInFlight(message: string, waitMs = 500): Promise<number> {
+    const all = [...this.inFlight];
+    const sent = all.map(([res, service]) => new Promise<void>((resolve) => {
+      res.once('close', () => resolve());
+      if (!res.headersSent) {
+        const body = errorBody(service, { status: 502, type: 'proxy_restarting', message });
+        res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+        res.end(body, () => resolve());
+      } else if (isPlainSse(res)) {
+        res.end(streamErrorEvent(service, message), () => resolve());
+      } else {
+        res.destroy();
+      }
+    }));
+    await Promise.race([Promise.all(sent), new Promise((r) => setTimeout(r, waitMs).unref())]);
+    return all.length;
   }
 
   /** Stops one listener (or all): stops accepting, lets in-flight requests finish for up to `graceMs`. */

@@ -169,3 +169,22 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Upstreams and a proxy for the tests of one `describe`, closed after each test. */
+export function serversPerTest(): { proxy: TestProxy | undefined; upstream: (h: UpstreamHandler, path?: string) => Promise<FakeUpstream> } {
+  const ups: FakeUpstream[] = [];
+  const s = {
+    proxy: undefined as TestProxy | undefined,
+    upstream: async (h: UpstreamHandler, path?: string) => {
+      const u = await startUpstream(h, path);
+      ups.push(u);
+      return u;
+    },
+  };
+  afterEach(async () => {
+    await s.proxy?.close();
+    s.proxy = undefined;
+    await Promise.all(ups.splice(0).map((u) => u.close()));
+  });
+  return s;
+}

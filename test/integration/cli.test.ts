@@ -76,7 +76,8 @@ describe('command line: codex-helper serve', function () {
   it('says at start where it keeps state and the request log', async () => {
     const r = run(['serve', '--service', 'codex', '--port', '0'], env);
     children.push(r.child);
-    await until(() => /listening on/.test(r.stdout), 8000, 'listen line');
+    // stdout and stderr are two pipes: wait for both lines, whichever comes first.
+    await until(() => /listening on/.test(r.stdout) && /request log in/.test(r.stderr), 8000, 'listen and log lines');
     assert.match(r.stderr, /request log in .*helper[/\\]logs[/\\]requests\.jsonl/);
     r.child.kill('SIGTERM');
     assert.equal(await r.exit, 0);

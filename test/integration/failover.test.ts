@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { call, json, sse, startProxy, startUpstream, until } from '../helpers/servers';
-import type { FakeUpstream, TestProxy } from '../helpers/servers';
+import { call, json, serversPerTest, sse, startProxy, until } from '../helpers/servers';
 import { ATTEMPTS_HEADER, ROUTE_HEADER } from '../../src/proxy/pipeline';
 import { LoadBalancer } from '../../src/core/lb';
 import type { RouteEvent } from '../../src/core/routes';
@@ -47,32 +46,22 @@ async function deadPort(): Promise<string> {
 }
 
 describe('failover that never strands the user (real loopback upstreams)', () => {
-  const ups: FakeUpstream[] = [];
-  let proxy: TestProxy | undefined;
-  async function upstream(h: Parameters<typeof startUpstream>[0]) {
-    const u = await startUpstream(h);
-    ups.push(u);
-    return u;
-  }
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-    await Promise.all(ups.splice(0).map((u) => u.close()));
-  });
-  const codex = () => proxy!.host.services.codex;
+  const servers = serversPerTest();
+  const upstream = servers.upstream;
+  const codex = () => servers.proxy!.host.services.codex;
   const lbView = (config: string) => codex().lbStore.view()[config]!;
 
   it('two configs, the first down and a 429 from the second: no request gets an instant "no upstreams" 502', async () => {
     const dead = await deadPort();
     let n429 = 2;
     const healthy = await upstream((_q, res) => (n429-- > 0 ? json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '1' }) : json(res, 200, OK)));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       relay: { level: 1, upstreams: [`base_url = "${dead}"`] },
       direct: { level: 2, upstreams: [`base_url = "${healthy.url}/v1"`] },
     }));
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+      const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
       statuses.push(r.status);
       assert.notEqual(r.json<{ error?: { type?: string } }>().error?.type, 'no_upstream_available');
     }
@@ -88,12 +77,12 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
   it('an upstream that accepts and then says nothing is failed over within first_byte_ms', async () => {
     const hang = await upstream(() => undefined);
     const ok = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       a: { level: 1, upstreams: [`base_url = "${hang.url}/v1"`] },
       b: { level: 2, upstreams: [`base_url = "${ok.url}/v1"`] },
     }, FAST + '\n[timeouts]\nfirst_byte_ms = 400\nstream_first_byte_ms = 400\n'));
     const t0 = Date.now();
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     const took = Date.now() - t0;
     assert.equal(r.status, 200);
     assert.ok(took >= 350 && took < 3000, `took ${took} ms`);
@@ -103,31 +92,32 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     const rec = codex().state.listRecent(1)[0]!;
     assert.equal(rec.config_name, 'b');
     assert.match(rec.route_note ?? '', /failed over from a#0 \(upstream_timeout\)/);
+    assert.ok((rec.retry?.attempt_details?.[0]?.duration_ms ?? 0) >= 350, 'the hung attempt took first_byte_ms');
     assert.match(lbView('a').upstreams[0]!.last_error ?? '', /upstream_timeout/);
   });
 
   it('a final timeout answers 504 (a refused upstream stays 502)', async () => {
     const hang = await upstream(() => undefined);
-    proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${hang.url}/v1"`] } }, FAST + '\n[timeouts]\nfirst_byte_ms = 300\n'));
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    servers.proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${hang.url}/v1"`] } }, FAST + '\n[timeouts]\nfirst_byte_ms = 300\n'));
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     assert.equal(r.status, 504);
     assert.equal(r.json<{ error: { type: string } }>().error.type, 'upstream_timeout');
     assert.equal(codex().state.listRecent(1)[0]!.error_class, 'upstream_timeout');
 
     const dead = await deadPort();
-    proxy.writeConfig(codexConfig({ only2: { upstreams: [`base_url = "${dead}"`] } }));
-    proxy.host.runtime.forceReload();
-    const r2 = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    servers.proxy.writeConfig(codexConfig({ only2: { upstreams: [`base_url = "${dead}"`] } }));
+    servers.proxy.host.runtime.forceReload();
+    const r2 = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     assert.equal(r2.status, 502);
     assert.equal(r2.json<{ error: { type: string } }>().error.type, 'upstream_transport_error');
   });
 
   it('a per-upstream timeout overrides [timeouts]', async () => {
     const hang = await upstream(() => undefined);
-    proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${hang.url}/v1"\ntimeouts = { first_byte_ms = 200 }`] } },
+    servers.proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${hang.url}/v1"\ntimeouts = { first_byte_ms = 200 }`] } },
       FAST + '\n[timeouts]\nfirst_byte_ms = 60000\n'));
     const t0 = Date.now();
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     assert.equal(r.status, 504);
     assert.ok(Date.now() - t0 < 5000);
   });
@@ -139,9 +129,9 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
       res.write('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hel"}\n\n');
       // …and nothing more.
     });
-    proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${up.url}/v1"`] } }, FAST + '\n[timeouts]\nidle_ms = 300\n'));
+    servers.proxy = await startProxy(codexConfig({ only: { upstreams: [`base_url = "${up.url}/v1"`] } }, FAST + '\n[timeouts]\nidle_ms = 300\n'));
     const t0 = Date.now();
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req('gpt-5', true), headers: H });
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req('gpt-5', true), headers: H });
     assert.ok(Date.now() - t0 < 5000);
     assert.equal(r.status, 200);
     assert.match(r.text, /"delta":"Hel"/);
@@ -155,13 +145,13 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     let primaryDown = true;
     const primary = await upstream((_q, res) => (primaryDown ? json(res, 500, { error: { message: 'boom' } }) : json(res, 200, OK)));
     const backup = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       primary: { level: 1, upstreams: [`base_url = "${primary.url}/v1"`] },
       backup: { level: 2, upstreams: [`base_url = "${backup.url}/v1"`] },
     }, fast('transport_cooldown_secs = 1\ncooldown_backoff_factor = 2\ncooldown_backoff_max_secs = 60')));
     const events: RouteEvent[] = [];
     codex().routes.onDidRoute((e) => events.push(e));
-    const send = () => call(`${proxy!.url()}/v1/responses`, { body: req(), headers: H });
+    const send = () => call(`${servers.proxy!.url()}/v1/responses`, { body: req(), headers: H });
     assert.equal((await send()).status, 200);
     assert.equal(codex().routes.failover?.to.config, 'backup');
     assert.match(codex().routes.failover?.reason ?? '', /status_500/);
@@ -190,10 +180,10 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
   it('a passing health probe closes the breaker at once; a failing one changes nothing', async () => {
     let models = 200;
     const up = await upstream((q, res) => (q.url?.endsWith('/models') ? json(res, models, { data: [] }) : json(res, 500, {})));
-    proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}/v1"`] } }));
-    await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    servers.proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}/v1"`] } }));
+    await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     assert.ok((lbView('main').upstreams[0]!.cooldown_remaining_secs ?? 0) > 0);
-    const checker = proxy.host.opts.healthChecks as HealthChecker;
+    const checker = servers.proxy.host.opts.healthChecks as HealthChecker;
     models = 503;
     checker.start(codex(), ['main']);
     await checker.waitFor(codex(), 'main', 10);
@@ -212,16 +202,22 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
       else json(res, 200, OK);
     });
     const b = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       a: { level: 1, upstreams: [`base_url = "${a.url}/v1"`] },
       b: { level: 2, upstreams: [`base_url = "${b.url}/v1"`] },
     }));
-    const send = (m: string) => call(`${proxy!.url()}/v1/responses`, { body: req(m), headers: H });
+    const send = (m: string) => call(`${servers.proxy!.url()}/v1/responses`, { body: req(m), headers: H });
     const r1 = await send('gpt-5');
     assert.equal(r1.status, 200);
     assert.match(String(r1.headers[ROUTE_HEADER]), /^config=b;/);
     const v = lbView('a').upstreams[0]!;
     assert.equal(v.cooldown_remaining_secs, undefined, 'the upstream itself is not cooled');
+    // Each attempt says what it took and what the upstream said; the one that cooled the model says for how long.
+    const details = codex().state.listRecent(1)[0]!.retry?.attempt_details ?? [];
+    assert.equal(details.length, 3);
+    assert.deepEqual(details.map((d) => d.upstream_message), ['rate limit for gpt-5', 'rate limit for gpt-5', undefined]);
+    assert.deepEqual(details.map((d) => d.cooldown_secs), [undefined, 30, undefined]);
+    assert.ok(details.every((d) => typeof d.started_at_ms === 'number' && (d.duration_ms ?? -1) >= 0));
     assert.deepEqual(v.model_cooldowns?.map((c) => c.model), ['gpt-5']);
     const r2 = await send('gpt-4.1');
     assert.match(String(r2.headers[ROUTE_HEADER]), /^config=a;/, 'another model still goes to the preferred upstream');
@@ -237,12 +233,12 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     const p = await upstream((_q, res) => (pDown ? json(res, 503, {}) : json(res, 200, OK)));
     const b = await upstream((_q, res) => (bDown ? json(res, 500, {}) : json(res, 200, OK)));
     const c = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       p: { level: 1, upstreams: [`base_url = "${p.url}/v1"`] },
       b: { level: 2, upstreams: [`base_url = "${b.url}/v1"`] },
       c: { level: 3, upstreams: [`base_url = "${c.url}/v1"`] },
     }, FAST + '[retry.provider]\nmax_attempts = 3\n'));
-    const send = (sid: string) => call(`${proxy!.url()}/v1/responses`, { body: req(), headers: { ...H, 'session-id': sid } });
+    const send = (sid: string) => call(`${servers.proxy!.url()}/v1/responses`, { body: req(), headers: { ...H, 'session-id': sid } });
     const routeOf = async (sid: string) => String((await send(sid)).headers[ROUTE_HEADER]).split(';')[0];
     bDown = true;
     assert.equal(await routeOf('s1'), 'config=c');
@@ -263,17 +259,17 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
   it('when nothing can serve: 503 with Retry-After and every upstream named with its state', async () => {
     const a = await upstream((_q, res) => json(res, 200, OK));
     const b = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({
+    servers.proxy = await startProxy(codexConfig({
       a: { level: 1, upstreams: [`base_url = "${a.url}/v1"`] },
       b: { level: 2, upstreams: [`base_url = "${b.url}/v1"`] },
     }));
-    const cfgs = proxy.host.runtime.loaded.config.codex.configs;
+    const cfgs = servers.proxy.host.runtime.loaded.config.codex.configs;
     const lbA = new LoadBalancer(cfgs['a']!, codex().lbStore);
     const lbB = new LoadBalancer(cfgs['b']!, codex().lbStore);
     lbA.setUsageExhausted(0, true);
     lbB.setUsageExhausted(0, true);
     lbB.penalize(0, 20, 'status_500', { factor: 1, max_secs: 0 }, 500);
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     assert.equal(r.status, 503);
     assert.equal(r.headers['retry-after'], '20');
     const body = r.json<{ error: { type: string; message: string; upstreams: Array<{ config: string; state: string; retry_in_secs?: number }> } }>();
@@ -285,12 +281,12 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
 
   it('waits for a cooldown that ends within max_wait_ms instead of failing', async () => {
     const a = await upstream((_q, res) => json(res, 200, OK));
-    proxy = await startProxy(codexConfig({ a: { upstreams: [`base_url = "${a.url}/v1"`] }, b: { level: 2, upstreams: [`base_url = "${a.url}/v2"`] } }, fast('max_wait_ms = 3000')));
-    const cfgs = proxy.host.runtime.loaded.config.codex.configs;
+    servers.proxy = await startProxy(codexConfig({ a: { upstreams: [`base_url = "${a.url}/v1"`] }, b: { level: 2, upstreams: [`base_url = "${a.url}/v2"`] } }, fast('max_wait_ms = 3000')));
+    const cfgs = servers.proxy.host.runtime.loaded.config.codex.configs;
     new LoadBalancer(cfgs['a']!, codex().lbStore).penalize(0, 1, 'test', { factor: 1, max_secs: 0 });
     new LoadBalancer(cfgs['b']!, codex().lbStore).penalize(0, 2, 'test', { factor: 1, max_secs: 0 });
     const t0 = Date.now();
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req(), headers: H });
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
     const took = Date.now() - t0;
     assert.equal(r.status, 200);
     assert.match(String(r.headers[ROUTE_HEADER]), /^config=a;/, 'the soonest cooldown end wins');
@@ -301,8 +297,8 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
 
   it('answers carry x-codex-helper-route and x-codex-helper-attempts, streamed ones too', async () => {
     const up = await upstream((_q, res) => void sse(res, ['event: response.completed\ndata: {"type":"response.completed"}\n\n']));
-    proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}/v1"`] } }));
-    const r = await call(`${proxy.url()}/v1/responses`, { body: req('gpt-5', true), headers: H });
+    servers.proxy = await startProxy(codexConfig({ main: { upstreams: [`base_url = "${up.url}/v1"`] } }));
+    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req('gpt-5', true), headers: H });
     assert.equal(r.status, 200);
     assert.match(String(r.headers[ROUTE_HEADER]), /^config=main; upstream=0; host=/);
     assert.equal(r.headers[ATTEMPTS_HEADER], '1');

@@ -174,7 +174,7 @@ describe('host proxy controller (real ProxyHost on loopback)', () => {
     const { ctl, secrets, store } = setup();
     store.map.set(secretKey('work'), 'sk-secret-value-42');
     store.map.set(secretKey('unrelated'), 'nope');
-    const host = ctl.ensureHost()!;
+    const host = (await ctl.ensureHost())!;
     await secrets.load(secretNamesOf(host.runtime.loaded.config));
     assert.deepEqual(secrets.names, ['work'], 'only names referenced by the config are loaded');
     const st = await ctl.start('codex', 0);

@@ -175,6 +175,22 @@ describe('host tree model', () => {
     assert.equal(statusBarModel(d, T0)!.warning, false);
   });
 
+  it('shows why a service is not serving instead of an empty tree', () => {
+    const failed = serviceNode({ service: 'claude', status: { kind: 'failed', port: 3210, code: 'EADDRINUSE', message: 'claude: cannot listen: port 3210 on 127.0.0.1 is already in use' } }, T0);
+    assert.equal(failed.label, 'Claude Code');
+    assert.equal(failed.description, 'port 3210 in use');
+    assert.equal(failed.contextValue, 'service failed');
+    assert.match(failed.children[0]!.label, /already in use/);
+    const restarting = serviceNode({ service: 'codex', status: { kind: 'failed', port: 3211, code: 'WORKER_RESTARTING', message: 'the proxy worker stopped unexpectedly (exit code 1)' } }, T0);
+    assert.equal(restarting.description, 'restarting');
+    const stopped = serviceNode({ service: 'codex', status: { kind: 'stopped' } }, T0);
+    assert.equal(stopped.description, 'stopped');
+    assert.equal(stopped.children.length, 0);
+    const broken = serviceNode(running({ detail: detail({ config_error: 'config.toml:3: bad level' }), error: 'proxy at x is not reachable' }), T0);
+    assert.deepEqual(broken.children.slice(0, 2).map((c) => c.kind), ['message', 'message']);
+    assert.match(String(broken.children[1]!.tooltip), /^config\.toml:3: bad level/);
+  });
+
   it('finds the earliest cooldown end so the view refreshes once then', () => {
     const d = running({ snapshot: snapshot({ main: { upstreams: [up({ cooldown_remaining_secs: 40 }), up({ cooldown_remaining_secs: 12 })] } }) });
     assert.equal(nextCooldownEnd([d], T0), T0 + 12_000);

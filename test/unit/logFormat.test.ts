@@ -4,8 +4,15 @@ import { channelLines, cooldownLines, failoverLine, requestLine } from '../../sr
 import type { FinishedRequest } from '../../src/core/types';
 import type { Logger } from '../../src/proxy/logger';
 import { warnLine } from '../../src/proxy/httpDebug';
-import { call, json, startProxy, startUpstream, until } from '../helpers/servers';
-import type { FakeUpstream, TestProxy } from '../helpers/servers';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProxyController } from '../../src/host/proxyController';
+import { ServiceStore } from '../../src/host/serviceStore';
+import { HealthChecker } from '../../src/proxy/healthcheck';
+import { ProxyHost } from '../../src/proxy/proxyHost';
+import { call, json, startUpstream, until } from '../helpers/servers';
+import type { FakeUpstream } from '../helpers/servers';
 
 const fin = (o: Partial<FinishedRequest>): FinishedRequest => ({
   id: 1, service: 'codex', method: 'POST', path: '/v1/responses', status_code: 200, duration_ms: 1234, ended_at_ms: 0, ...o,
@@ -55,12 +62,20 @@ describe('log formatter', () => {
 
 describe('activity log on a real proxy', () => {
   let up: FakeUpstream;
-  let proxy: TestProxy;
+  let root: string;
+  let ctl: ProxyController<ProxyHost>;
+  let store: ServiceStore;
+  let activity: ActivityLog;
+  let url: string;
   const lines: string[] = [];
+  // One channel for both, as in VS Code: the proxy's own lines and the activity log's.
   const log: Logger = { debug: (m) => lines.push(`DEBUG ${m}`), info: (m) => lines.push(`INFO ${m}`), warn() {}, error() {} };
   before(async () => {
     up = await startUpstream((req, res) => (req.url?.startsWith('/bad') ? json(res, 502, { error: { message: 'down' } }) : json(res, 200, { id: 'r', output: [] })));
-    proxy = await startProxy(`version = 1
+    root = mkdtempSync(join(tmpdir(), 'chp-activity-'));
+    const home = join(root, 'helper');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'config.toml'), `version = 1
 [codex.configs.main]
 level = 1
 [[codex.configs.main.upstreams]]
@@ -75,28 +90,38 @@ profile = "aggressive-failover"
 max_attempts = 1
 backoff_ms = 0
 jitter_ms = 0
-`, { services: ['codex'] });
+`);
+    ctl = new ProxyController<ProxyHost>({
+      log,
+      throttleMs: 20,
+      createHost: () => new ProxyHost({ home, codexHome: join(root, 'codex'), claudeHome: join(root, 'claude'), env: {}, log,
+        requestLog: false, healthChecks: new HealthChecker({}, log) }),
+    });
+    store = new ServiceStore(ctl);
+    activity = new ActivityLog(store, log);
+    const st = await ctl.start('codex', 0);
+    assert.equal(st.kind, 'running');
+    url = (st as { url: string }).url;
   });
   after(async () => {
-    await proxy.close();
+    activity.dispose();
+    store.dispose();
+    await ctl.dispose();
     await up.close();
+    rmSync(root, { recursive: true, force: true });
   });
 
-  it('logs the request at debug, the failover and the cooldown at info, and no JSON at info', async () => {
-    const activity = new ActivityLog(proxy.host, log);
-    try {
-      for (let i = 0; i < 3; i++) {
-        const r = await call(`${proxy.url()}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-5","input":"x"}' });
-        assert.equal(r.status, 200);
-      }
-      await until(() => lines.some((l) => l.startsWith('INFO codex cooldown: main/')), 3000, 'a cooldown line');
-      assert.ok(lines.some((l) => /^DEBUG codex POST \/v1\/responses → 200 via backup\//.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /^INFO codex failover: main\/127\.0\.0\.1:\d+ \(HTTP 502\) → backup\/127\.0\.0\.1:\d+ \(HTTP 200\)$/.test(l)), lines.join('\n'));
-      assert.ok(lines.filter((l) => l.startsWith('INFO')).every((l) => !l.includes('{')), 'no JSON at info');
-      proxy.host.services.codex.lbStore.reset('main');
-      assert.ok(lines.some((l) => /^INFO codex cooldown over: main\//.test(l)), 'a reset ends the cooldown in the log too');
-    } finally {
-      activity.dispose();
+  it('logs the request at debug, the failover and the cooldown at info once each, and no JSON at info', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await call(`${url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-5","input":"x"}' });
+      assert.equal(r.status, 200);
     }
+    await until(() => lines.some((l) => /^DEBUG codex POST \/v1\/responses → 200 via backup\//.test(l)), 3000, 'a request line');
+    assert.equal(lines.filter((l) => /^INFO codex failover: main#0 \(status 502\) → backup#0 \(127\.0\.0\.1:\d+\)$/.test(l)).length, 1, lines.join('\n'));
+    assert.equal(lines.filter((l) => /^INFO codex cooldown: main#0 \(127\.0\.0\.1:\d+\) for \d+ s after status_502/.test(l)).length, 1, lines.join('\n'));
+    assert.equal(lines.filter((l) => /failover/.test(l) && l.startsWith('INFO')).length, 1, 'one line per failover, not one from each side');
+    assert.ok(lines.filter((l) => l.startsWith('INFO')).every((l) => !l.includes('{')), 'no JSON at info');
+    await ctl.client('codex')!.resetCooldown('main');
+    await until(() => lines.some((l) => /^INFO codex cooldown over: main\//.test(l)), 3000, 'a cooldown-over line');
   });
 });

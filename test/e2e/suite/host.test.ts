@@ -200,6 +200,25 @@ describe('host layer in a real VS Code', function () {
     await until('claude back on its port', () => { const s = api.status('claude'); return s.kind === 'running' && s.port === claudePort; });
   });
 
+  it('restarts a killed proxy worker on the same ports: requests work again, tree and status bar follow', async () => {
+    const before = api.proxyThreadId();
+    assert.ok(before !== undefined, 'the proxy runs in a worker thread');
+    await api.killProxyWorker();
+    await until('a new worker with codex and claude on their ports', () => {
+      const c = api.status('codex');
+      const k = api.status('claude');
+      return api.proxyThreadId() !== before && c.kind === 'running' && c.port === codexPort && k.kind === 'running' && k.port === claudePort;
+    }, 10000);
+    const r = await fetch(`http://127.0.0.1:${codexPort}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: REQ });
+    assert.equal(r.status, 200);
+    await until('tree shows codex running with its configs', async () => {
+      await api.refresh();
+      const codex = api.treeNodes().find((n) => n.service === 'codex');
+      return codex?.contextValue === 'service running' && codex.children.some((c) => c.config === 'main');
+    });
+    await until('status bar back', () => /Codex: auto/.test(api.statusBarText('codex') ?? ''));
+  });
+
   it('turns a taken port into a failed service while the other keeps serving, and recovers', async () => {
     const blocker = createServer();
     const sockets = new Set<import('node:net').Socket>();

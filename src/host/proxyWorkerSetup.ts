@@ -1,0 +1,53 @@
+// How the extension builds its proxy: a worker thread (ProxyWorkerClient) with this window's config home, the
+// secrets it names, the log level it should forward, and one notification the first time it crashes.
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { claudeHomeDir, codexHomeDir } from '../io/clientSwitch';
+import type { Logger } from '../proxy/logger';
+import { configHome } from './proxyLifecycle';
+import { startProxyWorker } from './proxyWorkerClient';
+import type { ProxyWorkerClient, WorkerSecrets } from './proxyWorkerClient';
+import type { SettingsState } from './settingsReader';
+
+export interface WorkerSetupDeps {
+  extensionPath: string;
+  settings: SettingsState;
+  secrets: WorkerSecrets;
+  log: Logger;
+  channel: vscode.LogOutputChannel;
+}
+
+/** The `createHost` of the extension's ProxyController. */
+export function proxyWorkerFactory(deps: WorkerSetupDeps): () => Promise<ProxyWorkerClient> {
+  const { settings, log, channel } = deps;
+  let shown = false;
+  return () => startProxyWorker({
+    script: join(deps.extensionPath, 'dist', 'proxyWorker.js'),
+    init: {
+      home: configHome(settings),
+      codexHome: codexHomeDir(process.env),
+      claudeHome: claudeHomeDir(process.env),
+      env: { ...process.env },
+      logLevel: settings.current.logLevel,
+    },
+    log,
+    secrets: deps.secrets,
+    onCrash: (error, willRestart) => {
+      // Shown once per window: a crash loop must not become a stream of notifications (the log has each one).
+      if (shown && willRestart) return;
+      shown = true;
+      const msg = willRestart
+        ? `Codex Helper: the proxy crashed and was restarted on the same ports (${error.message}). Requests in flight failed; new ones work.`
+        : `Codex Helper: the proxy keeps crashing and was stopped (${error.message}). Use "Start Proxy" to try again.`;
+      void vscode.window.showErrorMessage(msg, 'Show Log').then((a) => (a ? channel.show() : undefined), () => undefined);
+    },
+  });
+}
+
+/** Keeps the worker's log level equal to `codexHelper.log.level`, so lines we would drop never cross threads. */
+export function bindWorkerLogLevel(settings: SettingsState, client: ProxyWorkerClient): () => void {
+  const sub = settings.onDidChange((prev, next) => {
+    if (prev.logLevel !== next.logLevel) client.setLogLevel(next.logLevel);
+  });
+  return () => sub.dispose();
+}
