@@ -708,8 +708,6 @@ class ProxyRequest {
     const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
-    // An upstream's message may quote what it was sent; the credentials the proxy sent never get recorded.
-    if (p.message !== undefined) for (const sec of [this.auth?.token, this.auth?.apiKey]) if (sec) p.message = p.message.split(sec).join('***');
     recordFinished(d, {
       id: this.id!,
       method: this.req.method ?? 'GET',
