@@ -1,5 +1,6 @@
 // House rules tsc cannot check (ARCHITECTURE.md "Layers"): which layer may import which, no `vscode` outside the
-// host layers, no default exports, no barrel index.ts. `node scripts/lint.mjs [root]`; also run by `npm test`.
+// host layers, a pure core (no fs/net/http/child_process imports, no process.env), no default exports, no barrel
+// index.ts. `node scripts/lint.mjs [root]`; also run by `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,10 @@ export const LAYER_RULES = {
   extension: ['core', 'io', 'proxy', 'host', 'webview'],
 };
 const HOST_SIDE = new Set(['host', 'webview', 'extension']);
+/** Modules src/core may not import: files, sockets and processes belong to src/io (core is pure logic). */
+const CORE_FORBIDDEN = /^(?:node:)?(?:fs|fs\/promises|net|http|https|http2|tls|dgram|child_process|worker_threads)$/;
+// Quoted strings and comments, matched in one pass so `//` inside a string is not a comment.
+const STRINGS_AND_COMMENTS = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\/\*[\s\S]*?\*\/|\/\/.*$/gm;
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Problems of one file's text (`rel` is its path from the repository root). */
@@ -34,12 +39,17 @@ export function checkFile(rel, text) {
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (spec === 'vscode' && !HOST_SIDE.has(layer)) problems.push(`${rel}: imports 'vscode' outside src/host, src/webview and src/extension.ts`);
+    if (layer === 'core' && CORE_FORBIDDEN.test(spec)) problems.push(`${rel}: core imports '${spec}' (file, socket and process work belongs to src/io)`);
     if (!spec.startsWith('.') || layer === undefined) continue;
     const target = posix.normalize(posix.join(posix.dirname(rel), spec));
     const to = layerOf(target.endsWith('.ts') ? target : `${target}.ts`);
     if (to === undefined) continue;
     const allowed = LAYER_RULES[layer] ?? [];
     if (!allowed.includes(to)) problems.push(`${rel}: layer '${layer}' must not import '${to}' (${spec}); allowed: ${allowed.join(', ')}`);
+  }
+  const readsEnv = /\bprocess\s*\.\s*env\b/.test(text.replace(STRINGS_AND_COMMENTS, ' ')) || /\bprocess\s*\[\s*['"]env['"]\s*\]/.test(text);
+  if (layer === 'core' && readsEnv) {
+    problems.push(`${rel}: core reads process.env (the entry points read it once into EnvOptions, src/core/envOptions.ts)`);
   }
   if (/^export default /m.test(text)) problems.push(`${rel}: default export`);
   if (/(^|\/)index\.ts$/.test(rel)) problems.push(`${rel}: barrel index.ts`);

@@ -1,7 +1,9 @@
 // Headless entry: `codex-helper serve | switch | config`. The same core as the extension, without VS Code.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, proxyHomeDir } from './core/config';
+import { ConfigError } from './core/config';
+import { readEnvOptions } from './core/envOptions';
+import { proxyHomeDir } from './io/configFile';
 import type { ServiceName } from './core/types';
 import { runConfigCommand, runSwitchCommand } from './io/configCommands';
 import { lineLogger } from './proxy/logger';
@@ -136,7 +138,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const claudeHome = env['CLAUDE_HOME']?.trim() || join(homedir(), '.claude');
   let host: ProxyHost;
   try {
-    host = new ProxyHost({ home, codexHome, claudeHome, env, log, healthChecks: new HealthChecker(env, log) });
+    host = new ProxyHost({ home, codexHome, claudeHome, env, envOptions: readEnvOptions(env), log, healthChecks: new HealthChecker(env, log) });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`codex-helper: ${e.message}\n`);

@@ -3,7 +3,7 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadConfig, proxyHomeDir } from './core/config';
+import { loadConfig, proxyHomeDir } from './io/configFile';
 import { buildPriceTable, envPriceRules, formatCost, priceRequest } from './core/pricing';
 import { buildStatsReport } from './core/statsReport';
 import type { StatsGroup, StatsReport, StatsTotals } from './core/statsReport';

@@ -26,7 +26,7 @@ import type { TreeNode } from './host/treeModel';
 import { registerUpstreamCommands } from './host/upstreamCommands';
 import { registerUpstreamTree } from './host/upstreamTree';
 import { registerWelcome } from './host/welcome';
-import { configFilePath } from './core/config';
+import { configFilePath } from './io/configFile';
 import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
 import { registerStatsWebview } from './webview/statsWebview';
 

@@ -1,10 +1,7 @@
 // Upstream credentials, resolved per request: inline value → secret store → environment variable →
 // the client's own credential file (Codex `auth.json`, Claude `settings.json` env) → the client's own header.
 // Only the *source* of a credential is ever recorded; values never leave this module except as headers.
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ProxyConfig, ServiceName, UpstreamConfig } from './types';
-import { MAX_CLIENT_FILE_BYTES } from './privateFiles';
 
 /** Looks up a named secret (VS Code SecretStorage in the extension; absent headless). */
 export type SecretLookup = (name: string) => string | undefined;
@@ -22,62 +19,9 @@ export function secretNamesOf(config: ProxyConfig): string[] {
   return [...names].sort();
 }
 
-/** Values read from the client's credential file, re-read when its mtime changes (checked at most every 800 ms). */
-export class CredentialFile {
-  private lastCheck = -Infinity;
-  private mtimeMs: number | undefined;
-  private values: Record<string, unknown> = {};
-
-  constructor(
-    readonly path: string,
-    private readonly pick: (json: unknown) => Record<string, unknown>,
-    private readonly checkIntervalMs = 800,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Returns the non-blank string value named `name`, if the file has one. */
-  get(name: string): string | undefined {
-    this.refresh();
-    const v = this.values[name];
-    return typeof v === 'string' && v.trim() !== '' ? v : undefined;
-  }
-
-  private refresh(): void {
-    const t = this.now();
-    if (t - this.lastCheck < this.checkIntervalMs) return;
-    this.lastCheck = t;
-    let mtime: number | undefined;
-    let size = 0;
-    try {
-      const st = statSync(this.path);
-      mtime = st.mtimeMs;
-      size = st.size;
-    } catch {
-      mtime = undefined;
-    }
-    if (mtime === this.mtimeMs) return;
-    this.mtimeMs = mtime;
-    this.values = {};
-    // A huge file is not a credential file: reading it on the request path would stall every request.
-    if (mtime === undefined || size > MAX_CLIENT_FILE_BYTES) return;
-    try {
-      const text = readFileSync(this.path, 'utf8');
-      if (text.trim() !== '') this.values = this.pick(JSON.parse(text));
-    } catch {
-      // A half-written or broken file counts as empty until it changes again.
-      this.values = {};
-    }
-  }
-}
-
-function asRecord(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-/** The credential file a service falls back to: Codex `auth.json` (top level), Claude `settings.json` (`env`). */
-export function credentialFileFor(service: ServiceName, codexHome: string, claudeHome: string): CredentialFile {
-  if (service === 'codex') return new CredentialFile(join(codexHome, 'auth.json'), asRecord);
-  return new CredentialFile(join(claudeHome, 'settings.json'), (j) => asRecord(asRecord(j)['env']));
+/** The client's own credential file (src/io/credentialFile.ts): a non-blank string value by name, if it has one. */
+export interface CredentialLookup {
+  get(name: string): string | undefined;
 }
 
 export interface AuthResolution {
@@ -100,7 +44,7 @@ export function hasLineBreakOrNul(value: string): boolean {
 
 interface Ctx {
   env: NodeJS.ProcessEnv;
-  file: CredentialFile;
+  file: CredentialLookup;
   secrets?: SecretLookup;
   filePrefix: string;
 }
@@ -136,7 +80,7 @@ export function resolveUpstreamAuth(
   upstream: UpstreamConfig,
   client: { hasAuthorization: boolean; hasApiKey: boolean },
   env: NodeJS.ProcessEnv,
-  file: CredentialFile,
+  file: CredentialLookup,
   secrets?: SecretLookup,
 ): AuthResolution {
   // The embedded default prefers whatever credential the client already sends (ChatGPT login, its own key)

@@ -1,12 +1,9 @@
-// The on-disk config model: locating `~/.codex-helper/config.{toml,json}` and validating it against the seed schema
-// with errors that point at file:line and key (the lines come from configSource.ts). The retry profile table and its
-// resolution live in retryProfiles.ts and are re-exported here. Validation is strict on types (a wrong type is an
-// error, as serde would make it) but lenient on unknown keys (a warning), so newer files written by the Rust tool
-// still load.
+// The on-disk config model: parsing `~/.codex-helper/config.{toml,json}` text (src/io/configFile.ts finds and
+// reads it) and validating it against the seed schema with errors that point at file:line and key (the lines come
+// from configSource.ts). The retry profile table and its resolution live in retryProfiles.ts and are re-exported
+// here. Validation is strict on types (a wrong type is an error, as serde would make it) but lenient on unknown
+// keys (a warning), so newer files written by the Rust tool still load.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type {
   ProxyConfig, RetryConfig, RetryLayerConfig, TimeoutsConfig, RetryProfile, RetryStrategy, ServiceConfig, ServiceConfigManager,
@@ -46,22 +43,6 @@ export interface LoadedConfig {
 export { RETRY_PROFILES, resolveRetry } from './retryProfiles';
 
 export const CONFIG_VERSION = 1;
-
-/** The proxy's home: `CODEX_HELPER_HOME` when set and not blank, else `~/.codex-helper`. */
-export function proxyHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
-  const fromEnv = env['CODEX_HELPER_HOME']?.trim();
-  if (fromEnv) return fromEnv;
-  return path.join(homedir || '.', '.codex-helper');
-}
-
-/** `config.toml` if it exists, else `config.json` if it exists, else the (missing) `config.toml` path. */
-export function configFilePath(home: string): string {
-  const toml = path.join(home, 'config.toml');
-  if (fs.existsSync(toml)) return toml;
-  const json = path.join(home, 'config.json');
-  if (fs.existsSync(json)) return json;
-  return toml;
-}
 
 /** Empty managers and the balanced retry profile (the seed's `ProxyConfig::default()`). */
 export function defaultProxyConfig(): ProxyConfig {
@@ -436,29 +417,3 @@ export function parseConfigText(
   return { config: parseRoot(ctx, raw), warnings: ctx.warnings };
 }
 
-/** Reads `config.toml` (wins) or `config.json` under `home`; with neither, the embedded default. */
-export function loadConfig(home: string): LoadedConfig {
-  const candidates: Array<[string, 'toml' | 'json']> = [
-    [path.join(home, 'config.toml'), 'toml'],
-    [path.join(home, 'config.json'), 'json'],
-  ];
-  for (const [file, format] of candidates) {
-    let text: string;
-    let mtimeMs: number;
-    try {
-      mtimeMs = fs.statSync(file).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new ConfigError(`cannot read: ${(err as Error).message}`, file, undefined, undefined, { cause: err });
-    }
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read: ${(err as Error).message}`, file, undefined, undefined, { cause: err });
-    }
-    const { config, warnings } = parseConfigText(text, file, format);
-    if (config.version === undefined) config.version = CONFIG_VERSION;
-    return { config, path: file, format, warnings, mtimeMs };
-  }
-  return { config: embeddedDefaultConfig(), path: path.join(home, 'config.toml'), format: 'embedded', warnings: [] };
-}

@@ -4,9 +4,8 @@
 // `(?i)`, `(?s)`, `(?m)` or `(?is)` is turned into JS flags since JS rejects it inline; a source that does not
 // compile is applied as a literal replace-all. Targets keep Rust's expansion rules exactly (`$1`, `$name` greedy
 // over [A-Za-z0-9_], `${name}`, `$$`; an unknown group expands to nothing), so existing files keep working.
-// Bodies that are not valid UTF-8 pass through untouched (Rust would match bytes). The file is re-checked at most
-// once a second by mtime and size.
-import { readFileSync, statSync } from 'node:fs';
+// Bodies that are not valid UTF-8 pass through untouched (Rust would match bytes). The file is watched by
+// src/io/requestFilter.ts.
 import { isUtf8 } from 'node:buffer';
 
 type TargetPart = string | { group: string | number };
@@ -23,65 +22,21 @@ export class FilterRuleError extends Error {
   readonly code = 'FILTER_RULE_INVALID';
 }
 
-const RELOAD_INTERVAL_MS = 1000;
+/** Compiled filter.json rules (opaque outside this module). */
+export type FilterRules = readonly CompiledRule[];
 
-/** Applies the rules of a filter.json file to request bodies, reloading it when it changes. */
-export class RequestFilter {
-  private rules: CompiledRule[] = [];
-  private lastCheckMs = Number.NEGATIVE_INFINITY;
-  private fileKey: string | undefined;
-  private error: string | undefined;
+/** Rewritten body, or the very same Buffer when there are no rules or nothing changed. */
+export function applyFilterRules(rules: FilterRules, body: Buffer): Buffer {
+  if (rules.length === 0 || body.length === 0 || !isUtf8(body)) return body;
+  const original = body.toString('utf8');
+  let text = original;
+  for (const rule of rules) text = applyRule(rule, text);
+  return text === original ? body : Buffer.from(text, 'utf8');
+}
 
-  constructor(
-    private readonly filePath: string,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  get ruleCount(): number {
-    this.maybeReload();
-    return this.rules.length;
-  }
-
-  /** Why the last load produced no rules (parse error), if it did. */
-  get lastError(): string | undefined {
-    return this.error;
-  }
-
-  /** Rewritten body, or the very same Buffer when there are no rules or nothing changed. */
-  apply(body: Buffer): Buffer {
-    this.maybeReload();
-    if (this.rules.length === 0 || body.length === 0 || !isUtf8(body)) return body;
-    const original = body.toString('utf8');
-    let text = original;
-    for (const rule of this.rules) text = applyRule(rule, text);
-    return text === original ? body : Buffer.from(text, 'utf8');
-  }
-
-  private maybeReload(): void {
-    const now = this.now();
-    if (now - this.lastCheckMs < RELOAD_INTERVAL_MS) return;
-    this.lastCheckMs = now;
-    let key: string;
-    try {
-      const st = statSync(this.filePath);
-      key = `${st.mtimeMs}:${st.size}`;
-    } catch {
-      this.rules = [];
-      this.fileKey = undefined;
-      this.error = undefined;
-      return;
-    }
-    if (key === this.fileKey) return;
-    // Remember the key even when parsing fails, so a broken file is not re-read until it changes.
-    this.fileKey = key;
-    try {
-      this.rules = parseRules(readFileSync(this.filePath, 'utf8'));
-      this.error = undefined;
-    } catch (e) {
-      this.rules = [];
-      this.error = e instanceof Error ? e.message : String(e);
-    }
-  }
+/** Parses and compiles filter.json text; throws FilterRuleError (or a JSON SyntaxError) when it is not valid. */
+export function parseFilterRules(text: string): FilterRules {
+  return parseRules(text);
 }
 
 function parseRules(text: string): CompiledRule[] {

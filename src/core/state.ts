@@ -3,19 +3,16 @@
 // persisted except what `exportPersistent()` hands to the caller. Rollups live in usageRollup.ts and health-check
 // bookkeeping in healthState.ts; their types are re-exported here so callers keep one import.
 import type { ActiveRequest, FinishedRequest, RetryInfo, ServiceName, UsageMetrics } from './types';
-import type { SessionCwdResolver } from './sessionCwd';
-import { envPositiveInt } from './env';
 import { RecentRing } from './recentRing';
 import { HealthBook } from './healthState';
 import type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
 import { UsageRollups, addUsage, emptyUsage } from './usageRollup';
-import type { RollupEvent, UsageRollupView } from './usageRollup';
+import type { RollupEvent, TailReader, UsageRollupView } from './usageRollup';
 import { addCost } from './pricing';
 import type { RequestCost } from './pricing';
 import { StatsSeries } from './statsSeries';
 import type { StatsData } from './statsSeries';
 
-export { envPositiveInt } from './env';
 export { addUsage, emptyUsage } from './usageRollup';
 export type { UsageBucket, UsageRollupView } from './usageRollup';
 export type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
@@ -89,13 +86,18 @@ export interface FinishRequestParams {
   upstream_base_url?: string;
 }
 
+/** The session-cwd cache (src/io/sessionCwd.ts), pruned with the state. */
+export interface CwdCache {
+  prune(keep?: ReadonlySet<string>): void;
+}
+
 export interface ProxyStateOptions {
   now?: () => number;
   recentMax?: number;
   sessionTtlMs?: number;
   rollupKeepDays?: number;
   /** When given, `prune()` also prunes its cache, sparing sessions with active requests. */
-  cwdResolver?: SessionCwdResolver;
+  cwdResolver?: CwdCache;
   /** Prices a finished request (model as asked, model as sent upstream); undefined when no price applies. */
   price?: PriceFn;
 }
@@ -117,7 +119,7 @@ export class ProxyState {
   private readonly now: () => number;
   private readonly sessionTtlMs: number;
   private readonly rollupKeepDays: number;
-  private readonly cwdResolver: SessionCwdResolver | undefined;
+  private readonly cwdResolver: CwdCache | undefined;
   private nextId = 1;
   private readonly active = new Map<number, ActiveRequest>();
   private readonly recent: RecentRing;
@@ -135,10 +137,9 @@ export class ProxyState {
 
   constructor(readonly service: ServiceName, opts: ProxyStateOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.recent = new RecentRing(clamp(Math.floor(opts.recentMax ?? envPositiveInt('CODEX_HELPER_RECENT_FINISHED_MAX') ?? 2000), 200, 20_000));
-    const ttlSecs = envPositiveInt('CODEX_HELPER_SESSION_OVERRIDE_TTL_SECS') ?? 1800;
-    this.sessionTtlMs = Math.max(0, opts.sessionTtlMs ?? ttlSecs * 1000);
-    this.rollupKeepDays = Math.max(1, Math.floor(opts.rollupKeepDays ?? envPositiveInt('CODEX_HELPER_USAGE_ROLLUP_KEEP_DAYS') ?? 60));
+    this.recent = new RecentRing(clamp(Math.floor(opts.recentMax ?? 2000), 200, 20_000));
+    this.sessionTtlMs = Math.max(0, opts.sessionTtlMs ?? 1800 * 1000);
+    this.rollupKeepDays = Math.max(1, Math.floor(opts.rollupKeepDays ?? 60));
     this.cwdResolver = opts.cwdResolver;
     this.price = opts.price;
     this.series = new StatsSeries(service, this.rollupKeepDays);
@@ -499,11 +500,11 @@ export class ProxyState {
    * Skipped when the rollups already hold requests or the file is missing; returns the number of events replayed.
    */
   replayRequestsLog(
-    file: string,
+    readTail: TailReader,
     providerByBaseUrl: Record<string, string>,
     opts: { maxBytes?: number; maxLines?: number } = {},
   ): number {
-    return this.rollup.replayRequestsLog(file, this.service, providerByBaseUrl, opts, (e) => {
+    return this.rollup.replayRequestsLog(readTail, this.service, providerByBaseUrl, opts, (e) => {
       if (!e.cost && e.usage) {
         const cost = this.priceSafely(e.usage, e.model, e.mapped_model);
         if (cost) e.cost = cost;

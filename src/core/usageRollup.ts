@@ -1,12 +1,13 @@
 // Usage rollups of one service (since start, per day, per config, per provider) and their rebuild from the tail of
 // requests.jsonl after a restart. Mirrors the seed's `UsageRollup` and `replay_usage_from_requests_log`.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ServiceName, UsageMetrics } from './types';
-import { envPositiveInt } from './env';
 import { addCost, mergeCosts } from './pricing';
 import type { RequestCost } from './pricing';
 
 const DAY_MS = 86_400_000;
+
+/** The non-blank complete lines of the last `maxBytes` of a log; undefined when it cannot be read (src/io/tailLines.ts). */
+export type TailReader = (maxBytes: number) => string[] | undefined;
 
 export interface UsageBucket {
   requests_total: number;
@@ -215,16 +216,16 @@ export class UsageRollups {
    * Skipped when the rollups already hold requests or the file is missing; returns the number of events replayed.
    */
   replayRequestsLog(
-    file: string,
+    readTail: TailReader,
     service: ServiceName,
     providerByBaseUrl: Record<string, string>,
     opts: { maxBytes?: number; maxLines?: number } = {},
     sink?: (e: RollupEvent) => void,
   ): number {
     if (this.since_start.requests_total > 0) return 0;
-    const maxBytes = Math.max(1, opts.maxBytes ?? envPositiveInt('CODEX_HELPER_USAGE_REPLAY_MAX_BYTES') ?? 8 * 1024 * 1024);
-    const maxLines = Math.max(1, opts.maxLines ?? envPositiveInt('CODEX_HELPER_USAGE_REPLAY_MAX_LINES') ?? 20_000);
-    const lines = readTailLines(file, maxBytes);
+    const maxBytes = Math.max(1, opts.maxBytes ?? 8 * 1024 * 1024);
+    const maxLines = Math.max(1, opts.maxLines ?? 20_000);
+    const lines = readTail(maxBytes);
     if (!lines) return 0;
     let count = 0;
     for (const line of lines.slice(Math.max(0, lines.length - maxLines))) {
@@ -243,46 +244,6 @@ export class UsageRollups {
     }
     return count;
   }
-}
-
-/** The non-blank complete lines of the last `maxBytes` of `file`; undefined when it cannot be read or decoded. */
-function readTailLines(file: string, maxBytes: number): string[] | undefined {
-  let buf: Buffer;
-  let start: number;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    start = Math.max(0, size - maxBytes);
-    buf = Buffer.allocUnsafe(size - start);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, start + off);
-      if (n <= 0) break;
-      off += n;
-    }
-    buf = buf.subarray(0, off);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-  // Drop the partial first line at the byte level, so a cut multi-byte character cannot abort the replay.
-  if (start > 0) {
-    const nl = buf.indexOf(0x0a);
-    buf = nl < 0 ? buf.subarray(buf.length) : buf.subarray(nl + 1);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    return undefined;
-  }
-  return text.split('\n').filter((l) => l.trim() !== '');
 }
 
 function num(v: unknown): number | undefined {

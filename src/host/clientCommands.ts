@@ -12,10 +12,10 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   isLoopbackUrl,
-  isProxyListening,
   proxyBaseUrl,
-} from '../core/clientSwitch';
-import type { SwitchStatus } from '../core/clientSwitch';
+} from '../io/clientSwitch';
+import { isProxyListening } from '../io/proxyProbe';
+import type { SwitchStatus } from '../io/clientSwitch';
 import type { ServiceName } from '../core/types';
 import type { Logger } from '../proxy/logger';
 import { stringOfArg } from './commandArgs';

@@ -1,6 +1,6 @@
 // Where Codex and Claude Code point right now, read from their own settings files (never written here), so the
 // tree can say "connected", "not connected" or "points at another port". No `vscode` here.
-import { claudeHomeDir, claudeSwitchStatus, codexHomeDir, codexSwitchStatus, proxyBaseUrl } from '../core/clientSwitch';
+import { claudeHomeDir, claudeSwitchStatus, codexHomeDir, codexSwitchStatus, proxyBaseUrl } from '../io/clientSwitch';
 import type { ServiceName } from '../core/types';
 import type { ClientLink } from './treeModel';
 import { serviceTitle } from './treeModel';

@@ -1,12 +1,12 @@
 // Starts the enabled services at activation, restarts only the listener whose setting changed, turns a port
 // conflict or a broken config into exactly one actionable notification, and registers the lifecycle commands.
 import { existsSync, writeFileSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../io/privateFiles';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { configTemplate } from '../core/bootstrap';
-import { isProxyListening } from '../core/clientSwitch';
-import { configFilePath, proxyHomeDir } from '../core/config';
+import { configTemplate } from '../io/bootstrap';
+import { isProxyListening } from '../io/proxyProbe';
+import { configFilePath, proxyHomeDir } from '../io/configFile';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { Logger } from '../proxy/logger';

@@ -2,7 +2,7 @@
 // secrets it names, the log level it should forward, and one notification the first time it crashes.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { claudeHomeDir, codexHomeDir } from '../core/clientSwitch';
+import { claudeHomeDir, codexHomeDir } from '../io/clientSwitch';
 import type { Logger } from '../proxy/logger';
 import { configHome } from './proxyLifecycle';
 import { startProxyWorker } from './proxyWorkerClient';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ServiceConfigManager } from '../core/types';
-import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
+import { ensurePrivateDir, writeFileAtomic } from './privateFiles';
 import {
   ClientConfigError,
   DEFAULT_CLAUDE_PORT,
@@ -19,10 +19,10 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   codexSwitchStatus,
-  isProxyListening,
-} from '../core/clientSwitch';
-import type { SwitchStatus } from '../core/clientSwitch';
-import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from '../core/bootstrap';
+} from './clientSwitch';
+import { isProxyListening } from './proxyProbe';
+import type { SwitchStatus } from './clientSwitch';
+import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from './bootstrap';
 
 export interface CommandIo {
   env: NodeJS.ProcessEnv;

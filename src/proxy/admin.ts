@@ -8,10 +8,14 @@ import { buildDashboardSnapshot } from '../core/dashboard';
 import { displayUrl } from '../core/urlMask';
 import { buildStatsReport, parseStatsRange } from '../core/statsReport';
 import type { PriceTable } from '../core/pricing';
+import { ADMIN_PATHS, ADMIN_PREFIX } from '../core/adminContract';
+import type {
+  AdminGet, AdminPath, AdminPost, ConfigOption, ConfigsDetail, HealthCheckActionResult, LbResetAnswer, ModelsView, PricingView, ReloadAnswer, RuntimeView,
+} from '../core/adminContract';
 import type { ProxyService } from './proxyService';
 import type { RuntimeConfig } from './runtimeConfig';
 
-export const ADMIN_PREFIX = '/__codex_helper/';
+export { ADMIN_PREFIX } from '../core/adminContract';
 const MAX_ADMIN_BODY = 64 * 1024;
 
 /** What the admin handlers can reach besides the service itself. */
@@ -21,12 +25,12 @@ export interface AdminContext {
   /** Persists runtime controls (global pin, config meta) so they survive restarts. */
   persist?: () => void;
   healthChecks?: {
-    start(svc: ProxyService, names: string[]): { started: string[]; already_running: string[]; missing: string[] };
+    start(svc: ProxyService, names: string[]): Pick<HealthCheckActionResult, 'started' | 'already_running' | 'missing'>;
   };
   /** The price rules in force (config, then environment). */
   prices?: () => PriceTable;
   /** The models this service can serve, for `api/v1/models`. */
-  models?: () => Promise<unknown>;
+  models?: () => Promise<ModelsView>;
 }
 
 class AdminError extends Error {
@@ -35,14 +39,23 @@ class AdminError extends Error {
   }
 }
 
-type Handler = (ctx: AdminContext, q: URLSearchParams, body: () => Promise<unknown>) => unknown | Promise<unknown>;
-interface Route {
-  path: string;
-  get?: Handler;
-  post?: Handler;
+interface NoContentMarker {
+  readonly answer: 'no-content';
 }
+/** Answered as 204 (compared by identity). */
+const NO_CONTENT: NoContentMarker = Object.freeze({ answer: 'no-content' });
 
-const NO_CONTENT = Symbol('no-content');
+/** A handler answering `T` (a 204 where the contract says NoContent). The body is checked at run time. */
+type Handler<T> = (ctx: AdminContext, q: URLSearchParams, body: () => Promise<unknown>) => Answer<T> | Promise<Answer<T>>;
+type Answer<T> = [T] extends [void] ? NoContentMarker : T;
+type Handler_ = Handler<unknown>;
+/** The route of path P: a GET handler exactly when the contract has one, a POST handler likewise. */
+type RouteOf<P extends AdminPath> = (P extends keyof AdminGet ? { get: Handler<AdminGet[P]> } : { get?: never }) &
+  (P extends keyof AdminPost ? { post: Handler<AdminPost[P]['res']> } : { post?: never });
+interface Route {
+  get?: Handler_;
+  post?: Handler_;
+}
 
 function intParam(q: URLSearchParams, name: string, def: number, min: number, max: number): number {
   const raw = q.get(name);
@@ -83,7 +96,7 @@ function knownConfig(ctx: AdminContext, name: string): string {
   return name;
 }
 
-function configOptions(ctx: AdminContext) {
+function configOptions(ctx: AdminContext): ConfigOption[] {
   const out = Object.entries(ctx.svc.manager.configs).map(([name, c]) => ({
     name,
     alias: c.alias,
@@ -95,7 +108,7 @@ function configOptions(ctx: AdminContext) {
 }
 
 /** Routing view of every config with upstreams and credential *sources* (never values). */
-function configsDetail(ctx: AdminContext) {
+function configsDetail(ctx: AdminContext): ConfigsDetail {
   const svc = ctx.svc;
   const mgr = svc.manager;
   const meta = svc.state.getConfigMeta();
@@ -136,11 +149,11 @@ function configsDetail(ctx: AdminContext) {
   };
 }
 
-function runtimeStatus(ctx: AdminContext) {
+function runtimeStatus(ctx: AdminContext): RuntimeView {
   return { ...ctx.runtime.status, retry: resolveRetry(ctx.runtime.loaded.config.retry) };
 }
 
-function reload(ctx: AdminContext) {
+function reload(ctx: AdminContext): ReloadAnswer {
   const r = ctx.runtime.forceReload();
   if (r.error) {
     const e = r.error;
@@ -163,7 +176,7 @@ function targets(ctx: AdminContext, o: Record<string, unknown>): string[] {
 }
 
 /** `{config_name, upstream_index?}`: forgets the failures and cooldown of one upstream, or of the whole config. */
-function resetCooldown(ctx: AdminContext, o: Record<string, unknown>) {
+function resetCooldown(ctx: AdminContext, o: Record<string, unknown>): LbResetAnswer {
   const given = optionalName(o, 'config_name');
   if (given === undefined) throw new AdminError(400, 'config_name is required');
   const name = knownConfig(ctx, given);
@@ -179,7 +192,7 @@ function resetCooldown(ctx: AdminContext, o: Record<string, unknown>) {
   return { config_name: name, upstream_index: index ?? null, cleared };
 }
 
-const setEffort: Handler = async (ctx, _q, body) => {
+const setEffort: Handler<void> = async (ctx, _q, body) => {
   const o = asObject(await body());
   const sid = sessionIdOf(o);
   ctx.svc.state.setSessionEffort(sid, optionalName(o, 'effort'));
@@ -187,7 +200,7 @@ const setEffort: Handler = async (ctx, _q, body) => {
 };
 
 /** `GET api/v1/stats`: the Stats report (`range`, `tz_offset_min`), or with `raw=1` the mergeable cells (`days`). */
-const stats: Handler = (ctx, q) => {
+const stats: Handler<AdminGet['api/v1/stats']> = (ctx, q) => {
   const days = intParam(q, 'days', 30, 1, 366);
   if (q.get('raw') === '1') return ctx.svc.state.statsData(days);
   const rangeRaw = q.get('range') ?? '24h';
@@ -200,15 +213,14 @@ const stats: Handler = (ctx, q) => {
   });
 };
 
-function pricingView(ctx: AdminContext) {
+function pricingView(ctx: AdminContext): PricingView {
   const rules = ctx.prices?.().rules ?? [];
   return { estimate: true, rules: rules.map((r) => ({ pattern: r.pattern, origin: r.origin, ...r.price })) };
 }
 
-const ROUTES: Route[] = [
-  { path: 'api/v1/capabilities', get: (ctx) => ({ api_version: 1, service_name: ctx.svc.service, endpoints: ENDPOINTS }) },
-  {
-    path: 'api/v1/snapshot',
+const ROUTES: { [P in AdminPath]: RouteOf<P> } = {
+  'api/v1/capabilities': { get: (ctx) => ({ api_version: 1, service_name: ctx.svc.service, endpoints: ENDPOINTS }) },
+  'api/v1/snapshot': {
     get: (ctx, q) => ({
       api_version: 1,
       service_name: ctx.svc.service,
@@ -224,30 +236,28 @@ const ROUTES: Route[] = [
       }),
     }),
   },
-  { path: 'api/v1/status/active', get: (ctx) => ctx.svc.state.listActive() },
-  { path: 'api/v1/status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
-  { path: 'api/v1/status/session-stats', get: (ctx) => ctx.svc.state.sessionStats() },
-  { path: 'api/v1/status/recent/clear', post: (ctx) => ({ cleared: ctx.svc.state.clearRecent() }) },
-  { path: 'api/v1/stats', get: stats },
-  { path: 'api/v1/pricing', get: pricingView },
-  {
-    path: 'api/v1/models',
+  'api/v1/status/active': { get: (ctx) => ctx.svc.state.listActive() },
+  'api/v1/status/recent': { get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
+  'api/v1/status/session-stats': { get: (ctx) => ctx.svc.state.sessionStats() },
+  'api/v1/status/recent/clear': { post: (ctx) => ({ cleared: ctx.svc.state.clearRecent() }) },
+  'api/v1/stats': { get: stats },
+  'api/v1/pricing': { get: pricingView },
+  'api/v1/models': {
     get: (ctx) => {
       if (!ctx.models) throw new AdminError(503, 'model discovery is not available in this process');
       return ctx.models();
     },
   },
-  { path: 'api/v1/status/health-checks', get: (ctx) => ctx.svc.state.healthChecks() },
-  { path: 'api/v1/status/config-health', get: (ctx) => ctx.svc.state.configHealth() },
-  { path: 'api/v1/status/lb', get: (ctx) => ctx.svc.lbStore.view() },
-  { path: 'api/v1/status/failover', get: (ctx) => ctx.svc.routes.failover ?? null },
-  { path: 'api/v1/config/runtime', get: runtimeStatus },
-  { path: 'api/v1/config/reload', get: runtimeStatus, post: reload },
-  { path: 'api/v1/configs', get: configOptions },
-  { path: 'api/v1/configs/detail', get: configsDetail },
-  { path: 'api/v1/overrides/session/effort', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
-  {
-    path: 'api/v1/overrides/session/config',
+  'api/v1/status/health-checks': { get: (ctx) => ctx.svc.state.healthChecks() },
+  'api/v1/status/config-health': { get: (ctx) => ctx.svc.state.configHealth() },
+  'api/v1/status/lb': { get: (ctx) => ctx.svc.lbStore.view() },
+  'api/v1/status/failover': { get: (ctx) => ctx.svc.routes.failover ?? null },
+  'api/v1/config/runtime': { get: runtimeStatus },
+  'api/v1/config/reload': { get: runtimeStatus, post: reload },
+  'api/v1/configs': { get: configOptions },
+  'api/v1/configs/detail': { get: configsDetail },
+  'api/v1/overrides/session/effort': { get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
+  'api/v1/overrides/session/config': {
     get: (ctx) => ctx.svc.state.listSessionConfigs(),
     post: async (ctx, _q, body) => {
       const o = asObject(await body());
@@ -257,8 +267,7 @@ const ROUTES: Route[] = [
       return NO_CONTENT;
     },
   },
-  {
-    path: 'api/v1/overrides/global-config',
+  'api/v1/overrides/global-config': {
     get: (ctx) => ctx.svc.state.getGlobalConfig() ?? null,
     post: async (ctx, _q, body) => {
       const o = asObject(await body());
@@ -268,8 +277,7 @@ const ROUTES: Route[] = [
       return NO_CONTENT;
     },
   },
-  {
-    path: 'api/v1/overrides/config-meta',
+  'api/v1/overrides/config-meta': {
     get: (ctx) => ctx.svc.state.getConfigMeta(),
     post: async (ctx, _q, body) => {
       const o = asObject(await body());
@@ -288,16 +296,14 @@ const ROUTES: Route[] = [
       return NO_CONTENT;
     },
   },
-  {
-    path: 'api/v1/healthcheck/start',
+  'api/v1/healthcheck/start': {
     post: async (ctx, _q, body) => {
       const names = targets(ctx, asObject(await body()));
       if (!ctx.healthChecks) throw new AdminError(503, 'health checks are not available in this process');
       return { ...ctx.healthChecks.start(ctx.svc, names), cancel_requested: [], not_running: [] };
     },
   },
-  {
-    path: 'api/v1/healthcheck/cancel',
+  'api/v1/healthcheck/cancel': {
     post: async (ctx, _q, body) => {
       const names = targets(ctx, asObject(await body()));
       const out = { started: [] as string[], already_running: [] as string[], missing: [] as string[],
@@ -310,18 +316,18 @@ const ROUTES: Route[] = [
       return out;
     },
   },
-  { path: 'api/v1/lb/reset', post: async (ctx, _q, body) => resetCooldown(ctx, asObject(await body())) },
+  'api/v1/lb/reset': { post: async (ctx, _q, body) => resetCooldown(ctx, asObject(await body())) },
   // Legacy routes of earlier codex-helper versions.
-  { path: 'override/session', get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
-  { path: 'config/runtime', get: runtimeStatus },
-  { path: 'config/reload', get: runtimeStatus, post: reload },
-  { path: 'status/active', get: (ctx) => ctx.svc.state.listActive() },
-  { path: 'status/recent', get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
-];
+  'override/session': { get: (ctx) => ctx.svc.state.listSessionEfforts(), post: setEffort },
+  'config/runtime': { get: runtimeStatus },
+  'config/reload': { get: runtimeStatus, post: reload },
+  'status/active': { get: (ctx) => ctx.svc.state.listActive() },
+  'status/recent': { get: (ctx, q) => ctx.svc.state.listRecent(intParam(q, 'limit', 50, 1, 200)) },
+};
 
-const BY_PATH = new Map(ROUTES.map((r) => [ADMIN_PREFIX + r.path, r]));
+const BY_PATH = new Map<string, Route>(ADMIN_PATHS.map((p) => [ADMIN_PREFIX + p, ROUTES[p] as Route]));
 /** Every admin path served (capabilities lists these). */
-export const ENDPOINTS = ROUTES.map((r) => ADMIN_PREFIX + r.path);
+export const ENDPOINTS = ADMIN_PATHS.map((p) => ADMIN_PREFIX + p);
 
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {

@@ -71,3 +71,13 @@ export function headerValue(headers: Record<string, HeaderValue>, name: string):
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/**
+ * The headers of a WebSocket upgrade to send upstream: the same hygiene as any request, then the two hop-by-hop
+ * headers an upgrade needs back (`connection: Upgrade` and the client's `upgrade`).
+ */
+export function upgradeRequestHeaders(headers: Record<string, HeaderValue>): string[] {
+  const out = forwardableHeaders(headers);
+  out.push('connection', 'Upgrade', 'upgrade', headerValue(headers, 'upgrade') ?? 'websocket');
+  return out;
+}

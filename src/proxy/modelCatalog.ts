@@ -3,8 +3,9 @@
 // Upstream lists are fetched with the same credentials as real traffic, cached per base URL (also on disk, so a
 // restart with every upstream down still answers), and refreshed in the background once stale. Only a cold cache
 // waits, and at most one fetch timeout. CODEX_HELPER_MODELS_PASSTHROUGH=1 forwards these requests unchanged instead.
+import { readOwnFile, writeOwnFile } from '../io/ownFiles';
+import type { ModelUpstreamStatus } from '../core/adminContract';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveUpstreamAuth } from '../core/auth';
 import { anthropicModel, anthropicModelList, openAiModel, openAiModelList, parseModelList, unionModels } from '../core/modelUnion';
@@ -25,15 +26,7 @@ interface CacheEntry {
   fetched_at_ms: number;
 }
 
-interface UpstreamStatus {
-  config: string;
-  index: number;
-  base_url: string;
-  ok: boolean;
-  models?: number;
-  fetched_at_ms?: number;
-  error?: string;
-}
+type UpstreamStatus = ModelUpstreamStatus;
 
 export interface ModelCatalogOptions {
   home: string;
@@ -211,7 +204,7 @@ export class ModelCatalog {
     if (this.loaded) return;
     this.loaded = true;
     try {
-      const data = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
+      const data = JSON.parse(readOwnFile(this.file)) as Record<string, unknown>;
       for (const [base, v] of Object.entries(data['upstreams'] ?? {})) {
         const e = v as Partial<CacheEntry>;
         const list = parseModelList({ data: e.list?.models?.map((m) => m.codex_info ?? m) });
@@ -226,9 +219,7 @@ export class ModelCatalog {
     const upstreams: Record<string, CacheEntry> = {};
     for (const [k, v] of this.cache) upstreams[k] = v;
     try {
-      mkdirSync(this.opts.home, { recursive: true });
-      writeFileSync(this.file + '.tmp', JSON.stringify({ version: 1, upstreams }) + '\n', { mode: 0o600 });
-      renameSync(this.file + '.tmp', this.file);
+      writeOwnFile(this.file, JSON.stringify({ version: 1, upstreams }) + '\n');
     } catch (e) {
       this.opts.log.debug(`models cache not saved: ${(e as Error).message}`);
     }

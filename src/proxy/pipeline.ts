@@ -6,10 +6,9 @@
 // never recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { resolveUpstreamAuth } from '../core/auth';
-import type { AuthResolution, CredentialFile, SecretLookup } from '../core/auth';
+import type { AuthResolution, CredentialLookup, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/classify';
-import type { RequestFilter } from '../core/filter';
+import type { RequestFilter } from '../io/requestFilter';
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
@@ -17,7 +16,9 @@ import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
-import type { RequestLogRecord, RequestLogWriter } from '../core/requestLog';
+import type { RequestLogWriter } from '../io/requestLogWriter';
+import { recordFinished } from './requestRecord';
+import { injectCredentials, resolveCredentials } from './credentials';
 import { retryInfoForChain, shouldNeverRetry } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
 import type { RouteBook, RouteTarget } from '../core/routes';
@@ -27,7 +28,7 @@ import type { ConfigChoice } from '../core/routing';
 import { sessionIdFromHeaders } from '../core/session';
 import { wireFormatFor } from '../core/sseIntegrity';
 import type { WireFormat } from '../core/sseIntegrity';
-import type { SessionCwdResolver } from '../core/sessionCwd';
+import type { SessionCwdResolver } from '../io/sessionCwd';
 import type { ProxyState } from '../core/state';
 import { SecretSet } from '../core/redact';
 import { displayUrl, urlSecrets } from '../core/urlMask';
@@ -55,7 +56,7 @@ export interface PipelineDeps {
   state: ProxyState;
   lbStore: LbStateStore;
   filter: RequestFilter;
-  credentials: CredentialFile;
+  credentials: CredentialLookup;
   cwd?: SessionCwdResolver;
   agent: Dispatcher;
   /** The agent for an upstream's connect timeout (defaults to `agent`). */
@@ -403,25 +404,13 @@ class ProxyRequest {
     // Compression buys nothing on the way back over loopback, and an identity stream keeps usage counting and the
     // terminal error event possible.
     headers.push('accept-encoding', 'identity');
-    const hasAuthorization = this.req.headers['authorization'] !== undefined;
-    const hasApiKey = this.req.headers['x-api-key'] !== undefined;
-    this.auth = resolveUpstreamAuth(d.service, up, { hasAuthorization, hasApiKey }, d.env, d.credentials, d.secrets);
+    this.auth = resolveCredentials(d, up, this.req.headers);
     this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
     if (this.auth.invalid !== undefined) {
       this.note(`${label} credential_error model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
     }
-    if (this.auth.token !== undefined || this.auth.apiKey !== undefined) {
-      for (let i = 0; i < headers.length; i += 2) {
-        const n = headers[i]!;
-        if ((n === 'authorization' && this.auth.token !== undefined) || (n === 'x-api-key' && this.auth.apiKey !== undefined)) {
-          headers.splice(i, 2);
-          i -= 2;
-        }
-      }
-      if (this.auth.token !== undefined) headers.push('authorization', `Bearer ${this.auth.token}`);
-      if (this.auth.apiKey !== undefined) headers.push('x-api-key', this.auth.apiKey);
-    }
+    injectCredentials(headers, this.auth);
     if (sendBody.length > 0 || (this.req.method !== 'GET' && this.req.method !== 'HEAD')) {
       headers.push('content-length', String(sendBody.length));
     }
@@ -719,47 +708,29 @@ class ProxyRequest {
     const retry = ok || !chain ? chain : this.secrets.deep(chain);
     const route = this.route;
     const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
-    // An upstream's message may quote what it was sent; the credentials the proxy sent never get recorded.
-    if (p.message !== undefined) for (const sec of [this.auth?.token, this.auth?.apiKey]) if (sec) p.message = p.message.split(sec).join('***');
-    d.state.finishRequest({
+    recordFinished(d, {
       id: this.id!,
-      status_code: p.status,
-      duration_ms: end - this.t0,
-      ended_at_ms: end,
-      usage: p.usage,
-      retry,
-      ttfb_ms: p.ttfb,
-      mapped_model: this.mappedModel,
-      error_class: p.errorClass,
-      error_hint: p.hint,
-      error_message: message,
-      route_note: this.routeNote,
-    });
-    const record: RequestLogRecord = {
-      timestamp_ms: end,
-      service: d.service,
       method: this.req.method ?? 'GET',
       path: this.path,
-      status_code: p.status,
-      duration_ms: end - this.t0,
-      ttfb_ms: p.ttfb,
-      config_name: route?.config ?? '-',
-      provider_id: route?.provider,
-      upstream_base_url: route?.base ?? '-',
-      session_id: this.sessionId,
+      status: p.status,
+      startedAtMs: this.t0,
+      endedAtMs: end,
+      ttfbMs: p.ttfb,
+      route,
+      sessionId: this.sessionId,
       cwd: this.cwd,
-      reasoning_effort: this.effort,
+      effort: this.effort,
       model: this.model,
-      mapped_model: this.mappedModel,
+      mappedModel: this.mappedModel,
       usage: p.usage,
       retry,
-      ...httpDebug,
-      error_class: p.errorClass,
-      error_message: message,
-      route_note: this.routeNote,
-      auth_resolution: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
-    };
-    d.requestLog?.write(ok ? record : this.secrets.deep(record));
+      errorClass: p.errorClass,
+      hint: p.hint,
+      message,
+      routeNote: this.routeNote,
+      auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
+      httpDebug,
+    }, ok ? undefined : (r) => this.secrets.deep(r));
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */

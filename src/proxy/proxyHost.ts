@@ -4,12 +4,13 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { SecretLookup } from '../core/auth';
-import { ensurePrivateDir, writeFileAtomic } from '../core/privateFiles';
-import { RequestLogWriter, retryTraceWriter } from '../core/requestLog';
+import { readOwnFile, writeOwnFile } from '../io/ownFiles';
+import { RequestLogWriter, retryTraceWriter } from '../io/requestLogWriter';
+import { readEnvOptions } from '../core/envOptions';
+import type { EnvOptions } from '../core/envOptions';
 import type { ServiceName, UsageMetrics } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import { errorBody, streamErrorEvent } from './errors';
@@ -37,7 +38,10 @@ export interface ProxyHostOptions {
   home: string;
   codexHome: string;
   claudeHome: string;
+  /** The environment snapshot of the entry point (proxy modules parse their own knobs from it). */
   env: NodeJS.ProcessEnv;
+  /** The typed knobs read from `env` by the entry point; read here from `env` when omitted (tests). */
+  envOptions?: EnvOptions;
   log: Logger;
   secrets?: SecretLookup;
   /** Write logs/requests.jsonl (default true). */
@@ -75,14 +79,16 @@ export class ProxyHost implements ProxyEngine {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
     this.agent = createUpstreamAgent({ connectTimeoutMs: DEFAULT_TIMEOUTS.connect_ms });
     this.agents = new UpstreamAgents(this.agent);
+    const knobs = opts.envOptions ?? readEnvOptions(opts.env);
     const logs = join(opts.home, 'logs');
+    const rotation = { maxBytes: knobs.requestLogMaxBytes, maxFiles: knobs.requestLogMaxFiles };
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
     this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
     const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
       this.prices.price(r.service, r.usage, r.model, r.mapped_model);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price });
-    this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError });
-    this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError }, opts.env);
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
+    this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
+    this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError, ...rotation }, knobs);
     const make = (service: ServiceName) =>
       new ProxyService({
         service,
@@ -90,6 +96,7 @@ export class ProxyHost implements ProxyEngine {
         codexHome: opts.codexHome,
         claudeHome: opts.claudeHome,
         env: opts.env,
+        knobs,
         runtime: this.runtime,
         agent: this.agent,
         agentFor: (ms) => (ms === DEFAULT_TIMEOUTS.connect_ms ? this.agent : this.agents.get(ms)),
@@ -312,11 +319,10 @@ export class ProxyHost implements ProxyEngine {
   persist(service?: ServiceName): void {
     const file = join(this.opts.home, STATE_FILE);
     try {
-      ensurePrivateDir(this.opts.home);
       const data: Record<string, unknown> = { ...this.readStateFile(file), version: 1 };
       const names = service ? [service] : (Object.keys(this.services) as ServiceName[]);
       for (const name of names) data[name] = this.services[name].state.exportPersistent();
-      writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n', { keepMode: false });
+      writeOwnFile(file, JSON.stringify(data, null, 2) + '\n');
     } catch (e) {
       this.opts.log.warn(`could not save runtime state: ${(e as Error).message}`);
     }
@@ -324,7 +330,7 @@ export class ProxyHost implements ProxyEngine {
 
   private readStateFile(file: string): Record<string, unknown> {
     try {
-      const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      const v: unknown = JSON.parse(readOwnFile(file));
       return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
     } catch {
       return {}; // absent or broken: this write starts it afresh
@@ -335,7 +341,7 @@ export class ProxyHost implements ProxyEngine {
     const file = join(this.opts.home, STATE_FILE);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readOwnFile(file);
     } catch {
       return;
     }

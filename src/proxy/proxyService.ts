@@ -3,16 +3,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { credentialFileFor } from '../core/auth';
-import type { CredentialFile, SecretLookup } from '../core/auth';
+import { credentialFileFor } from '../io/credentialFile';
+import type { SecretLookup } from '../core/auth';
+import type { CredentialFile } from '../io/credentialFile';
 import { resolveRetry } from '../core/config';
-import { RequestFilter } from '../core/filter';
+import { RequestFilter } from '../io/requestFilter';
 import { LbStateStore } from '../core/lb';
-import type { RequestLogWriter } from '../core/requestLog';
+import type { RequestLogWriter } from '../io/requestLogWriter';
+import { tailOf } from '../io/tailLines';
+import type { EnvOptions } from '../core/envOptions';
 import { httpDebugOptions } from './httpDebug';
 import { retryPlan } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
-import { SessionCwdResolver } from '../core/sessionCwd';
+import { SessionCwdResolver } from '../io/sessionCwd';
 import { ProxyState } from '../core/state';
 import { displayUrl } from '../core/urlMask';
 import type { PriceFn } from '../core/state';
@@ -36,6 +39,7 @@ export interface ProxyServiceOptions {
   codexHome: string;
   claudeHome: string;
   env: NodeJS.ProcessEnv;
+  knobs: EnvOptions;
   runtime: RuntimeConfig;
   agent: Dispatcher;
   /** The agent for an upstream's connect timeout. */
@@ -69,8 +73,15 @@ export class ProxyService {
   constructor(readonly opts: ProxyServiceOptions) {
     const now = opts.now ?? Date.now;
     this.service = opts.service;
-    const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now }) : undefined;
-    this.state = new ProxyState(opts.service, { now, cwdResolver: cwd, price: opts.price });
+    const cwd = opts.service === 'codex' ? new SessionCwdResolver(opts.codexHome, { now, ...cwdCache(opts.knobs) }) : undefined;
+    this.state = new ProxyState(opts.service, {
+      now,
+      cwdResolver: cwd,
+      price: opts.price,
+      recentMax: opts.knobs.recentFinishedMax,
+      sessionTtlMs: opts.knobs.sessionOverrideTtlSecs === undefined ? undefined : opts.knobs.sessionOverrideTtlSecs * 1000,
+      rollupKeepDays: opts.knobs.usageRollupKeepDays,
+    });
     this.lbStore = new LbStateStore(now);
     this.routes = new RouteBook(now);
     this.credentials = credentialFileFor(opts.service, opts.codexHome, opts.claudeHome);
@@ -157,15 +168,16 @@ export class ProxyService {
 
   /** Replays the request log into the usage rollups (called once at start). */
   replayUsage(): number {
-    const flag = this.opts.env['CODEX_HELPER_USAGE_REPLAY_ON_STARTUP']?.trim().toLowerCase();
-    if (flag !== undefined && flag !== '' && !['1', 'true', 'yes', 'y', 'on'].includes(flag)) return 0;
+    if (!this.opts.knobs.usageReplayOnStartup) return 0;
     const providers: Record<string, string> = {};
     for (const c of Object.values(this.manager.configs)) {
       // requests.jsonl holds base URLs as shown (secret query values masked).
       for (const u of c.upstreams) if (u.tags['provider_id']) providers[displayUrl(u.base_url)] = u.tags['provider_id'];
     }
     try {
-      return this.state.replayRequestsLog(join(this.opts.home, 'logs', 'requests.jsonl'), providers);
+      const knobs = this.opts.knobs;
+      const limits = { maxBytes: knobs.usageReplayMaxBytes, maxLines: knobs.usageReplayMaxLines };
+      return this.state.replayRequestsLog(tailOf(join(this.opts.home, 'logs', 'requests.jsonl')), providers, limits);
     } catch (e) {
       this.opts.log.warn(`usage replay skipped: ${(e as Error).message}`);
       return 0;
@@ -175,4 +187,12 @@ export class ProxyService {
   dispose(): void {
     clearInterval(this.pruneTimer);
   }
+}
+
+/** The session-cwd cache limits from the knobs (unset: the resolver's defaults). */
+function cwdCache(k: EnvOptions): { ttlMs?: number; maxEntries?: number } {
+  return {
+    ttlMs: k.sessionCwdCacheTtlSecs === undefined ? undefined : k.sessionCwdCacheTtlSecs * 1000,
+    maxEntries: k.sessionCwdCacheMaxEntries,
+  };
 }

@@ -1,17 +1,15 @@
 // The live config snapshot shared by every listener, re-read from disk when the file changes. A broken file
 // never replaces the last good config: the error is kept (and reported) until the file changes again. "Broken"
 // includes a file that parses but would leave a service that has configs with none (an editor's zero-byte write).
-import { statSync } from 'node:fs';
-import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../core/bootstrap';
-import { ConfigError, configFilePath, embeddedDefaultConfig, loadConfig } from '../core/config';
+import { bootstrapClaudeConfigs, bootstrapCodexConfigs } from '../io/bootstrap';
+import { ConfigError, embeddedDefaultConfig } from '../core/config';
+import { configFilePath, loadConfig } from '../io/configFile';
 import type { ConfigWarning, LoadedConfig } from '../core/config';
 import type { Logger } from './logger';
+import { WatchedFile } from '../io/watchedFile';
+import type { RuntimeStatus } from '../core/adminContract';
 
-export interface RuntimeStatus {
-  config_path: string;
-  loaded_at_ms: number;
-  source_mtime_ms: number | null;
-}
+export type { RuntimeStatus } from '../core/adminContract';
 
 export interface ReloadResult {
   reloaded: boolean;
@@ -20,32 +18,33 @@ export interface ReloadResult {
 
 type Listener = (loaded: LoadedConfig) => void;
 
-/** Holds the current config and reloads it when the file's mtime changes (checked at most every `intervalMs`). */
+/** Holds the current config and reloads it when the file changes (checked at most every `intervalMs`). */
 export class RuntimeConfig {
-  private current: LoadedConfig;
+  private readonly file: WatchedFile<LoadedConfig>;
   private loadedAtMs: number;
-  private lastCheckMs = -Infinity;
-  private lastMtime: number | undefined;
-  private lastPath: string;
   private lastErrorValue: ConfigError | undefined;
-  private readonly listeners = new Set<Listener>();
 
   constructor(
     readonly home: string,
     private readonly log: Logger,
-    private readonly intervalMs = 1000,
+    intervalMs = 1000,
     private readonly now: () => number = Date.now,
     private readonly clientHomes?: { codexHome: string; claudeHome: string },
   ) {
-    this.lastPath = configFilePath(home);
-    this.lastMtime = mtimeOf(this.lastPath);
-    this.current = this.load(); // a broken file at start is fatal for the caller to report
+    this.file = new WatchedFile<LoadedConfig>(() => configFilePath(home), {
+      load: () => this.load(),
+      validate: checkNoServiceEmptied,
+      checkIntervalMs: intervalMs,
+      now,
+    });
+    const first = this.file.refresh({ reread: true });
+    if (first.error) throw first.error; // a broken file at start is fatal for the caller to report
     this.loadedAtMs = now();
-    this.reportWarnings(this.current.warnings);
+    this.reportWarnings(this.loaded.warnings);
   }
 
   get loaded(): LoadedConfig {
-    return this.current;
+    return this.file.peek();
   }
 
   get lastError(): ConfigError | undefined {
@@ -53,62 +52,42 @@ export class RuntimeConfig {
   }
 
   get status(): RuntimeStatus {
-    return {
-      config_path: this.lastPath,
-      loaded_at_ms: this.loadedAtMs,
-      source_mtime_ms: this.lastMtime === undefined ? null : Math.trunc(this.lastMtime),
-    };
+    const mtime = this.file.mtimeMs;
+    return { config_path: this.file.path, loaded_at_ms: this.loadedAtMs, source_mtime_ms: mtime === undefined ? null : Math.trunc(mtime) };
   }
 
   /** Registers a listener called after every successful reload. */
   onDidReload(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.file.onDidChange(listener);
   }
 
   /** Cheap on the hot path: one clock read, and a stat at most once per interval. */
   maybeReload(): void {
-    const t = this.now();
-    if (t - this.lastCheckMs < this.intervalMs) return;
-    this.lastCheckMs = t;
-    const path = configFilePath(this.home);
-    const mtime = mtimeOf(path);
-    if (mtime === this.lastMtime && path === this.lastPath) return;
-    this.lastMtime = mtime;
-    this.lastPath = path;
-    this.tryLoad();
+    const r = this.file.refresh();
+    if (r.changed) this.afterLoad(r.error);
   }
 
   /** Reloads now; reports whether the file changed since the last load, or the error. */
   forceReload(): ReloadResult {
-    const path = configFilePath(this.home);
-    const mtime = mtimeOf(path);
-    const changed = mtime !== this.lastMtime || path !== this.lastPath;
-    // Remember the file either way, so the periodic check does not load (and report) the same broken file again.
-    this.lastMtime = mtime;
-    this.lastPath = path;
-    const error = this.tryLoad();
+    const r = this.file.refresh({ reread: true });
+    const error = this.afterLoad(r.error);
     if (error) return { reloaded: false, error };
-    return { reloaded: changed };
+    return { reloaded: r.changed };
   }
 
-  private tryLoad(): ConfigError | undefined {
-    try {
-      const next = this.load();
-      checkNoServiceEmptied(this.current, next);
-      this.current = next;
+  private afterLoad(e: Error | undefined): ConfigError | undefined {
+    if (e === undefined) {
+      const next = this.loaded;
       this.loadedAtMs = this.now();
       this.lastErrorValue = undefined;
       this.log.info(`config reloaded from ${next.format === 'embedded' ? 'embedded default' : next.path}`);
       this.reportWarnings(next.warnings);
-      for (const l of this.listeners) l(next);
       return undefined;
-    } catch (e) {
-      const err = e instanceof ConfigError ? e : new ConfigError(String((e as Error)?.message ?? e), this.lastPath);
-      this.lastErrorValue = err;
-      this.log.error(`config not reloaded, keeping the last good one: ${err.message}`);
-      return err;
     }
+    const err = e instanceof ConfigError ? e : new ConfigError(String(e.message ?? e), this.file.path);
+    this.lastErrorValue = err;
+    this.log.error(`config not reloaded, keeping the last good one: ${err.message}`);
+    return err;
   }
 
   /**
@@ -149,7 +128,7 @@ export class RuntimeConfig {
 }
 
 /** Refuses a reload that would leave a service with configs with none: the proxy would answer every request 502. */
-function checkNoServiceEmptied(prev: LoadedConfig, next: LoadedConfig): void {
+function checkNoServiceEmptied(next: LoadedConfig, prev: LoadedConfig): void {
   for (const service of ['codex', 'claude'] as const) {
     const had = Object.keys(prev.config[service].configs);
     if (had.length === 0 || Object.keys(next.config[service].configs).length > 0) continue;
@@ -159,13 +138,5 @@ function checkNoServiceEmptied(prev: LoadedConfig, next: LoadedConfig): void {
         'The last good config stays active; restart the proxy if you meant to remove them all',
       next.path,
     );
-  }
-}
-
-function mtimeOf(path: string): number | undefined {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined;
   }
 }

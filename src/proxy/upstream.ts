@@ -1,9 +1,6 @@
 // The upstream HTTP client: one undici Agent (a keep-alive pool per origin) shared by every listener.
 import type { Dispatcher } from 'undici';
-
-// Only the Agent (and what it needs) is loaded: the package entry also pulls in fetch, mocks and caches, which
-// cost ~10 MB of RSS and start-up time in the extension host for nothing we use.
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof import('undici').Agent;
+import { Agent } from './undiciAgent';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs?: number;

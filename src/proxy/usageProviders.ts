@@ -5,12 +5,12 @@
 // streams); credentials use the same resolution as real traffic (secrets, credential files); requests time out;
 // a broken providers file is never overwritten; errors warn once per distinct error; a poll whose config was
 // reloaded meanwhile is dropped instead of resetting the new config's health.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/privateFiles';
+import { createOwnFile } from '../io/ownFiles';
 import { join } from 'node:path';
 import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
 import { resolveUpstreamAuth } from '../core/auth';
+import { WatchedFile } from '../io/watchedFile';
 import { LoadBalancer } from '../core/lb';
 import type { ServiceConfig, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
@@ -144,10 +144,7 @@ export class UsageProviderPoller {
   private readonly file: string;
   private readonly now: () => number;
   private readonly timeoutMs: number;
-  private providers: readonly UsageProviderConfig[] = [];
-  private lastFileCheck = -Infinity;
-  /** undefined = not read yet, null = file missing. */
-  private fileMtime: number | null | undefined;
+  private readonly providersFile: WatchedFile<readonly UsageProviderConfig[]>;
   private wroteDefaults = false;
   private readonly lastPollAt = new Map<string, number>();
   private readonly inFlight = new Map<string, AbortController>();
@@ -159,6 +156,30 @@ export class UsageProviderPoller {
     this.file = join(opts.home, USAGE_PROVIDERS_FILE);
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.fetchTimeoutMs ?? 5000;
+    this.providersFile = new WatchedFile<readonly UsageProviderConfig[]>(this.file, {
+      parse: (text) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          this.opts.log.warn(`${this.file} is not valid JSON (${(e as Error).message}); usage polling is off until it is fixed`);
+          throw e;
+        }
+        const { providers, problems } = parseProviders(json);
+        if (problems.length > 0) this.opts.log.warn(`${this.file}: ignored entries: ${problems.join('; ')}`);
+        return providers;
+      },
+      missing: () => DEFAULT_USAGE_PROVIDERS,
+      onMissing: () => this.writeDefaults(),
+      // Never overwrite what the user wrote: run without providers until the file changes.
+      onInvalid: () => [],
+      checkIntervalMs: FILE_CHECK_INTERVAL_MS,
+      now: this.now,
+    });
+  }
+
+  private get providers(): readonly UsageProviderConfig[] {
+    return this.providersFile.value;
   }
 
   /**
@@ -192,12 +213,10 @@ export class UsageProviderPoller {
 
   /** The providers currently in effect (for tests and diagnostics). */
   currentProviders(): readonly UsageProviderConfig[] {
-    this.refreshProviders();
     return this.providers;
   }
 
   private schedule(svc: ProxyService, config: ServiceConfig, index: number, upstream: UpstreamConfig): void {
-    this.refreshProviders();
     if (this.providers.length === 0) return;
     const host = this.hostOf(upstream);
     if (host === undefined) return;
@@ -314,48 +333,14 @@ export class UsageProviderPoller {
     return new UsageProviderError('TRANSPORT', `${msg}${code}`, { cause: e });
   }
 
-  private refreshProviders(): void {
-    const t = this.now();
-    if (t - this.lastFileCheck < FILE_CHECK_INTERVAL_MS) return;
-    this.lastFileCheck = t;
-    let mtime: number | null;
-    try {
-      mtime = statSync(this.file).mtimeMs;
-    } catch {
-      mtime = null;
-    }
-    if (mtime === this.fileMtime) return;
-    this.fileMtime = mtime;
-    if (mtime === null) {
-      this.providers = DEFAULT_USAGE_PROVIDERS;
-      this.writeDefaults();
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(this.file, 'utf8'));
-    } catch (e) {
-      // Never overwrite what the user wrote: run without providers until the file changes.
-      this.providers = [];
-      this.opts.log.warn(`${this.file} is not valid JSON (${(e as Error).message}); usage polling is off until it is fixed`);
-      return;
-    }
-    const { providers, problems } = parseProviders(json);
-    if (problems.length > 0) this.opts.log.warn(`${this.file}: ignored entries: ${problems.join('; ')}`);
-    this.providers = providers;
-  }
-
   private writeDefaults(): void {
     if (this.wroteDefaults) return;
     this.wroteDefaults = true;
     try {
-      ensurePrivateDir(this.opts.home);
-      // 'wx' so a file created meanwhile (by the user or another window) is never clobbered.
-      writeFileSync(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n', { flag: 'wx', mode: PRIVATE_FILE_MODE });
+      // Created only if absent, so a file written meanwhile (by the user or another window) is never clobbered.
+      createOwnFile(this.file, JSON.stringify({ providers: DEFAULT_USAGE_PROVIDERS }, null, 2) + '\n');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);
-      }
+      this.opts.log.warn(`could not write ${this.file}: ${(e as Error).message}`);
     }
   }
 }

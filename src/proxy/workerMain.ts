@@ -1,5 +1,6 @@
 // Entry of the proxy worker thread (dist/proxyWorker.js): the same ProxyHost the CLI runs, on its own event loop,
 // so a busy or blocked extension host never delays a proxied stream. It speaks only workerProtocol.ts.
+import { readEnvOptions } from '../core/envOptions';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { secretNamesOf } from '../core/auth';
@@ -31,6 +32,8 @@ export function runWorker(port: MessagePort, init: WorkerInit): void {
       codexHome: init.codexHome,
       claudeHome: init.claudeHome,
       env: init.env,
+      // The worker is the proxy's entry point in the extension: the knobs are read once, here.
+      envOptions: readEnvOptions(init.env),
       log,
       secrets: (name) => secrets.get(name),
       requestLog: init.requestLog,

@@ -5,16 +5,16 @@ import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { resolveUpstreamAuth } from '../core/auth';
 import { LoadBalancer } from '../core/lb';
 import { sessionIdFromHeaders } from '../core/session';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
 import { upstreamPath } from './targetUrl';
 import { displayUrl } from '../core/urlMask';
-
-const DROP = new Set(['host', 'authorization', 'x-api-key', 'proxy-authorization', 'proxy-connection', 'keep-alive',
-  'transfer-encoding', 'te', 'trailer', 'content-length', 'x-codex-helper-token', 'x-codex-helper-admin-token']);
+import { injectCredentials, resolveCredentials } from './credentials';
+import { upgradeRequestHeaders } from './headers';
+import { recordFinished } from './requestRecord';
+import type { RecordRoute } from './requestRecord';
 
 // Codex falls back to HTTP+SSE at once only on 426; any other refusal costs it 7 upgrade attempts (~6.5 s) and
 // a 400 is fatal. So every refusal, ours or the upstream's, reaches the client as 426.
@@ -49,16 +49,14 @@ export function tunnelUpgrade(
   // A tunnel is recorded like any request: begun here, finished exactly once when it is refused or closes.
   const id = svc.state.beginRequest({ session_id: sid, method: 'GET', path: path0, started_at_ms: startedAt });
   let finished = false;
-  let route: { config: string; provider?: string; base: string } | undefined;
+  let route: RecordRoute | undefined;
+  let auth: ReturnType<typeof resolveCredentials> | undefined;
   const finish = (status: number, errorClass?: string) => {
     if (finished) return;
     finished = true;
-    const end = Date.now();
-    svc.state.finishRequest({ id, status_code: status, duration_ms: end - startedAt, ended_at_ms: end, error_class: errorClass });
-    svc.deps.requestLog?.write({
-      timestamp_ms: end, service: svc.service, method: 'GET', path: path0, status_code: status, duration_ms: end - startedAt,
-      config_name: route?.config ?? '-', provider_id: route?.provider, upstream_base_url: route?.base ?? '-', session_id: sid,
-      error_class: errorClass,
+    recordFinished(svc.deps, {
+      id, method: 'GET', path: path0, status, startedAtMs: startedAt, endedAtMs: Date.now(), route, sessionId: sid, errorClass,
+      auth: auth && { authorization: auth.authorization, x_api_key: auth.x_api_key },
     });
   };
   let opened = false;
@@ -92,21 +90,13 @@ export function tunnelUpgrade(
   } catch {
     return refuseAndFinish(`invalid base_url for ${cfg.name}`);
   }
-  const auth = resolveUpstreamAuth(svc.service, up,
-    { hasAuthorization: req.headers['authorization'] !== undefined, hasApiKey: req.headers['x-api-key'] !== undefined },
-    svc.deps.env, svc.credentials, svc.deps.secrets);
+  auth = resolveCredentials(svc.deps, up, req.headers);
   if (auth.invalid !== undefined) return refuseAndFinish(`${auth.invalid}; use HTTP`);
+  // The same header rules and credential injection as an HTTP request (headers.ts, credentials.ts).
+  const headers = upgradeRequestHeaders(req.headers);
+  injectCredentials(headers, auth);
   const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    if (!DROP.has(name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
-  }
-  const clientAuth = req.headers['authorization'];
-  const clientKey = req.headers['x-api-key'];
-  if (auth.token !== undefined) lines.push(`authorization: Bearer ${auth.token}`);
-  else if (typeof clientAuth === 'string') lines.push(`authorization: ${clientAuth}`);
-  if (auth.apiKey !== undefined) lines.push(`x-api-key: ${auth.apiKey}`);
-  else if (typeof clientKey === 'string') lines.push(`x-api-key: ${clientKey}`);
+  for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
   const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
   const upstreamSocket: Duplex = target.protocol === 'https:'
     ? tlsConnect({ host: target.hostname, port, servername: target.hostname, ALPNProtocols: ['http/1.1'] })

@@ -4,6 +4,8 @@ import { call, json, startProxy, startUpstream } from '../helpers/servers';
 import type { FakeUpstream, TestProxy } from '../helpers/servers';
 import { LoadBalancer } from '../../src/core/lb';
 import { ENDPOINTS } from '../../src/proxy/admin';
+import { ADMIN_PATHS, ADMIN_PREFIX } from '../../src/core/adminContract';
+import type { Capabilities } from '../../src/core/adminContract';
 
 const CONFIG = (url: string) => `version = 1
 [codex]
@@ -54,10 +56,12 @@ describe('admin API and local safety', () => {
   });
 
   it('capabilities lists exactly the routes served, and every listed route answers', async () => {
-    const caps = (await call(`${api}/capabilities`)).json<{ api_version: number; service_name: string; endpoints: string[] }>();
+    const caps = (await call(`${api}/capabilities`)).json<Capabilities>();
     assert.equal(caps.api_version, 1);
     assert.equal(caps.service_name, 'codex');
     assert.deepEqual(caps.endpoints, ENDPOINTS);
+    // The server serves exactly the contract's paths (src/core/adminContract.ts).
+    assert.deepEqual(caps.endpoints, ADMIN_PATHS.map((p) => ADMIN_PREFIX + p));
     for (const seedPath of ['api/v1/snapshot', 'api/v1/status/active', 'api/v1/status/recent', 'api/v1/status/session-stats',
       'api/v1/status/health-checks', 'api/v1/status/config-health', 'api/v1/config/runtime', 'api/v1/config/reload',
       'api/v1/configs', 'api/v1/overrides/session/effort', 'api/v1/overrides/session/config', 'api/v1/overrides/global-config',

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'smol-toml';
-import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from '../../src/core/bootstrap';
-import { codexSwitchOn } from '../../src/core/clientSwitch';
+import { BootstrapError, bootstrapClaudeConfigs, bootstrapCodexConfigs, configTemplate } from '../../src/io/bootstrap';
+import { codexSwitchOn } from '../../src/io/clientSwitch';
 import { runConfigCommand } from '../../src/io/configCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-'));

@@ -17,8 +17,8 @@ import {
   codexSwitchOff,
   codexSwitchOn,
   codexSwitchStatus,
-  isProxyListening,
-} from '../../src/core/clientSwitch';
+} from '../../src/io/clientSwitch';
+import { isProxyListening } from '../../src/io/proxyProbe';
 import { runSwitchCommand } from '../../src/io/configCommands';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-switch-'));

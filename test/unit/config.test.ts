@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  activeConfig, clampLevel, ConfigError, configFilePath, defaultProxyConfig, embeddedDefaultConfig, loadConfig,
-  parseConfigText, proxyHomeDir, resolveRetry, RETRY_PROFILES,
+  activeConfig, clampLevel, ConfigError, defaultProxyConfig, embeddedDefaultConfig,
+  parseConfigText, resolveRetry, RETRY_PROFILES,
 } from '../../src/core/config';
+import { configFilePath, loadConfig, proxyHomeDir } from '../../src/io/configFile';
 import type { RetryConfig, ServiceConfig } from '../../src/core/types';
 
 const FULL_TOML = `version = 1

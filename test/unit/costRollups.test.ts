@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { ProxyState } from '../../src/core/state';
 import type { PriceFn } from '../../src/core/state';
 import { buildPriceTable, priceRequest } from '../../src/core/pricing';
-import { RequestLogWriter } from '../../src/core/requestLog';
+import { RequestLogWriter } from '../../src/io/requestLogWriter';
 import { buildStatsReport, localDayStart } from '../../src/core/statsReport';
 import { histBin, binValue } from '../../src/core/statsSeries';
 import type { UsageMetrics } from '../../src/core/types';
+import { tailOf } from '../../src/io/tailLines';
 
 const DAY = 86_400_000;
 const table = buildPriceTable({ 'gpt-5*': { input: 1, output: 10 }, 'cheap-*': { input: 0.1, output: 0.1, currency: 'EUR' } }, []);
@@ -130,7 +131,7 @@ describe('cost and stats rollups', () => {
       await w.close();
       await bare.close();
       const s = new ProxyState('codex', { now: () => now, price });
-      assert.equal(s.replayRequestsLog(join(dir, 'requests.jsonl'), {}), 2);
+      assert.equal(s.replayRequestsLog(tailOf(join(dir, 'requests.jsonl')), {}), 2);
       assert.deepEqual(s.usageRollupView(5, 5).since_start.cost, { USD: 1, EUR: 0.1 });
       const r = buildStatsReport([s.statsData(30)], { nowMs: now, range: '24h' });
       assert.equal(r.today.requests, 2);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RequestFilter } from '../../src/core/filter';
+import { RequestFilter } from '../../src/io/requestFilter';
 
 describe('filter', () => {
   let dir: string;

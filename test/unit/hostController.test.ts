@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../src/proxy/logger';
 import { HealthChecker } from '../../src/proxy/healthcheck';
 import { ProxyHost } from '../../src/proxy/proxyHost';
-import { isProxyListening } from '../../src/core/clientSwitch';
+import { isProxyListening } from '../../src/io/proxyProbe';
 import { AdminClient } from '../../src/proxy/adminClient';
 import { waitForHealthChecks } from '../../src/host/healthProgress';
 import type { HealthRun } from '../../src/host/healthProgress';

@@ -51,4 +51,39 @@ describe('lint: layer rules', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('keeps core pure: fs, sockets, child processes and process.env are refused there and allowed in io', async () => {
+    const { lintTree } = await load();
+    const root = mkdtempSync(join(tmpdir(), 'chp-lint-'));
+    try {
+      const files: Record<string, string> = {
+        'src/core/fsUser.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+        'src/core/promises.ts': "import { readFile } from 'fs/promises';\nexport const r = readFile;\n",
+        'src/core/sock.ts': "import * as net from 'node:net';\nimport * as http from 'http';\nexport const s = [net, http];\n",
+        'src/core/spawn.ts': "const cp = require('node:child_process');\nexport const s = cp;\n",
+        'src/core/envRead.ts': "export const home = process.env.HOME;\n",
+        'src/core/envIndex.ts': "export const home = process['env'];\n",
+        'src/core/clean.ts': "// the entry points read process.env once\n/* process.env */\nimport { join } from 'node:path';\nexport const u = 'http://x/process.env';\nexport const j = join;\n",
+        'src/io/files.ts': "import { readFileSync } from 'node:fs';\nimport * as http from 'node:http';\nexport const r = [readFileSync, http];\n",
+      };
+      for (const [rel, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(root, rel)), { recursive: true });
+        writeFileSync(join(root, rel), text);
+      }
+      const problems = lintTree(root).sort();
+      const want = [
+        /^src\/core\/envIndex\.ts: core reads process\.env/,
+        /^src\/core\/envRead\.ts: core reads process\.env/,
+        /^src\/core\/fsUser\.ts: core imports 'node:fs'/,
+        /^src\/core\/promises\.ts: core imports 'fs\/promises'/,
+        /^src\/core\/sock\.ts: core imports 'http'/,
+        /^src\/core\/sock\.ts: core imports 'node:net'/,
+        /^src\/core\/spawn\.ts: core imports 'node:child_process'/,
+      ];
+      assert.equal(problems.length, want.length, problems.join('\n'));
+      want.forEach((re, i) => assert.match(problems[i]!, re));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

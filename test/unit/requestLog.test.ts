@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RequestLogWriter, formatRequestLogLine, redactHeaders, redactText, retryTraceWriter } from '../../src/core/requestLog';
+import { formatRequestLogLine, redactHeaders, redactText } from '../../src/core/requestLog';
+import { RequestLogWriter, retryTraceWriter } from '../../src/io/requestLogWriter';
+import { readEnvOptions } from '../../src/core/envOptions';
 import type { RequestLogRecord } from '../../src/core/requestLog';
 
 const KEY = 'sk-proj-abcdefghijklmnop1234567890';
@@ -176,19 +178,10 @@ describe('requestLog', () => {
   });
 
   describe('retryTraceWriter', () => {
-    const saved = { ...process.env };
-    afterEach(() => {
-      delete process.env.CODEX_HELPER_RETRY_TRACE;
-      delete process.env.CODEX_HELPER_RETRY_TRACE_PATH;
-      Object.assign(process.env, saved);
-    });
-
     it('is off by default and writes retry_trace.jsonl events with ts_ms when enabled', async () => {
-      delete process.env.CODEX_HELPER_RETRY_TRACE;
-      assert.equal(retryTraceWriter({ dir: freshDir() }), undefined);
-      process.env.CODEX_HELPER_RETRY_TRACE = '1';
+      assert.equal(retryTraceWriter({ dir: freshDir() }, readEnvOptions({})), undefined);
       const dir = freshDir();
-      const w = retryTraceWriter({ dir, now: () => 9, flushIntervalMs: 10_000 });
+      const w = retryTraceWriter({ dir, now: () => 9, flushIntervalMs: 10_000 }, readEnvOptions({ CODEX_HELPER_RETRY_TRACE: '1' }));
       assert.ok(w);
       w.writeEvent({ event: 'attempt_select', config: 'a' });
       w.writeEvent({ ts_ms: 1, event: 'retry_options' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SessionCwdResolver, readSessionMetaCwd } from '../../src/core/sessionCwd';
+import { SessionCwdResolver, readSessionMetaCwd } from '../../src/io/sessionCwd';
 
 const UUID_A = '0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 const UUID_B = '0199ffff-0000-7000-8000-000000000001';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SessionCwdResolver, uuidV7Time } from '../../src/core/sessionCwd';
+import { SessionCwdResolver, uuidV7Time } from '../../src/io/sessionCwd';
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');

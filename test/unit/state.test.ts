@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProxyState } from '../../src/core/state';
-import { SessionCwdResolver } from '../../src/core/sessionCwd';
+import { SessionCwdResolver } from '../../src/io/sessionCwd';
 import type { UsageMetrics } from '../../src/core/types';
+import { tailOf } from '../../src/io/tailLines';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -282,7 +283,7 @@ describe('ProxyState', () => {
       fs.writeFileSync(file, body);
       const s = new ProxyState('codex');
       // Start inside the first line so it must be discarded.
-      const n = s.replayRequestsLog(file, { 'https://u': 'mapped' }, { maxBytes: Buffer.byteLength(body) - 5 });
+      const n = s.replayRequestsLog(tailOf(file), { 'https://u': 'mapped' }, { maxBytes: Buffer.byteLength(body) - 5 });
       assert.equal(n, 3);
       const v = s.usageRollupView(10, 10);
       assert.equal(v.since_start.requests_total, 3);
@@ -293,16 +294,16 @@ describe('ProxyState', () => {
       assert.equal(s.listRecent(10).length, 0);
       assert.deepEqual(s.sessionStats(), {});
       // A second replay is skipped because the rollup already holds requests.
-      assert.equal(s.replayRequestsLog(file, {}), 0);
+      assert.equal(s.replayRequestsLog(tailOf(file), {}), 0);
     });
 
     it('keeps only the last maxLines lines and tolerates a missing file', () => {
       const file = path.join(dir, 'many.jsonl');
       fs.writeFileSync(file, Array.from({ length: 10 }, (_, i) => line({ duration_ms: i })).join('\n'));
       const s = new ProxyState('codex');
-      assert.equal(s.replayRequestsLog(file, {}, { maxLines: 4 }), 4);
+      assert.equal(s.replayRequestsLog(tailOf(file), {}, { maxLines: 4 }), 4);
       assert.equal(s.usageRollupView(1, 1).since_start.duration_ms_total, 6 + 7 + 8 + 9);
-      assert.equal(new ProxyState('codex').replayRequestsLog(path.join(dir, 'missing.jsonl'), {}), 0);
+      assert.equal(new ProxyState('codex').replayRequestsLog(tailOf(path.join(dir, 'missing.jsonl')), {}), 0);
     });
 
     it('does not replay when requests were already recorded', () => {
@@ -310,7 +311,7 @@ describe('ProxyState', () => {
       fs.writeFileSync(file, line({}) + '\n');
       const s = new ProxyState('codex');
       run(s, { start: 0 });
-      assert.equal(s.replayRequestsLog(file, {}), 0);
+      assert.equal(s.replayRequestsLog(tailOf(file), {}), 0);
       assert.equal(s.usageRollupView(1, 1).since_start.requests_total, 1);
     });
   });

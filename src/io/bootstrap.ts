@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ServiceConfig, ServiceConfigManager, UpstreamConfig } from './types';
+import type { ServiceConfig, ServiceConfigManager, UpstreamConfig } from '../core/types';
 import {
   BACKUP_SUFFIX,
   CLAUDE_BACKUP_SENTINEL,
@@ -13,7 +13,7 @@ import {
   claudeSettingsFile,
   isLoopbackUrl,
 } from './clientSwitch';
-import { TomlEditError, formatTomlKey, formatTomlValue, parseTomlText } from './tomlEdit';
+import { TomlEditError, formatTomlKey, formatTomlValue, parseTomlText } from '../core/tomlEdit';
 import { checkSize } from './privateFiles';
 
 export type BootstrapErrorCode =

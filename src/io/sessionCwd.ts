@@ -3,7 +3,6 @@
 // `session_meta` record whose payload carries the cwd, so the uuid in the file name is enough to find it.
 import { closeSync, openSync, promises as fsp, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { envPositiveInt } from './env';
 
 const ROLLOUT_RE = /^rollout-(.{19})-(.+)\.jsonl$/;
 const NEGATIVE_TTL_MS = 60_000;
@@ -91,12 +90,8 @@ export class SessionCwdResolver {
   private readonly now: () => number;
 
   constructor(private readonly codexHome: string, opts: SessionCwdResolverOptions = {}) {
-    const envTtlRaw = process.env.CODEX_HELPER_SESSION_CWD_CACHE_TTL_SECS?.trim();
-    const envTtlSecs = envTtlRaw === '0' ? 0 : envPositiveInt('CODEX_HELPER_SESSION_CWD_CACHE_TTL_SECS');
-    this.ttlMs = Math.max(0, opts.ttlMs ?? (envTtlSecs ?? 12 * 3600) * 1000);
-    const envMaxRaw = process.env.CODEX_HELPER_SESSION_CWD_CACHE_MAX_ENTRIES?.trim();
-    const envMax = envMaxRaw === '0' ? 0 : envPositiveInt('CODEX_HELPER_SESSION_CWD_CACHE_MAX_ENTRIES');
-    this.maxEntries = Math.max(0, Math.floor(opts.maxEntries ?? envMax ?? 2000));
+    this.ttlMs = Math.max(0, opts.ttlMs ?? 12 * 3600 * 1000);
+    this.maxEntries = Math.max(0, Math.floor(opts.maxEntries ?? 2000));
     this.now = opts.now ?? Date.now;
   }
 

@@ -5,7 +5,6 @@
 // The JSON text editing lives in jsonEdit.ts and the backup/atomic-write I/O in clientFiles.ts.
 
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -17,9 +16,10 @@ import {
   setTableKeys,
   setTopLevelKey,
   tomlValueAt,
-} from './tomlEdit';
+} from '../core/tomlEdit';
+import type { EnvSnapshot } from '../core/envOptions';
 import { ClientConfigError, atomicWrite, readText, writeBackup, writeIfChanged } from './clientFiles';
-import { indentUnit, insertMember, lastMember, removeMember, scanObject, skipJsonWs, stripBom } from './jsonEdit';
+import { indentUnit, insertMember, lastMember, removeMember, scanObject, skipJsonWs, stripBom } from '../core/jsonEdit';
 
 export interface SwitchStatus {
   client: 'codex' | 'claude';
@@ -46,13 +46,13 @@ const PROXY_TABLE = ['model_providers', CODEX_PROXY_PROVIDER_ID];
 const PROXY_KEYS = ['name', 'base_url', 'wire_api', 'request_max_retries'] as const;
 
 /** `$CODEX_HOME` (when not blank) or `~/.codex`. */
-export function codexHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+export function codexHomeDir(env: EnvSnapshot, homedir: string = os.homedir()): string {
   const v = env.CODEX_HOME?.trim();
   return v ? v : path.join(homedir, '.codex');
 }
 
 /** `$CLAUDE_HOME` (when not blank) or `~/.claude`. */
-export function claudeHomeDir(env: NodeJS.ProcessEnv = process.env, homedir: string = os.homedir()): string {
+export function claudeHomeDir(env: EnvSnapshot, homedir: string = os.homedir()): string {
   const v = env.CLAUDE_HOME?.trim();
   return v ? v : path.join(homedir, '.claude');
 }
@@ -91,27 +91,6 @@ function portOf(url: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Whether a codex-helper proxy answers its capabilities route on host:port (800 ms budget). */
-export function isProxyListening(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/__codex_helper/api/v1/capabilities', agent: false }, (res) => {
-      clearTimeout(timer);
-      res.resume();
-      res.on('end', () => req.destroy());
-      resolve(res.statusCode === 200);
-    });
-    // An explicit destroy (not an unref'd AbortSignal timer) so a peer that accepts and never answers is let go.
-    const timer = setTimeout(() => {
-      req.destroy();
-      resolve(false);
-    }, 800);
-    req.on('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
 }
 
 /**
