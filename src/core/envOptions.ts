@@ -38,6 +38,7 @@ export const ENV_KNOBS: Readonly<Record<string, string>> = {
   CODEX_HELPER_HTTP_DEBUG_SPLIT: 'put http_debug in requests_debug.jsonl (default on)',
   CODEX_HELPER_HTTP_WARN: 'short warning record for failures (default on)',
   CODEX_HELPER_HTTP_WARN_ALL: 'the same for every request',
+  CODEX_HELPER_L10N_BUNDLE: 'VS Code only: a bundle file the UI uses whatever the display language (checking a translation)',
   CODEX_HELPER_HTTP_WARN_BODY_MAX: 'bytes of body kept by the warning (default 8192)',
   CODEX_HELPER_HTTP_LOG_REQUEST_BODY: 'include the request body in http_debug',
   CODEX_HELPER_MODELS_PASSTHROUGH: 'forward /v1/models to the first upstream unchanged',
