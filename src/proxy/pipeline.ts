@@ -6,177 +6,44 @@
 // never recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { AuthResolution, CredentialLookup, SecretLookup } from '../core/auth';
 import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/classify';
-import type { RequestFilter } from '../io/requestFilter';
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
-import type { CooldownBackoff, LbStateStore } from '../core/lb';
+import type { CooldownBackoff } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
-import type { RequestLogWriter } from '../io/requestLogWriter';
-import { recordFinished } from './requestRecord';
 import { injectCredentials, resolveCredentials } from './credentials';
-import { retryInfoForChain, shouldNeverRetry } from '../core/retry';
+import { shouldNeverRetry } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
-import type { RouteBook, RouteTarget } from '../core/routes';
+import type { RouteTarget } from '../core/routes';
 import { firstByteMs, upstreamTimeouts } from '../core/timeouts';
 import type { ResolvedTimeouts } from '../core/timeouts';
-import type { ConfigChoice } from '../core/routing';
-import { sessionIdFromHeaders } from '../core/session';
-import { wireFormatFor } from '../core/sseIntegrity';
 import type { WireFormat } from '../core/sseIntegrity';
-import type { SessionCwdResolver } from '../io/sessionCwd';
-import type { ProxyState } from '../core/state';
-import { SecretSet } from '../core/redact';
 import { displayUrl, urlSecrets } from '../core/urlMask';
-import type { RetryAttemptDetail, ServiceConfig, ServiceName, UpstreamConfig, UsageMetrics } from '../core/types';
-import { ClientGone } from './clientGone';
-import { answerSafely, triedHeader } from './safeAnswer';
-import { errorBody, streamErrorEvent } from './errors';
+import type { ServiceConfig, UpstreamConfig } from '../core/types';
+import { streamErrorEvent } from './errors';
 import { SuccessForwarder } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
-import { buildHttpDebug, warnLine } from './httpDebug';
-import type { ExchangeRecord, HttpDebugOptions } from './httpDebug';
-import { forwardableHeaders, forwardableResponseHeaders, headerValue } from './headers';
-import type { Logger } from './logger';
+import { forwardableHeaders, headerValue } from './headers';
 import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
-import type { RuntimeConfig } from './runtimeConfig';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
 import type { ResponseHead } from './upstreamCall';
+import { hostOf, RequestAnswer } from './requestAnswer';
+import type { PipelineDeps } from './pipelineDeps';
+import type { LastFailure } from './requestAnswer';
 
-/** Everything the pipeline needs, passed in by the service that owns it. */
-export interface PipelineDeps {
-  service: ServiceName;
-  runtime: RuntimeConfig;
-  state: ProxyState;
-  lbStore: LbStateStore;
-  filter: RequestFilter;
-  credentials: CredentialLookup;
-  cwd?: SessionCwdResolver;
-  agent: Dispatcher;
-  /** The agent for an upstream's connect timeout (defaults to `agent`). */
-  agentFor?: (connectMs: number) => Dispatcher;
-  /** Resolved `[timeouts]` of the current config. */
-  timeouts: () => ResolvedTimeouts;
-  /** Sticky failover routes per session and the service's failover status. */
-  routes: RouteBook;
-  env: NodeJS.ProcessEnv;
-  secrets?: SecretLookup;
-  log: Logger;
-  requestLog?: RequestLogWriter;
-  /** requests_debug.jsonl, when http_debug blobs are split out of requests.jsonl. */
-  debugLog?: RequestLogWriter;
-  /** logs/retry_trace.jsonl, only when CODEX_HELPER_RETRY_TRACE is on. */
-  retryTrace?: RequestLogWriter;
-  httpDebug: HttpDebugOptions;
-  maxBodyBytes: number;
-  retryPlan: () => RetryPlan;
-  /** The configs that may serve a request of this session, in order. */
-  choose: (sessionId: string | undefined) => ConfigChoice;
-  now: () => number;
-  /** Called for each usage-exhausted upstream a request could not use, so its quota is re-checked (throttled). */
-  onUsageExhausted?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
-  /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
-  onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
-}
 
 const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
-
-/** Header listing every upstream the proxy tried, on a final failure. */
-export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
-/** On every answer: the config and upstream that produced it. */
-export const ROUTE_HEADER = 'x-codex-helper-route';
-/** On every answer: how many upstream attempts the proxy made. */
-export const ATTEMPTS_HEADER = 'x-codex-helper-attempts';
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
-interface LastFailure {
-  status: number;
-  body: Buffer;
-  headers: Record<string, string | string[] | undefined>;
-  cls?: string;
-  hint?: string;
-  transport?: string;
-  /** No answer within the first-byte (or connect) timeout. */
-  timeout?: boolean;
-  /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
-  badTarget?: boolean;
-  /** The upstream's own message (an in-band error), for the record. */
-  message?: string;
-  /**
-   * An in-band error before any output: `status` is the status the same failure would have had (for the retry
-   * rules); this is the answer as the upstream sent it (2xx, its opening events and the error), for pass-through.
-   */
-  wire?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
-}
+export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
 
-function routeValue(r: { config: string; index: number; base: string }): string {
-  let host = '-';
-  try {
-    host = new URL(r.base).host;
-  } catch {
-    // an unusable base_url is still named by its config and index
-  }
-  // Header values must stay printable ASCII: config names may be anything the user typed.
-  return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
-}
-
-/** One proxied request from arrival to its record. */
-class ProxyRequest {
-  private readonly t0: number;
-  private readonly path: string;
-  private readonly query: string;
-  private readonly sessionId: string | undefined;
-  private readonly gone = new ClientGone();
-  private id: number | undefined;
-  private finished = false;
-  private model: string | undefined;
-  private mappedModel: string | undefined;
-  private effort: string | undefined;
-  private cwd: string | undefined;
-  private readonly chain: string[] = [];
-  private readonly tried: string[] = [];
-  private route: { config: string; index: number; provider?: string; base: string } | undefined;
-  private attempts = 0;
-  /** When the current attempt started; with `details`, one entry per chain entry. */
-  private attemptAt: number | undefined;
-  private readonly details: RetryAttemptDetail[] = [];
-  /** Why this request was routed where it was (shown in the recent-requests row). */
-  private routeNote: string | undefined;
-  private preferredConfig: string | undefined;
-  private streaming = false;
-  private auth: AuthResolution | undefined;
-  private readonly format: WireFormat | undefined;
-  private responseStarted = false;
-  private clientBody: Buffer | undefined;
-  private exchange: ExchangeRecord | undefined;
-  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
-  private readonly secrets: SecretSet;
-  private static debugSeq = 0;
-
-  constructor(
-    private readonly d: PipelineDeps,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-  ) {
-    this.t0 = d.now();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    this.path = q < 0 ? url : url.slice(0, q);
-    this.query = q < 0 ? '' : url.slice(q + 1);
-    this.sessionId = sessionIdFromHeaders(req.headers);
-    this.secrets = new SecretSet().addClientHeaders(req.headers);
-    this.format = wireFormatFor(d.service, this.path);
-    res.on('close', () => {
-      if (!res.writableFinished) this.gone.abort();
-    });
-  }
-
+/** One proxied request from arrival to its record: the routing half (read, choose, attempt, retry, stream). */
+class ProxyRequest extends RequestAnswer {
   async run(): Promise<void> {
     const d = this.d;
     d.runtime.maybeReload();
@@ -218,19 +85,6 @@ class ProxyRequest {
     d.retryTrace?.writeEvent({ event: 'lbs_for_request', service: d.service, mode: choice.mode, pinned: choice.pinned,
       configs: choice.configs.map((c) => c.name), session_id: this.sessionId });
     await this.route_(choice.configs, body, d.retryPlan());
-  }
-
-  private begin(): void {
-    if (this.id !== undefined) return;
-    this.id = this.d.state.beginRequest({
-      session_id: this.sessionId,
-      cwd: this.cwd,
-      model: this.model,
-      reasoning_effort: this.effort,
-      method: this.req.method ?? 'GET',
-      path: this.path,
-      started_at_ms: this.t0,
-    });
   }
 
   /**
@@ -605,142 +459,6 @@ class ProxyRequest {
     this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
   }
 
-  private sendFailure(f: LastFailure): void {
-    if (f.wire) {
-      // An in-band error and nowhere left to go: the client gets the upstream's answer as it was sent.
-      const headers = { ...forwardableResponseHeaders(f.wire.headers), ...this.answerHeaders() };
-      if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
-      headers['content-length'] = String(f.wire.body.length);
-      this.respond(f.wire.status, headers, f.wire.body);
-      this.finish({ status: f.wire.status, errorClass: f.cls, hint: f.hint, message: f.message });
-      return;
-    }
-    if (f.transport !== undefined && f.body.length === 0) {
-      if (f.timeout) {
-        return this.fail(504, 'upstream_timeout', `no upstream answered in time: ${f.transport}`, CLASS_HINTS['upstream_timeout']);
-      }
-      return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
-        `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
-    }
-    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones, and
-    // its body, both scrubbed: an upstream that echoes the key must not hand it to the client.
-    const headers = { ...this.secrets.headers(forwardableResponseHeaders(f.headers)), ...this.answerHeaders() };
-    const body = this.secrets.body(f.body);
-    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
-    headers['content-length'] = String(body.length);
-    this.respond(f.status, headers, body);
-    this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
-  }
-
-  private fail(status: number, type: string, message: string, hint?: string, retryAfterSecs?: number, upstreams?: unknown[]): void {
-    hint ??= CLASS_HINTS[type];
-    const text = errorBody(this.d.service, { status, type, message: this.secrets.text(message), hint, upstreams_tried: this.tried, upstreams });
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...this.answerHeaders() };
-    if (retryAfterSecs !== undefined) headers['retry-after'] = String(retryAfterSecs);
-    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
-    this.respond(status, headers, Buffer.from(text));
-    this.finish({ status, errorClass: type, hint });
-  }
-
-  private respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
-    if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
-    this.responseStarted = true;
-    answerSafely(this.res, status, headers, body, this.d.service, (e) =>
-      this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: could not send the answer as built: ${this.secrets.text(String((e as Error)?.message ?? e))}`));
-  }
-
-  /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
-  private debugFor(status: number, cls: string | undefined, hint: string | undefined): { http_debug?: unknown; http_debug_ref?: { id: string; file: string } } {
-    const o = this.d.httpDebug;
-    const bad = status < 200 || status >= 300;
-    const wantWarn = o.warn && (bad || o.warnAll) && status !== 499;
-    const wantDebug = o.debug && (bad || o.debugAll);
-    if (!wantWarn && !wantDebug) return {};
-    const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
-    x.errorClass ??= cls;
-    x.errorHint ??= hint;
-    const secrets = this.secrets.list();
-    if (wantWarn) {
-      const preview = this.secrets.deep(buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets));
-      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, preview));
-    }
-    if (!wantDebug) return {};
-    const blob = this.secrets.deep(buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets));
-    if (o.split && this.d.debugLog) {
-      const id = `${this.d.now()}-${++ProxyRequest.debugSeq}`;
-      this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
-      return { http_debug_ref: { id, file: 'requests_debug.jsonl' } };
-    }
-    return { http_debug: blob };
-  }
-
-  /** Adds a retry-chain entry with what the attempt took (time, and the upstream's words when it said any). */
-  private note(entry: string, extra: RetryAttemptDetail = {}): void {
-    this.chain.push(entry);
-    const now = this.d.now();
-    const at = this.attemptAt ?? now;
-    this.details.push({ started_at_ms: at, duration_ms: now - at, ...extra });
-  }
-
-  /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
-  private answerHeaders(): Record<string, string> {
-    const h: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts) };
-    if (this.route) h[ROUTE_HEADER] = routeValue(this.route);
-    return h;
-  }
-
-  private finishAborted(): void {
-    this.finish({ status: 499, errorClass: 'client_disconnected' });
-  }
-
-  private finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string; message?: string }): void {
-    if (this.finished) return;
-    this.finished = true;
-    // The upstream's own words may echo a credential.
-    const message = p.message === undefined ? undefined : this.secrets.text(p.message);
-    this.begin();
-    const d = this.d;
-    const end = d.now();
-    const ok = p.status >= 200 && p.status < 300;
-    // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
-    const chain = retryInfoForChain(this.chain);
-    if (chain) chain.attempt_details = this.details.slice(0, this.chain.length);
-    const retry = ok || !chain ? chain : this.secrets.deep(chain);
-    const route = this.route;
-    const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
-    recordFinished(d, {
-      id: this.id!,
-      method: this.req.method ?? 'GET',
-      path: this.path,
-      status: p.status,
-      startedAtMs: this.t0,
-      endedAtMs: end,
-      ttfbMs: p.ttfb,
-      route,
-      sessionId: this.sessionId,
-      cwd: this.cwd,
-      effort: this.effort,
-      model: this.model,
-      mappedModel: this.mappedModel,
-      usage: p.usage,
-      retry,
-      errorClass: p.errorClass,
-      hint: p.hint,
-      message,
-      routeNote: this.routeNote,
-      auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
-      httpDebug,
-    }, ok ? undefined : (r) => this.secrets.deep(r));
-  }
-
-  /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
-  failInternal(e: unknown): void {
-    this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`));
-    if (this.responseStarted || this.res.headersSent) {
-      this.res.destroy();
-      this.finish({ status: 500, errorClass: 'proxy_internal_error' });
-    } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
-  }
 }
 
 /** The event a complete stream of `format` ends with, for messages. */
@@ -750,13 +468,6 @@ function terminalOf(format: WireFormat | undefined): string {
   return 'response.completed';
 }
 
-function hostOf(base: string): string {
-  try {
-    return new URL(base).host;
-  } catch {
-    return 'invalid base_url';
-  }
-}
 
 const STREAM_TRUE = /"stream"\s*:\s*true/;
 

@@ -28,7 +28,7 @@ import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, Ups
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
 import { ModelCatalog } from './modelCatalog';
-import type { PipelineDeps } from './pipeline';
+import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;

@@ -1,0 +1,270 @@
+// The record-keeping and answering half of a proxied request: its identity, the retry chain with per-attempt
+// details, the route headers, error answers (scrubbed of every credential of the request), the http_debug
+// previews and the one finish that records it. The routing half (pipeline.ts) extends it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthResolution } from '../core/auth';
+import { CLASS_HINTS } from '../core/classify';
+import { SecretSet } from '../core/redact';
+import { retryInfoForChain } from '../core/retry';
+import { sessionIdFromHeaders } from '../core/session';
+import { wireFormatFor } from '../core/sseIntegrity';
+import type { WireFormat } from '../core/sseIntegrity';
+import type { RetryAttemptDetail, UsageMetrics } from '../core/types';
+import { ClientGone } from './clientGone';
+import { errorBody } from './errors';
+import { buildHttpDebug, warnLine } from './httpDebug';
+import type { ExchangeRecord } from './httpDebug';
+import { forwardableResponseHeaders } from './headers';
+import type { PipelineDeps } from './pipelineDeps';
+import { recordFinished } from './requestRecord';
+import { answerSafely, triedHeader } from './safeAnswer';
+
+/** Header listing every upstream the proxy tried, on a final failure. */
+export const TRIED_HEADER = 'x-codex-helper-upstreams-tried';
+/** On every answer: the config and upstream that produced it. */
+export const ROUTE_HEADER = 'x-codex-helper-route';
+/** On every answer: how many upstream attempts the proxy made. */
+export const ATTEMPTS_HEADER = 'x-codex-helper-attempts';
+/** What a failed attempt left for the answer, when nothing better comes. */
+export interface LastFailure {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  cls?: string;
+  hint?: string;
+  transport?: string;
+  /** No answer within the first-byte (or connect) timeout. */
+  timeout?: boolean;
+  /** The upstream's base_url cannot be used at all: no retry on it, no cooldown, just move on. */
+  badTarget?: boolean;
+  /** The upstream's own message (an in-band error), for the record. */
+  message?: string;
+  /**
+   * An in-band error before any output: `status` is the status the same failure would have had (for the retry
+   * rules); this is the answer as the upstream sent it (2xx, its opening events and the error), for pass-through.
+   */
+  wire?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+}
+
+function routeValue(r: { config: string; index: number; base: string }): string {
+  let host = '-';
+  try {
+    host = new URL(r.base).host;
+  } catch {
+    // an unusable base_url is still named by its config and index
+  }
+  // Header values must stay printable ASCII: config names may be anything the user typed.
+  return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
+}
+
+/** One proxied request from arrival to its record: what it knows and how it answers. */
+export abstract class RequestAnswer {
+  protected readonly t0: number;
+  protected readonly path: string;
+  protected readonly query: string;
+  protected readonly sessionId: string | undefined;
+  protected readonly gone = new ClientGone();
+  protected id: number | undefined;
+  protected finished = false;
+  protected model: string | undefined;
+  protected mappedModel: string | undefined;
+  protected effort: string | undefined;
+  protected cwd: string | undefined;
+  protected readonly chain: string[] = [];
+  protected readonly tried: string[] = [];
+  protected route: { config: string; index: number; provider?: string; base: string } | undefined;
+  protected attempts = 0;
+  /** When the current attempt started; with `details`, one entry per chain entry. */
+  protected attemptAt: number | undefined;
+  protected readonly details: RetryAttemptDetail[] = [];
+  /** Why this request was routed where it was (shown in the recent-requests row). */
+  protected routeNote: string | undefined;
+  protected preferredConfig: string | undefined;
+  protected streaming = false;
+  protected auth: AuthResolution | undefined;
+  protected readonly format: WireFormat | undefined;
+  protected responseStarted = false;
+  protected clientBody: Buffer | undefined;
+  protected exchange: ExchangeRecord | undefined;
+  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
+  protected readonly secrets: SecretSet;
+  protected static debugSeq = 0;
+
+  constructor(
+    protected readonly d: PipelineDeps,
+    protected readonly req: IncomingMessage,
+    protected readonly res: ServerResponse,
+  ) {
+    this.t0 = d.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    this.sessionId = sessionIdFromHeaders(req.headers);
+    this.secrets = new SecretSet().addClientHeaders(req.headers);
+    this.format = wireFormatFor(d.service, this.path);
+    res.on('close', () => {
+      if (!res.writableFinished) this.gone.abort();
+    });
+  }
+
+  protected begin(): void {
+    if (this.id !== undefined) return;
+    this.id = this.d.state.beginRequest({
+      session_id: this.sessionId,
+      cwd: this.cwd,
+      model: this.model,
+      reasoning_effort: this.effort,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      started_at_ms: this.t0,
+    });
+  }
+
+  protected sendFailure(f: LastFailure): void {
+    if (f.wire) {
+      // An in-band error and nowhere left to go: the client gets the upstream's answer as it was sent.
+      const headers = { ...forwardableResponseHeaders(f.wire.headers), ...this.answerHeaders() };
+      if (this.tried.length) headers[TRIED_HEADER] = this.tried.join(', ');
+      headers['content-length'] = String(f.wire.body.length);
+      this.respond(f.wire.status, headers, f.wire.body);
+      this.finish({ status: f.wire.status, errorClass: f.cls, hint: f.hint, message: f.message });
+      return;
+    }
+    if (f.transport !== undefined && f.body.length === 0) {
+      if (f.timeout) {
+        return this.fail(504, 'upstream_timeout', `no upstream answered in time: ${f.transport}`, CLASS_HINTS['upstream_timeout']);
+      }
+      return this.fail(f.status === 499 ? 502 : f.status, 'upstream_transport_error',
+        `could not get an answer from any upstream: ${f.transport}`, CLASS_HINTS['upstream_transport_error']);
+    }
+    // The upstream's own headers (content-type, retry-after, request ids, location…), minus hop-by-hop ones, and
+    // its body, both scrubbed: an upstream that echoes the key must not hand it to the client.
+    const headers = { ...this.secrets.headers(forwardableResponseHeaders(f.headers)), ...this.answerHeaders() };
+    const body = this.secrets.body(f.body);
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
+    headers['content-length'] = String(body.length);
+    this.respond(f.status, headers, body);
+    this.finish({ status: f.status, errorClass: f.cls, hint: f.hint });
+  }
+
+  protected fail(status: number, type: string, message: string, hint?: string, retryAfterSecs?: number, upstreams?: unknown[]): void {
+    hint ??= CLASS_HINTS[type];
+    const text = errorBody(this.d.service, { status, type, message: this.secrets.text(message), hint, upstreams_tried: this.tried, upstreams });
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...this.answerHeaders() };
+    if (retryAfterSecs !== undefined) headers['retry-after'] = String(retryAfterSecs);
+    if (this.tried.length) headers[TRIED_HEADER] = triedHeader(this.tried);
+    this.respond(status, headers, Buffer.from(text));
+    this.finish({ status, errorClass: type, hint });
+  }
+
+  protected respond(status: number, headers: Record<string, string | string[]>, body: Buffer): void {
+    if (this.responseStarted || this.res.headersSent || this.res.destroyed) return;
+    this.responseStarted = true;
+    answerSafely(this.res, status, headers, body, this.d.service, (e) =>
+      this.d.log.error(`${this.d.service} ${this.req.method} ${this.path}: could not send the answer as built: ${this.secrets.text(String((e as Error)?.message ?? e))}`));
+  }
+
+  /** http_debug for the log line and the warn preview, only for non-2xx answers unless *_ALL is set. */
+  protected debugFor(status: number, cls: string | undefined, hint: string | undefined): { http_debug?: unknown; http_debug_ref?: { id: string; file: string } } {
+    const o = this.d.httpDebug;
+    const bad = status < 200 || status >= 300;
+    const wantWarn = o.warn && (bad || o.warnAll) && status !== 499;
+    const wantDebug = o.debug && (bad || o.debugAll);
+    if (!wantWarn && !wantDebug) return {};
+    const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
+    x.errorClass ??= cls;
+    x.errorHint ??= hint;
+    const secrets = this.secrets.list();
+    if (wantWarn) {
+      const preview = this.secrets.deep(buildHttpDebug(x, o.warnBodyMax, o.logRequestBody, secrets));
+      this.d.log.warn(warnLine(this.d.service, this.req.method ?? 'GET', status, preview));
+    }
+    if (!wantDebug) return {};
+    const blob = this.secrets.deep(buildHttpDebug(x, o.debugBodyMax, o.logRequestBody, secrets));
+    if (o.split && this.d.debugLog) {
+      const id = `${this.d.now()}-${++RequestAnswer.debugSeq}`;
+      this.d.debugLog.writeEvent({ id, service: this.d.service, method: this.req.method, path: this.path, status_code: status, http_debug: blob });
+      return { http_debug_ref: { id, file: 'requests_debug.jsonl' } };
+    }
+    return { http_debug: blob };
+  }
+
+  /** Adds a retry-chain entry with what the attempt took (time, and the upstream's words when it said any). */
+  protected note(entry: string, extra: RetryAttemptDetail = {}): void {
+    this.chain.push(entry);
+    const now = this.d.now();
+    const at = this.attemptAt ?? now;
+    this.details.push({ started_at_ms: at, duration_ms: now - at, ...extra });
+  }
+
+  /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
+  protected answerHeaders(): Record<string, string> {
+    const h: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts) };
+    if (this.route) h[ROUTE_HEADER] = routeValue(this.route);
+    return h;
+  }
+
+  protected finishAborted(): void {
+    this.finish({ status: 499, errorClass: 'client_disconnected' });
+  }
+
+  protected finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string; message?: string }): void {
+    if (this.finished) return;
+    this.finished = true;
+    // The upstream's own words may echo a credential.
+    const message = p.message === undefined ? undefined : this.secrets.text(p.message);
+    this.begin();
+    const d = this.d;
+    const end = d.now();
+    const ok = p.status >= 200 && p.status < 300;
+    // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
+    const chain = retryInfoForChain(this.chain);
+    if (chain) chain.attempt_details = this.details.slice(0, this.chain.length);
+    const retry = ok || !chain ? chain : this.secrets.deep(chain);
+    const route = this.route;
+    const httpDebug = this.debugFor(p.status, p.errorClass, p.hint);
+    recordFinished(d, {
+      id: this.id!,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      status: p.status,
+      startedAtMs: this.t0,
+      endedAtMs: end,
+      ttfbMs: p.ttfb,
+      route,
+      sessionId: this.sessionId,
+      cwd: this.cwd,
+      effort: this.effort,
+      model: this.model,
+      mappedModel: this.mappedModel,
+      usage: p.usage,
+      retry,
+      errorClass: p.errorClass,
+      hint: p.hint,
+      message,
+      routeNote: this.routeNote,
+      auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
+      httpDebug,
+    }, ok ? undefined : (r) => this.secrets.deep(r));
+  }
+
+  /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
+  failInternal(e: unknown): void {
+    this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: internal error: ${(e as Error)?.stack ?? e}`));
+    if (this.responseStarted || this.res.headersSent) {
+      this.res.destroy();
+      this.finish({ status: 500, errorClass: 'proxy_internal_error' });
+    } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
+  }
+}
+
+/** Host (with port) of a base_url, for log lines. */
+export function hostOf(base: string): string {
+  try {
+    return new URL(base).host;
+  } catch {
+    return 'invalid base_url';
+  }
+}
+
