@@ -157,27 +157,31 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   for (const s of a.services) host.services[s].replayUsage();
   process.stderr.write(`codex-helper: state in ${join(home, 'runtime-state.json')}, request log in ${join(home, 'logs', 'requests.jsonl')}\n`);
+  // Signal handlers first: a SIGTERM that arrives while a listener is still binding must not kill the process
+  // before in-flight work is drained.
+  let stopping = false;
+  let release: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((resolve) => (release = resolve));
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: finishing in-flight requests (at most 5 s)`);
+    void host.dispose(5000).then(() => release(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   try {
     for (const s of a.services) {
       const l = await host.listen(s, { host: a.host, port: a.port, allowRemote: a.allowRemote });
       process.stdout.write(`${s} proxy listening on ${l.url}\n`);
     }
   } catch (e) {
+    if (stopping) return stopped;
     process.stderr.write(`codex-helper: ${(e as Error).message}\n`);
     await host.dispose(0);
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${signal}: finishing in-flight requests (at most 5 s)`);
-      void host.dispose(5000).then(() => resolve(0));
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  return stopped;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
