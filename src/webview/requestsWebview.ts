@@ -16,6 +16,7 @@ import type { UpstreamStateView } from './protocol';
 import { t } from '../host/l10n';
 import { requestsStrings } from './pageStrings';
 import { serviceTitle } from '../host/treeModel';
+import { ThrottledRefresh } from './throttledRefresh';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
 export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
@@ -66,11 +67,8 @@ class RequestsWebview implements vscode.Disposable {
   private unsubscribe: (() => void) | undefined;
   private ready = false;
   private disposed = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle = new ThrottledRefresh(() => this.refresh(), THROTTLE_MS, () => !this.disposed && this.ready, () => this.now());
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private inFlight = false;
-  private again = false;
-  private lastRunMs = 0;
   /** The rows of the last update, what "export" writes. */
   private shownRows: RequestRow[] = [];
   /** Sources (service + base URL) currently failing, so each outage is logged once. */
@@ -175,27 +173,12 @@ class RequestsWebview implements vscode.Disposable {
     return Number.isFinite(n) && n > 0 ? n : 200;
   }
 
-  /** Runs a refresh after the throttle window (or right away for user actions). */
+  /** A refresh after the throttle window, or right away for user actions. */
   private schedule(immediate = false): void {
-    if (this.disposed || !this.ready) return;
-    if (this.timer) {
-      if (!immediate) return;
-      clearTimeout(this.timer);
-    }
-    const wait = immediate ? 0 : Math.max(0, this.lastRunMs + THROTTLE_MS - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, wait);
+    this.throttle.schedule(immediate);
   }
 
   private async refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return;
-    }
-    this.inFlight = true;
-    this.lastRunMs = this.now();
     try {
       const maxRows = this.maxRows();
       const limit = Math.min(MAX_FETCH, Math.max(maxRows, MIN_FETCH));
@@ -207,12 +190,6 @@ class RequestsWebview implements vscode.Disposable {
       this.post(update);
     } catch (e) {
       this.deps.log.error(`recent requests: refresh failed: ${(e as Error).message}`);
-    } finally {
-      this.inFlight = false;
-      if (this.again) {
-        this.again = false;
-        this.schedule();
-      }
     }
   }
 
@@ -308,7 +285,7 @@ class RequestsWebview implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.setReady(false);
-    if (this.timer) clearTimeout(this.timer);
+    this.throttle.dispose();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     for (const d of this.disposables) d.dispose();

@@ -13,6 +13,7 @@ import type { RequestsSource } from './requestsWebview';
 import { renderStatsHtml } from './statsHtml';
 import { t } from '../host/l10n';
 import { statsStrings } from './pageStrings';
+import { ThrottledRefresh } from './throttledRefresh';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
 export const STATS_VIEW_TYPE = 'codexHelper.stats';
@@ -57,11 +58,8 @@ class StatsWebview implements vscode.Disposable {
   private unsubscribe: (() => void) | undefined;
   private ready = false;
   private disposed = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle = new ThrottledRefresh(() => this.refresh(), THROTTLE_MS, () => !this.disposed && this.ready, () => this.now());
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private inFlight = false;
-  private again = false;
-  private lastRunMs = 0;
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly deps: StatsWebviewDeps, private state: StatsViewState, onDispose: () => void) {
     this.now = deps.now ?? Date.now;
@@ -133,26 +131,12 @@ class StatsWebview implements vscode.Disposable {
     }
   }
 
+  /** A refresh after the throttle window, or right away for user actions. */
   private schedule(immediate = false): void {
-    if (this.disposed || !this.ready) return;
-    if (this.timer) {
-      if (!immediate) return;
-      clearTimeout(this.timer);
-    }
-    const wait = immediate ? 0 : Math.max(0, this.lastRunMs + THROTTLE_MS - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, wait);
+    this.throttle.schedule(immediate);
   }
 
   private async refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return;
-    }
-    this.inFlight = true;
-    this.lastRunMs = this.now();
     try {
       const all = this.deps.sources();
       const sources = this.state.service === 'all' ? all : all.filter((s) => s.service === this.state.service);
@@ -176,12 +160,6 @@ class StatsWebview implements vscode.Disposable {
       this.post({ type: 'stats', nowMs, report, sources: statuses, pricing, sessions: sessionRows(snaps) });
     } catch (e) {
       this.deps.log.error(`stats: refresh failed: ${(e as Error).message}`);
-    } finally {
-      this.inFlight = false;
-      if (this.again) {
-        this.again = false;
-        this.schedule();
-      }
     }
   }
 
@@ -194,7 +172,7 @@ class StatsWebview implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.setReady(false);
-    if (this.timer) clearTimeout(this.timer);
+    this.throttle.dispose();
     this.unsubscribe?.();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
