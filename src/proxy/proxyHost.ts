@@ -78,7 +78,7 @@ export class ProxyHost implements ProxyEngine {
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
     this.agent = createUpstreamAgent({ connectTimeoutMs: DEFAULT_TIMEOUTS.connect_ms });
-    this.agents = new UpstreamAgents(this.agent);
+    this.agents = new UpstreamAgents(this.agent, DEFAULT_TIMEOUTS.connect_ms);
     const knobs = opts.envOptions ?? readEnvOptions(opts.env);
     const logs = join(opts.home, 'logs');
     const rotation = { maxBytes: knobs.requestLogMaxBytes, maxFiles: knobs.requestLogMaxFiles };
@@ -99,7 +99,7 @@ export class ProxyHost implements ProxyEngine {
         knobs,
         runtime: this.runtime,
         agent: this.agent,
-        agentFor: (ms) => (ms === DEFAULT_TIMEOUTS.connect_ms ? this.agent : this.agents.get(ms)),
+        agentFor: (ms) => this.agents.get(ms),
         log: opts.log,
         requestLog: this.requestLog,
         debugLog: this.debugLog,

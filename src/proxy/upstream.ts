@@ -29,10 +29,12 @@ export function createUpstreamAgent(opts: UpstreamClientOptions = {}): Dispatche
 export class UpstreamAgents {
   private readonly byConnect = new Map<number, Dispatcher>();
 
-  constructor(readonly fallback: Dispatcher) {}
+  /** `shared` serves the default connect timeout (it is owned, and closed, by the caller). */
+  constructor(private readonly shared: Dispatcher, private readonly sharedConnectMs: number) {}
 
   /** The agent for this connect timeout (created on first use). */
   get(connectMs: number): Dispatcher {
+    if (connectMs === this.sharedConnectMs) return this.shared;
     let a = this.byConnect.get(connectMs);
     if (!a) {
       a = createUpstreamAgent({ connectTimeoutMs: connectMs });
@@ -45,11 +47,6 @@ export class UpstreamAgents {
     const all = [...this.byConnect.values()];
     this.byConnect.clear();
     await Promise.all(all.map((a) => a.close().catch(() => undefined)));
-  }
-
-  destroy(): void {
-    for (const a of this.byConnect.values()) void a.destroy().catch(() => undefined);
-    this.byConnect.clear();
   }
 }
 
