@@ -29,6 +29,7 @@ import type { ServiceStore } from './serviceStore';
 import type { SettingsState } from './settingsReader';
 import { secretNameOf, serviceTitle } from './treeModel';
 import { t } from './l10n';
+import { registerCommand } from './commands';
 
 export interface ClientCommandDeps {
   /** Remembers "Don't Ask Again" for the connect confirmation (context.globalState). */
@@ -133,7 +134,7 @@ export function registerClientCommands(deps: ClientCommandDeps): vscode.Disposab
     if (e.affectsConfiguration(`${CLAUDE_SECTION}.${CLAUDE_ENV_SETTING}`)) void store.refreshAll();
   });
 
-  const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
+  const reg = (id: string, fn: (arg?: unknown) => unknown) => registerCommand(id, fn, log);
   return vscode.Disposable.from(
     ...watchers,
     onClaudeSetting,

@@ -16,6 +16,7 @@ import type { PickItem } from './quickPicks';
 import { sessionChoices } from './sessions';
 import { priorityText, serviceTitle } from './treeModel';
 import { t } from './l10n';
+import { registerCommand } from './commands';
 
 export interface OverrideDeps {
   controller: ProxyController;
@@ -169,7 +170,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     );
   };
 
-  const reg = (id: string, fn: (arg?: unknown, ...rest: unknown[]) => unknown) => vscode.commands.registerCommand(id, fn);
+  const reg = (id: string, fn: (arg?: unknown, ...rest: unknown[]) => unknown) => registerCommand(id, fn, log);
   return vscode.Disposable.from(
     reg(CMD.pinConfig, async (arg) => {
       const l = await pickLive(arg);

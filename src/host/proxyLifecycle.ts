@@ -21,6 +21,7 @@ import { serviceTitle } from './treeModel';
 import { syncWorkspacePin } from './workspacePin';
 import type { PinMemory } from './workspacePin';
 import { t } from './l10n';
+import { registerCommand } from './commands';
 
 export interface LifecycleDeps {
   controller: ProxyController;
@@ -154,7 +155,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
   if (settings.current.autoStart) void startEnabled();
   else log.info('auto-start is off: use "Codex Helper: Start Proxy"');
 
-  const reg = (id: string, fn: (arg?: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
+  const reg = (id: string, fn: (arg?: unknown) => unknown) => registerCommand(id, fn, log);
   return vscode.Disposable.from(
     onSettings,
     new vscode.Disposable(offStatus),

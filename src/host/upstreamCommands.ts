@@ -12,6 +12,7 @@ import type { ProxyController } from './proxyController';
 import type { ServiceStore } from './serviceStore';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
 import { t } from './l10n';
+import { registerCommand } from './commands';
 
 export interface UpstreamCommandDeps {
   controller: ProxyController;
@@ -112,7 +113,7 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
   };
 
   return vscode.Disposable.from(
-    vscode.commands.registerCommand(CMD.resetCooldown, reset),
-    vscode.commands.registerCommand(CMD.openConfigAt, openAt),
+    registerCommand(CMD.resetCooldown, reset, log),
+    registerCommand(CMD.openConfigAt, openAt, log),
   );
 }

@@ -10,6 +10,7 @@ import { CMD, CONTEXT, EXTENSION_ID, VIEW_WELCOME, WALKTHROUGH_ID } from './cons
 import { setContextKey } from './contextKeys';
 import type { ServiceStore } from './serviceStore';
 import { t } from './l10n';
+import { registerCommand } from './commands';
 
 /** True when the config home holds a config file the proxy reads (config.toml, or the legacy config.json). */
 export function hasConfigFile(home: string): boolean {
@@ -35,7 +36,7 @@ export function registerWelcome(deps: { home: () => string; store: ServiceStore;
   return vscode.Disposable.from(
     view,
     new vscode.Disposable(off),
-    vscode.commands.registerCommand(CMD.importConfig, async () => {
+    registerCommand(CMD.importConfig, async () => {
       const home = deps.home();
       const lines: string[] = [];
       const errors: string[] = [];
@@ -57,8 +58,8 @@ export function registerWelcome(deps: { home: () => string; store: ServiceStore;
       const imported = lines.filter((l) => l.startsWith('imported')).join('; ');
       void vscode.window.showInformationMessage(imported ? t('Codex Helper: created config.toml ({0}).', imported) : t('Codex Helper: created config.toml.'));
       return true;
-    }),
-    vscode.commands.registerCommand(CMD.openWalkthrough, () =>
-      vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#${WALKTHROUGH_ID}`, false)),
+    }, deps.log),
+    registerCommand(CMD.openWalkthrough, () =>
+      vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#${WALKTHROUGH_ID}`, false), deps.log),
   );
 }

@@ -17,6 +17,7 @@ import { t } from '../host/l10n';
 import { requestsStrings } from './pageStrings';
 import { serviceTitle } from '../host/treeModel';
 import { ThrottledRefresh } from './throttledRefresh';
+import { registerCommand } from '../host/commands';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
 export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
@@ -304,7 +305,7 @@ export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Dispo
     });
     current = view;
   };
-  const command = vscode.commands.registerCommand(SHOW_RECENT_REQUESTS_COMMAND, () => {
+  const command = registerCommand(SHOW_RECENT_REQUESTS_COMMAND, () => {
     if (current) {
       current.reveal();
       return;
@@ -314,7 +315,7 @@ export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Dispo
       retainContextWhenHidden: false,
     });
     attach(panel, { ...DEFAULT_FILTERS });
-  });
+  }, deps.log);
   const serializer = vscode.window.registerWebviewPanelSerializer(REQUESTS_VIEW_TYPE, {
     deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
       attach(panel, filtersFromState(state));

@@ -14,6 +14,7 @@ import { renderStatsHtml } from './statsHtml';
 import { t } from '../host/l10n';
 import { statsStrings } from './pageStrings';
 import { ThrottledRefresh } from './throttledRefresh';
+import { registerCommand } from '../host/commands';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
 export const STATS_VIEW_TYPE = 'codexHelper.stats';
@@ -190,14 +191,14 @@ export function registerStatsWebview(deps: StatsWebviewDeps): vscode.Disposable 
     });
     current = view;
   };
-  const command = vscode.commands.registerCommand(SHOW_STATS_COMMAND, () => {
+  const command = registerCommand(SHOW_STATS_COMMAND, () => {
     if (current) return current.reveal();
     const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, title(), vscode.ViewColumn.Active, {
       ...webviewOptions(deps.extensionUri),
       retainContextWhenHidden: false,
     });
     attach(panel, { ...DEFAULT_STATS_STATE });
-  });
+  }, deps.log);
   const serializer = vscode.window.registerWebviewPanelSerializer(STATS_VIEW_TYPE, {
     deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
       attach(panel, statsStateFromSaved(state));
