@@ -19,18 +19,18 @@ export function makeNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-function attr(v: string): string {
+/** Escapes text for an attribute value or element content. */
+export function attr(v: string): string {
   return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** The HTML of the page, with a strict CSP: only our nonce'd script and stylesheets from `media/`. */
-export function renderRequestsHtml(p: RequestsHtmlParts): string {
-  const nonce = p.nonce ?? makeNonce();
+/** `<!DOCTYPE html>` up to `<body>`: the strict CSP (only the nonce'd script and `media/` styles), the page's
+ * language and stylesheet, and `title`. Shared by every webview page. */
+export function pageHead(p: RequestsHtmlParts, nonce: string, title: string): string {
   const src = p.cspSource;
   const csp = // l10n-ignore: the CSP is not shown
     `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${src}; ` + // l10n-ignore
     `img-src ${src} data:; font-src ${src};`;
-  const h = (text: string) => attr(text);
   return `<!DOCTYPE html>
 <html lang="${attr(p.lang ?? 'en')}">
 <head>
@@ -38,9 +38,16 @@ export function renderRequestsHtml(p: RequestsHtmlParts): string {
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${attr(p.styleUri)}">
-<title>${h(t('Codex Helper: Recent Requests'))}</title>
+<title>${attr(title)}</title>
 </head>
-<body>
+<body>`;
+}
+
+/** The HTML of the page, with a strict CSP: only our nonce'd script and stylesheets from `media/`. */
+export function renderRequestsHtml(p: RequestsHtmlParts): string {
+  const nonce = p.nonce ?? makeNonce();
+  const h = (text: string) => attr(text);
+  return pageHead(p, nonce, t('Codex Helper: Recent Requests')) + `
 <header class="toolbar">
   <label>${h(t('Service'))}
     <select id="filter-service" aria-label="${h(t('Service filter'))}">

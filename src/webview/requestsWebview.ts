@@ -17,7 +17,7 @@ import { t } from '../host/l10n';
 import { requestsStrings } from './pageStrings';
 import { serviceTitle } from '../host/treeModel';
 import { ThrottledRefresh } from './throttledRefresh';
-import { registerCommand } from '../host/commands';
+import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
 export const REQUESTS_VIEW_TYPE = 'codexHelper.requests';
@@ -54,10 +54,6 @@ let lastRowCount = -1;
 /** Test hook: how many rows the last `update` posted to a page carried (-1 before any). */
 export function lastPostedRowCount(): number {
   return lastRowCount;
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
 /** One open panel and its feed. */
@@ -297,30 +293,14 @@ class RequestsWebview implements vscode.Disposable {
 
 /** Registers `codexHelper.showRecentRequests` and the serializer that restores the panel after a reload. */
 export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Disposable {
-  let current: RequestsWebview | undefined;
-  const attach = (panel: vscode.WebviewPanel, filters: RequestFilters): void => {
-    current?.dispose();
-    const view: RequestsWebview = new RequestsWebview(panel, deps, filters, () => {
-      if (current === view) current = undefined;
-    });
-    current = view;
-  };
-  const command = registerCommand(SHOW_RECENT_REQUESTS_COMMAND, () => {
-    if (current) {
-      current.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(REQUESTS_VIEW_TYPE, title(), vscode.ViewColumn.Active, {
-      ...webviewOptions(deps.extensionUri),
-      retainContextWhenHidden: false,
-    });
-    attach(panel, { ...DEFAULT_FILTERS });
-  }, deps.log);
-  const serializer = vscode.window.registerWebviewPanelSerializer(REQUESTS_VIEW_TYPE, {
-    deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
-      attach(panel, filtersFromState(state));
-      return Promise.resolve();
-    },
+  return registerSingletonPanel<RequestFilters>({
+    command: SHOW_RECENT_REQUESTS_COMMAND,
+    viewType: REQUESTS_VIEW_TYPE,
+    title,
+    extensionUri: deps.extensionUri,
+    log: deps.log,
+    initialState: () => ({ ...DEFAULT_FILTERS }),
+    restoredState: filtersFromState,
+    create: (panel, state, onDisposed) => new RequestsWebview(panel, deps, state, onDisposed),
   });
-  return vscode.Disposable.from(command, serializer, { dispose: () => current?.dispose() });
 }

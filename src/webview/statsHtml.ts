@@ -1,28 +1,12 @@
 // The page shell of the Stats webview. Kept free of `vscode` so its CSP can be checked in plain node.
 import { t } from '../host/l10n';
-import { makeNonce } from './requestsHtml';
+import { attr, makeNonce, pageHead } from './requestsHtml';
 import type { RequestsHtmlParts } from './requestsHtml';
-
-function attr(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** The HTML of the Stats page, with the same strict CSP as Recent Requests. */
 export function renderStatsHtml(p: RequestsHtmlParts): string {
   const nonce = p.nonce ?? makeNonce();
-  const src = p.cspSource;
-  // l10n-ignore: the CSP is not shown
-  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${src}; img-src ${src} data:; font-src ${src};`;
-  return `<!DOCTYPE html>
-<html lang="${attr(p.lang ?? 'en')}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(p.styleUri)}">
-<title>${attr(t('Codex Helper: Stats'))}</title>
-</head>
-<body>
+  return pageHead(p, nonce, t('Codex Helper: Stats')) + `
 <header class="toolbar">
   <label>${attr(t('Service'))}
     <select id="service" aria-label="${attr(t('Service'))}">

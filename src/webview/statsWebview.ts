@@ -14,7 +14,7 @@ import { renderStatsHtml } from './statsHtml';
 import { t } from '../host/l10n';
 import { statsStrings } from './pageStrings';
 import { ThrottledRefresh } from './throttledRefresh';
-import { registerCommand } from '../host/commands';
+import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
 export const STATS_VIEW_TYPE = 'codexHelper.stats';
@@ -29,10 +29,6 @@ export interface StatsWebviewDeps {
   subscribe: (listener: () => void) => () => void;
   log: Logger;
   now?: () => number;
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
 /** Price notes shown under the tables: how many rules, and the dates/sources written next to them. */
@@ -183,27 +179,14 @@ class StatsWebview implements vscode.Disposable {
 
 /** Registers `codexHelper.showStats` and the serializer that restores the panel after a reload. */
 export function registerStatsWebview(deps: StatsWebviewDeps): vscode.Disposable {
-  let current: StatsWebview | undefined;
-  const attach = (panel: vscode.WebviewPanel, state: StatsViewState): void => {
-    current?.dispose();
-    const view: StatsWebview = new StatsWebview(panel, deps, state, () => {
-      if (current === view) current = undefined;
-    });
-    current = view;
-  };
-  const command = registerCommand(SHOW_STATS_COMMAND, () => {
-    if (current) return current.reveal();
-    const panel = vscode.window.createWebviewPanel(STATS_VIEW_TYPE, title(), vscode.ViewColumn.Active, {
-      ...webviewOptions(deps.extensionUri),
-      retainContextWhenHidden: false,
-    });
-    attach(panel, { ...DEFAULT_STATS_STATE });
-  }, deps.log);
-  const serializer = vscode.window.registerWebviewPanelSerializer(STATS_VIEW_TYPE, {
-    deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
-      attach(panel, statsStateFromSaved(state));
-      return Promise.resolve();
-    },
+  return registerSingletonPanel<StatsViewState>({
+    command: SHOW_STATS_COMMAND,
+    viewType: STATS_VIEW_TYPE,
+    title,
+    extensionUri: deps.extensionUri,
+    log: deps.log,
+    initialState: () => ({ ...DEFAULT_STATS_STATE }),
+    restoredState: statsStateFromSaved,
+    create: (panel, state, onDisposed) => new StatsWebview(panel, deps, state, onDisposed),
   });
-  return vscode.Disposable.from(command, serializer, { dispose: () => current?.dispose() });
 }
