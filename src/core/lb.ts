@@ -372,6 +372,23 @@ export class LoadBalancer {
     return (st.failure_counts[index] ?? 0) > 0 || st.cooldown_until[index] !== undefined || st.half_open[index] === true;
   }
 
+  /** The soonest cooldown end when every upstream is cooling (else undefined), and the first recorded error. */
+  coolingSummary(): { allCoolingUntil?: number; lastError?: string } {
+    const st = this.st();
+    let soonest: number | undefined;
+    let all = st.cooldown_until.length > 0;
+    for (let i = 0; i < st.cooldown_until.length; i++) {
+      const until = this.cooldownUntil(i);
+      if (until === undefined) all = false;
+      else if (soonest === undefined || until < soonest) soonest = until;
+    }
+    const out: { allCoolingUntil?: number; lastError?: string } = {};
+    if (all && soonest !== undefined) out.allCoolingUntil = soonest;
+    const err = st.last_error.find((e) => e !== undefined);
+    if (err !== undefined) out.lastError = err;
+    return out;
+  }
+
   /** True between the end of a cooldown and the next outcome on this upstream. */
   isHalfOpen(index: number): boolean {
     return this.st().half_open[index] === true;

@@ -44,6 +44,9 @@ export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
 
 /** One proxied request from arrival to its record: the routing half (read, choose, attempt, retry, stream). */
 class ProxyRequest extends RequestAnswer {
+  /** The load balancer of the first config in routing order (the one traffic should go to). */
+  private preferredLb: LoadBalancer | undefined;
+
   async run(): Promise<void> {
     const d = this.d;
     d.runtime.maybeReload();
@@ -96,6 +99,7 @@ class ProxyRequest extends RequestAnswer {
     const backoff: CooldownBackoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
     const lbs = configs.map((c) => new LoadBalancer(c, d.lbStore, d.now));
     this.preferredConfig = configs[0]!.name;
+    this.preferredLb = lbs[0];
     const walk = new CandidateWalk(configs, lbs, this.model, plan, d.now, this.stickyIndex(configs));
     const globalTimeouts = d.timeouts();
     let last: LastFailure | undefined;
@@ -393,12 +397,11 @@ class ProxyRequest extends RequestAnswer {
     let reason = '';
     let retryAt: number | undefined;
     if (cfg.name !== preferred) {
-      const view = d.lbStore.view()[preferred];
-      const ups = view?.upstreams ?? [];
-      const cooling = ups.map((u) => u.cooldown_until_ms).filter((t): t is number => t !== undefined);
-      retryAt = cooling.length === ups.length && cooling.length > 0 ? Math.min(...cooling) : undefined;
-      const err = ups.map((u) => u.last_error).find((e) => e !== undefined);
-      reason = err ?? (this.routeNote ?? 'the preferred config could not serve');
+      // Read from the preferred config's own balancer: a whole LB view per request would cost every request of a
+      // long failover.
+      const summary = this.preferredLb?.coolingSummary() ?? {};
+      retryAt = summary.allCoolingUntil;
+      reason = summary.lastError ?? (this.routeNote ?? 'the preferred config could not serve');
       this.routeNote ??= `served by ${cfg.name} instead of ${preferred} (${reason})`;
     }
     const target: RouteTarget = { config: cfg.name, index: idx, base_url: displayUrl(up.base_url) };

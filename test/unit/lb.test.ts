@@ -260,4 +260,17 @@ describe('lb', () => {
       assert.deepEqual(seen, ['cfg']);
     });
   });
+
+  describe('coolingSummary', () => {
+    it('gives the soonest end only while every upstream cools, and the first recorded error', () => {
+      const { lb, clock } = setup(2);
+      assert.deepEqual(lb.coolingSummary(), {});
+      lb.penalize(0, 30, 'status_502', NO_BACKOFF, 502);
+      assert.deepEqual(lb.coolingSummary(), { lastError: 'status_502' }, 'one upstream still serves');
+      lb.penalize(1, 10, 'upstream_timeout', NO_BACKOFF);
+      assert.deepEqual(lb.coolingSummary(), { allCoolingUntil: clock.t + 10_000, lastError: 'status_502' });
+      clock.t += 10_000;
+      assert.deepEqual(lb.coolingSummary(), { lastError: 'status_502' }, 'an ended cooldown does not count');
+    });
+  });
 });
