@@ -9,6 +9,7 @@ export const MIN_SECRET_LENGTH = 8;
 const REDACTED = '[REDACTED]';
 
 type HeaderValue = string | string[] | undefined;
+const CLIENT_CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'proxy-authorization', 'x-goog-api-key'];
 
 /** The credential part of an `Authorization` value (`Bearer sk-…` → `sk-…`); the whole value without a scheme. */
 export function credentialOf(value: string): string {
@@ -20,9 +21,39 @@ export function credentialOf(value: string): string {
 /** The secrets known for one request; every `apply*` replaces them (and bearer / `sk-` shapes) with [REDACTED]. */
 export class SecretSet {
   private readonly values: string[] = [];
+  // Inputs are normalised on first use: most requests succeed and never scrub anything, so they pay nothing here.
+  private pending: Array<string | undefined> | undefined;
+  private pendingHeaders: Array<Record<string, HeaderValue>> | undefined;
 
   /** Adds values (undefined, blank and too-short ones are ignored); longest first so overlaps mask fully. */
   add(...values: Array<string | undefined>): this {
+    if (this.pending) this.pending.push(...values);
+    else this.pending = values;
+    return this;
+  }
+
+  /** Adds the client's own `authorization` (without its scheme) and `x-api-key`. */
+  addClientHeaders(headers: Record<string, HeaderValue>): this {
+    (this.pendingHeaders ??= []).push(headers);
+    return this;
+  }
+
+  /** The values, with every pending input folded in. */
+  private get known(): string[] {
+    if (this.pendingHeaders) {
+      const all = this.pendingHeaders;
+      this.pendingHeaders = undefined;
+      for (const h of all) this.foldHeaders(h);
+    }
+    if (this.pending) {
+      const all = this.pending;
+      this.pending = undefined;
+      this.fold(all);
+    }
+    return this.values;
+  }
+
+  private fold(values: ReadonlyArray<string | undefined>): void {
     for (const v of values) {
       const s = v?.trim();
       if (!s || s.length < MIN_SECRET_LENGTH || this.values.includes(s)) continue;
@@ -32,30 +63,28 @@ export class SecretSet {
       if (enc !== s && !this.values.includes(enc)) this.values.push(enc);
     }
     this.values.sort((a, b) => b.length - a.length);
-    return this;
   }
 
-  /** Adds the client's own `authorization` (without its scheme) and `x-api-key`. */
-  addClientHeaders(headers: Record<string, HeaderValue>): this {
-    for (const name of ['authorization', 'x-api-key', 'proxy-authorization', 'x-goog-api-key']) {
+  private foldHeaders(headers: Record<string, HeaderValue>): void {
+    for (const name of CLIENT_CREDENTIAL_HEADERS) {
       const v = headers[name];
-      for (const item of Array.isArray(v) ? v : v === undefined ? [] : [v]) this.add(credentialOf(item), item);
+      if (v === undefined) continue;
+      for (const item of Array.isArray(v) ? v : [v]) this.fold([credentialOf(item), item]);
     }
-    return this;
   }
 
   get size(): number {
-    return this.values.length;
+    return this.known.length;
   }
 
   /** Free text (log lines, error messages, body previews). */
   text(s: string): string {
-    return redactText(s, this.values);
+    return redactText(s, this.known);
   }
 
   /** The known values, longest first (for previews that must redact before they cut). */
   list(): readonly string[] {
-    return this.values;
+    return this.known;
   }
 
   /**
@@ -72,7 +101,7 @@ export class SecretSet {
 
   private bytes(b: Buffer): Buffer {
     let out = b;
-    for (const v of this.values) {
+    for (const v of this.known) {
       const needle = Buffer.from(v);
       if (out.indexOf(needle) < 0) continue;
       const parts: Buffer[] = [];

@@ -421,6 +421,11 @@ class ProxyRequest extends RequestAnswer {
       else this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
       return;
     }
+    if (r.inBand === undefined && r.streamError === undefined && !r.incomplete) {
+      this.res.end();
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      return;
+    }
     const plan = d.retryPlan();
     const backoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
     const where = this.route ? `${this.route.config}#${this.route.index} (${hostOf(this.route.base)})` : '-';

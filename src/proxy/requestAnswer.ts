@@ -47,12 +47,9 @@ export interface LastFailure {
 }
 
 function routeValue(r: { config: string; index: number; base: string }): string {
-  let host = '-';
-  try {
-    host = new URL(r.base).host;
-  } catch {
-    // an unusable base_url is still named by its config and index
-  }
+  // An unusable base_url is still named by its config and index.
+  const h = hostOf(r.base);
+  const host = h === 'invalid base_url' ? '-' : h;
   // Header values must stay printable ASCII: config names may be anything the user typed.
   return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
 }
@@ -261,10 +258,17 @@ export abstract class RequestAnswer {
 
 /** Host (with port) of a base_url, for log lines. */
 export function hostOf(base: string): string {
+  let host = hosts.get(base);
+  if (host !== undefined) return host;
   try {
-    return new URL(base).host;
+    host = new URL(base).host;
   } catch {
-    return 'invalid base_url';
+    host = 'invalid base_url';
   }
+  // base_urls come from the config: a handful, parsed once each rather than on every request.
+  if (hosts.size >= 256) hosts.clear();
+  hosts.set(base, host);
+  return host;
 }
+const hosts = new Map<string, string>();
 

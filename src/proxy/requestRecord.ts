@@ -64,7 +64,8 @@ export function requestLogRow(service: ServiceName, f: FinishedRecord): RequestL
     mapped_model: f.mappedModel,
     usage: f.usage,
     retry: f.retry,
-    ...f.httpDebug,
+    http_debug: f.httpDebug?.http_debug,
+    http_debug_ref: f.httpDebug?.http_debug_ref,
     error_class: f.errorClass,
     error_message: f.message,
     route_note: f.routeNote,
@@ -77,7 +78,7 @@ export function requestLogRow(service: ServiceName, f: FinishedRecord): RequestL
  * is applied to the row before it is written.
  */
 export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r: RequestLogRecord) => RequestLogRecord): void {
-  sinks.state.finishRequest({
+  const finished = sinks.state.finishRequest({
     id: f.id,
     status_code: f.status,
     duration_ms: f.endedAtMs - f.startedAtMs,
@@ -93,5 +94,7 @@ export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r
   });
   if (!sinks.requestLog) return;
   const row = requestLogRow(sinks.service, f);
+  // Priced once, by the state; the writer prices only rows that come without a cost.
+  if (finished?.cost) row.cost = finished.cost;
   sinks.requestLog.write(scrub ? scrub(row) : row);
 }
