@@ -26,6 +26,9 @@ export interface RequestLogWriterOptions {
   price?: (r: RequestLogRecord) => RequestCost | undefined;
 }
 
+/** Size of the buffers lines are encoded into (a batch of a busy 200 ms fits in a few). */
+const CHUNK_BYTES = 256 * 1024;
+
 /** Append-only JSONL writer with batching, a bounded queue and size-based rotation. */
 export class RequestLogWriter {
   readonly file: string;
@@ -40,7 +43,11 @@ export class RequestLogWriter {
   private readonly secrets: (() => readonly string[]) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
   private readonly price: RequestLogWriterOptions['price'];
-  private queue: string[] = [];
+  /** Queued lines, encoded as they come into a few large buffers (no join and no re-encoding of the batch). */
+  private chunks: Buffer[] = [];
+  private current: Buffer | undefined;
+  private used = 0;
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private dirReady = false;
@@ -87,11 +94,19 @@ export class RequestLogWriter {
 
   private enqueue(line: string): void {
     if (this.closed) return;
-    if (this.queue.length >= this.maxQueue) {
+    if (this.queued >= this.maxQueue) {
       this.dropped += 1;
       return;
     }
-    this.queue.push(line);
+    this.queued += 1;
+    // A UTF-8 line takes at most 3 bytes per UTF-16 unit, plus its newline.
+    const room = line.length * 3 + 1;
+    if (!this.current || this.current.length - this.used < room) {
+      this.seal();
+      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+    }
+    this.used += this.current.write(line, this.used, 'utf8');
+    this.current[this.used++] = 0x0a;
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -117,17 +132,38 @@ export class RequestLogWriter {
     this.closed = true;
   }
 
+  /** Moves the filled part of the current buffer to the batch. */
+  private seal(): void {
+    if (this.current && this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
+    this.current = undefined;
+    this.used = 0;
+  }
+
   private async drain(): Promise<void> {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    this.seal();
+    if (this.chunks.length === 0) return;
+    const batch = this.chunks;
+    this.chunks = [];
+    this.queued = 0;
     try {
       if (!this.dirReady) {
         await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
         this.dirReady = true;
       }
       await this.rotateIfNeeded();
-      await fsp.appendFile(this.file, batch.join('\n') + '\n', { mode: 0o600 });
+      const fh = await fsp.open(this.file, 'a', 0o600);
+      try {
+        let left = batch;
+        // writev may write less than asked (a full disk, a signal): the rest follows, from where it stopped.
+        for (let total = batch.reduce((n, b) => n + b.length, 0); total > 0 && left.length > 0;) {
+          const { bytesWritten } = await fh.writev(left);
+          if (bytesWritten <= 0) throw new Error(`could not append to ${this.file}`);
+          total -= bytesWritten;
+          left = skipBytes(left, bytesWritten);
+        }
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       this.onError?.(err);
     }
@@ -167,4 +203,12 @@ export function retryTraceWriter(
     if (slash > 0) return new RequestLogWriter({ ...opts, dir: custom.slice(0, slash), fileName: custom.slice(slash + 1) });
   }
   return new RequestLogWriter({ ...opts, fileName: 'retry_trace.jsonl' });
+}
+
+/** The buffers left after the first `n` bytes. */
+function skipBytes(bufs: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+  if (i === bufs.length) return [];
+  return [bufs[i]!.subarray(n), ...bufs.slice(i + 1)];
 }

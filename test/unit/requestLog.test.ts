@@ -102,6 +102,22 @@ describe('requestLog', () => {
       assert.deepEqual(lines.map((l) => l.timestamp_ms), [42, 7, 42]);
     });
 
+    it('keeps every line whole and in order across its encode buffers, multi-byte text included', async () => {
+      const dir = freshDir();
+      const w = new RequestLogWriter({ dir, flushIntervalMs: 10_000, maxQueue: 100_000 });
+      // ~1.6 MB of lines: several 256 KiB buffers, lines cut at no boundary; CJK and emoji are 3–4 bytes each.
+      const cwd = '/home/用户/项目-🚀-'.repeat(20);
+      for (let i = 0; i < 3000; i++) w.write(rec({ duration_ms: i, cwd, route_note: 'x'.repeat(i % 700) }));
+      await w.flush();
+      for (let i = 3000; i < 3100; i++) w.write(rec({ duration_ms: i, cwd }));
+      await w.close();
+      const lines = readLines(w.file);
+      assert.equal(lines.length, 3100);
+      assert.deepEqual(lines.map((l) => l.duration_ms), Array.from({ length: 3100 }, (_, i) => i));
+      assert.ok(lines.every((l) => l.cwd === cwd));
+      assert.equal(w.dropped, 0);
+    });
+
     it('flushes by itself after the interval', async () => {
       const dir = freshDir();
       const w = new RequestLogWriter({ dir, flushIntervalMs: 1 });
