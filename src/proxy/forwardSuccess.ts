@@ -31,6 +31,16 @@ function mayOpenAsError(head: string): boolean {
   return ERROR_OPENINGS.some((c) => c.startsWith(h));
 }
 
+/**
+ * True when a body answered as JSON is really an event stream (some relays say `application/json` for SSE). A body
+ * that opens like JSON is JSON: only other bodies are searched for a `data:` line.
+ */
+function looksLikeSse(body: Buffer): boolean {
+  const head = body.toString('latin1', 0, Math.min(body.length, 64)).trimStart();
+  if (head.startsWith('{') || head.startsWith('[')) return false;
+  return head.startsWith('event:') || head.startsWith('data:') || body.includes('\ndata:');
+}
+
 /** A decoded copy of a compressed body for usage extraction only (the client gets the original bytes). */
 function decodeForUsage(body: Buffer, encoding: string | undefined): Buffer | undefined {
   try {
@@ -271,7 +281,7 @@ export class SuccessForwarder {
       const raw = Buffer.concat(this.captured, this.capturedBytes);
       const decoded = decodeForUsage(raw, this.encoding);
       if (decoded) {
-        if (decoded.subarray(0, 64).toString().trimStart().startsWith('event:') || decoded.includes('\ndata:')) {
+        if (looksLikeSse(decoded)) {
           const s = new SseUsageScanner();
           s.push(decoded);
           s.end();

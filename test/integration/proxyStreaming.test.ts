@@ -117,6 +117,32 @@ describe('proxy streaming (SSE through, usage, aborts, mid-stream failures)', ()
     assert.match(retry.upstream_chain[1]!, /status=200/);
   });
 
+  it('counts usage of an event stream labelled application/json, and of a JSON answer whose text holds "data:" lines', async () => {
+    const answers = [
+      // A relay that streams SSE under a JSON content type.
+      { ctype: 'application/json', body: RESPONSES_EVENTS.join('') },
+      // A JSON answer whose output text quotes SSE lines (escaped newlines: still one JSON object).
+      { ctype: 'application/json', body: JSON.stringify({ id: 'r2', output_text: 'see:\ndata: {"usage":1}\n', usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 } }) },
+    ];
+    let n = 0;
+    const up = await startUpstream((_q, res) => {
+      const a = answers[n++]!;
+      res.writeHead(200, { 'content-type': a.ctype, 'content-length': Buffer.byteLength(a.body) });
+      res.end(a.body);
+    });
+    ups.push(up);
+    proxy = await startProxy(config('codex', [up.url + '/v1']));
+    for (const a of answers) {
+      const r = await call(`${proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: [] }), headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 200);
+      assert.equal(r.text, a.body, 'the answer goes through unchanged');
+    }
+    await until(() => proxy!.host.services.codex.state.listRecent(2).length === 2);
+    const [second, first] = proxy.host.services.codex.state.listRecent(2);
+    assert.deepEqual([first!.usage?.input_tokens, first!.usage?.output_tokens], [12, 7]);
+    assert.deepEqual([second!.usage?.input_tokens, second!.usage?.output_tokens], [5, 2]);
+  });
+
   it('finds usage at the end of a stream larger than 1 MB', async () => {
     const filler = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"' + 'x'.repeat(8000) + '"}\n\n';
     const up = await startUpstream((_q, res) => sse(res, [...Array(160).fill(filler), RESPONSES_EVENTS[3]!]));
