@@ -35,6 +35,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** Where each API keeps the reasoning effort: OpenAI `reasoning.effort`, Anthropic `output_config.effort`. */
 export const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
 const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set(['reasoning']), claude: new Set(['output_config']) };
+const EFFORT_NEEDLE: Record<ServiceName, string> = { codex: '"reasoning"', claude: '"output_config"' };
 const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
 const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
@@ -55,6 +56,9 @@ export function inspectBody(body: Buffer, service: ServiceName): { model?: strin
       /* not a string after all */
     }
   }
+  // Without the key anywhere, the backward scan would walk the whole body (Claude Code sends no effort object
+  // unless one is set); a native search from the end says so at once.
+  if (body.lastIndexOf(EFFORT_NEEDLE[service]) < 0) return out;
   const r = scanObjectFromEnd(body, EFFORT_KEYS[service])?.members.get(key);
   if (r && body[r.valueStart] === 0x7b) {
     const inner = scanObject(body, r.valueStart, EFFORT_FIELD);

@@ -11,6 +11,8 @@ import {
   hostHeaderCount, isAllowedOrigin, isLoopbackAddress, isLoopbackHostHeader, refusalReason, safetyPolicy, SafetyPolicyError, tokensEqual,
 } from '../../src/proxy/localSafety';
 import { targetUrl, TargetUrlError, upstreamPath } from '../../src/proxy/targetUrl';
+import { inspectBody } from '../../src/proxy/requestBody';
+import { isStreamingRequest } from '../../src/proxy/pipeline';
 import { describeTransportError } from '../../src/proxy/upstream';
 
 function upstream(auth: UpstreamConfig['auth'], tags: Record<string, string> = {}): UpstreamConfig {
@@ -178,5 +180,28 @@ describe('transport error text', () => {
     assert.equal(long.length, 360);
     assert.ok(long.endsWith('…'));
     assert.match(describeTransportError(Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), /flags: timeout/);
+  });
+});
+
+describe('request body inspection', () => {
+  it('reads model and effort of both APIs, and no effort from a key that only appears inside text', () => {
+    const codex = Buffer.from(JSON.stringify({ model: 'gpt-5', input: [{ text: 'say "reasoning": {"effort": "low"}' }], reasoning: { effort: 'high' }, stream: true }));
+    assert.deepEqual(inspectBody(codex, 'codex'), { model: 'gpt-5', effort: 'high' });
+    const claudeNone = Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'about "output_config": {"effort":"max"}' }], stream: true }));
+    assert.deepEqual(inspectBody(claudeNone, 'claude'), { model: 'claude-sonnet-4-5' });
+    const claude = Buffer.from(JSON.stringify({ model: 'claude-opus-4-1', messages: [], output_config: { effort: 'medium' }, stream: true }));
+    assert.deepEqual(inspectBody(claude, 'claude'), { model: 'claude-opus-4-1', effort: 'medium' });
+    assert.deepEqual(inspectBody(Buffer.from('not json'), 'codex'), {});
+  });
+
+  it('tells a streamed request by its top-level stream member, not by the conversation quoting one', () => {
+    const quoted = (stream: boolean) => Buffer.from(JSON.stringify({ model: 'm', input: [{ text: '{"stream": true}' }], stream }));
+    // The conversation quotes `"stream": true` as raw JSON (an escaped string), so it never matches.
+    assert.equal(isStreamingRequest(quoted(true)), true);
+    assert.equal(isStreamingRequest(quoted(false)), false);
+    // A raw body (not from JSON.stringify) with the text key first and the real member last.
+    assert.equal(isStreamingRequest(Buffer.from('{"input":[{"stream": true}],"stream":false}')), false);
+    assert.equal(isStreamingRequest(Buffer.from('{"input":[{"stream": false}],"stream" : true}')), true);
+    assert.equal(isStreamingRequest(Buffer.from('{"model":"m"}')), false);
   });
 });
