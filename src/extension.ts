@@ -14,7 +14,7 @@ import { registerTranslator } from './host/l10nHost';
 import { channelLogger } from './host/logChannel';
 import { registerOverrideCommands } from './host/overrideCommands';
 import { ProxyController } from './host/proxyController';
-import type { ServiceStatus } from './host/proxyController';
+import type { ServiceStatus, SubscribeOptions } from './host/proxyController';
 import { configHome, registerProxyLifecycle } from './host/proxyLifecycle';
 import { bindWorkerLogLevel, proxyWorkerFactory } from './host/proxyWorkerSetup';
 import { SecretCache } from './host/secretCache';
@@ -80,10 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     const client = ctl.client(service);
     return client ? [{ service, client }] : [];
   });
-  const webviewSubscribe = (l: () => void) => {
-    const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
-    return () => offs.forEach((off) => off());
-  };
+  const webviewWatch = (work: () => Promise<void>, o: SubscribeOptions) => ctl.subscribe(SERVICE_NAMES, work, o);
   const statusTexts = new Map<ServiceName, { text?: string; command?: string }>();
   context.subscriptions.push(
     tree.disposable,
@@ -95,11 +92,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
     registerRequestsWebview({
       extensionUri: context.extensionUri,
       sources: webviewSources,
-      subscribe: webviewSubscribe,
+      watch: webviewWatch,
       maxRows: () => settings.current.webviewMaxRows,
       log,
     }),
-    registerStatsWebview({ extensionUri: context.extensionUri, sources: webviewSources, subscribe: webviewSubscribe, log }),
+    registerStatsWebview({ extensionUri: context.extensionUri, sources: webviewSources, watch: webviewWatch, log }),
     context.secrets.onDidChange((e) => {
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),

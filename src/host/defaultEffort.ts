@@ -24,5 +24,5 @@ export function registerDefaultEffort(deps: { controller: ProxyController; store
       );
     }
   });
-  return new vscode.Disposable(off);
+  return off;
 }

@@ -27,6 +27,5 @@ export function registerFailoverNotifications(deps: { store: ServiceStore; enabl
     });
   };
   for (const s of SERVICE_NAMES) check(s);
-  const off = deps.store.onDidChange(check);
-  return new vscode.Disposable(off);
+  return deps.store.onDidChange(check);
 }

@@ -135,7 +135,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
     return one ? [one] : SERVICE_NAMES.filter(filter);
   };
 
-  const onSettings = settings.onDidChange((prev, next) => {
+  const onSettings = settings.onDidChange(({ prev, next }) => {
     const d = diffSettings(prev, next);
     void (async () => {
       if (d.homeChanged) {
@@ -158,7 +158,7 @@ export function registerProxyLifecycle(deps: LifecycleDeps): vscode.Disposable {
   const reg = (id: string, fn: (arg?: unknown) => unknown) => registerCommand(id, fn, log);
   return vscode.Disposable.from(
     onSettings,
-    new vscode.Disposable(offStatus),
+    offStatus,
     reg(CMD.startProxy, async (arg) => {
       for (const s of targets(arg, (x) => settings.current.services[x].enabled && controller.status(x).kind !== 'running')) await startService(s);
     }),

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { claudeHomeDir, codexHomeDir } from '../io/clientSwitch';
+import type { Disposable } from '../core/events';
 import type { Logger } from '../proxy/logger';
 import { configHome } from './proxyLifecycle';
 import { startProxyWorker } from './proxyWorkerClient';
@@ -46,9 +47,8 @@ export function proxyWorkerFactory(deps: WorkerSetupDeps): () => Promise<ProxyWo
 }
 
 /** Keeps the worker's log level equal to `codexHelper.log.level`, so lines we would drop never cross threads. */
-export function bindWorkerLogLevel(settings: SettingsState, client: ProxyWorkerClient): () => void {
-  const sub = settings.onDidChange((prev, next) => {
+export function bindWorkerLogLevel(settings: SettingsState, client: ProxyWorkerClient): Disposable {
+  return settings.onDidChange(({ prev, next }) => {
     if (prev.logLevel !== next.logLevel) client.setLogLevel(next.logLevel);
   });
-  return () => sub.dispose();
 }

@@ -35,7 +35,7 @@ export function registerWelcome(deps: { home: () => string; store: ServiceStore;
   const view = vscode.window.createTreeView(VIEW_WELCOME, { treeDataProvider: new EmptyTree() });
   return vscode.Disposable.from(
     view,
-    new vscode.Disposable(off),
+    off,
     registerCommand(CMD.importConfig, async () => {
       const home = deps.home();
       const lines: string[] = [];

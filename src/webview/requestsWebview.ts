@@ -16,7 +16,7 @@ import type { UpstreamStateView } from './protocol';
 import { t } from '../host/l10n';
 import { requestsStrings } from './pageStrings';
 import { serviceTitle } from '../host/treeModel';
-import { ThrottledRefresh } from './throttledRefresh';
+import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
 import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
@@ -40,10 +40,10 @@ export interface RequestsWebviewDeps {
   /** The proxies to read now (running or attached); asked again on every refresh. */
   sources: () => RequestsSource[];
   /**
-   * Calls `listener` whenever any service's requests or status change, including services that are not running
-   * yet (so a proxy that starts later shows up at once); returns the unsubscribe function.
+   * Runs `work`, coalesced (ProxyController.subscribe), whenever any service's requests or status change, including
+   * services that are not running yet (so a proxy that starts later shows up at once).
    */
-  subscribe: (listener: () => void) => () => void;
+  watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
   maxRows: () => number;
   log: Logger;
   now?: () => number;
@@ -61,10 +61,9 @@ class RequestsWebview implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly model = new RequestsModel();
   private readonly now: () => number;
-  private unsubscribe: (() => void) | undefined;
+  private readonly feed: ChangeSubscription;
   private ready = false;
   private disposed = false;
-  private readonly throttle = new ThrottledRefresh(() => this.refresh(), THROTTLE_MS, () => !this.disposed && this.ready, () => this.now());
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   /** The rows of the last update, what "export" writes. */
   private shownRows: RequestRow[] = [];
@@ -91,7 +90,7 @@ class RequestsWebview implements vscode.Disposable {
         onDispose();
       }),
     );
-    this.unsubscribe = deps.subscribe(() => this.schedule());
+    this.feed = deps.watch(() => this.refresh(), { windowMs: THROTTLE_MS, canRun: () => !this.disposed && this.ready });
   }
 
   reveal(): void {
@@ -172,7 +171,7 @@ class RequestsWebview implements vscode.Disposable {
 
   /** A refresh after the throttle window, or right away for user actions. */
   private schedule(immediate = false): void {
-    this.throttle.schedule(immediate);
+    this.feed.schedule(immediate);
   }
 
   private async refresh(): Promise<void> {
@@ -282,9 +281,7 @@ class RequestsWebview implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.setReady(false);
-    this.throttle.dispose();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.feed.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
     this.panel.dispose();

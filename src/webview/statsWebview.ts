@@ -13,7 +13,7 @@ import type { RequestsSource } from './requestsWebview';
 import { renderStatsHtml } from './statsHtml';
 import { t } from '../host/l10n';
 import { statsStrings } from './pageStrings';
-import { ThrottledRefresh } from './throttledRefresh';
+import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
 import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
@@ -26,7 +26,8 @@ const HEARTBEAT_MS = 30_000;
 export interface StatsWebviewDeps {
   extensionUri: vscode.Uri;
   sources: () => RequestsSource[];
-  subscribe: (listener: () => void) => () => void;
+  /** As in RequestsWebviewDeps. */
+  watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
   log: Logger;
   now?: () => number;
 }
@@ -52,10 +53,9 @@ async function pricingSummary(sources: RequestsSource[]): Promise<PricingSummary
 class StatsWebview implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly now: () => number;
-  private unsubscribe: (() => void) | undefined;
+  private readonly feed: ChangeSubscription;
   private ready = false;
   private disposed = false;
-  private readonly throttle = new ThrottledRefresh(() => this.refresh(), THROTTLE_MS, () => !this.disposed && this.ready, () => this.now());
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly deps: StatsWebviewDeps, private state: StatsViewState, onDispose: () => void) {
@@ -78,7 +78,7 @@ class StatsWebview implements vscode.Disposable {
         onDispose();
       }),
     );
-    this.unsubscribe = deps.subscribe(() => this.schedule());
+    this.feed = deps.watch(() => this.refresh(), { windowMs: THROTTLE_MS, canRun: () => !this.disposed && this.ready });
   }
 
   reveal(): void {
@@ -130,7 +130,7 @@ class StatsWebview implements vscode.Disposable {
 
   /** A refresh after the throttle window, or right away for user actions. */
   private schedule(immediate = false): void {
-    this.throttle.schedule(immediate);
+    this.feed.schedule(immediate);
   }
 
   private async refresh(): Promise<void> {
@@ -169,8 +169,7 @@ class StatsWebview implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.setReady(false);
-    this.throttle.dispose();
-    this.unsubscribe?.();
+    this.feed.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
     this.panel.dispose();

@@ -1,16 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { ThrottledRefresh } from '../../src/webview/throttledRefresh';
+import { Coalescer } from '../../src/host/coalescer';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('webview refresh throttle', () => {
+describe('change coalescing (Coalescer)', () => {
   it('folds a burst into one run per window, and a request during a run into one more run after it', async () => {
     let runs = 0;
     let release: (() => void) | undefined;
-    const t = new ThrottledRefresh(async () => {
+    const t = new Coalescer(async () => {
       runs++;
       await new Promise<void>((r) => (release = r));
-    }, 40);
+    }, { windowMs: 40 });
     for (let i = 0; i < 10; i++) t.schedule();
     await tick(10);
     assert.equal(runs, 1, 'a burst before the first run is one run');
@@ -30,7 +30,7 @@ describe('webview refresh throttle', () => {
   it('runs at once for a user action, but not while nobody can see it or after dispose', async () => {
     let runs = 0;
     let visible = false;
-    const t = new ThrottledRefresh(async () => void runs++, 10_000, () => visible);
+    const t = new Coalescer(async () => void runs++, { windowMs: 10_000, canRun: () => visible });
     t.schedule(true);
     await tick(5);
     assert.equal(runs, 0, 'not visible: nothing scheduled');
