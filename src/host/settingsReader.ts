@@ -4,7 +4,7 @@ import { Emitter } from '../core/events';
 import type { Event } from '../core/events';
 import { SETTINGS_SECTION } from './constants';
 import { readSettings } from './settings';
-import type { HostSettings, SettingsRead } from './settings';
+import type { HostSettings, SettingsRead, SettingsSource, SettingsUpdate } from './settings';
 
 /** Current `codexHelper.*` settings; workspace values of restricted keys are ignored while untrusted. */
 export function readHostSettings(): SettingsRead {
@@ -22,16 +22,10 @@ export function onDidChangeHostSettings(listener: () => void): vscode.Disposable
   );
 }
 
-/** What `SettingsState.onDidChange` reports. */
-export interface SettingsChange {
-  prev: HostSettings;
-  next: HostSettings;
-}
-
 /** The current settings plus change notifications with the previous value; invalid values are logged once. */
-export class SettingsState implements vscode.Disposable {
+export class SettingsState implements SettingsSource, vscode.Disposable {
   private value: SettingsRead;
-  private readonly changes = new Emitter<SettingsChange>();
+  private readonly changes = new Emitter<SettingsUpdate>();
   private readonly sub: vscode.Disposable;
   private reported = new Set<string>();
 
@@ -52,7 +46,7 @@ export class SettingsState implements vscode.Disposable {
   }
 
   /** Fires with the previous and the new settings after any change. */
-  readonly onDidChange: Event<SettingsChange> = this.changes.event;
+  readonly onDidChange: Event<SettingsUpdate> = this.changes.event;
 
   private reread(): void {
     const prev = this.value.settings;

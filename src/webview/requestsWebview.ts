@@ -17,6 +17,7 @@ import { t } from '../host/l10n';
 import { requestsStrings } from './pageStrings';
 import { serviceTitle } from '../host/treeModel';
 import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
+import type { HostUi } from '../host/ui';
 import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_RECENT_REQUESTS_COMMAND = 'codexHelper.showRecentRequests';
@@ -46,6 +47,7 @@ export interface RequestsWebviewDeps {
   watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
   maxRows: () => number;
   log: Logger;
+  ui: HostUi;
   now?: () => number;
 }
 
@@ -296,6 +298,7 @@ export function registerRequestsWebview(deps: RequestsWebviewDeps): vscode.Dispo
     title,
     extensionUri: deps.extensionUri,
     log: deps.log,
+    ui: deps.ui,
     initialState: () => ({ ...DEFAULT_FILTERS }),
     restoredState: filtersFromState,
     create: (panel, state, onDisposed) => new RequestsWebview(panel, deps, state, onDisposed),

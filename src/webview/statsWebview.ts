@@ -14,6 +14,7 @@ import { renderStatsHtml } from './statsHtml';
 import { t } from '../host/l10n';
 import { statsStrings } from './pageStrings';
 import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
+import type { HostUi } from '../host/ui';
 import { registerSingletonPanel, webviewOptions } from './singletonPanel';
 
 export const SHOW_STATS_COMMAND = 'codexHelper.showStats';
@@ -29,6 +30,7 @@ export interface StatsWebviewDeps {
   /** As in RequestsWebviewDeps. */
   watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
   log: Logger;
+  ui: HostUi;
   now?: () => number;
 }
 
@@ -184,6 +186,7 @@ export function registerStatsWebview(deps: StatsWebviewDeps): vscode.Disposable 
     title,
     extensionUri: deps.extensionUri,
     log: deps.log,
+    ui: deps.ui,
     initialState: () => ({ ...DEFAULT_STATS_STATE }),
     restoredState: statsStateFromSaved,
     create: (panel, state, onDisposed) => new StatsWebview(panel, deps, state, onDisposed),
