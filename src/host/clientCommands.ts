@@ -174,15 +174,16 @@ export function registerClientCommands(deps: ClientCommandDeps): Disposable {
         void ui.showErrorMessage(t("Codex Helper: secret '{0}' not saved: it contains a line break or NUL character.", name));
         return;
       }
+      // Asked before storing: once stored, the cache knows the name whether or not config.toml uses it.
+      const referenced = secretNames().includes(name);
       if (value === '') await secrets.remove(name);
       else await secrets.set(name, value);
       log.info(`secret '${name}' ${value === '' ? 'deleted' : 'stored'}`);
       void store.refreshAll();
-      if (!secretNames().includes(name) || !given) {
-        const referenced = secretNames().includes(name);
-        void ui.showInformationMessage(referenced
-          ? (value === '' ? t("Codex Helper: secret '{0}' deleted.", name) : t("Codex Helper: secret '{0}' saved.", name))
-          : t('Codex Helper: secret \'{0}\' saved. Reference it from an upstream in config.toml: auth_token_secret = "{0}" (Bearer) or api_key_secret = "{0}" (x-api-key).', name));
+      if (!referenced || !given) {
+        void ui.showInformationMessage(value === '' ? t("Codex Helper: secret '{0}' deleted.", name)
+          : referenced ? t("Codex Helper: secret '{0}' saved.", name)
+            : t('Codex Helper: secret \'{0}\' saved. Reference it from an upstream in config.toml: auth_token_secret = "{0}" (Bearer) or api_key_secret = "{0}" (x-api-key).', name));
       }
     }),
   );
