@@ -93,7 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   context.subscriptions.push(
     tree.disposable,
     registerStatusBar({ store, onRender: (s, text, command) => statusTexts.set(s, { text, command }) }),
-    registerFailoverNotifications({ store, enabled: () => settings.current.notifyFailover }),
+    registerFailoverNotifications({ store, ui, enabled: () => settings.current.notifyFailover }),
     registerOverrideCommands({ controller: ctl, store, log, ui }),
     registerClientCommands({ controller: ctl, store, settings, secrets, log, ui, memory: context.globalState, homes }),
     registerClientWatchers({ homes, store }),

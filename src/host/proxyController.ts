@@ -54,7 +54,7 @@ export async function servedPort(status: ServiceStatus, configured: number, prob
   return (await probe(configured)) ? configured : undefined;
 }
 
-/** Owns our proxy engine and the per-service status, clients and change feeds. */
+/** Owns our proxy engine and the per-service status, clients and change events. */
 export class ProxyController<H extends ProxyEngine = ProxyEngine> {
   private hostValue: H | undefined;
   private hostPending: Promise<H | undefined> | undefined;

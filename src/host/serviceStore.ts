@@ -73,7 +73,7 @@ export class ServiceStore {
       }
     }
     if (this.disposed) return;
-    // The status may have changed while fetching; the feed pokes again then, so the newer fetch corrects it.
+    // The status may have changed while fetching; that change asks for one more run, which corrects it.
     this.data[service] = next;
     this.changes.fire(service);
   }

@@ -1,5 +1,5 @@
 // Host side of the recent-requests webview: one panel, fed from the admin API of each running proxy. It reacts to the
-// proxies' change events (throttled), posts nothing before the page's `ready`, and validates everything the page sends.
+// proxies' change events (coalesced), posts nothing before the page's `ready`, and validates everything the page sends.
 import * as vscode from 'vscode';
 import type { AdminClient } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
@@ -171,7 +171,7 @@ class RequestsWebview implements vscode.Disposable {
     return Number.isFinite(n) && n > 0 ? n : 200;
   }
 
-  /** A refresh after the throttle window, or right away for user actions. */
+  /** A refresh after the coalescing window, or right away for user actions. */
   private schedule(immediate = false): void {
     this.feed.schedule(immediate);
   }

@@ -130,7 +130,7 @@ class StatsWebview implements vscode.Disposable {
     }
   }
 
-  /** A refresh after the throttle window, or right away for user actions. */
+  /** A refresh after the coalescing window, or right away for user actions. */
   private schedule(immediate = false): void {
     this.feed.schedule(immediate);
   }
