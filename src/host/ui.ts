@@ -30,6 +30,20 @@ export interface InputBoxOptions {
   validateInput?: (value: string) => string | undefined;
 }
 
+export interface SaveDialogOptions {
+  /** The file name offered, in the first workspace folder when one is open. */
+  defaultName: string;
+  /** File type name → extensions without the dot, e.g. `{ CSV: ['csv'] }`. */
+  filters: Record<string, string[]>;
+  saveLabel: string;
+}
+
+/** A file the user chose in the save dialog: `path` to show, `uri` for `writeTextFile` (any file system). */
+export interface SaveTarget {
+  readonly path: string;
+  readonly uri: string;
+}
+
 /** A running task's cancellation, as `withProgress` hands it over. */
 export interface CancelToken {
   readonly isCancellationRequested: boolean;
@@ -48,6 +62,12 @@ export interface HostUi {
   /** Resolves with the text entered, undefined when the user cancels. */
   showInputBox(o: InputBoxOptions): Promise<string | undefined>;
   /** Runs `task` behind a cancellable notification progress titled `title`. */
+  /** Resolves with the file chosen, undefined when the user cancels. */
+  showSaveDialog(o: SaveDialogOptions): Promise<SaveTarget | undefined>;
+  /** Writes `text` (UTF-8) to a file the save dialog returned; rejects when it cannot. */
+  writeTextFile(target: SaveTarget, text: string): Promise<void>;
+  /** Shows `content` in a new unsaved editor beside the active one (a preview). */
+  openUntitled(content: string, language: string): Promise<void>;
   withProgress<R>(title: string, task: (report: (message: string) => void, token: CancelToken) => Promise<R>): Promise<R>;
   setStatusBarMessage(text: string, timeoutMs: number): void;
   writeClipboard(text: string): Promise<void>;

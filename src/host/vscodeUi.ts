@@ -32,6 +32,20 @@ export function vscodeUi(channel: { show(): void }): HostUi {
     showModalWarning: async (m, detail, ...a) => vscode.window.showWarningMessage(m, { modal: true, detail }, ...a),
     showQuickPick: async (items, o) => (o.active ? pickWithActive(items, o) : vscode.window.showQuickPick([...items], o)),
     showInputBox: async (o) => vscode.window.showInputBox(o),
+    showSaveDialog: async (o) => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: folder ? vscode.Uri.joinPath(folder, o.defaultName) : undefined,
+        filters: o.filters,
+        saveLabel: o.saveLabel,
+      });
+      return target && { path: target.fsPath, uri: target.toString() };
+    },
+    writeTextFile: async (target, text) => vscode.workspace.fs.writeFile(vscode.Uri.parse(target.uri, true), Buffer.from(text, 'utf8')),
+    openUntitled: async (content, language) => {
+      const doc = await vscode.workspace.openTextDocument({ language, content });
+      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    },
     withProgress: async (title, task) => vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
       (progress, token) => task((message) => progress.report({ message }), token),

@@ -1,9 +1,11 @@
 // A scripted HostUi for plain-node tests of the command files: it records what the user was shown and answers with
 // what the test queued (a click, a pick, a typed value), the way a user at VS Code would. Only the VS Code boundary
 // is faked; the commands run against real proxies, admin APIs and files.
+import { writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { Emitter, toDisposable } from '../../src/core/events';
 import type { Disposable } from '../../src/core/events';
-import type { CancelToken, HostUi, InputBoxOptions, PickLike, QuickPickOptions } from '../../src/host/ui';
+import type { CancelToken, HostUi, InputBoxOptions, PickLike, QuickPickOptions, SaveDialogOptions, SaveTarget } from '../../src/host/ui';
 
 export type MessageKind = 'info' | 'warning' | 'error' | 'modal';
 
@@ -32,6 +34,9 @@ export class FakeUi implements HostUi {
   readonly opened: Array<{ path: string; line?: number }> = [];
   readonly statusMessages: string[] = [];
   readonly progress: string[] = [];
+  readonly saveDialogs: SaveDialogOptions[] = [];
+  /** The unsaved editors opened (`openUntitled`). */
+  readonly untitled: Array<{ content: string; language: string }> = [];
   readonly context = new Map<string, boolean>();
   readonly userSettings = new Map<string, unknown>();
   readonly commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -42,6 +47,7 @@ export class FakeUi implements HostUi {
   private readonly clicks: Array<string | undefined> = [];
   private readonly pickAnswers: PickAnswer[] = [];
   private readonly typed: Array<string | undefined> = [];
+  private readonly savePaths: Array<string | undefined> = [];
 
   /** Queues the action the user clicks on the next message that offers actions (undefined: dismissed). */
   click(action: string | undefined): this {
@@ -64,6 +70,12 @@ export class FakeUi implements HostUi {
   /** Queues what the user types into the next input box (undefined: Escape). */
   type(value: string | undefined): this {
     this.typed.push(value);
+    return this;
+  }
+
+  /** Queues the file chosen in the next save dialog (undefined: cancelled); `writeTextFile` really writes it. */
+  saveAs(path: string | undefined): this {
+    this.savePaths.push(path);
     return this;
   }
 
@@ -119,6 +131,21 @@ export class FakeUi implements HostUi {
       return undefined;
     }
     return v;
+  }
+
+  async showSaveDialog(o: SaveDialogOptions): Promise<SaveTarget | undefined> {
+    this.saveDialogs.push(o);
+    if (this.savePaths.length === 0) throw new Error(`unexpected save dialog: ${o.saveLabel}`);
+    const path = this.savePaths.shift();
+    return path === undefined ? undefined : { path, uri: pathToFileURL(path).href };
+  }
+
+  async writeTextFile(target: SaveTarget, text: string): Promise<void> {
+    await writeFile(target.path, text, 'utf8');
+  }
+
+  async openUntitled(content: string, language: string): Promise<void> {
+    this.untitled.push({ content, language });
   }
 
   async withProgress<R>(_title: string, task: (report: (message: string) => void, token: CancelToken) => Promise<R>): Promise<R> {
