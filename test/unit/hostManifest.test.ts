@@ -44,6 +44,14 @@ describe('host boundaries and manifest', () => {
       'every command goes through commands.ts registerCommand (its error boundary) and HostUi');
   });
 
+  it('keeps `vscode` out of the webview page controllers: what a page asks for goes through HostUi', () => {
+    for (const m of ['requestsPage', 'requestsActions', 'statsPage']) {
+      assert.doesNotMatch(readFileSync(join(ROOT, 'src/webview', `${m}.ts`), 'utf8'), /from\s+['"]vscode['"]|require\(\s*['"]vscode/, m);
+    }
+    const windowCalls = tsFiles(join(ROOT, 'src/webview')).filter((f) => /vscode\.(window|env\.clipboard|workspace\.fs)\./.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(windowCalls.map((f) => f.slice(ROOT.length + 1)), ['src/webview/singletonPanel.ts'], 'only the panel creation itself');
+  });
+
   it('keeps `vscode` out of the pure host modules the unit tests load', () => {
     const pure = ['settings', 'treeModel', 'statusModel', 'proxyController', 'serviceStore', 'secretCache', 'sessions', 'portConflict', 'clientEnv', 'commandArgs', 'constants'];
     for (const m of pure) assert.doesNotMatch(readFileSync(join(ROOT, 'src/host', `${m}.ts`), 'utf8'), /from\s+['"]vscode['"]/, m);
