@@ -1,6 +1,6 @@
 // House rules tsc cannot check (ARCHITECTURE.md "Layers"): which layer may import which, no `vscode` outside the
-// host layers, a pure core (no fs/net/http/child_process imports, no process.env), no default exports, no barrel
-// index.ts. `node scripts/lint.mjs [root]`; also run by `npm test`.
+// host layers, a pure core (no fs/net/http/child_process imports), process.env read only by the entry points, no
+// default exports, no barrel index.ts. `node scripts/lint.mjs [root]`; also run by `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export const LAYER_RULES = {
   extension: ['core', 'io', 'proxy', 'host', 'webview'],
 };
 const HOST_SIDE = new Set(['host', 'webview', 'extension']);
+/** The entry points: the only files that read the environment (once, into EnvOptions / HostEnv, passed down). */
+const ENV_READERS = new Set(['extension', 'cli']);
 /** Modules src/core may not import: files, sockets and processes belong to src/io (core is pure logic). */
 const CORE_FORBIDDEN = /^(?:node:)?(?:fs|fs\/promises|net|http|https|http2|tls|dgram|child_process|worker_threads)$/;
 // Quoted strings and comments, matched in one pass so `//` inside a string is not a comment.
@@ -50,6 +52,8 @@ export function checkFile(rel, text) {
   const readsEnv = /\bprocess\s*\.\s*env\b/.test(text.replace(STRINGS_AND_COMMENTS, ' ')) || /\bprocess\s*\[\s*['"]env['"]\s*\]/.test(text);
   if (layer === 'core' && readsEnv) {
     problems.push(`${rel}: core reads process.env (the entry points read it once into EnvOptions, src/core/envOptions.ts)`);
+  } else if (layer !== undefined && readsEnv && !ENV_READERS.has(layer)) {
+    problems.push(`${rel}: reads process.env outside the entry points (extension.ts, cli*.ts read it once and pass it down: EnvOptions, HostEnv)`);
   }
   if (/^export default /m.test(text)) problems.push(`${rel}: default export`);
   if (/(^|\/)index\.ts$/.test(rel)) problems.push(`${rel}: barrel index.ts`);

@@ -6,15 +6,15 @@ import { SERVICE_NAMES } from './core/types';
 import { ActivityLog } from './host/activityLog';
 import { contextKey } from './host/contextKeys';
 import { registerClientCommands } from './host/clientCommands';
-import { claudeExtensionBaseUrl } from './host/clientCommands';
 import { readClientLink } from './host/clientLink';
+import { claudeExtensionBaseUrl, registerClientWatchers } from './host/clientWatch';
 import { OUTPUT_NAME } from './host/constants';
 import { registerDefaultEffort } from './host/defaultEffort';
 import { registerTranslator } from './host/l10nHost';
 import { channelLogger } from './host/logChannel';
 import { registerOverrideCommands } from './host/overrideCommands';
 import { ProxyController } from './host/proxyController';
-import type { ServiceStatus } from './host/proxyController';
+import type { ServiceStatus, SubscribeOptions } from './host/proxyController';
 import { configHome, registerProxyLifecycle } from './host/proxyLifecycle';
 import { bindWorkerLogLevel, proxyWorkerFactory } from './host/proxyWorkerSetup';
 import { SecretCache } from './host/secretCache';
@@ -25,8 +25,11 @@ import { registerFailoverNotifications } from './host/failoverNotifications';
 import type { TreeNode } from './host/treeModel';
 import { registerUpstreamCommands } from './host/upstreamCommands';
 import { registerUpstreamTree } from './host/upstreamTree';
+import { vscodeUi } from './host/vscodeUi';
 import { registerWelcome } from './host/welcome';
+import { registerWelcomeView } from './host/welcomeView';
 import { configFilePath } from './io/configFile';
+import { readHostEnv } from './io/hostEnv';
 import { lastPostedRowCount, registerRequestsWebview } from './webview/requestsWebview';
 import { registerStatsWebview } from './webview/statsWebview';
 
@@ -50,9 +53,12 @@ let controller: ProxyController | undefined;
 
 /** Activation (onStartupFinished): builds the proxy and the UI, then starts the enabled services. */
 export async function activate(context: vscode.ExtensionContext): Promise<CodexHelperApi> {
-  context.subscriptions.push(registerTranslator(process.env));
+  // The one read of the environment: everything below gets it from `env`.
+  const env = readHostEnv(process.env);
+  context.subscriptions.push(registerTranslator(env.l10nBundle));
   const channel = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
   context.subscriptions.push(channel);
+  const ui = vscodeUi(channel);
   let log = channelLogger(channel, () => 'info');
   const settings = new SettingsState((p) => log.warn(p));
   context.subscriptions.push(settings);
@@ -64,48 +70,50 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodexH
   // extension host down. The worker gets its secrets before its first listener, so the first request has its key.
   const ctl = new ProxyController({
     log,
-    createHost: proxyWorkerFactory({ extensionPath: context.extensionPath, settings, secrets, log, channel }),
+    createHost: proxyWorkerFactory({ extensionPath: context.extensionPath, settings, secrets, log, ui, env }),
     bindHost: (client) => bindWorkerLogLevel(settings, client),
   });
   controller = ctl;
   // Not awaited: the worker boots while the views register, and activation does not wait for its first breath.
   void ctl.ensureHost();
 
-  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, process.env, claudeExtensionBaseUrl));
+  const store = new ServiceStore(ctl, 50, (s) => readClientLink(s, env.snapshot, claudeExtensionBaseUrl));
   context.subscriptions.push(new vscode.Disposable(() => store.dispose()));
   const activity = new ActivityLog(store, log);
   context.subscriptions.push(new vscode.Disposable(() => activity.dispose()));
   const tree = registerUpstreamTree({ store });
+  const homes = { codex: env.codexHome, claude: env.claudeHome };
+  const home = () => configHome(settings, env.helperHome);
   const webviewSources = () => SERVICE_NAMES.flatMap((service) => {
     const client = ctl.client(service);
     return client ? [{ service, client }] : [];
   });
-  const webviewSubscribe = (l: () => void) => {
-    const offs = SERVICE_NAMES.map((s) => ctl.subscribe(s, l));
-    return () => offs.forEach((off) => off());
-  };
+  const webviewWatch = (work: () => Promise<void>, o: SubscribeOptions) => ctl.subscribe(SERVICE_NAMES, work, o);
   const statusTexts = new Map<ServiceName, { text?: string; command?: string }>();
   context.subscriptions.push(
     tree.disposable,
     registerStatusBar({ store, onRender: (s, text, command) => statusTexts.set(s, { text, command }) }),
-    registerFailoverNotifications({ store, enabled: () => settings.current.notifyFailover }),
-    registerOverrideCommands({ controller: ctl, store, log }),
-    registerClientCommands({ controller: ctl, store, settings, secrets, log, memory: context.globalState }),
+    registerFailoverNotifications({ store, ui, enabled: () => settings.current.notifyFailover }),
+    registerOverrideCommands({ controller: ctl, store, log, ui }),
+    registerClientCommands({ controller: ctl, store, settings, secrets, log, ui, memory: context.globalState, homes }),
+    registerClientWatchers({ homes, store }),
     registerDefaultEffort({ controller: ctl, store, settings, log }),
     registerRequestsWebview({
       extensionUri: context.extensionUri,
       sources: webviewSources,
-      subscribe: webviewSubscribe,
+      watch: webviewWatch,
       maxRows: () => settings.current.webviewMaxRows,
       log,
+      ui,
     }),
-    registerStatsWebview({ extensionUri: context.extensionUri, sources: webviewSources, subscribe: webviewSubscribe, log }),
+    registerStatsWebview({ extensionUri: context.extensionUri, sources: webviewSources, watch: webviewWatch, log, ui }),
     context.secrets.onDidChange((e) => {
       void secrets.refreshKey(e.key).then((ours) => (ours ? store.refreshAll() : undefined));
     }),
-    registerProxyLifecycle({ controller: ctl, settings, log, channel, pinMemory: context.workspaceState }),
-    registerUpstreamCommands({ controller: ctl, store, log, configFile: () => configFilePath(configHome(settings)) }),
-    registerWelcome({ home: () => configHome(settings), store, log }),
+    registerProxyLifecycle({ controller: ctl, settings, log, ui, pinMemory: context.workspaceState, defaultHome: env.helperHome }),
+    registerUpstreamCommands({ controller: ctl, store, log, ui, configFile: () => configFilePath(home()) }),
+    registerWelcomeView(),
+    registerWelcome({ home, store, log, ui, env: env.snapshot }),
   );
 
   return {

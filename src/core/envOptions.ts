@@ -100,3 +100,17 @@ export function readEnvOptions(env: EnvSnapshot): EnvOptions {
     sessionCwdCacheMaxEntries: zeroOrPositive(env['CODEX_HELPER_SESSION_CWD_CACHE_MAX_ENTRIES']),
   };
 }
+
+/** What the VS Code extension takes from its environment: read once by extension.ts (io/hostEnv.ts), passed down. */
+export interface HostEnv {
+  /** The proxy's home when `codexHelper.proxy.configHome` is empty: CODEX_HELPER_HOME or ~/.codex-helper. */
+  helperHome: string;
+  /** CODEX_HOME or ~/.codex. */
+  codexHome: string;
+  /** CLAUDE_HOME or ~/.claude. */
+  claudeHome: string;
+  /** CODEX_HELPER_L10N_BUNDLE: a bundle file the UI uses whatever the display language. */
+  l10nBundle: string | undefined;
+  /** The snapshot the proxy worker and `config init` start from (they read their own knobs from it). */
+  snapshot: EnvSnapshot;
+}

@@ -1,5 +1,7 @@
 // Per-config load balancer: sticky selection, failure threshold, cooldowns with exponential backoff and the
 // usage_exhausted soft preference. Semantics follow the seed's lb.rs; time is injected so tests never sleep.
+import { Emitter } from './events';
+import type { Event } from './events';
 import type { ServiceConfig } from './types';
 
 export const FAILURE_THRESHOLD = 3;
@@ -98,7 +100,7 @@ function clearIndex(st: LbState, i: number, models: boolean): void {
 /** Health of every config's upstreams, keyed by config name so it survives config reloads. */
 export class LbStateStore {
   private readonly states = new Map<string, LbState>();
-  private readonly listeners = new Set<(configName: string) => void>();
+  private readonly changes = new Emitter<string>();
 
   constructor(readonly now: () => number = Date.now) {}
 
@@ -174,23 +176,12 @@ export class LbStateStore {
     return cleared;
   }
 
-  /** Fires when a config's health changes (not on repeated successes); returns an unsubscribe function. */
-  onDidChange(listener: (configName: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
+  /** Fires with the config's name when its health changes (not on repeated successes). */
+  readonly onDidChange: Event<string> = this.changes.event;
 
-  /** @internal used by LoadBalancer. */
+  /** @internal used by LoadBalancer; a broken listener never breaks request routing. */
   emit(configName: string): void {
-    for (const l of this.listeners) {
-      try {
-        l(configName);
-      } catch {
-        // A broken listener must not break request routing.
-      }
-    }
+    this.changes.fire(configName);
   }
 }
 

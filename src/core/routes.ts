@@ -1,6 +1,8 @@
 // Where traffic goes when it does not go where it should: the upstream each session failed over to (kept while the
 // session's preferred config cannot serve, so a conversation does not hop between providers and lose its prompt
 // cache) and the service-wide "failed over to X" status shown in the tree, the status bar and the admin API.
+import { Emitter } from './events';
+import type { Event } from './events';
 
 export interface RouteTarget {
   config: string;
@@ -35,7 +37,7 @@ const SESSION_TTL_MS = 6 * 3600_000;
 export class RouteBook {
   private readonly sessions = new Map<string, SessionRoute>();
   private current: FailoverStatus | undefined;
-  private listeners: ReadonlyArray<(e: RouteEvent) => void> = [];
+  private readonly routed = new Emitter<RouteEvent>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -94,21 +96,10 @@ export class RouteBook {
     this.current = undefined;
   }
 
-  /** Subscribes to failover / recovery events; returns the unsubscribe function. */
-  onDidRoute(listener: (e: RouteEvent) => void): () => void {
-    this.listeners = [...this.listeners, listener];
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
-  }
+  /** Failover / recovery events (a broken listener never breaks the request path). */
+  readonly onDidRoute: Event<RouteEvent> = this.routed.event;
 
   private emit(e: RouteEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A broken listener must not break the request path.
-      }
-    }
+    this.routed.fire(e);
   }
 }

@@ -10,6 +10,8 @@ import { UsageRollups, addUsage, emptyUsage } from './usageRollup';
 import type { RollupEvent, TailReader, UsageRollupView } from './usageRollup';
 import { addCost } from './pricing';
 import type { RequestCost } from './pricing';
+import { Emitter } from './events';
+import type { Event } from './events';
 import { StatsSeries } from './statsSeries';
 import type { StatsData } from './statsSeries';
 
@@ -132,8 +134,9 @@ export class ProxyState {
   private readonly series: StatsSeries;
   private readonly price: PriceFn | undefined;
   private readonly health: HealthBook;
-  // Copy-on-write, so emitting (three times per request) never copies the array.
-  private listeners: ReadonlyArray<(e: { kind: StateChangeKind }) => void> = [];
+  // Fired three times per request: the emitter's list is copy-on-write, and a broken UI listener never breaks
+  // the request path.
+  private readonly changes = new Emitter<{ kind: StateChangeKind }>();
 
   constructor(readonly service: ServiceName, opts: ProxyStateOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -146,24 +149,11 @@ export class ProxyState {
     this.health = new HealthBook(this.now);
   }
 
-  /** Subscribes to coarse change notifications; returns the unsubscribe function. */
-  onDidChange(listener: (e: { kind: StateChangeKind }) => void): () => void {
-    this.listeners = [...this.listeners, listener];
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
-  }
+  /** Coarse change notifications. */
+  readonly onDidChange: Event<{ kind: StateChangeKind }> = this.changes.event;
 
   private emit(kind: StateChangeKind): void {
-    if (this.listeners.length === 0) return;
-    const e = EVENTS[kind];
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A broken UI listener must never break the request path.
-      }
-    }
+    if (this.changes.hasListeners) this.changes.fire(EVENTS[kind]);
   }
 
   // ---- requests -------------------------------------------------------------------------------------------

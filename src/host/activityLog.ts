@@ -3,6 +3,7 @@
 // starting or ending (info). A proxy in this window logs its own failover / cooldown lines (the pipeline's), so for it
 // only request lines and cooldown ends are added here. Lines come from logFormat.ts; a cooldown end is noticed by one
 // timer armed for the soonest end (it asks the store for a fresh snapshot), never by polling. No `vscode` here.
+import type { Disposable, Event } from '../core/events';
 import type { LbConfigView } from '../core/lb';
 import type { FinishedRequest, ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
@@ -14,12 +15,12 @@ import { upstreamLabels } from './treeModel';
 /** What the activity log reads: the store's latest data per service and its change events. */
 export interface ActivitySource {
   get(service: ServiceName): ServiceData;
-  onDidChange(listener: (service: ServiceName) => void): () => void;
+  onDidChange: Event<ServiceName>;
   refresh(service: ServiceName): Promise<void>;
 }
 
 export class ActivityLog {
-  private readonly off: () => void;
+  private readonly off: Disposable;
   private readonly views: Partial<Record<ServiceName, Record<string, LbConfigView>>> = {};
   /** Newest finished request already logged, per service; requests that ended before the log started are not. */
   private readonly seen: Partial<Record<ServiceName, { at: number; ids: Set<number> }>> = {};
@@ -90,6 +91,6 @@ export class ActivityLog {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.off();
+    this.off.dispose();
   }
 }

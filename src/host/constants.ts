@@ -90,3 +90,7 @@ export const EFFORTS = ['low', 'medium', 'high', 'xhigh'] as const;
 
 /** workspaceState key remembering which pin the `<service>.pinnedConfig` setting applied (see workspacePin.ts). */
 export const appliedPinKey = (service: string): string => `codexHelper.appliedPin.${service}`;
+
+/** The Claude Code extension for VS Code reads its environment from `claudeCode.environmentVariables`. */
+export const CLAUDE_SECTION = 'claudeCode';
+export const CLAUDE_ENV_SETTING = 'environmentVariables';

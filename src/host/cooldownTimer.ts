@@ -1,20 +1,22 @@
 // A view that shows "cooling down" must redraw when the cooldown ends even if no event arrives then: one one-shot
 // timer at the earliest cooldown end, re-armed on every redraw (no busy poll). No `vscode` here.
+import { toDisposable } from '../core/events';
+import type { Disposable } from '../core/events';
 import type { ServiceData } from './treeModel';
 import { nextCooldownEnd } from './treeModel';
 
-/** Schedules `fn` after `ms`; returns the cancel function (injectable for tests). */
-export type Schedule = (fn: () => void, ms: number) => () => void;
+/** Schedules `fn` after `ms`; disposing the result cancels it (injectable for tests). */
+export type Schedule = (fn: () => void, ms: number) => Disposable;
 
 const realSchedule: Schedule = (fn, ms) => {
   const t = setTimeout(fn, ms);
   t.unref?.();
-  return () => clearTimeout(t);
+  return toDisposable(() => clearTimeout(t));
 };
 
 /** Calls `onEnd` shortly after the earliest cooldown in the data last given to `arm` ends. */
 export class CooldownTimer {
-  private cancel: (() => void) | undefined;
+  private pending: Disposable | undefined;
 
   constructor(
     private readonly onEnd: () => void,
@@ -28,14 +30,14 @@ export class CooldownTimer {
     const now = this.now();
     const end = nextCooldownEnd(data, now);
     if (end === undefined) return;
-    this.cancel = this.schedule(() => {
-      this.cancel = undefined;
+    this.pending = this.schedule(() => {
+      this.pending = undefined;
       this.onEnd();
     }, Math.max(250, end - now + 50));
   }
 
   dispose(): void {
-    this.cancel?.();
-    this.cancel = undefined;
+    this.pending?.dispose();
+    this.pending = undefined;
   }
 }

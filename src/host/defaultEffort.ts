@@ -5,10 +5,10 @@ import type { Logger } from '../proxy/logger';
 import type { ProxyController } from './proxyController';
 import type { ServiceStore } from './serviceStore';
 import { sessionsForDefaultEffort } from './sessions';
-import type { SettingsState } from './settingsReader';
+import type { SettingsSource } from './settings';
 
 /** Applies the workspace default effort to new codex sessions as the store reports them. */
-export function registerDefaultEffort(deps: { controller: ProxyController; store: ServiceStore; settings: SettingsState; log: Logger }): vscode.Disposable {
+export function registerDefaultEffort(deps: { controller: ProxyController; store: ServiceStore; settings: SettingsSource; log: Logger }): vscode.Disposable {
   const handled = new Set<string>();
   const off = deps.store.onDidChange((service) => {
     const effort = deps.settings.current.codexDefaultEffort;
@@ -24,5 +24,5 @@ export function registerDefaultEffort(deps: { controller: ProxyController; store
       );
     }
   });
-  return new vscode.Disposable(off);
+  return off;
 }

@@ -6,9 +6,9 @@ import * as vscode from 'vscode';
 import { bundleTranslator, useTranslator } from './l10n';
 import type { L10nBundle } from './l10n';
 
-/** Routes `t()` through vscode.l10n (or the bundle file named by CODEX_HELPER_L10N_BUNDLE); undone on dispose. */
-export function registerTranslator(env: NodeJS.ProcessEnv): vscode.Disposable {
-  const file = env['CODEX_HELPER_L10N_BUNDLE'];
+/** Routes `t()` through vscode.l10n (or `bundleFile`, from CODEX_HELPER_L10N_BUNDLE); undone on dispose. */
+export function registerTranslator(bundleFile: string | undefined): vscode.Disposable {
+  const file = bundleFile;
   let bundle: L10nBundle | undefined;
   if (file) {
     try {

@@ -1,10 +1,10 @@
 // Commands that change routing at runtime through the admin API: pins, per-session overrides, config meta and
 // health checks. They work the same against the in-process proxy and an attached one.
-import * as vscode from 'vscode';
+import { combineDisposables } from '../core/events';
+import type { Disposable } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { AdminClient, ConfigDetail } from '../proxy/adminClient';
-import type { Logger } from '../proxy/logger';
 import { numberOfArg, serviceOfArg, stringOfArg } from './commandArgs';
 import { CMD } from './constants';
 import { waitForHealthChecks } from './healthProgress';
@@ -17,18 +17,18 @@ import { sessionChoices } from './sessions';
 import { priorityText, serviceTitle } from './treeModel';
 import { t } from './l10n';
 import { registerCommand } from './commands';
+import type { CommandDeps } from './commands';
 
-export interface OverrideDeps {
+export interface OverrideDeps extends CommandDeps {
   controller: ProxyController;
   store: ServiceStore;
-  log: Logger;
 }
 
 type Live = { service: ServiceName; client: AdminClient };
 
 /** Registers pin/unpin, session effort/config, enable/disable/level and health-check commands. */
-export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable {
-  const { controller, store, log } = deps;
+export function registerOverrideCommands(deps: OverrideDeps): Disposable {
+  const { controller, store, log, ui } = deps;
 
   const live = (): Live[] => SERVICE_NAMES.flatMap((s) => {
     const client = controller.client(s);
@@ -41,16 +41,16 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const named = serviceOfArg(arg);
     if (named) {
       const hit = all.find((l) => l.service === named);
-      if (!hit) void vscode.window.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(named)));
+      if (!hit) void ui.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(named)));
       return hit;
     }
     if (all.length === 0) {
-      void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'), t('Start Proxy'))
-        .then((a) => (a ? vscode.commands.executeCommand(CMD.startProxy) : undefined));
+      void ui.showWarningMessage(t('Codex Helper: no proxy is running.'), t('Start Proxy'))
+        .then((a) => (a ? ui.executeCommand(CMD.startProxy) : undefined));
       return undefined;
     }
     if (all.length === 1) return all[0];
-    const pick = await vscode.window.showQuickPick(all.map((l) => ({ label: serviceTitle(l.service), description: l.client.baseUrl, live: l })),
+    const pick = await ui.showQuickPick(all.map((l) => ({ label: serviceTitle(l.service), description: l.client.baseUrl, live: l })),
       { title: t('Which proxy?'), placeHolder: t('Codex (Responses API) or Claude Code (Messages API)') });
     return pick?.live;
   };
@@ -67,28 +67,14 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       return true;
     } catch (e) {
       log.error(`${service}: ${what} failed: ${(e as Error).message}`);
-      void vscode.window.showErrorMessage(t('Codex Helper: {0} failed: {1}', shown, (e as Error).message));
+      void ui.showErrorMessage(t('Codex Helper: {0} failed: {1}', shown, (e as Error).message));
       return false;
     }
   };
 
   /** A quick pick whose current item is preselected. */
   const showPick = <T>(items: Array<PickItem<T>>, o: { title: string; placeHolder: string; matchOnDescription?: boolean; matchOnDetail?: boolean }) =>
-    new Promise<PickItem<T> | undefined>((resolve) => {
-      const qp = vscode.window.createQuickPick<PickItem<T>>();
-      Object.assign(qp, o, { items });
-      const cur = items.find((i) => i.current);
-      if (cur) qp.activeItems = [cur];
-      qp.onDidAccept(() => {
-        resolve(qp.selectedItems[0]);
-        qp.hide();
-      });
-      qp.onDidHide(() => {
-        resolve(undefined);
-        qp.dispose();
-      });
-      qp.show();
-    });
+    ui.showQuickPick(items, { ...o, active: items.find((i) => i.current) });
 
   const configs = async (l: Live): Promise<ConfigDetail[]> => (await l.client.configsDetail()).configs;
 
@@ -107,10 +93,10 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const snap = await l.client.snapshot(1, 1);
     const choices = sessionChoices(snap, Date.now());
     if (choices.length === 0) {
-      void vscode.window.showInformationMessage(t('Codex Helper: no recent {0} sessions yet.', serviceTitle(l.service)));
+      void ui.showInformationMessage(t('Codex Helper: no recent {0} sessions yet.', serviceTitle(l.service)));
       return undefined;
     }
-    return (await vscode.window.showQuickPick(choices, {
+    return (await ui.showQuickPick(choices, {
       title: t('{0} session (newest first)', serviceTitle(l.service)),
       placeHolder: t('Filter by folder, session id or model'),
       matchOnDescription: true,
@@ -131,10 +117,9 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     const one = serviceOfArg(arg);
     const targets = one ? live().filter((l) => l.service === one) : live();
     const config = onlyConfig ? stringOfArg(arg, 'config') : undefined;
-    if (targets.length === 0) return void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'));
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: t('Codex Helper: health checks'), cancellable: true },
-      async (progress, token) => {
+    if (targets.length === 0) return void ui.showWarningMessage(t('Codex Helper: no proxy is running.'));
+    return ui.withProgress(t('Codex Helper: health checks'),
+      async (report, token) => {
         const started: HealthRun[] = [];
         for (const l of targets) {
           try {
@@ -145,33 +130,33 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
           }
         }
         if (started.length === 0) {
-          void vscode.window.showErrorMessage(t('Codex Helper: health checks could not start (see the log).'), t('Show Log'))
-            .then((a) => (a ? vscode.commands.executeCommand(CMD.showLog) : undefined));
+          void ui.showErrorMessage(t('Codex Helper: health checks could not start (see the log).'), t('Show Log'))
+            .then((a) => (a ? ui.executeCommand(CMD.showLog) : undefined));
           return undefined;
         }
         token.onCancellationRequested(() => {
           for (const l of started) void l.client.cancelHealthChecks(l.names).catch(() => undefined);
         });
         const { ok, err, runs } = await waitForHealthChecks(started, {
-          onProgress: (done, total) => progress.report({ message: t('{0}/{1} upstreams probed', done, total) }),
+          onProgress: (done, total) => report(t('{0}/{1} upstreams probed', done, total)),
           onDrop: (l, e) => log.warn(`${l.service}: health checks: the proxy stopped answering: ${e.message}`),
         });
         for (const l of started) void store.refresh(l.service);
         if (runs.length === 0) {
-          void vscode.window.showErrorMessage(t('Codex Helper: health checks interrupted: the proxy stopped answering.'));
+          void ui.showErrorMessage(t('Codex Helper: health checks interrupted: the proxy stopped answering.'));
           return undefined;
         }
         const canceled = token.isCancellationRequested;
         log.info(`health checks: ${ok} healthy, ${err} failing${canceled ? ' (canceled)' : ''}`); // l10n-ignore: log line
         const summary = canceled ? t('{0} healthy, {1} failing (canceled)', ok, err) : t('{0} healthy, {1} failing', ok, err);
-        void vscode.window.showInformationMessage(t('Codex Helper: health checks done: {0}.', summary));
+        void ui.showInformationMessage(t('Codex Helper: health checks done: {0}.', summary));
         return { ok, err };
       },
     );
   };
 
-  const reg = (id: string, fn: (arg?: unknown, ...rest: unknown[]) => unknown) => registerCommand(id, fn, log);
-  return vscode.Disposable.from(
+  const reg = (id: string, fn: (arg?: unknown, ...rest: unknown[]) => unknown) => registerCommand(deps, id, fn);
+  return combineDisposables(
     reg(CMD.pinConfig, async (arg) => {
       const l = await pickLive(arg);
       if (!l) return;
@@ -229,7 +214,7 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
       const name = stringOfArg(arg, 'config') ?? (l && await pickConfig(l, t('Change the priority of'), [], undefined, t('Choose a config')));
       if (!l || !name) return;
       const c = (await configs(l)).find((x) => x.name === name);
-      const level = numberOfArg(arg, 'level') ?? (await vscode.window.showQuickPick(
+      const level = numberOfArg(arg, 'level') ?? (await ui.showQuickPick(
         Array.from({ length: 10 }, (_, i) => ({
           label: `${i + 1 === c?.effective_level ? '$(check) ' : ''}${priorityText(i + 1)}`,
           description: [i + 1 === c?.effective_level ? t('current') : undefined, i + 1 === c?.level ? t('file value') : undefined, i === 0 ? t('tried first') : undefined].filter(Boolean).join(' · '),
@@ -242,8 +227,8 @@ export function registerOverrideCommands(deps: OverrideDeps): vscode.Disposable 
     reg(CMD.copyBaseUrl, async (arg) => {
       const url = stringOfArg(arg, 'baseUrl');
       if (!url) return;
-      await vscode.env.clipboard.writeText(url);
-      vscode.window.setStatusBarMessage(t('Copied {0}', url), 3000);
+      await ui.writeClipboard(url);
+      ui.setStatusBarMessage(t('Copied {0}', url), 3000);
     }),
     reg(CMD.refreshView, () => store.refreshAll()),
   );

@@ -1,12 +1,15 @@
 // Lifecycle of our proxy (one ProxyEngine: the worker in VS Code, a ProxyHost in tests; a listener per service)
 // and of "attached" services whose proxy runs in another process. Every consumer (tree, status bar, webview) reads
-// through the same AdminClient and one change feed per service, so our proxy and an attached one share one code
-// path. No `vscode` here.
+// through the same AdminClient and subscribes to the same per-service change events (coalesced per consumer by
+// `subscribe`, the one coalescing point), so our proxy and an attached one share one code path. No `vscode` here.
+import { combineDisposables, Emitter } from '../core/events';
+import type { Disposable } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import { AdminClient } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import type { ListenerEvent, ProxyEngine } from '../proxy/proxyEngine';
+import { Coalescer } from './coalescer';
 import { t } from './l10n';
 
 export type ServiceStatus =
@@ -19,12 +22,26 @@ export interface ProxyControllerOptions<H extends ProxyEngine = ProxyEngine> {
   /** Builds the proxy; may throw or reject (e.g. ConfigError for a broken config file). */
   createHost(): H | Promise<H>;
   log: Logger;
-  /** Coalescing window for state events before consumers refetch (default 200 ms). */
+  /** Coalescing window of `subscribe`: least time between two refetches of one consumer (default 200 ms). */
   throttleMs?: number;
   /** Refetch interval for attached proxies, which have no events (default 2000 ms). */
   pollMs?: number;
-  /** Hooks a new proxy (e.g. the worker's log level to the setting); returns the unhook. */
-  bindHost?(host: H): () => void;
+  /** Hooks a new proxy (e.g. the worker's log level to the setting); disposing the result unhooks it. */
+  bindHost?(host: H): Disposable;
+}
+
+/** A consumer's coalesced subscription: `schedule` asks for a run, `flush` runs now and waits for it. */
+export interface ChangeSubscription extends Disposable {
+  schedule(immediate?: boolean): void;
+  flush(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** This consumer's window instead of the controller's. */
+  windowMs?: number;
+  /** False while nobody could see the result: changes are dropped then (the consumer flushes when it can). */
+  canRun?: () => boolean;
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -37,68 +54,26 @@ export async function servedPort(status: ServiceStatus, configured: number, prob
   return (await probe(configured)) ? configured : undefined;
 }
 
-/** Coalesces bursts of events into at most one call per window; never starves under steady traffic. */
-class ChangeFeed {
-  private readonly listeners = new Set<() => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private poll: NodeJS.Timeout | undefined;
-
-  constructor(private readonly windowMs: number) {}
-
-  readonly poke = (): void => {
-    if (this.timer || this.listeners.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      for (const l of [...this.listeners]) {
-        try {
-          l();
-        } catch {
-          // A failing view must not stop the others.
-        }
-      }
-    }, this.windowMs);
-    this.timer.unref?.();
-  };
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  setPolling(ms: number | undefined): void {
-    if (this.poll) clearInterval(this.poll);
-    this.poll = undefined;
-    if (ms === undefined) return;
-    this.poll = setInterval(this.poke, ms);
-    this.poll.unref?.();
-  }
-
-  dispose(): void {
-    this.setPolling(undefined);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.listeners.clear();
-  }
-}
-
-/** Owns our proxy engine and the per-service status, clients and change feeds. */
+/** Owns our proxy engine and the per-service status, clients and change events. */
 export class ProxyController<H extends ProxyEngine = ProxyEngine> {
   private hostValue: H | undefined;
   private hostPending: Promise<H | undefined> | undefined;
   private hostErrorValue: Error | undefined;
-  private unbindHost: Array<() => void> = [];
+  private unbindHost: Disposable[] = [];
   private readonly statuses: Record<ServiceName, ServiceStatus> = { codex: { kind: 'stopped' }, claude: { kind: 'stopped' } };
   private readonly clients = new Map<ServiceName, AdminClient>();
-  private readonly feeds: Record<ServiceName, ChangeFeed>;
-  private readonly statusListeners = new Set<(service: ServiceName) => void>();
+  /** Raw: fires on every change of a service's data or status; consumers get it coalesced through `subscribe`. */
+  private readonly changes: Record<ServiceName, Emitter<void>> = { codex: new Emitter(), claude: new Emitter() };
+  private readonly polls = new Map<ServiceName, ReturnType<typeof setInterval>>();
+  private readonly statusChanges = new Emitter<ServiceName>();
+  private readonly windowMs: number;
   private readonly pollMs: number;
   /** Tail of the operations queued per service (see `serial`). */
   private readonly queues: Record<ServiceName, Promise<void>> = { codex: Promise.resolve(), claude: Promise.resolve() };
   private disposed = false;
 
   constructor(private readonly opts: ProxyControllerOptions<H>) {
-    const w = opts.throttleMs ?? 200;
-    this.feeds = { codex: new ChangeFeed(w), claude: new ChangeFeed(w) };
+    this.windowMs = opts.throttleMs ?? 200;
     this.pollMs = opts.pollMs ?? 2000;
   }
 
@@ -121,15 +96,24 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
     return this.clients.get(service);
   }
 
-  /** Called when a service's status changes (start, stop, attach, failure). */
-  onDidChangeStatus(listener: (service: ServiceName) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
-  }
+  /** Fires when a service's status changes (start, stop, attach, failure). */
+  readonly onDidChangeStatus = this.statusChanges.event;
 
-  /** Called (coalesced) when the data behind a service may have changed: refetch then. */
-  subscribe(service: ServiceName, listener: () => void): () => void {
-    return this.feeds[service].subscribe(listener);
+  /**
+   * Runs `work` (a refetch) when the data or status behind any of `services` may have changed: coalesced, at most
+   * once per window, never two runs at once, and a change during a run becomes one more run after it.
+   */
+  subscribe(services: ServiceName | readonly ServiceName[], work: () => unknown, o: SubscribeOptions = {}): ChangeSubscription {
+    const c = new Coalescer(work, { windowMs: o.windowMs ?? this.windowMs, canRun: o.canRun, onError: o.onError });
+    const subs = (typeof services === 'string' ? [services] : services).map((s) => this.changes[s].event(() => c.schedule()));
+    return {
+      schedule: (immediate) => c.schedule(immediate),
+      flush: () => c.flush(),
+      dispose: () => {
+        combineDisposables(...subs).dispose();
+        c.dispose();
+      },
+    };
   }
 
   /** Builds our proxy if needed (once, however many callers wait); undefined (error kept) when it cannot be built. */
@@ -149,7 +133,7 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
       }
       this.hostValue = host;
       this.hostErrorValue = undefined;
-      for (const s of SERVICE_NAMES) this.unbindHost.push(host.onDidChange(s, this.feeds[s].poke));
+      for (const s of SERVICE_NAMES) this.unbindHost.push(host.onDidChange(s, () => this.changes[s].fire()));
       this.unbindHost.push(host.onDidReload(() => this.pokeAll()));
       if (host.onDidChangeListener) this.unbindHost.push(host.onDidChangeListener((s, e) => this.onListenerEvent(s, e)));
       if (this.opts.bindHost) this.unbindHost.push(this.opts.bindHost(host));
@@ -198,7 +182,7 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
       await this.stopNow(service);
       const url = `http://127.0.0.1:${port}`;
       this.clients.set(service, new AdminClient(url));
-      this.feeds[service].setPolling(this.pollMs);
+      this.setPolling(service, this.pollMs);
       this.opts.log.info(`${service}: attached to the proxy already running at ${url}`);
       return this.set(service, { kind: 'attached', url, port });
     });
@@ -217,8 +201,8 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.disposeHost();
-    for (const f of Object.values(this.feeds)) f.dispose();
-    this.statusListeners.clear();
+    for (const s of SERVICE_NAMES) this.changes[s].dispose();
+    this.statusChanges.dispose();
   }
 
   /**
@@ -234,7 +218,7 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
 
   private async stopNow(service: ServiceName): Promise<void> {
     const was = this.statuses[service];
-    this.feeds[service].setPolling(undefined);
+    this.setPolling(service, undefined);
     this.clients.delete(service);
     if (was.kind === 'running' || (was.kind === 'failed' && was.code === 'WORKER_RESTARTING')) {
       await this.hostValue?.stop(service, 2000);
@@ -246,7 +230,7 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
   private async disposeHostNow(): Promise<void> {
     await this.hostPending;
     for (const s of SERVICE_NAMES) await this.stopNow(s);
-    for (const u of this.unbindHost) u();
+    combineDisposables(...this.unbindHost).dispose();
     this.unbindHost = [];
     const host = this.hostValue;
     this.hostValue = undefined;
@@ -255,19 +239,24 @@ export class ProxyController<H extends ProxyEngine = ProxyEngine> {
   }
 
   private pokeAll(): void {
-    for (const s of SERVICE_NAMES) this.feeds[s].poke();
+    for (const s of SERVICE_NAMES) this.changes[s].fire();
+  }
+
+  /** An attached proxy has no events for us: its data is refetched every `ms` instead. */
+  private setPolling(service: ServiceName, ms: number | undefined): void {
+    clearInterval(this.polls.get(service));
+    this.polls.delete(service);
+    if (ms === undefined) return;
+    const poll = setInterval(() => this.changes[service].fire(), ms);
+    poll.unref?.();
+    this.polls.set(service, poll);
   }
 
   private set(service: ServiceName, status: ServiceStatus): ServiceStatus {
     this.statuses[service] = status;
-    for (const l of [...this.statusListeners]) {
-      try {
-        l(service);
-      } catch {
-        // Listeners are views; one failing must not break the lifecycle.
-      }
-    }
-    this.feeds[service].poke();
+    // Listeners are views; the emitter keeps one failing from breaking the lifecycle.
+    this.statusChanges.fire(service);
+    this.changes[service].fire();
     return status;
   }
 }

@@ -3,6 +3,8 @@
 // our log, and when the worker dies it restarts it and re-binds the same ports. No `vscode` here.
 // l10n-ignore-file: its errors describe the worker like Node's own errors do; what shows them wraps them in t().
 import { Worker } from 'node:worker_threads';
+import { Emitter } from '../core/events';
+import type { Disposable, Event } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { Logger, LogLevel } from '../proxy/logger';
@@ -14,7 +16,7 @@ import type { HostToWorker, WireError, WorkerCalls, WorkerInit, WorkerOp, Worker
 export interface WorkerSecrets {
   load(names: readonly string[]): Promise<void>;
   lookup(name: string): string | undefined;
-  onDidChange(listener: () => void): () => void;
+  onDidChange: Event<void>;
 }
 
 export interface ProxyWorkerOptions {
@@ -57,11 +59,11 @@ export class ProxyWorkerClient implements ProxyEngine {
   private live: Live | undefined;
   private nextId = 1;
   private readonly wanted = new Map<ServiceName, { options: ListenOptions; listener: Listener }>();
-  private readonly changeListeners: Record<ServiceName, Set<() => void>> = { codex: new Set(), claude: new Set() };
-  private readonly reloadListeners = new Set<() => void>();
-  private readonly listenerEvents = new Set<(service: ServiceName, e: ListenerEvent) => void>();
+  private readonly changes: Record<ServiceName, Emitter<void>> = { codex: new Emitter(), claude: new Emitter() };
+  private readonly reloads = new Emitter<void>();
+  private readonly listenerEvents = new Emitter<{ service: ServiceName; e: ListenerEvent }>();
   private readonly crashes: number[] = [];
-  private readonly offSecrets: (() => void) | undefined;
+  private readonly offSecrets: Disposable | undefined;
   private restarting: Promise<void> | undefined;
   private disposed = false;
 
@@ -125,7 +127,7 @@ export class ProxyWorkerClient implements ProxyEngine {
   async dispose(graceMs?: number): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.offSecrets?.();
+    this.offSecrets?.dispose();
     this.wanted.clear();
     await this.restarting?.catch(() => undefined);
     const live = this.live;
@@ -138,19 +140,16 @@ export class ProxyWorkerClient implements ProxyEngine {
     clearTimeout(t);
   }
 
-  onDidChange(service: ServiceName, listener: () => void): () => void {
-    this.changeListeners[service].add(listener);
-    return () => this.changeListeners[service].delete(listener);
+  onDidChange(service: ServiceName, listener: () => void): Disposable {
+    return this.changes[service].event(listener);
   }
 
-  onDidReload(listener: () => void): () => void {
-    this.reloadListeners.add(listener);
-    return () => this.reloadListeners.delete(listener);
+  onDidReload(listener: () => void): Disposable {
+    return this.reloads.event(listener);
   }
 
-  onDidChangeListener(listener: (service: ServiceName, e: ListenerEvent) => void): () => void {
-    this.listenerEvents.add(listener);
-    return () => this.listenerEvents.delete(listener);
+  onDidChangeListener(listener: (service: ServiceName, e: ListenerEvent) => void): Disposable {
+    return this.listenerEvents.event(({ service, e }) => listener(service, e));
   }
 
   async forceReload(): Promise<ReloadOutcome> {
@@ -213,11 +212,11 @@ export class ProxyWorkerClient implements ProxyEngine {
         this.opts.log[m.level](m.msg);
         return;
       case 'changed':
-        for (const s of m.services) for (const l of [...this.changeListeners[s]]) l();
+        for (const s of m.services) this.changes[s].fire();
         return;
       case 'reloaded':
         live.secretNames = m.secretNames;
-        for (const l of [...this.reloadListeners]) l();
+        this.reloads.fire();
         if (this.opts.secrets) void this.opts.secrets.load(m.secretNames).then(() => this.pushSecrets(), (e: Error) => this.opts.log.warn(`secrets: ${e.message}`));
         return;
       case 'fatal':
@@ -291,16 +290,11 @@ export class ProxyWorkerClient implements ProxyEngine {
         this.emit(s, { kind: 'lost', code: lastError.code, message: lastError.message, port: w.listener.port });
       }
     }
-    for (const s of SERVICE_NAMES) for (const l of [...this.changeListeners[s]]) l();
+    for (const s of SERVICE_NAMES) this.changes[s].fire();
   }
 
   private emit(service: ServiceName, e: ListenerEvent): void {
-    for (const l of [...this.listenerEvents]) {
-      try {
-        l(service, e);
-      } catch {
-        // A view failing must not stop the restart.
-      }
-    }
+    // A view failing must not stop the restart: the emitter isolates listener errors.
+    this.listenerEvents.fire({ service, e });
   }
 }

@@ -1,34 +1,37 @@
 // How the extension builds its proxy: a worker thread (ProxyWorkerClient) with this window's config home, the
-// secrets it names, the log level it should forward, and one notification the first time it crashes.
+// secrets it names, the log level it should forward, and one notification the first time it crashes. No `vscode`
+// here: the environment comes from extension.ts, the notification goes through HostUi.
 import { join } from 'node:path';
-import * as vscode from 'vscode';
-import { claudeHomeDir, codexHomeDir } from '../io/clientSwitch';
+import type { HostEnv } from '../core/envOptions';
+import type { Disposable } from '../core/events';
 import type { Logger } from '../proxy/logger';
 import { configHome } from './proxyLifecycle';
 import { startProxyWorker } from './proxyWorkerClient';
 import type { ProxyWorkerClient, WorkerSecrets } from './proxyWorkerClient';
-import type { SettingsState } from './settingsReader';
+import type { SettingsSource } from './settings';
+import type { HostUi } from './ui';
 import { t } from './l10n';
 
 export interface WorkerSetupDeps {
   extensionPath: string;
-  settings: SettingsState;
+  settings: SettingsSource;
   secrets: WorkerSecrets;
   log: Logger;
-  channel: vscode.LogOutputChannel;
+  ui: HostUi;
+  env: HostEnv;
 }
 
 /** The `createHost` of the extension's ProxyController. */
 export function proxyWorkerFactory(deps: WorkerSetupDeps): () => Promise<ProxyWorkerClient> {
-  const { settings, log, channel } = deps;
+  const { settings, log, ui, env } = deps;
   let shown = false;
   return () => startProxyWorker({
     script: join(deps.extensionPath, 'dist', 'proxyWorker.js'),
     init: {
-      home: configHome(settings),
-      codexHome: codexHomeDir(process.env),
-      claudeHome: claudeHomeDir(process.env),
-      env: { ...process.env },
+      home: configHome(settings, env.helperHome),
+      codexHome: env.codexHome,
+      claudeHome: env.claudeHome,
+      env: { ...env.snapshot },
       logLevel: settings.current.logLevel,
     },
     log,
@@ -40,15 +43,14 @@ export function proxyWorkerFactory(deps: WorkerSetupDeps): () => Promise<ProxyWo
       const msg = willRestart
         ? t('Codex Helper: the proxy crashed and was restarted on the same ports ({0}). Requests in flight failed; new ones work.', error.message)
         : t('Codex Helper: the proxy keeps crashing and was stopped ({0}). Use "Start Proxy" to try again.', error.message);
-      void vscode.window.showErrorMessage(msg, t('Show Log')).then((a) => (a ? channel.show() : undefined), () => undefined);
+      void ui.showErrorMessage(msg, t('Show Log')).then((a) => (a ? ui.showLog() : undefined), () => undefined);
     },
   });
 }
 
 /** Keeps the worker's log level equal to `codexHelper.log.level`, so lines we would drop never cross threads. */
-export function bindWorkerLogLevel(settings: SettingsState, client: ProxyWorkerClient): () => void {
-  const sub = settings.onDidChange((prev, next) => {
+export function bindWorkerLogLevel(settings: SettingsSource, client: ProxyWorkerClient): Disposable {
+  return settings.onDidChange(({ prev, next }) => {
     if (prev.logLevel !== next.logLevel) client.setLogLevel(next.logLevel);
   });
-  return () => sub.dispose();
 }

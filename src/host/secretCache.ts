@@ -2,6 +2,8 @@
 // secrets the config names, loaded at activation and after reloads and kept fresh on change. Values never leave it
 // except through `lookup`: the in-process proxy reads it per request, the proxy worker gets the values it names
 // posted in memory whenever they change (never written anywhere).
+import { Emitter } from '../core/events';
+import type { Event } from '../core/events';
 import { SECRET_KEY_PREFIX } from './constants';
 
 /** The part of `vscode.SecretStorage` the cache needs. */
@@ -22,21 +24,18 @@ export { secretNamesOf } from '../core/auth';
 export class SecretCache {
   private readonly values = new Map<string, string>();
   private generation = 0;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new Emitter<void>();
 
   constructor(private readonly store: SecretStore) {}
 
   /** Sync lookup for the proxy core (`SecretLookup`). */
   readonly lookup = (name: string): string | undefined => this.values.get(name);
 
-  /** Called after any value was loaded, changed or removed. */
-  onDidChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
+  /** Fires after any value was loaded, changed or removed. */
+  readonly onDidChange: Event<void> = this.changes.event;
 
   private changed(): void {
-    for (const l of [...this.listeners]) l();
+    this.changes.fire();
   }
 
   /** Names currently held (never the values). */

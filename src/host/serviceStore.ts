@@ -1,17 +1,18 @@
 // One fetch per change for every view: refetches a service's configs and snapshot through its AdminClient when
-// the controller's feed says something changed, and hands the result to the tree and the status bar. No `vscode`.
+// the controller says something changed (coalesced by its `subscribe`), and hands the result to the tree and the
+// status bar. No `vscode`.
+import { Emitter } from '../core/events';
+import type { Event } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
-import type { ProxyController } from './proxyController';
+import type { ChangeSubscription, ProxyController } from './proxyController';
 import type { ClientLink, ServiceData } from './treeModel';
 
 /** Latest data of both services, refreshed on (coalesced) change events, never on a busy poll. */
 export class ServiceStore {
   private readonly data: Record<ServiceName, ServiceData>;
-  private readonly listeners = new Set<(service: ServiceName) => void>();
-  private readonly unsubscribe: Array<() => void> = [];
-  private readonly inflight = new Map<ServiceName, Promise<void>>();
-  private readonly again = new Set<ServiceName>();
+  private readonly changes = new Emitter<ServiceName>();
+  private readonly feeds: Record<ServiceName, ChangeSubscription>;
   private disposed = false;
 
   constructor(
@@ -24,7 +25,10 @@ export class ServiceStore {
       codex: { service: 'codex', status: controller.status('codex') },
       claude: { service: 'claude', status: controller.status('claude') },
     };
-    for (const s of SERVICE_NAMES) this.unsubscribe.push(controller.subscribe(s, () => void this.refresh(s)));
+    this.feeds = {
+      codex: controller.subscribe('codex', () => this.fetch('codex')),
+      claude: controller.subscribe('claude', () => this.fetch('claude')),
+    };
   }
 
   get(service: ServiceName): ServiceData {
@@ -35,24 +39,12 @@ export class ServiceStore {
     return SERVICE_NAMES.map((s) => this.data[s]);
   }
 
-  onDidChange(listener: (service: ServiceName) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
+  /** Fires with the service whose data was just refetched (a broken view never starves the others). */
+  readonly onDidChange: Event<ServiceName> = this.changes.event;
 
-  /** Refetches one service; overlapping calls collapse into one follow-up fetch. */
+  /** Refetches one service now (after a fetch in flight, never beside it); resolves once the new data is in. */
   refresh(service: ServiceName): Promise<void> {
-    const running = this.inflight.get(service);
-    if (running) {
-      this.again.add(service);
-      return running;
-    }
-    const p = this.fetch(service).finally(() => {
-      this.inflight.delete(service);
-      if (this.again.delete(service) && !this.disposed) void this.refresh(service);
-    });
-    this.inflight.set(service, p);
-    return p;
+    return this.feeds[service].flush();
   }
 
   refreshAll(): Promise<void> {
@@ -81,20 +73,14 @@ export class ServiceStore {
       }
     }
     if (this.disposed) return;
-    // The status may have changed while fetching; the feed pokes again then, so the newer fetch corrects it.
+    // The status may have changed while fetching; that change asks for one more run, which corrects it.
     this.data[service] = next;
-    for (const l of [...this.listeners]) {
-      try {
-        l(service);
-      } catch {
-        // One broken view must not starve the others.
-      }
-    }
+    this.changes.fire(service);
   }
 
   dispose(): void {
     this.disposed = true;
-    for (const u of this.unsubscribe) u();
-    this.listeners.clear();
+    for (const s of SERVICE_NAMES) this.feeds[s].dispose();
+    this.changes.dispose();
   }
 }

@@ -1,6 +1,7 @@
 // Typed reading of the `codexHelper.*` settings from plain inspected values (no `vscode` here, so it is testable),
 // with the untrusted-workspace filter and the diff that decides which listener must restart.
 // l10n-ignore-file: its problems go to the log, which stays English
+import type { Event } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
 import type { LogLevel } from '../proxy/logger';
@@ -35,6 +36,18 @@ export interface HostSettings {
   logLevel: Exclude<LogLevel, 'off'>;
   /** Show a notification when traffic fails over to another config and when it comes back. */
   notifyFailover: boolean;
+}
+
+/** What a settings change reports: the settings before and after. */
+export interface SettingsUpdate {
+  prev: HostSettings;
+  next: HostSettings;
+}
+
+/** The current settings and their changes (SettingsState in VS Code, a plain object in tests). */
+export interface SettingsSource {
+  readonly current: HostSettings;
+  readonly onDidChange: Event<SettingsUpdate>;
 }
 
 export interface SettingsRead {

@@ -1,8 +1,10 @@
 // Reads the typed settings snapshot from VS Code (workspace trust decides which workspace values count).
 import * as vscode from 'vscode';
+import { Emitter } from '../core/events';
+import type { Event } from '../core/events';
 import { SETTINGS_SECTION } from './constants';
 import { readSettings } from './settings';
-import type { HostSettings, SettingsRead } from './settings';
+import type { HostSettings, SettingsRead, SettingsSource, SettingsUpdate } from './settings';
 
 /** Current `codexHelper.*` settings; workspace values of restricted keys are ignored while untrusted. */
 export function readHostSettings(): SettingsRead {
@@ -21,9 +23,9 @@ export function onDidChangeHostSettings(listener: () => void): vscode.Disposable
 }
 
 /** The current settings plus change notifications with the previous value; invalid values are logged once. */
-export class SettingsState implements vscode.Disposable {
+export class SettingsState implements SettingsSource, vscode.Disposable {
   private value: SettingsRead;
-  private readonly listeners = new Set<(prev: HostSettings, next: HostSettings) => void>();
+  private readonly changes = new Emitter<SettingsUpdate>();
   private readonly sub: vscode.Disposable;
   private reported = new Set<string>();
 
@@ -43,20 +45,18 @@ export class SettingsState implements vscode.Disposable {
     this.reported = now;
   }
 
-  onDidChange(listener: (prev: HostSettings, next: HostSettings) => void): vscode.Disposable {
-    this.listeners.add(listener);
-    return new vscode.Disposable(() => this.listeners.delete(listener));
-  }
+  /** Fires with the previous and the new settings after any change. */
+  readonly onDidChange: Event<SettingsUpdate> = this.changes.event;
 
   private reread(): void {
     const prev = this.value.settings;
     this.value = readHostSettings();
     this.reportProblems();
-    for (const l of [...this.listeners]) l(prev, this.value.settings);
+    this.changes.fire({ prev, next: this.value.settings });
   }
 
   dispose(): void {
     this.sub.dispose();
-    this.listeners.clear();
+    this.changes.dispose();
   }
 }

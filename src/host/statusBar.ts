@@ -54,7 +54,7 @@ export function registerStatusBar(deps: {
     cooldown.arm(deps.store.all());
   });
   return new vscode.Disposable(() => {
-    off();
+    off.dispose();
     cooldown.dispose();
     for (const i of items.values()) i.dispose();
   });

@@ -1,11 +1,11 @@
 // Commands on one upstream or config from the tree, the status bar and tooltip links: reset cooldowns (through the
 // admin API, so an attached proxy works too) and open config.toml at the line that defines it.
 import { existsSync, readFileSync } from 'node:fs';
-import * as vscode from 'vscode';
+import { combineDisposables } from '../core/events';
+import type { Disposable } from '../core/events';
 import { keyLineMap, lineOfPath } from '../core/configSource';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
-import type { Logger } from '../proxy/logger';
 import { numberOfArg, serviceOfArg, stringOfArg } from './commandArgs';
 import { CMD } from './constants';
 import type { ProxyController } from './proxyController';
@@ -13,11 +13,11 @@ import type { ServiceStore } from './serviceStore';
 import { hostOf, serviceTitle, statesOf } from './treeModel';
 import { t } from './l10n';
 import { registerCommand } from './commands';
+import type { CommandDeps } from './commands';
 
-export interface UpstreamCommandDeps {
+export interface UpstreamCommandDeps extends CommandDeps {
   controller: ProxyController;
   store: ServiceStore;
-  log: Logger;
   /** Path of config.toml of the in-process proxy (used when no proxy answers). */
   configFile: () => string;
 }
@@ -37,16 +37,16 @@ export function resetWording(target: ResetTarget, baseUrl?: string): string {
 }
 
 /** Registers Reset Cooldown and Open Config at Line. */
-export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disposable {
-  const { controller, store, log } = deps;
+export function registerUpstreamCommands(deps: UpstreamCommandDeps): Disposable {
+  const { controller, store, log, ui } = deps;
 
   /** Asks which service and config when the command came from the palette; only configs with trouble are offered. */
   const pickTarget = async (arg: unknown): Promise<ResetTarget | undefined> => {
     const live = SERVICE_NAMES.filter((s) => controller.client(s));
     let service = serviceOfArg(arg);
     if (!service) {
-      if (live.length === 0) return void vscode.window.showWarningMessage(t('Codex Helper: no proxy is running.'));
-      service = live.length === 1 ? live[0] : (await vscode.window.showQuickPick(live.map((s) => ({ label: serviceTitle(s), s })),
+      if (live.length === 0) return void ui.showWarningMessage(t('Codex Helper: no proxy is running.'));
+      service = live.length === 1 ? live[0] : (await ui.showQuickPick(live.map((s) => ({ label: serviceTitle(s), s })),
         { title: t('Reset cooldowns of'), placeHolder: t('Which proxy?') }))?.s;
       if (!service) return undefined;
     }
@@ -60,7 +60,7 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
       const bad = states.filter((s) => s.kind === 'cooling' || s.kind === 'failing');
       return { label: c.alias ?? c.name, description: bad.length ? bad.map((s) => s.text).join(t(', ')) : t('nothing to reset'), config: c.name as string | undefined, bad: bad.length };
     }).sort((a, b) => b.bad - a.bad);
-    const pick = await vscode.window.showQuickPick([{ label: t('$(clear-all) Every config'), description: '', config: undefined, bad: 0 }, ...items],
+    const pick = await ui.showQuickPick([{ label: t('$(clear-all) Every config'), description: '', config: undefined, bad: 0 }, ...items],
       { title: t('Reset cooldowns: {0}', serviceTitle(service)), placeHolder: t('Requests go to a reset upstream again at once') });
     return pick ? { service, ...(pick.config ? { config: pick.config } : {}) } : undefined;
   };
@@ -69,7 +69,7 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
     const target = await pickTarget(arg);
     if (!target) return undefined;
     const client = controller.client(target.service);
-    if (!client) return void vscode.window.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(target.service)));
+    if (!client) return void ui.showWarningMessage(t('Codex Helper: the {0} proxy is not running.', serviceTitle(target.service)));
     const detail = store.get(target.service).detail ?? await client.configsDetail();
     const names = target.config ? [target.config] : detail.configs.map((c) => c.name);
     const baseUrl = target.config !== undefined && target.upstreamIndex !== undefined
@@ -82,11 +82,11 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
       for (const n of names) cleared += (await client.resetCooldown(n, target.upstreamIndex)).cleared;
     } catch (e) {
       log.error(`${target.service}: reset cooldown of ${logWhat} failed: ${(e as Error).message}`);
-      void vscode.window.showErrorMessage(t('Codex Helper: reset cooldown failed: {0}', (e as Error).message));
+      void ui.showErrorMessage(t('Codex Helper: reset cooldown failed: {0}', (e as Error).message));
       return undefined;
     }
     log.info(`${target.service}: cooldown reset for ${logWhat} (${cleared} upstream${cleared === 1 ? '' : 's'} cleared)`);
-    vscode.window.setStatusBarMessage(cleared ? `$(check) ${t('Cooldown reset: {0}', what)}` : t('Nothing to reset: {0} was not cooling', what), 4000);
+    ui.setStatusBarMessage(cleared ? `$(check) ${t('Cooldown reset: {0}', what)}` : t('Nothing to reset: {0} was not cooling', what), 4000);
     await store.refresh(target.service);
     return cleared;
   };
@@ -96,7 +96,7 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
     const config = stringOfArg(arg, 'config');
     const index = numberOfArg(arg, 'upstreamIndex');
     const file = (service && store.get(service).detail?.config_path) || deps.configFile();
-    if (!existsSync(file)) return vscode.commands.executeCommand(CMD.openConfigFile);
+    if (!existsSync(file)) return ui.executeCommand(CMD.openConfigFile);
     let line: number | undefined;
     if (service && config && /\.toml$/i.test(file)) {
       try {
@@ -106,14 +106,12 @@ export function registerUpstreamCommands(deps: UpstreamCommandDeps): vscode.Disp
         // A file that no longer parses still opens, at the top.
       }
     }
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos) });
+    await ui.openFile(file, line ?? 1);
     return line;
   };
 
-  return vscode.Disposable.from(
-    registerCommand(CMD.resetCooldown, reset, log),
-    registerCommand(CMD.openConfigAt, openAt, log),
+  return combineDisposables(
+    registerCommand(deps, CMD.resetCooldown, reset),
+    registerCommand(deps, CMD.openConfigAt, openAt),
   );
 }

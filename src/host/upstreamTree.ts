@@ -1,6 +1,7 @@
 // The activity-bar tree (service → config → upstream). Nodes come from treeModel.ts; this file only maps them to
 // TreeItems and refreshes when the store changes, plus once when the earliest cooldown ends (no busy poll).
 import * as vscode from 'vscode';
+import type { Disposable } from '../core/events';
 import type { ServiceStore } from './serviceStore';
 import { VIEW_UPSTREAMS } from './constants';
 import { CooldownTimer } from './cooldownTimer';
@@ -14,7 +15,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   readonly onDidChangeTreeData = this.changed.event;
   private roots: TreeNode[] = [];
   private readonly cooldownTimer: CooldownTimer;
-  private readonly unsubscribe: () => void;
+  private readonly subscription: Disposable;
   /** Redraws the "cooling 12 s" countdowns each second while the view is visible; nothing is fetched. */
   private ticker: NodeJS.Timeout | undefined;
   private visible = true;
@@ -22,7 +23,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   constructor(private readonly store: ServiceStore, private readonly now: () => number = Date.now) {
     this.cooldownTimer = new CooldownTimer(() => this.refresh(), now);
     this.rebuild();
-    this.unsubscribe = store.onDidChange(() => this.refresh());
+    this.subscription = store.onDidChange(() => this.refresh());
   }
 
   /** Current root nodes (also used by the extension-host tests). */
@@ -121,7 +122,7 @@ export class UpstreamTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   dispose(): void {
     this.tick(false);
-    this.unsubscribe();
+    this.subscription.dispose();
     this.cooldownTimer.dispose();
     this.changed.dispose();
   }

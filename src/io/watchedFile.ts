@@ -3,6 +3,8 @@
 // Reads are pulled, not pushed: `value` re-checks the file's stamp (path, mtime and size) at most every
 // `checkIntervalMs`, so the request path pays one stat a second, never a read, until the file changes.
 import { readFileSync, statSync } from 'node:fs';
+import { Emitter } from '../core/events';
+import type { Event } from '../core/events';
 
 export interface WatchedFileOptions<T> {
   /** Text → value; throws on anything invalid (the error is kept in `lastError`). */
@@ -37,8 +39,6 @@ export interface RefreshResult {
   error?: Error;
 }
 
-type Listener<T> = (value: T) => void;
-
 const UNCHANGED: RefreshResult = Object.freeze({ changed: false });
 
 /** A file re-read on change, holding the last good parsed value. */
@@ -50,7 +50,7 @@ export class WatchedFile<T> {
   private statMtimeMs: number | undefined;
   private lastCheck = -Infinity;
   private error: Error | undefined;
-  private readonly listeners = new Set<Listener<T>>();
+  private readonly changes = new Emitter<T>();
 
   constructor(
     private readonly where: string | (() => string),
@@ -91,11 +91,8 @@ export class WatchedFile<T> {
     return this.error;
   }
 
-  /** Calls `listener` after each change of value; returns the unsubscribe function. */
-  onDidChange(listener: Listener<T>): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
+  /** Fires with the new value after each change of value. */
+  readonly onDidChange: Event<T> = this.changes.event;
 
   /**
    * Re-checks the file once the interval has passed (`force`: now). An unchanged stamp is not re-read unless
@@ -159,6 +156,6 @@ export class WatchedFile<T> {
     if (!first && next === this.current) return;
     this.current = next;
     this.hasValue = true;
-    for (const l of [...this.listeners]) l(next);
+    this.changes.fire(next);
   }
 }

@@ -1,5 +1,6 @@
 // What the VS Code side needs from a running proxy, whether it lives on this thread (ProxyHost) or in a worker
 // (ProxyWorkerClient). Reads go through the admin API (AdminClient); this is only lifecycle and change signals.
+import type { Disposable } from '../core/events';
 import type { ServiceName } from '../core/types';
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = { codex: 3211, claude: 3210 };
@@ -43,11 +44,11 @@ export interface ProxyEngine {
   stop(service?: ServiceName, graceMs?: number): Promise<void>;
   dispose(graceMs?: number): Promise<void>;
   /** Called when the data behind `service` may have changed (state, load-balancer health). */
-  onDidChange(service: ServiceName, listener: () => void): () => void;
+  onDidChange(service: ServiceName, listener: () => void): Disposable;
   /** Called after every successful config reload. */
-  onDidReload(listener: () => void): () => void;
+  onDidReload(listener: () => void): Disposable;
   /** Reloads config.toml now; a broken file keeps the last good config and reports why. */
   forceReload(): ReloadOutcome | Promise<ReloadOutcome>;
   /** Only proxies that can die on their own (a worker) report lost and restored listeners. */
-  onDidChangeListener?(listener: (service: ServiceName, e: ListenerEvent) => void): () => void;
+  onDidChangeListener?(listener: (service: ServiceName, e: ListenerEvent) => void): Disposable;
 }

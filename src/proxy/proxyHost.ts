@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
+import { combineDisposables } from '../core/events';
+import type { Disposable } from '../core/events';
 import type { SecretLookup } from '../core/auth';
 import { readOwnFile, writeOwnFile } from '../io/ownFiles';
 import { RequestLogWriter, retryTraceWriter } from '../io/requestLogWriter';
@@ -231,13 +233,12 @@ export class ProxyHost implements ProxyEngine {
     void ctx.svc.handle(req, res);
   }
 
-  onDidChange(service: ServiceName, listener: () => void): () => void {
+  onDidChange(service: ServiceName, listener: () => void): Disposable {
     const svc = this.services[service];
-    const offs = [svc.state.onDidChange(() => listener()), svc.lbStore.onDidChange(() => listener())];
-    return () => offs.forEach((off) => off());
+    return combineDisposables(svc.state.onDidChange(() => listener()), svc.lbStore.onDidChange(() => listener()));
   }
 
-  onDidReload(listener: () => void): () => void {
+  onDidReload(listener: () => void): Disposable {
     return this.runtime.onDidReload(() => listener());
   }
 

@@ -8,6 +8,7 @@ import type { ConfigWarning, LoadedConfig } from '../core/config';
 import type { Logger } from './logger';
 import { WatchedFile } from '../io/watchedFile';
 import type { RuntimeStatus } from '../core/adminContract';
+import type { Disposable } from '../core/events';
 
 export type { RuntimeStatus } from '../core/adminContract';
 
@@ -16,7 +17,6 @@ export interface ReloadResult {
   error?: ConfigError;
 }
 
-type Listener = (loaded: LoadedConfig) => void;
 
 /** Holds the current config and reloads it when the file changes (checked at most every `intervalMs`). */
 export class RuntimeConfig {
@@ -57,7 +57,7 @@ export class RuntimeConfig {
   }
 
   /** Registers a listener called after every successful reload. */
-  onDidReload(listener: Listener): () => void {
+  onDidReload(listener: (loaded: LoadedConfig) => void): Disposable {
     return this.file.onDidChange(listener);
   }
 

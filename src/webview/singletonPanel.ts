@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerCommand } from '../host/commands';
 import type { Logger } from '../proxy/logger';
+import type { HostUi } from '../host/ui';
 
 /** Scripts on, and nothing loadable but `media/`. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -22,6 +23,7 @@ export function registerSingletonPanel<S>(o: {
   title: () => string;
   extensionUri: vscode.Uri;
   log: Logger;
+  ui: HostUi;
   /** State of a panel opened by the command. */
   initialState: () => S;
   /** State of a panel restored after a reload, from what its page saved (validated by the caller). */
@@ -37,7 +39,7 @@ export function registerSingletonPanel<S>(o: {
     });
     current = view;
   };
-  const command = registerCommand(o.command, () => {
+  const command = registerCommand(o, o.command, () => {
     if (current) {
       current.reveal();
       return;
@@ -47,7 +49,7 @@ export function registerSingletonPanel<S>(o: {
       retainContextWhenHidden: false,
     });
     attach(panel, o.initialState());
-  }, o.log);
+  });
   const serializer = vscode.window.registerWebviewPanelSerializer(o.viewType, {
     deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown): Thenable<void> {
       attach(panel, o.restoredState(saved));

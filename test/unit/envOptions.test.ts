@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV_KNOBS, readEnvOptions } from '../../src/core/envOptions';
+import { readHostEnv } from '../../src/io/hostEnv';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -55,5 +56,18 @@ describe('environment knobs', () => {
     assert.equal(some.retryTracePath, '/tmp/t.jsonl');
     assert.equal(some.sessionCwdCacheTtlSecs, 0);
     assert.equal(some.sessionCwdCacheMaxEntries, undefined);
+  });
+
+  it('reads what the extension needs once (HostEnv): the three homes with their defaults, the l10n bundle, a copy of the snapshot', () => {
+    const none = readHostEnv({}, '/home/u');
+    assert.equal(none.helperHome, join('/home/u', '.codex-helper'));
+    assert.equal(none.codexHome, join('/home/u', '.codex'));
+    assert.equal(none.claudeHome, join('/home/u', '.claude'));
+    assert.equal(none.l10nBundle, undefined);
+    const env: Record<string, string | undefined> = { CODEX_HELPER_HOME: '/h', CODEX_HOME: ' /c ', CLAUDE_HOME: '  ', CODEX_HELPER_L10N_BUNDLE: ' /b.json ', X: '1' };
+    const some = readHostEnv(env, '/home/u');
+    assert.deepEqual([some.helperHome, some.codexHome, some.claudeHome, some.l10nBundle], ['/h', '/c', join('/home/u', '.claude'), '/b.json']);
+    env['X'] = '2';
+    assert.equal(some.snapshot['X'], '1', 'a snapshot, not a live view of the environment');
   });
 });

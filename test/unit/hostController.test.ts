@@ -112,6 +112,37 @@ describe('host proxy controller (real ProxyHost on loopback)', () => {
     assert.match(tree.children[0]!.children[0]!.description ?? '', /healthy/);
   });
 
+  it('coalesces a burst of concurrent requests into a bounded number of store fetches and shows the final state', async () => {
+    const { ctl, svcStore } = setup();
+    const codex = await ctl.start('codex', 0);
+    const url = codex.kind === 'running' ? codex.url : '';
+    await svcStore.refresh('codex');
+    let fetches = 0;
+    const sub = svcStore.onDidChange((s) => s === 'codex' && fetches++);
+    let webviewRuns = 0;
+    const both = ctl.subscribe(['codex', 'claude'], () => void webviewRuns++, { windowMs: 30 });
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(`${url}/v1/responses`, { body: REQ })));
+    assert.ok(answers.every((a) => a.status === 200));
+    const elapsed = Date.now() - started;
+    await until(() => svcStore.get('codex').snapshot?.snapshot.recent.length === 20, 3000, 'the final state reaches the store');
+    await new Promise((r) => setTimeout(r, 100));
+    // 20 requests × 3 state events each; one fetch per 30 ms window at most, plus the trailing one.
+    const bound = Math.ceil((Date.now() - started) / 30) + 2;
+    assert.ok(fetches >= 1 && fetches <= bound && fetches < 60, `${fetches} fetches for 60 events in ${elapsed} ms`);
+    assert.ok(webviewRuns >= 1 && webviewRuns <= bound && webviewRuns < 60, `${webviewRuns} runs of a two-service subscriber`);
+    // refresh() waits for a fetch that started after it was called: it always sees the newest data.
+    assert.equal((await call(`${url}/v1/responses`, { body: REQ })).status, 200);
+    await svcStore.refresh('codex');
+    assert.equal(svcStore.get('codex').snapshot?.snapshot.recent.length, 21);
+    sub.dispose();
+    both.dispose();
+    const before = webviewRuns;
+    await ctl.stop('codex');
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(webviewRuns, before, 'a disposed subscription never runs again');
+  });
+
   it('restarts only the listener whose port changed', async () => {
     const { ctl } = setup();
     const codex = await ctl.start('codex', 0);

@@ -35,6 +35,23 @@ describe('host boundaries and manifest', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('keeps `vscode` out of the command files: HostUi (src/host/ui.ts) is their only way to VS Code', () => {
+    const viaUi = ['commands', 'ui', 'clientCommands', 'overrideCommands', 'upstreamCommands', 'proxyLifecycle', 'welcome',
+      'failoverNotifications', 'proxyWorkerSetup', 'coalescer', 'activityLog'];
+    for (const m of viaUi) assert.doesNotMatch(readFileSync(join(ROOT, 'src/host', `${m}.ts`), 'utf8'), /from\s+['"]vscode['"]|require\(\s*['"]vscode/, m);
+    const registering = tsFiles(join(ROOT, 'src')).filter((f) => /vscode\.commands\.registerCommand\(/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(registering.map((f) => f.slice(ROOT.length + 1)), ['src/host/vscodeUi.ts'],
+      'every command goes through commands.ts registerCommand (its error boundary) and HostUi');
+  });
+
+  it('keeps `vscode` out of the webview page controllers: what a page asks for goes through HostUi', () => {
+    for (const m of ['requestsPage', 'requestsActions', 'statsPage']) {
+      assert.doesNotMatch(readFileSync(join(ROOT, 'src/webview', `${m}.ts`), 'utf8'), /from\s+['"]vscode['"]|require\(\s*['"]vscode/, m);
+    }
+    const windowCalls = tsFiles(join(ROOT, 'src/webview')).filter((f) => /vscode\.(window|env\.clipboard|workspace\.fs)\./.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(windowCalls.map((f) => f.slice(ROOT.length + 1)), ['src/webview/singletonPanel.ts'], 'only the panel creation itself');
+  });
+
   it('keeps `vscode` out of the pure host modules the unit tests load', () => {
     const pure = ['settings', 'treeModel', 'statusModel', 'proxyController', 'serviceStore', 'secretCache', 'sessions', 'portConflict', 'clientEnv', 'commandArgs', 'constants'];
     for (const m of pure) assert.doesNotMatch(readFileSync(join(ROOT, 'src/host', `${m}.ts`), 'utf8'), /from\s+['"]vscode['"]/, m);

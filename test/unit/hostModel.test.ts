@@ -277,7 +277,7 @@ describe('host cooldown timer (status bar and tree redraw when a cooldown ends)'
     const schedule = (fn: () => void, ms: number) => {
       const x = { fn, ms, canceled: false };
       timers.push(x);
-      return () => { x.canceled = true; };
+      return { dispose: () => { x.canceled = true; } };
     };
     const d = running({ snapshot: snapshot({ main: { upstreams: [up({ cooldown_remaining_secs: 20, failure_count: 3 }), up({ cooldown_remaining_secs: 30, failure_count: 3 })] } }) });
     const shown: boolean[] = [];

@@ -224,7 +224,7 @@ describe('lb', () => {
     clock.t += 1000;
     lb.select(NONE, false); // cooldown expiry
     assert.equal(events.length, 6);
-    off();
+    off.dispose();
     lb.recordFailure(0, NO_BACKOFF);
     assert.equal(events.length, 6);
     assert.deepEqual(new Set(events), new Set(['cfg']));

@@ -52,6 +52,38 @@ describe('lint: layer rules', () => {
     }
   });
 
+  it('lets only the entry points read process.env', async () => {
+    const { lintTree } = await load();
+    const root = mkdtempSync(join(tmpdir(), 'chp-lint-'));
+    try {
+      const files: Record<string, string> = {
+        'src/host/homes.ts': "export const home = process.env.CODEX_HOME;\n",
+        'src/io/spread.ts': "export const env = { ...process.env };\n",
+        'src/proxy/index2.ts': "export const env = process['env'];\n",
+        'src/webview/w.ts': "export const x = process .env;\n",
+        'src/host/quiet.ts': "// extension.ts reads process.env once\nexport const s = 'process.env';\n",
+        'src/extension.ts': "export const env = process.env;\n",
+        'src/cli.ts': "export const env = process.env;\n",
+        'src/cliStats.ts': "export const env = process.env;\n",
+      };
+      for (const [rel, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(root, rel)), { recursive: true });
+        writeFileSync(join(root, rel), text);
+      }
+      const problems = lintTree(root).sort();
+      const want = [
+        /^src\/host\/homes\.ts: reads process\.env outside the entry points/,
+        /^src\/io\/spread\.ts: reads process\.env outside the entry points/,
+        /^src\/proxy\/index2\.ts: reads process\.env outside the entry points/,
+        /^src\/webview\/w\.ts: reads process\.env outside the entry points/,
+      ];
+      assert.equal(problems.length, want.length, problems.join('\n'));
+      want.forEach((re, i) => assert.match(problems[i]!, re));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('keeps core pure: fs, sockets, child processes and process.env are refused there and allowed in io', async () => {
     const { lintTree } = await load();
     const root = mkdtempSync(join(tmpdir(), 'chp-lint-'));

@@ -361,7 +361,7 @@ describe('ProxyState', () => {
       s.finishRequest({ id, status_code: 200, duration_ms: 1 });
       s.setSessionEffort('x', 'high');
       s.setConfigLevel('a', 2);
-      off();
+      off.dispose();
       s.setGlobalConfig('z');
       assert.deepEqual(kinds, ['begin', 'route', 'finish', 'override', 'meta']);
     });

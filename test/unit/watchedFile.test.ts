@@ -77,7 +77,7 @@ describe('WatchedFile', () => {
     w.refresh(true);
     write(file, '3');
     w.refresh(true);
-    off();
+    off.dispose();
     write(file, '4');
     w.refresh(true);
     assert.deepEqual(seen, [1, 3]);
