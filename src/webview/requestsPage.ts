@@ -1,15 +1,15 @@
 // The Recent Requests page's host-side controller, without `vscode`: validates what the page sends, answers it
 // (through HostUi), and feeds it from the admin API of each running proxy, coalesced, never before the page's
 // `ready`. requestsWebview.ts owns the panel and wires it here; plain-node tests drive it with a fake port.
-import type { Disposable } from '../core/events';
 import type { LbConfigView } from '../core/lb';
 import type { Logger } from '../proxy/logger';
-import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
 import { CMD } from '../host/constants';
 import type { HostUi } from '../host/ui';
 import { configHealthStates } from '../host/upstreamHealth';
 import { requestsStrings } from './pageStrings';
-import { parsePageMessage, PageMessageError } from './protocol';
+import { PageController } from './pageController';
+import type { PagePort, PageWatch } from './pageController';
+import { parsePageMessage } from './protocol';
 import type { HostMessage, PageMessage, RequestFilters, RequestRow, UpstreamStateView } from './protocol';
 import { clearRecent, copyRow, exportRows, showRowDetails } from './requestsActions';
 import type { RequestsSource } from './requestsActions';
@@ -23,11 +23,6 @@ const MAX_FETCH = 2000;
 /** The chart covers an hour; fetch at least this many so it is not cut off by a small `maxRows`. */
 const MIN_FETCH = 300;
 
-/** The page end of a webview panel, as a controller needs it. */
-export interface PagePort<M> {
-  postMessage(msg: M): PromiseLike<unknown>;
-}
-
 export interface RequestsPageDeps {
   /** The proxies to read now (running or attached); asked again on every refresh. */
   sources: () => RequestsSource[];
@@ -35,7 +30,7 @@ export interface RequestsPageDeps {
    * Runs `work`, coalesced (ProxyController.subscribe), whenever any service's requests or status change, including
    * services that are not running yet (so a proxy that starts later shows up at once).
    */
-  watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
+  watch: PageWatch;
   maxRows: () => number;
   log: Logger;
   ui: HostUi;
@@ -50,56 +45,25 @@ export function lastPostedRowCount(): number {
 }
 
 /** One open page and its feed. */
-export class RequestsPage implements Disposable {
+export class RequestsPage extends PageController<HostMessage, PageMessage> {
   private readonly model = new RequestsModel();
   private readonly now: () => number;
-  private readonly feed: ChangeSubscription;
-  private ready = false;
-  private disposed = false;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
   /** The rows of the last update, what "export" writes. */
   private shownRows: RequestRow[] = [];
   /** Sources (service + base URL) currently failing, so each outage is logged once. */
   private readonly failing = new Set<string>();
 
-  constructor(private readonly port: PagePort<HostMessage>, private readonly deps: RequestsPageDeps, private filters: RequestFilters) {
+  constructor(port: PagePort<HostMessage>, private readonly deps: RequestsPageDeps, private filters: RequestFilters) {
+    // l10n-ignore: a log prefix
+    super(port, { label: 'recent requests', parse: parsePageMessage, watch: deps.watch, windowMs: THROTTLE_MS, heartbeatMs: HEARTBEAT_MS, log: deps.log });
     this.now = deps.now ?? Date.now;
-    this.feed = deps.watch(() => this.refresh(), { windowMs: THROTTLE_MS, canRun: () => !this.disposed && this.ready });
   }
 
-  /** The page was torn down (hidden without retainContextWhenHidden); it sends `ready` again when shown. */
-  hidden(): void {
-    this.setReady(false);
-  }
-
-  private setReady(ready: boolean): void {
-    this.ready = ready;
-    if (ready && !this.heartbeat) {
-      this.heartbeat = setInterval(() => this.schedule(), HEARTBEAT_MS);
-    } else if (!ready && this.heartbeat) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
-  }
-
-  /** Handles one message from the page; a malformed one is logged and ignored. Resolves when its action is done. */
-  async onMessage(raw: unknown): Promise<void> {
-    let msg: PageMessage;
-    try {
-      msg = parsePageMessage(raw);
-    } catch (e) {
-      if (e instanceof PageMessageError) {
-        this.deps.log.warn(`recent requests: ignored a malformed message from the page (${e.message})`);
-        return;
-      }
-      throw e;
-    }
+  protected async handle(msg: PageMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
         if (msg.filters) this.filters = msg.filters;
-        this.setReady(true);
-        this.post({ type: 'init', filters: this.filters, maxRows: this.maxRows(), strings: requestsStrings() });
-        this.schedule(true);
+        this.opened({ type: 'init', filters: this.filters, maxRows: this.maxRows(), strings: requestsStrings() });
         return;
       case 'setFilter':
         this.filters = msg.filters;
@@ -138,24 +102,15 @@ export class RequestsPage implements Disposable {
     return Number.isFinite(n) && n > 0 ? n : 200;
   }
 
-  /** A refresh after the coalescing window, or right away for user actions. */
-  private schedule(immediate = false): void {
-    this.feed.schedule(immediate);
-  }
-
-  private async refresh(): Promise<void> {
-    try {
-      const maxRows = this.maxRows();
-      const limit = Math.min(MAX_FETCH, Math.max(maxRows, MIN_FETCH));
-      const data = await Promise.all(this.deps.sources().map((source) => this.read(source, limit)));
-      if (this.disposed || !this.ready) return;
-      const update = this.model.build(data, { filters: this.filters, maxRows, nowMs: this.now() });
-      lastRowCount = update.rows.length;
-      this.shownRows = update.rows;
-      this.post(update);
-    } catch (e) {
-      this.deps.log.error(`recent requests: refresh failed: ${(e as Error).message}`);
-    }
+  protected async update(): Promise<void> {
+    const maxRows = this.maxRows();
+    const limit = Math.min(MAX_FETCH, Math.max(maxRows, MIN_FETCH));
+    const data = await Promise.all(this.deps.sources().map((source) => this.read(source, limit)));
+    if (!this.live) return;
+    const update = this.model.build(data, { filters: this.filters, maxRows, nowMs: this.now() });
+    lastRowCount = update.rows.length;
+    this.shownRows = update.rows;
+    this.post(update);
   }
 
   private async read(source: RequestsSource, limit: number): Promise<SourceData> {
@@ -179,19 +134,5 @@ export class RequestsPage implements Disposable {
       }
       return { service: source.service, ok: false, message, url: source.client.baseUrl };
     }
-  }
-
-  private post(msg: HostMessage): void {
-    if (this.disposed || !this.ready) return;
-    this.port.postMessage(msg).then(undefined, (e: unknown) => {
-      this.deps.log.debug(`recent requests: post failed: ${(e as Error).message}`);
-    });
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.setReady(false);
-    this.feed.dispose();
   }
 }

@@ -2,20 +2,19 @@
 // through the admin API, builds one report (both services, or the chosen one) and posts it. Refreshes on traffic
 // (at most every 2 s), on a 30 s heartbeat, and when the page asks; validates everything the page sends.
 // statsWebview.ts owns the panel and wires it here; plain-node tests drive it with a fake port.
-import type { Disposable } from '../core/events';
 import { buildStatsReport } from '../core/statsReport';
 import type { StatsData } from '../core/statsSeries';
 import type { ApiSnapshot } from '../proxy/adminClient';
 import type { Logger } from '../proxy/logger';
 import { CMD } from '../host/constants';
 import { t } from '../host/l10n';
-import type { ChangeSubscription, SubscribeOptions } from '../host/proxyController';
 import type { HostUi } from '../host/ui';
 import { statsStrings } from './pageStrings';
-import { PageMessageError, parseStatsPageMessage } from './protocol';
+import { PageController } from './pageController';
+import type { PagePort, PageWatch } from './pageController';
+import { parseStatsPageMessage } from './protocol';
 import type { PricingSummary, SourceStatus, StatsHostMessage, StatsPageMessage, StatsViewState } from './protocol';
 import type { RequestsSource } from './requestsActions';
-import type { PagePort } from './requestsPage';
 import { sessionRows } from './statsModel';
 
 const THROTTLE_MS = 2000;
@@ -24,7 +23,7 @@ const HEARTBEAT_MS = 30_000;
 export interface StatsPageDeps {
   sources: () => RequestsSource[];
   /** As in RequestsPageDeps. */
-  watch: (work: () => Promise<void>, o: SubscribeOptions) => ChangeSubscription;
+  watch: PageWatch;
   log: Logger;
   ui: HostUi;
   now?: () => number;
@@ -49,50 +48,20 @@ async function pricingSummary(sources: RequestsSource[]): Promise<PricingSummary
 }
 
 /** One open Stats page and its feed. */
-export class StatsPage implements Disposable {
+export class StatsPage extends PageController<StatsHostMessage, StatsPageMessage> {
   private readonly now: () => number;
-  private readonly feed: ChangeSubscription;
-  private ready = false;
-  private disposed = false;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly port: PagePort<StatsHostMessage>, private readonly deps: StatsPageDeps, private state: StatsViewState) {
+  constructor(port: PagePort<StatsHostMessage>, private readonly deps: StatsPageDeps, private state: StatsViewState) {
+    // l10n-ignore: a log prefix
+    super(port, { label: 'stats', parse: parseStatsPageMessage, watch: deps.watch, windowMs: THROTTLE_MS, heartbeatMs: HEARTBEAT_MS, log: deps.log });
     this.now = deps.now ?? Date.now;
-    this.feed = deps.watch(() => this.refresh(), { windowMs: THROTTLE_MS, canRun: () => !this.disposed && this.ready });
   }
 
-  /** The page was torn down (hidden); it sends `ready` again when shown. */
-  hidden(): void {
-    this.setReady(false);
-  }
-
-  private setReady(ready: boolean): void {
-    this.ready = ready;
-    if (ready && !this.heartbeat) this.heartbeat = setInterval(() => this.schedule(), HEARTBEAT_MS);
-    else if (!ready && this.heartbeat) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
-  }
-
-  /** Handles one message from the page; a malformed one is logged and ignored. */
-  async onMessage(raw: unknown): Promise<void> {
-    let msg: StatsPageMessage;
-    try {
-      msg = parseStatsPageMessage(raw);
-    } catch (e) {
-      if (e instanceof PageMessageError) {
-        this.deps.log.warn(`stats: ignored a malformed message from the page (${e.message})`);
-        return;
-      }
-      throw e;
-    }
+  protected async handle(msg: StatsPageMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
         if (msg.state) this.state = msg.state;
-        this.setReady(true);
-        this.post({ type: 'init', state: this.state, strings: statsStrings() });
-        this.schedule(true);
+        this.opened({ type: 'init', state: this.state, strings: statsStrings() });
         return;
       case 'setState':
         this.state = msg.state;
@@ -110,47 +79,26 @@ export class StatsPage implements Disposable {
     }
   }
 
-  /** A refresh after the coalescing window, or right away for user actions. */
-  private schedule(immediate = false): void {
-    this.feed.schedule(immediate);
-  }
-
-  private async refresh(): Promise<void> {
-    try {
-      const all = this.deps.sources();
-      const sources = this.state.service === 'all' ? all : all.filter((s) => s.service === this.state.service);
-      const statuses: SourceStatus[] = [];
-      const data: StatsData[] = [];
-      const snaps: ApiSnapshot[] = [];
-      await Promise.all(sources.map(async (s) => {
-        try {
-          const [d, snap] = await Promise.all([s.client.statsData(30), s.client.snapshot(1, 1)]);
-          data.push(d);
-          snaps.push(snap);
-          statuses.push({ service: s.service, ok: true });
-        } catch (e) {
-          statuses.push({ service: s.service, ok: false, message: (e as Error).message });
-        }
-      }));
-      const pricing = await pricingSummary(sources);
-      if (this.disposed || !this.ready) return;
-      const nowMs = this.now();
-      const report = buildStatsReport(data, { nowMs, range: this.state.range, tzOffsetMin: -new Date(nowMs).getTimezoneOffset() });
-      this.post({ type: 'stats', nowMs, report, sources: statuses, pricing, sessions: sessionRows(snaps) });
-    } catch (e) {
-      this.deps.log.error(`stats: refresh failed: ${(e as Error).message}`);
-    }
-  }
-
-  private post(msg: StatsHostMessage): void {
-    if (this.disposed || !this.ready) return;
-    this.port.postMessage(msg).then(undefined, (e: unknown) => this.deps.log.debug(`stats: post failed: ${(e as Error).message}`));
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.setReady(false);
-    this.feed.dispose();
+  protected async update(): Promise<void> {
+    const all = this.deps.sources();
+    const sources = this.state.service === 'all' ? all : all.filter((s) => s.service === this.state.service);
+    const statuses: SourceStatus[] = [];
+    const data: StatsData[] = [];
+    const snaps: ApiSnapshot[] = [];
+    await Promise.all(sources.map(async (s) => {
+      try {
+        const [d, snap] = await Promise.all([s.client.statsData(30), s.client.snapshot(1, 1)]);
+        data.push(d);
+        snaps.push(snap);
+        statuses.push({ service: s.service, ok: true });
+      } catch (e) {
+        statuses.push({ service: s.service, ok: false, message: (e as Error).message });
+      }
+    }));
+    const pricing = await pricingSummary(sources);
+    if (!this.live) return;
+    const nowMs = this.now();
+    const report = buildStatsReport(data, { nowMs, range: this.state.range, tzOffsetMin: -new Date(nowMs).getTimezoneOffset() });
+    this.post({ type: 'stats', nowMs, report, sources: statuses, pricing, sessions: sessionRows(snaps) });
   }
 }
