@@ -8,51 +8,31 @@ import { CMD, CONNECT_NO_CONFIRM_KEY } from '../../src/host/constants';
 import { secretKey } from '../../src/host/secretCache';
 import { json, startUpstream } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
-import { hostFixture, TestSettings } from '../helpers/hostFixture';
+import { codexAndClaudeConfig, hostFixture, MemoryState, TestSettings } from '../helpers/hostFixture';
 import type { HostFixture } from '../helpers/hostFixture';
 import { settle } from '../helpers/fakeUi';
-
-const configText = (u: string) => `version = 1
-[codex.configs.main]
-[[codex.configs.main.upstreams]]
-base_url = "${u}/a"
-auth = { auth_token_secret = "work" }
-[claude.configs.cl]
-[[claude.configs.cl.upstreams]]
-base_url = "${u}/c"
-`;
-
-class Memory {
-  readonly map = new Map<string, unknown>();
-  get(k: string) { return this.map.get(k); }
-  async update(k: string, v: unknown) { this.map.set(k, v); }
-}
 
 describe('client commands (plain Node, scripted UI, temporary client homes)', () => {
   let up: FakeUpstream;
   let f: HostFixture;
-  let memory: Memory;
-  let off: { dispose(): void };
+  let memory: MemoryState;
 
   before(async () => {
     up = await startUpstream((_req, res) => json(res, 200, {}));
   });
   after(() => up.close());
   beforeEach(async () => {
-    f = hostFixture(configText(up.url));
-    memory = new Memory();
+    f = hostFixture(codexAndClaudeConfig(up.url, 'auth = { auth_token_secret = "work" }\n'));
+    memory = new MemoryState();
     // A port nothing listens on for the "not running" branch: the controller starts on port 0 for the others.
     const settings = new TestSettings({}, (s) => {
       s.services.codex.port = 1;
       s.services.claude.port = 1;
     });
-    off = registerClientCommands({ controller: f.controller, store: f.store, settings, secrets: f.secrets, log: f.log, ui: f.ui, memory,
-      homes: { codex: f.codexHome, claude: f.claudeHome } });
+    f.own(registerClientCommands({ controller: f.controller, store: f.store, settings, secrets: f.secrets, log: f.log, ui: f.ui, memory,
+      homes: { codex: f.codexHome, claude: f.claudeHome } }));
   });
-  afterEach(async () => {
-    off.dispose();
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const codexFile = () => join(f.codexHome, 'config.toml');
   const claudeFile = () => join(f.claudeHome, 'settings.json');

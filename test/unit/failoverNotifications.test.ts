@@ -5,21 +5,8 @@ import { CMD } from '../../src/host/constants';
 import { registerFailoverNotifications } from '../../src/host/failoverNotifications';
 import { call, json, startUpstream, until } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
-import { hostFixture } from '../helpers/hostFixture';
+import { failoverConfig, hostFixture } from '../helpers/hostFixture';
 import { settle } from '../helpers/fakeUi';
-
-const configText = (u: string) => `version = 1
-[codex]
-active = "main"
-[codex.configs.main]
-level = 1
-[[codex.configs.main.upstreams]]
-base_url = "${u}/bad"
-[codex.configs.backup]
-level = 2
-[[codex.configs.backup.upstreams]]
-base_url = "${u}/good"
-`;
 
 describe('failover notifications (plain Node, scripted UI, real proxy)', () => {
   let up: FakeUpstream;
@@ -30,11 +17,10 @@ describe('failover notifications (plain Node, scripted UI, real proxy)', () => {
 
   for (const enabled of [true, false]) {
     it(enabled ? 'shows one warning per failover; "Reset Cooldown" resets that service' : 'stays quiet while the setting is off', async () => {
-      const f = hostFixture(configText(up.url));
-      const off = registerFailoverNotifications({ store: f.store, ui: f.ui, enabled: () => enabled });
+      const f = hostFixture(failoverConfig(up.url, ['/bad'], '/good'));
+      f.own(registerFailoverNotifications({ store: f.store, ui: f.ui, enabled: () => enabled }));
       try {
-        const st = await f.controller.start('codex', 0);
-        const url = st.kind === 'running' ? st.url : '';
+        const url = await f.start('codex');
         f.ui.click('Reset Cooldown');
         for (let i = 0; i < 3; i++) assert.equal((await call(`${url}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) })).status, 200);
         await until(() => Boolean(f.store.get('codex').snapshot?.snapshot.failover), 3000, 'the store sees the failover');
@@ -49,7 +35,6 @@ describe('failover notifications (plain Node, scripted UI, real proxy)', () => {
         assert.deepEqual(f.ui.shown[0]!.actions, ['Reset Cooldown', 'Recent Requests']);
         assert.deepEqual(f.ui.executed, [{ id: CMD.resetCooldown, args: [{ service: 'codex' }] }]);
       } finally {
-        off.dispose();
         await f.close();
       }
     });

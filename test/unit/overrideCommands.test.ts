@@ -6,45 +6,23 @@ import { registerCommand } from '../../src/host/commands';
 import { registerOverrideCommands } from '../../src/host/overrideCommands';
 import { call, json, startUpstream, until } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
-import { hostFixture } from '../helpers/hostFixture';
+import { claudeConfig, failoverConfig, hostFixture, OK_RESPONSE } from '../helpers/hostFixture';
 import type { HostFixture } from '../helpers/hostFixture';
 import { settle } from '../helpers/fakeUi';
-
-const OK = { id: 'resp_1', output: [], usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } };
-
-const configText = (u: string) => `version = 1
-[codex]
-active = "main"
-[codex.configs.main]
-level = 1
-[[codex.configs.main.upstreams]]
-base_url = "${u}/a"
-[codex.configs.backup]
-level = 2
-[[codex.configs.backup.upstreams]]
-base_url = "${u}/b"
-[claude.configs.cl]
-[[claude.configs.cl.upstreams]]
-base_url = "${u}/c"
-`;
 
 describe('override commands (plain Node, scripted UI, real proxy)', () => {
   let up: FakeUpstream;
   let f: HostFixture;
-  let off: { dispose(): void };
 
   before(async () => {
-    up = await startUpstream((_req, res) => json(res, 200, OK));
+    up = await startUpstream((_req, res) => json(res, 200, OK_RESPONSE));
   });
   after(() => up.close());
   beforeEach(() => {
-    f = hostFixture(configText(up.url));
-    off = registerOverrideCommands({ controller: f.controller, store: f.store, log: f.log, ui: f.ui });
+    f = hostFixture(failoverConfig(up.url, ['/a'], '/b', claudeConfig(up.url)));
+    f.own(registerOverrideCommands({ controller: f.controller, store: f.store, log: f.log, ui: f.ui }));
   });
-  afterEach(async () => {
-    off.dispose();
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const state = (s: 'codex' | 'claude' = 'codex') => f.controller.host!.services[s].state;
 
@@ -123,10 +101,9 @@ describe('override commands (plain Node, scripted UI, real proxy)', () => {
   });
 
   it('session effort: none yet → an info message; a session picked → the effort picked is set; clear removes it', async () => {
-    const st = await f.controller.start('codex', 0);
+    const url = await f.start('codex');
     await f.ui.run(CMD.setSessionEffort);
     assert.deepEqual(f.ui.messages('info'), ['Codex Helper: no recent Codex sessions yet.']);
-    const url = st.kind === 'running' ? st.url : '';
     const r = await call(`${url}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }), headers: { session_id: 'sess-1' } });
     assert.equal(r.status, 200);
     await f.ui.pick('sess-1').pick('high').run(CMD.setSessionEffort);

@@ -7,27 +7,11 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { CMD, CONTEXT } from '../../src/host/constants';
 import { configHome, registerProxyLifecycle } from '../../src/host/proxyLifecycle';
-import type { PinMemory } from '../../src/host/workspacePin';
 import { json, startUpstream, until } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
-import { hostFixture, TestSettings } from '../helpers/hostFixture';
+import { codexAndClaudeConfig, hostFixture, MemoryState, TestSettings } from '../helpers/hostFixture';
 import type { HostFixture } from '../helpers/hostFixture';
 import { settle } from '../helpers/fakeUi';
-
-const configText = (u: string) => `version = 1
-[codex.configs.main]
-[[codex.configs.main.upstreams]]
-base_url = "${u}/a"
-[claude.configs.cl]
-[[claude.configs.cl.upstreams]]
-base_url = "${u}/c"
-`;
-
-class Memory implements PinMemory {
-  readonly map = new Map<string, unknown>();
-  get(k: string) { return this.map.get(k); }
-  async update(k: string, v: unknown) { this.map.set(k, v); }
-}
 
 describe('proxy lifecycle commands (plain Node, scripted UI, real listeners)', () => {
   let up: FakeUpstream;
@@ -41,7 +25,7 @@ describe('proxy lifecycle commands (plain Node, scripted UI, real listeners)', (
   });
   after(() => up.close());
   beforeEach(() => {
-    f = hostFixture(configText(up.url));
+    f = hostFixture(codexAndClaudeConfig(up.url));
   });
   afterEach(async () => {
     off?.dispose();
@@ -56,7 +40,7 @@ describe('proxy lifecycle commands (plain Node, scripted UI, real listeners)', (
       s.services.codex.port = ports.codex ?? 0;
       s.services.claude.port = ports.claude ?? 0;
     });
-    off = registerProxyLifecycle({ controller: f.controller, settings, log: f.log, ui: f.ui, pinMemory: new Memory(), defaultHome: '/nowhere' });
+    off = registerProxyLifecycle({ controller: f.controller, settings, log: f.log, ui: f.ui, pinMemory: new MemoryState(), defaultHome: '/nowhere' });
   };
 
   const blockPort = async (): Promise<number> => {
@@ -162,7 +146,7 @@ describe('proxy lifecycle commands (plain Node, scripted UI, real listeners)', (
     await f.ui.run(CMD.startProxy, 'codex');
     await f.ui.run(CMD.reloadConfig);
     assert.deepEqual(f.ui.messages('info'), ['Codex Helper: config unchanged (reloaded anyway).']);
-    writeFileSync(join(f.home, 'config.toml'), `${configText(up.url)}\n[codex.configs.more]\n[[codex.configs.more.upstreams]]\nbase_url = "${up.url}/m"\n`);
+    writeFileSync(join(f.home, 'config.toml'), `${codexAndClaudeConfig(up.url)}\n[codex.configs.more]\n[[codex.configs.more.upstreams]]\nbase_url = "${up.url}/m"\n`);
     await f.ui.run(CMD.reloadConfig);
     assert.equal(f.ui.messages('info')[1], 'Codex Helper: config reloaded.');
     writeFileSync(join(f.home, 'config.toml'), 'version = 1\n[codex.configs.main]\nlevel = "high"\n');

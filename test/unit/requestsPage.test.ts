@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { SERVICE_NAMES } from '../../src/core/types';
 import { AdminClient } from '../../src/proxy/adminClient';
 import { CMD } from '../../src/host/constants';
 import { DEFAULT_FILTERS } from '../../src/webview/protocol';
@@ -16,19 +15,8 @@ import { rowsToCsv } from '../../src/webview/requestsExport';
 import { RequestsPage } from '../../src/webview/requestsPage';
 import { call, json, startUpstream, until } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
-import { hostFixture } from '../helpers/hostFixture';
+import { codexAndClaudeConfig, hostFixture, OK_RESPONSE } from '../helpers/hostFixture';
 import type { HostFixture } from '../helpers/hostFixture';
-
-const OK = { id: 'resp_1', output: [], usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } };
-
-const configText = (u: string) => `version = 1
-[codex.configs.main]
-[[codex.configs.main.upstreams]]
-base_url = "${u}/a"
-[claude.configs.cl]
-[[claude.configs.cl.upstreams]]
-base_url = "${u}/c"
-`;
 
 type Update = Extract<HostMessage, { type: 'update' }>;
 
@@ -48,18 +36,14 @@ describe('recent requests page (plain Node, scripted UI, real proxy)', () => {
   let posted: HostMessage[];
   let extra: RequestsSource[];
 
-  const sources = (): RequestsSource[] => [...SERVICE_NAMES.flatMap((service) => {
-    const client = f.controller.client(service);
-    return client ? [{ service, client }] : [];
-  }), ...extra];
+  const sources = (): RequestsSource[] => [...f.sources(), ...extra];
   const updates = () => posted.filter((m): m is Update => m.type === 'update');
   const lastRows = (): RequestRow[] => updates().at(-1)?.rows ?? [];
   const recentCount = async () => (await f.controller.client('codex')!.snapshot(10, 1)).snapshot.recent.length;
 
   /** Starts the codex proxy, sends one request through it, opens the page and waits for the row. */
   async function withOneRow(): Promise<RequestRow> {
-    const st = await f.controller.start('codex', 0);
-    const url = st.kind === 'running' ? st.url : '';
+    const url = await f.start('codex');
     const r = await call(`${url}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }), headers: { session_id: 'sess-1' } });
     assert.equal(r.status, 200);
     await page.onMessage({ type: 'ready' });
@@ -68,21 +52,17 @@ describe('recent requests page (plain Node, scripted UI, real proxy)', () => {
   }
 
   before(async () => {
-    up = await startUpstream((_req, res) => json(res, 200, OK));
+    up = await startUpstream((_req, res) => json(res, 200, OK_RESPONSE));
   });
   after(() => up.close());
   beforeEach(() => {
-    f = hostFixture(configText(up.url));
+    f = hostFixture(codexAndClaudeConfig(up.url));
     posted = [];
     extra = [];
-    page = new RequestsPage({ postMessage: async (m) => posted.push(m) }, {
-      sources, watch: (work, o) => f.controller.subscribe(SERVICE_NAMES, work, o), maxRows: () => 200, log: f.log, ui: f.ui,
-    }, { ...DEFAULT_FILTERS });
+    page = f.own(new RequestsPage({ postMessage: async (m) => posted.push(m) },
+      { sources, watch: f.watch, maxRows: () => 200, log: f.log, ui: f.ui }, { ...DEFAULT_FILTERS }));
   });
-  afterEach(async () => {
-    page.dispose();
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   it('posts nothing before `ready`; a malformed message is logged and ignored; `ready` gets init, then rows', async () => {
     await page.onMessage({ type: 'refresh' });

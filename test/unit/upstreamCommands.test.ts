@@ -8,43 +8,23 @@ import { registerUpstreamCommands } from '../../src/host/upstreamCommands';
 import { call, json, startUpstream, until } from '../helpers/servers';
 import type { FakeUpstream } from '../helpers/servers';
 import type { LbConfigView } from '../../src/core/lb';
-import { hostFixture } from '../helpers/hostFixture';
+import { failoverConfig, hostFixture, OK_RESPONSE } from '../helpers/hostFixture';
 import type { HostFixture } from '../helpers/hostFixture';
-
-const OK = { id: 'resp_1', output: [], usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } };
-
-const configText = (u: string) => `version = 1
-[codex]
-active = "main"
-[codex.configs.main]
-level = 1
-[[codex.configs.main.upstreams]]
-base_url = "${u}/bad"
-[[codex.configs.main.upstreams]]
-base_url = "${u}/good"
-[codex.configs.backup]
-level = 2
-[[codex.configs.backup.upstreams]]
-base_url = "${u}/good"
-`;
 
 describe('upstream commands (plain Node, scripted UI, real proxy)', () => {
   let up: FakeUpstream;
   let f: HostFixture;
-  let off: { dispose(): void };
 
   before(async () => {
-    up = await startUpstream((req, res) => (req.url?.startsWith('/bad') ? json(res, 502, { error: 'bad gateway' }) : json(res, 200, OK)));
+    up = await startUpstream((req, res) => (req.url?.startsWith('/bad') ? json(res, 502, { error: 'bad gateway' }) : json(res, 200, OK_RESPONSE)));
   });
   after(() => up.close());
   beforeEach(() => {
-    f = hostFixture(configText(up.url));
-    off = registerUpstreamCommands({ controller: f.controller, store: f.store, log: f.log, ui: f.ui, configFile: () => join(f.home, 'config.toml') });
+    // config.toml lines 8 and 10 are what Open Config at Line finds below.
+    f = hostFixture(failoverConfig(up.url, ['/bad', '/good'], '/good'));
+    f.own(registerUpstreamCommands({ controller: f.controller, store: f.store, log: f.log, ui: f.ui, configFile: () => join(f.home, 'config.toml') }));
   });
-  afterEach(async () => {
-    off.dispose();
-    await f.close();
-  });
+  afterEach(() => f.close());
 
   const lbOf = (config: string) => f.store.get('codex').snapshot?.snapshot.lb_view[config] as LbConfigView | undefined;
 
@@ -63,8 +43,7 @@ describe('upstream commands (plain Node, scripted UI, real proxy)', () => {
   });
 
   it('from the palette: offers the configs with trouble first; Escape resets nothing; a pick resets that config', async () => {
-    const st = await f.controller.start('codex', 0);
-    await coolBadUpstream(st.kind === 'running' ? st.url : '');
+    await coolBadUpstream(await f.start('codex'));
     assert.equal(await f.ui.pick(undefined).run(CMD.resetCooldown), undefined);
     const offered = f.ui.picks[0]!.items;
     assert.match(offered[0]!.label, /Every config/);
@@ -78,8 +57,7 @@ describe('upstream commands (plain Node, scripted UI, real proxy)', () => {
   });
 
   it('from a tree item: resets one upstream at once; nothing cooling says so', async () => {
-    const st = await f.controller.start('codex', 0);
-    await coolBadUpstream(st.kind === 'running' ? st.url : '');
+    await coolBadUpstream(await f.start('codex'));
     assert.equal(await f.ui.run(CMD.resetCooldown, { service: 'codex', config: 'main', upstreamIndex: 0 }), 1);
     assert.equal(await f.ui.run(CMD.resetCooldown, { service: 'codex', config: 'backup', upstreamIndex: 0 }), 0);
     assert.equal(f.ui.statusMessages.length, 2);
