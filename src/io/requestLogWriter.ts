@@ -4,7 +4,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvOptions } from '../core/envOptions';
-import type { RequestCost } from '../core/pricing';
 import { formatRequestLogLine, redactText } from '../core/requestLog';
 import type { RequestLogRecord } from '../core/requestLog';
 
@@ -22,8 +21,6 @@ export interface RequestLogWriterOptions {
   /** Known secrets (configured keys); lines with an `http_debug` part are scrubbed of them. */
   secrets?: () => readonly string[];
   onError?: (err: unknown) => void;
-  /** Prices a record that has usage and no cost yet (the price at the time is what the log keeps). */
-  price?: (r: RequestLogRecord) => RequestCost | undefined;
 }
 
 /** Size of the buffers lines are encoded into (a batch of a busy 200 ms fits in a few). */
@@ -42,7 +39,6 @@ export class RequestLogWriter {
   private readonly now: () => number;
   private readonly secrets: (() => readonly string[]) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
-  private readonly price: RequestLogWriterOptions['price'];
   /** Queued lines, encoded as they come into a few large buffers (no join and no re-encoding of the batch). */
   private chunks: Buffer[] = [];
   private current: Buffer | undefined;
@@ -67,20 +63,11 @@ export class RequestLogWriter {
     this.now = opts.now ?? Date.now;
     this.secrets = opts.secrets;
     this.onError = opts.onError;
-    this.price = opts.price;
   }
 
   /** Queues one request line; returns immediately. */
   write(record: RequestLogRecord): void {
     if (this.onlyErrors && record.status_code >= 200 && record.status_code < 300 && record.error_class === undefined) return;
-    if (record.cost === undefined && record.usage && this.price) {
-      try {
-        const cost = this.price(record);
-        if (cost) record = { ...record, cost };
-      } catch {
-        // An estimate must never cost a log line.
-      }
-    }
     let line = formatRequestLogLine(record, this.now());
     if (record.http_debug !== undefined && this.secrets) line = redactText(line, this.secrets());
     this.enqueue(line);

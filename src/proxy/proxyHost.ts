@@ -13,7 +13,7 @@ import { readOwnFile, writeOwnFile } from '../io/ownFiles';
 import { RequestLogWriter, retryTraceWriter } from '../io/requestLogWriter';
 import { readEnvOptions } from '../core/envOptions';
 import type { EnvOptions } from '../core/envOptions';
-import type { ServiceName, UsageMetrics } from '../core/types';
+import type { ServiceName } from '../core/types';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import { errorBody, streamErrorEvent } from './errors';
 import { isPlainSse } from './forwardSuccess';
@@ -86,9 +86,7 @@ export class ProxyHost implements ProxyEngine {
     const rotation = { maxBytes: knobs.requestLogMaxBytes, maxFiles: knobs.requestLogMaxFiles };
     const onError = (e: unknown) => opts.log.warn(`request log: ${(e as Error)?.message ?? e}`);
     this.prices = new PriceBook(() => this.runtime.loaded.config, opts.env, opts.log);
-    const price = (r: { service: ServiceName; usage?: UsageMetrics; model?: string; mapped_model?: string }) =>
-      this.prices.price(r.service, r.usage, r.model, r.mapped_model);
-    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, price, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
+    this.requestLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, onError, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
     this.debugLog = opts.requestLog === false ? undefined : new RequestLogWriter({ dir: logs, fileName: 'requests_debug.jsonl', onError, ...rotation, onlyErrors: knobs.requestLogOnlyErrors });
     this.retryTrace = opts.requestLog === false ? undefined : retryTraceWriter({ dir: logs, onError, ...rotation }, knobs);
     const make = (service: ServiceName) =>

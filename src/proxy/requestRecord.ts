@@ -94,7 +94,7 @@ export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r
   });
   if (!sinks.requestLog) return;
   const row = requestLogRow(sinks.service, f);
-  // Priced once, by the state; the writer prices only rows that come without a cost.
+  // Priced once, by the state (the price at the time is what the log keeps).
   if (finished?.cost) row.cost = finished.cost;
   sinks.requestLog.write(scrub ? scrub(row) : row);
 }

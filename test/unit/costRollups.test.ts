@@ -121,9 +121,10 @@ describe('cost and stats rollups', () => {
   it('replaying requests.jsonl after a restart rebuilds cost and stats, pricing old lines with the current table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chp-cost-'));
     try {
-      const w = new RequestLogWriter({ dir, flushIntervalMs: 0, price: (r) => priceRequest(table, r.service, r.usage, r.model, r.mapped_model) });
+      // A line priced when it was written (the proxy writes the state's cost into the row).
+      const w = new RequestLogWriter({ dir, flushIntervalMs: 0 });
       w.write({ timestamp_ms: now - 1000, service: 'codex', method: 'POST', path: '/v1/responses', status_code: 200, duration_ms: 900, ttfb_ms: 100,
-        model: 'gpt-5', usage: usage(1_000_000, 0), config_name: 'main' });
+        model: 'gpt-5', usage: usage(1_000_000, 0), config_name: 'main', cost: priceRequest(table, 'codex', usage(1_000_000, 0), 'gpt-5', undefined) });
       // A line written before prices existed: priced on replay.
       const bare = new RequestLogWriter({ dir, flushIntervalMs: 0 });
       bare.write({ timestamp_ms: now - 500, service: 'codex', method: 'POST', path: '/v1/responses', status_code: 200, duration_ms: 900,
