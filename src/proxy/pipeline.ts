@@ -447,24 +447,20 @@ class ProxyRequest extends RequestAnswer {
       this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: e.cls, hint: e.hint, message: e.message });
       return;
     }
-    if (r.streamError !== undefined || r.incomplete) {
-      const idle = r.streamError !== undefined && isTimeoutError(r.streamError);
-      const msg = r.streamError === undefined
-        ? `the stream ended without its terminal event (${terminalOf(this.format)})`
-        : idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
-      const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
-      lb.recordFailure(idx, backoff, { status: resp.statusCode });
-      const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);
-      const how = r.streamError === undefined ? 'ended early' : idle ? 'went silent' : 'broke';
-      d.log.warn(`${what}: upstream stream ${how} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
-      const label = r.streamError === undefined ? 'incomplete' : idle ? 'idle timeout' : 'error';
-      if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${label}: ${msg}`, this.format));
-      else this.res.destroy();
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls], message: msg });
-      return;
-    }
-    this.res.end();
-    this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+    // What is left: the stream broke, went silent or ended without its terminal event after output started.
+    const idle = r.streamError !== undefined && isTimeoutError(r.streamError);
+    const msg = r.streamError === undefined
+      ? `the stream ended without its terminal event (${terminalOf(this.format)})`
+      : idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
+    const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
+    lb.recordFailure(idx, backoff, { status: resp.statusCode });
+    const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);
+    const how = r.streamError === undefined ? 'ended early' : idle ? 'went silent' : 'broke';
+    d.log.warn(`${what}: upstream stream ${how} after the answer started: ${msg}; ${where} cools down for ${secs} s`);
+    const label = r.streamError === undefined ? 'incomplete' : idle ? 'idle timeout' : 'error';
+    if (r.isSse && !r.encoded && !this.res.destroyed) this.res.end(streamErrorEvent(d.service, `upstream stream ${label}: ${msg}`, this.format));
+    else this.res.destroy();
+    this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: cls, hint: CLASS_HINTS[cls], message: msg });
   }
 
 }
