@@ -34,8 +34,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Where each API keeps the reasoning effort: OpenAI `reasoning.effort`, Anthropic `output_config.effort`. */
 export const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
-const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set(['reasoning']), claude: new Set(['output_config']) };
-const EFFORT_NEEDLE: Record<ServiceName, string> = { codex: '"reasoning"', claude: '"output_config"' };
+const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set([EFFORT_OBJECT.codex]), claude: new Set([EFFORT_OBJECT.claude]) };
+/** The effort object's key as it appears in a body (quoted), for a native search. */
+const EFFORT_NEEDLE: Record<ServiceName, string> = { codex: `"${EFFORT_OBJECT.codex}"`, claude: `"${EFFORT_OBJECT.claude}"` };
 const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
 const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
