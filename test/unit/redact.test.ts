@@ -19,6 +19,16 @@ describe('secret set', () => {
     assert.equal(credentialOf('Bearer abc'), 'abc');
     assert.equal(credentialOf('raw-key-no-scheme'), 'raw-key-no-scheme');
   });
+
+  it('knows values added after it was first used (a later attempt resolves another upstream key)', () => {
+    const s = new SecretSet().addClientHeaders({ authorization: 'Bearer cli-abcdefgh12' });
+    assert.equal(s.text('cli-abcdefgh12 up-second-key-777'), '[REDACTED] up-second-key-777');
+    s.add('up-second-key-777', 'up-second-key-777-and-more');
+    s.addClientHeaders({ 'x-api-key': 'xk-late-0987654321' });
+    // Longest first after every addition: the longer key is masked whole, not around the shorter one.
+    assert.equal(s.text('cli-abcdefgh12 up-second-key-777-and-more xk-late-0987654321'), '[REDACTED] [REDACTED] [REDACTED]');
+    assert.ok(['up-second-key-777', 'up-second-key-777-and-more', 'xk-late-0987654321'].every((v) => s.list().includes(v)));
+  });
 });
 
 describe('URLs as shown', () => {
