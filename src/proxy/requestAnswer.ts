@@ -48,8 +48,7 @@ export interface LastFailure {
 
 function routeValue(r: { config: string; index: number; base: string }): string {
   // An unusable base_url is still named by its config and index.
-  const h = hostOf(r.base);
-  const host = h === 'invalid base_url' ? '-' : h;
+  const host = parsedHost(r.base) ?? '-';
   // Header values must stay printable ASCII: config names may be anything the user typed.
   return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
 }
@@ -258,17 +257,24 @@ export abstract class RequestAnswer {
 
 /** Host (with port) of a base_url, for log lines. */
 export function hostOf(base: string): string {
+  return parsedHost(base) ?? 'invalid base_url';
+}
+
+/**
+ * Host (with port) of a base_url; null when it does not parse. base_urls come from the config: a handful, each
+ * parsed once rather than on every request.
+ */
+function parsedHost(base: string): string | null {
   let host = hosts.get(base);
   if (host !== undefined) return host;
   try {
     host = new URL(base).host;
   } catch {
-    host = 'invalid base_url';
+    host = null;
   }
-  // base_urls come from the config: a handful, parsed once each rather than on every request.
   if (hosts.size >= 256) hosts.clear();
   hosts.set(base, host);
   return host;
 }
-const hosts = new Map<string, string>();
+const hosts = new Map<string, string | null>();
 
