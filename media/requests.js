@@ -5,7 +5,8 @@
   'use strict';
   // eslint-disable-next-line no-undef
   const vscode = acquireVsCodeApi();
-  const SVG_NS = 'http://www.w3.org/2000/svg';
+  // media/common.js, loaded first.
+  const { setTexts, texts, L, el, svg, legendItem, fmtCost } = window.codexHelperPage;
   const CHART_W = 600;
   const CHART_H = 120;
   const MAX_EXPANDED = 50;
@@ -39,15 +40,6 @@
   let clockOffset = 0;
   let elapsedTimer = undefined;
   let lastUpdate = undefined;
-  // Texts come from the host in the `init` message, translated (src/webview/pageStrings.ts).
-  let S = {};
-
-  /** A text by name with its `{0}`… filled in; the name itself if the host did not send it. */
-  function L(key) {
-    const args = Array.prototype.slice.call(arguments, 1);
-    const text = typeof S[key] === 'string' ? S[key] : key;
-    return text.replace(/\{(\d+)\}/g, (m, i) => (args[Number(i)] === undefined ? m : String(args[Number(i)])));
-  }
 
   function isFilters(f) {
     return f && typeof f.service === 'string' && typeof f.status === 'string' && typeof f.session === 'string';
@@ -55,19 +47,6 @@
 
   function saveState() {
     vscode.setState({ filters, expanded: Array.from(expanded).slice(-MAX_EXPANDED) });
-  }
-
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = String(text);
-    return e;
-  }
-
-  function svg(tag, attrs) {
-    const e = document.createElementNS(SVG_NS, tag);
-    for (const k in attrs) e.setAttribute(k, String(attrs[k]));
-    return e;
   }
 
   // ---------- formatting ----------
@@ -86,13 +65,6 @@
     if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
     const s = Math.round(ms / 1000);
     return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
-  }
-  function fmtCost(amount, currency) {
-    const abs = Math.abs(amount);
-    const digits = abs === 0 || abs >= 1 ? 2 : Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(abs))));
-    const n = amount.toFixed(digits);
-    const sym = currency === 'USD' ? '$' : currency === 'EUR' ? '€' : currency === 'GBP' ? '£' : '';
-    return sym ? sym + n : n + ' ' + currency;
   }
   function fmtCosts(costs) {
     return Object.keys(costs || {}).map((c) => fmtCost(costs[c], c)).join(' + ');
@@ -243,16 +215,10 @@
     chart.replaceChildren(frag);
 
     const legend = document.createDocumentFragment();
-    const item = (cls, text) => {
-      const s = el('span', 'legend-item');
-      s.appendChild(el('span', 'swatch ' + cls));
-      s.appendChild(document.createTextNode(text));
-      return s;
-    };
     const per = bucketMs === 60000 ? L('perMinute') : L('perSeconds', Math.round(bucketMs / 1000));
-    legend.appendChild(item('swatch-requests', L('legendRequests', maxReq, per)));
-    legend.appendChild(item('swatch-errors', L('errors')));
-    legend.appendChild(item('swatch-tokens', L('legendTokens', fmtCompact(maxTok), per)));
+    legend.appendChild(legendItem('swatch-requests', L('legendRequests', maxReq, per)));
+    legend.appendChild(legendItem('swatch-errors', L('errors')));
+    legend.appendChild(legendItem('swatch-tokens', L('legendTokens', fmtCompact(maxTok), per)));
     if (n > 0) legend.appendChild(el('span', 'legend-range', L('legendRange', Math.round((n * bucketMs) / 60000))));
     els.legend.replaceChildren(legend);
   }
@@ -367,7 +333,7 @@
   function attemptTable(row) {
     const table = el('table', 'attempts');
     const head = el('tr');
-    const headers = Array.isArray(S.attemptHeaders) ? S.attemptHeaders : [];
+    const headers = Array.isArray(texts().attemptHeaders) ? texts().attemptHeaders : [];
     for (const h of headers) {
       const th = el('th', '', h);
       th.scope = 'col';
@@ -516,7 +482,7 @@
     const msg = event.data;
     if (!msg || typeof msg.type !== 'string') return;
     if (msg.type === 'init') {
-      if (msg.strings && typeof msg.strings === 'object') S = msg.strings;
+      setTexts(msg.strings);
       if (isFilters(msg.filters)) filters = msg.filters;
       applyFiltersToControls();
       saveState();

@@ -4,22 +4,16 @@
   'use strict';
   // eslint-disable-next-line no-undef
   const vscode = acquireVsCodeApi();
-  const SVG_NS = 'http://www.w3.org/2000/svg';
+  // media/common.js, loaded first.
+  const { setTexts, texts, L, el, svg, legendItem, fmtCost } = window.codexHelperPage;
   const CHART_W = 600;
   const CHART_H = 140;
   const RANGES = ['1h', '24h', '7d', '30d'];
   const SERVICE_NAMES = { codex: 'Codex', claude: 'Claude Code' };
-  // Texts come from the host in the `init` message, translated (src/webview/pageStrings.ts).
-  let S = {};
 
-  /** A text by name with its `{0}`… filled in; the name itself if the host did not send it. */
-  function L(key) {
-    const args = Array.prototype.slice.call(arguments, 1);
-    const text = typeof S[key] === 'string' ? S[key] : key;
-    return text.replace(/\{(\d+)\}/g, (m, i) => (args[Number(i)] === undefined ? m : String(args[Number(i)])));
-  }
   function table(key) {
-    return S[key] && typeof S[key] === 'object' ? S[key] : {};
+    const v = texts()[key];
+    return v && typeof v === 'object' ? v : {};
   }
 
   const $ = (id) => document.getElementById(id);
@@ -49,19 +43,6 @@
     return s && RANGES.indexOf(s.range) >= 0 && ['all', 'codex', 'claude'].indexOf(s.service) >= 0;
   }
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = String(text);
-    return e;
-  }
-
-  function svg(tag, attrs) {
-    const e = document.createElementNS(SVG_NS, tag);
-    for (const k in attrs) e.setAttribute(k, String(attrs[k]));
-    return e;
-  }
-
   // ---------- formatting ----------
   const nf = new Intl.NumberFormat();
   const fmtInt = (n) => nf.format(Math.round(n));
@@ -78,13 +59,6 @@
   }
   function fmtPct(r) {
     return (r * 100).toFixed(r > 0 && r < 0.01 ? 2 : 1) + '%';
-  }
-  function fmtCost(amount, currency) {
-    const abs = Math.abs(amount);
-    const digits = abs === 0 || abs >= 1 ? 2 : Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(abs))));
-    const n = amount.toFixed(digits);
-    const sym = currency === 'USD' ? '$' : currency === 'EUR' ? '€' : currency === 'GBP' ? '£' : '';
-    return sym ? sym + n : n + ' ' + currency;
   }
   function fmtCosts(costs) {
     const keys = Object.keys(costs || {});
@@ -238,18 +212,12 @@
     els.chart.replaceChildren(frag);
 
     const legend = document.createDocumentFragment();
-    const item = (cls, text) => {
-      const s = el('span', 'legend-item');
-      s.appendChild(el('span', 'swatch ' + cls));
-      s.appendChild(document.createTextNode(text));
-      return s;
-    };
     const per = chart.bucket_ms >= 86400000 ? L('perDay')
       : chart.bucket_ms >= 3600000 ? L('perHours', Math.round(chart.bucket_ms / 3600000))
         : chart.bucket_ms >= 120000 ? L('perMinutes', Math.round(chart.bucket_ms / 60000)) : L('perMinute');
-    legend.appendChild(item('swatch-requests', L('legendRequests', fmtInt(maxReq), per)));
-    legend.appendChild(item('swatch-errors', L('errors')));
-    if (cur && maxCost > 0) legend.appendChild(item('swatch-cost', L('legendCost', cur, fmtCost(maxCost, cur), per)));
+    legend.appendChild(legendItem('swatch-requests', L('legendRequests', fmtInt(maxReq), per)));
+    legend.appendChild(legendItem('swatch-errors', L('errors')));
+    if (cur && maxCost > 0) legend.appendChild(legendItem('swatch-cost', L('legendCost', cur, fmtCost(maxCost, cur), per)));
     if (n) legend.appendChild(el('span', 'legend-range', L('legendRange', fmtWhen(buckets[0].start_ms, chart.bucket_ms))));
     els.legend.replaceChildren(legend);
   }
@@ -258,7 +226,7 @@
 
   function renderGroups(table, groups, viaLabel) {
     const head = el('tr');
-    const cols = Array.isArray(S.groupCols) ? S.groupCols : [];
+    const cols = Array.isArray(texts().groupCols) ? texts().groupCols : [];
     cols.forEach((c, i) => head.appendChild(el('th', i > 0 ? 'num' : '', c)));
     head.appendChild(el('th', '', viaLabel));
     table.tHead.replaceChildren(head);
@@ -291,7 +259,7 @@
   function renderSessions(rows) {
     const head = el('tr');
     // Columns 2–4 (turns, tokens, cost) are numbers.
-    const cols = Array.isArray(S.sessionCols) ? S.sessionCols : [];
+    const cols = Array.isArray(texts().sessionCols) ? texts().sessionCols : [];
     cols.forEach((c, i) => head.appendChild(el('th', i >= 2 && i <= 4 ? 'num' : '', c)));
     els.sessions.tHead.replaceChildren(head);
     const frag = document.createDocumentFragment();
@@ -348,7 +316,7 @@
     const msg = event.data;
     if (!msg || typeof msg.type !== 'string') return;
     if (msg.type === 'init') {
-      if (msg.strings && typeof msg.strings === 'object') S = msg.strings;
+      setTexts(msg.strings);
       if (isState(msg.state)) state = msg.state;
       applyState();
       saveState();

@@ -5,9 +5,12 @@ import { t } from '../host/l10n';
 export interface RequestsHtmlParts {
   /** `webview.cspSource`. */
   cspSource: string;
-  /** Webview URIs (as strings) of media/requests.js and media/requests.css. */
+  /** Webview URIs (as strings) of the page's own script and stylesheet (media/requests.js and media/requests.css). */
   scriptUri: string;
   styleUri: string;
+  /** Webview URIs of media/common.js and media/common.css, what every page shares; loaded before the page's own. */
+  commonScriptUri: string;
+  commonStyleUri: string;
   /** Defaults to a fresh random nonce; tests pass one in. */
   nonce?: string;
   /** VS Code's display language (`vscode.env.language`), for the page's `lang`. */
@@ -24,8 +27,9 @@ export function attr(v: string): string {
   return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** `<!DOCTYPE html>` up to `<body>`: the strict CSP (only the nonce'd script and `media/` styles), the page's
- * language and stylesheet, and `title`. Shared by every webview page. */
+/** `<!DOCTYPE html>` up to `<body>`: the strict CSP (only the nonce'd scripts and `media/` styles), the page's
+ * language and stylesheets (the shared one first, so the page's own may refine it), and `title`. Shared by every
+ * webview page. */
 export function pageHead(p: RequestsHtmlParts, nonce: string, title: string): string {
   const src = p.cspSource;
   const csp = // l10n-ignore: the CSP is not shown
@@ -37,10 +41,19 @@ export function pageHead(p: RequestsHtmlParts, nonce: string, title: string): st
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${attr(p.commonStyleUri)}">
 <link rel="stylesheet" href="${attr(p.styleUri)}">
 <title>${attr(title)}</title>
 </head>
 <body>`;
+}
+
+/** The page's scripts, the shared one first, each with the render's nonce; then the end of the document. */
+export function pageScripts(p: RequestsHtmlParts, nonce: string): string {
+  return `<script nonce="${attr(nonce)}" src="${attr(p.commonScriptUri)}"></script>
+<script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
+</body>
+</html>`;
 }
 
 /** The HTML of the page, with a strict CSP: only our nonce'd script and stylesheets from `media/`. */
@@ -99,7 +112,5 @@ export function renderRequestsHtml(p: RequestsHtmlParts): string {
 </table>
 <div id="empty" hidden>${h(t('No requests yet.'))}</div>
 <p id="hidden-rows" hidden></p>
-<script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
-</body>
-</html>`;
+` + pageScripts(p, nonce);
 }

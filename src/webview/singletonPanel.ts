@@ -23,7 +23,7 @@ export interface PageHandler {
 
 /** How one kind of panel renders and which controller answers its page. */
 interface PageKind<S> {
-  /** The page's files in `media/`: `<media>.js` and `<media>.css`. */
+  /** The page's files in `media/`: `<media>.js` and `<media>.css`, loaded after `common.js` and `common.css`. */
   media: string;
   render: (p: RequestsHtmlParts) => string;
   /** Builds the page controller; the webview is its port. */
@@ -40,8 +40,15 @@ class PagePanel<S> {
     onDispose: () => void) {
     const webview = panel.webview;
     webview.options = webviewOptions(o.extensionUri);
-    const media = (ext: string) => webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, 'media', `${o.media}.${ext}`)).toString();
-    webview.html = o.render({ cspSource: webview.cspSource, lang: vscode.env.language, scriptUri: media('js'), styleUri: media('css') });
+    const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, 'media', file)).toString();
+    webview.html = o.render({
+      cspSource: webview.cspSource,
+      lang: vscode.env.language,
+      scriptUri: media(`${o.media}.js`),
+      styleUri: media(`${o.media}.css`),
+      commonScriptUri: media('common.js'),
+      commonStyleUri: media('common.css'),
+    });
     this.page = o.page(webview, state);
     this.disposables.push(
       webview.onDidReceiveMessage((m: unknown) => {

@@ -1,6 +1,6 @@
 // The page shell of the Stats webview. Kept free of `vscode` so its CSP can be checked in plain node.
 import { t } from '../host/l10n';
-import { attr, makeNonce, pageHead } from './requestsHtml';
+import { attr, makeNonce, pageHead, pageScripts } from './requestsHtml';
 import type { RequestsHtmlParts } from './requestsHtml';
 
 /** The HTML of the Stats page, with the same strict CSP as Recent Requests. */
@@ -54,7 +54,5 @@ export function renderStatsHtml(p: RequestsHtmlParts): string {
   <table id="sessions" class="groups"><thead></thead><tbody></tbody></table>
 </section>
 <p id="pricing-note"></p>
-<script nonce="${attr(nonce)}" src="${attr(p.scriptUri)}"></script>
-</body>
-</html>`;
+` + pageScripts(p, nonce);
 }

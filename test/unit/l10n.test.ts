@@ -41,7 +41,7 @@ describe('l10n: every user-visible string is localized', () => {
   });
 
   it('the pages in media/ hold no text of their own (the host sends it in `init`)', () => {
-    for (const f of ['media/requests.js', 'media/stats.js']) {
+    for (const f of ['media/common.js', 'media/requests.js', 'media/stats.js']) {
       const r = scanSource(f, readFileSync(join(ROOT, f), 'utf8'));
       assert.deepEqual(r.bare.map((b) => `${b.file}:${b.line}: ${b.text}`), []);
     }

@@ -115,12 +115,12 @@ describe('rendering in Simplified Chinese (zh-cn bundle through the t() seam)', 
   });
 
   it('the webviews: page shells, texts sent in `init`, and row notes', () => {
-    const html = renderRequestsHtml({ cspSource: 'vscode-resource:', scriptUri: 's.js', styleUri: 's.css', nonce: 'n', lang: 'zh-cn' });
+    const html = renderRequestsHtml({ cspSource: 'vscode-resource:', scriptUri: 's.js', styleUri: 's.css', commonScriptUri: 'c.js', commonStyleUri: 'c.css', nonce: 'n', lang: 'zh-cn' });
     assert.match(html, /<html lang="zh-cn">/);
     assert.match(html, /<title>Codex Helper：最近请求<\/title>/);
     assert.match(html, />导出 CSV</);
     assert.match(html, /<th>会话 \/ 工作目录<\/th>/);
-    assert.match(renderStatsHtml({ cspSource: 'c', scriptUri: 's', styleUri: 'y', nonce: 'n' }), /<h2>按模型<\/h2>/);
+    assert.match(renderStatsHtml({ cspSource: 'c', scriptUri: 's', styleUri: 'y', commonScriptUri: 'c', commonStyleUri: 'z', nonce: 'n' }), /<h2>按模型<\/h2>/);
     const s = requestsStrings();
     assert.equal(s.noRequests, '还没有请求。请让你的客户端指向代理：');
     assert.deepEqual(s.attemptHeaders.slice(0, 3), ['#', '配置 / 上游', '结果']);

@@ -21,6 +21,8 @@ const parts = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
   scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/requests.js',
   styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/requests.css',
+  commonScriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/common.js',
+  commonStyleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/common.css',
 };
 
 function csp(html: string): string {
@@ -30,7 +32,7 @@ function csp(html: string): string {
 }
 
 describe('webview html: requests page shell', () => {
-  it('has the strict CSP with the nonce on the one script and no inline code', () => {
+  it('has the strict CSP with the nonce on both scripts and no inline code', () => {
     const html = renderRequestsHtml({ ...parts, nonce: 'abc123' });
     assert.equal(
       csp(html),
@@ -40,10 +42,12 @@ describe('webview html: requests page shell', () => {
     assert.ok(!html.includes('unsafe-inline'));
     assert.ok(!html.includes('unsafe-eval'));
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
-    assert.deepEqual(scripts, [`<script nonce="abc123" src="${parts.scriptUri}">`]);
+    assert.deepEqual(scripts, [`<script nonce="abc123" src="${parts.commonScriptUri}">`, `<script nonce="abc123" src="${parts.scriptUri}">`]);
     assert.ok(!/\sstyle=/.test(html), 'inline style attributes are blocked by the CSP');
     assert.ok(!/\son[a-z]+=/.test(html), 'inline event handlers are blocked by the CSP');
     assert.ok(html.includes(`<link rel="stylesheet" href="${parts.styleUri}">`));
+    const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(sheets, [parts.commonStyleUri, parts.styleUri], 'the shared stylesheet comes first so the page can refine it');
   });
 
   it('has the stable ids the UI test queries', () => {
@@ -67,11 +71,17 @@ describe('webview html: requests page shell', () => {
 });
 
 describe('webview media: page script and stylesheet', () => {
-  it('requests.js parses and never writes data through innerHTML', () => {
-    const js = media('requests.js');
-    assert.doesNotThrow(() => new Script(js, { filename: 'requests.js' }));
-    assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(js));
-    assert.ok(!/\.setAttribute\(\s*['"]style['"]/.test(js), 'style attributes are blocked by the CSP');
+  for (const name of ['requests.js', 'common.js']) {
+    it(`${name} parses and never writes data through innerHTML`, () => {
+      const js = media(name);
+      assert.doesNotThrow(() => new Script(js, { filename: name }));
+      assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(js));
+      assert.ok(!/\.setAttribute\(\s*['"]style['"]/.test(js), 'style attributes are blocked by the CSP');
+    });
+  }
+
+  it('common.js sends no messages of its own', () => {
+    assert.ok(!/postMessage|type: '/.test(media('common.js')));
   });
 
   it('requests.js sends only message types the host accepts', () => {
@@ -80,11 +90,13 @@ describe('webview media: page script and stylesheet', () => {
     assert.deepEqual([...types].sort(), ['clearRecent', 'connect', 'copy', 'export', 'openStats', 'ready', 'refresh', 'requestDetails', 'setFilter']);
   });
 
-  it('requests.css styles only with --vscode-* variables', () => {
-    const css = media('requests.css');
-    const vars = [...css.matchAll(/var\((--[a-zA-Z0-9-]+)/g)].map((m) => m[1]);
-    assert.ok(vars.length > 10);
-    assert.deepEqual(vars.filter((v) => !v?.startsWith('--vscode-')), []);
-    assert.ok(!/#[0-9a-fA-F]{3,8}\b|rgb\(|hsl\(/.test(css), 'hard-coded colours break high-contrast themes');
-  });
+  for (const name of ['requests.css', 'common.css']) {
+    it(`${name} styles only with --vscode-* variables`, () => {
+      const css = media(name);
+      const vars = [...css.matchAll(/var\((--[a-zA-Z0-9-]+)/g)].map((m) => m[1]);
+      assert.ok(vars.length > 10);
+      assert.deepEqual(vars.filter((v) => !v?.startsWith('--vscode-')), []);
+      assert.ok(!/#[0-9a-fA-F]{3,8}\b|rgb\(|hsl\(/.test(css), 'hard-coded colours break high-contrast themes');
+    });
+  }
 });

@@ -92,8 +92,11 @@ describe('recent requests: free-text filter, cost and export', () => {
   });
 
   it('the Stats page has a strict CSP with a nonce and no inline script or style', () => {
-    const html = renderStatsHtml({ cspSource: 'vscode-resource:', scriptUri: 'vscode-resource:/media/stats.js', styleUri: 'vscode-resource:/media/stats.css', nonce: 'abc123' });
+    const html = renderStatsHtml({ cspSource: 'vscode-resource:', scriptUri: 'vscode-resource:/media/stats.js', styleUri: 'vscode-resource:/media/stats.css',
+      commonScriptUri: 'vscode-resource:/media/common.js', commonStyleUri: 'vscode-resource:/media/common.css', nonce: 'abc123' });
     assert.match(html, /default-src 'none'; script-src 'nonce-abc123'; style-src vscode-resource:;/);
+    assert.deepEqual(html.match(/<script\b[^>]*>/g), ['<script nonce="abc123" src="vscode-resource:/media/common.js">', '<script nonce="abc123" src="vscode-resource:/media/stats.js">']);
+    assert.deepEqual([...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]), ['vscode-resource:/media/common.css', 'vscode-resource:/media/stats.css']);
     assert.ok(!/unsafe-inline/.test(html));
     assert.ok(!/<style|style="/.test(html));
     for (const r of ['1h', '24h', '7d', '30d']) assert.match(html, new RegExp(`data-range="${r}"`));
