@@ -151,7 +151,7 @@ function waitPort(port, timeoutMs = 5000) {
 async function startFloor(mockPort) {
   if (flag('--no-floor')) return undefined;
   const port = await freePort();
-  const c = track(spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here }));
+  const c = track(spawnPinned(1, process.execPath, [...PROXY_NODE_ARGS, join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here }));
   await waitForLine(c, /listening on/);
   return { child: c, port, pid: c.pid };
 }

@@ -102,6 +102,22 @@ describe('requestLog', () => {
       assert.deepEqual(lines.map((l) => l.timestamp_ms), [42, 7, 42]);
     });
 
+    it('formats records with their batch, stamped with the time they were written, in order with plain events', async () => {
+      const dir = freshDir();
+      let now = 100;
+      const w = new RequestLogWriter({ dir, flushIntervalMs: 10_000, now: () => now });
+      w.write(rec({ duration_ms: 1 }));
+      now = 200;
+      w.writeEvent({ event: 'between' });
+      now = 300;
+      w.write(rec({ duration_ms: 2 }));
+      now = 999;
+      await w.close();
+      const lines = readLines(w.file);
+      assert.deepEqual(lines.map((l) => l.duration_ms ?? l.event), [1, 'between', 2]);
+      assert.deepEqual(lines.map((l) => l.timestamp_ms ?? l.ts_ms), [100, 200, 300]);
+    });
+
     it('keeps every line whole and in order across its encode buffers, multi-byte text included', async () => {
       const dir = freshDir();
       const w = new RequestLogWriter({ dir, flushIntervalMs: 10_000, maxQueue: 100_000 });
