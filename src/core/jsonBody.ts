@@ -24,7 +24,40 @@ export interface ObjectScan {
   start: number;
   /** Offset of the closing `}` (only set when the scan reached it). */
   end?: number;
+  /**
+   * The members found. With `wanted`, only keys that could be one of them are decoded and kept (a key of another
+   * length is skipped unread); `count` still counts every member passed.
+   */
   members: Map<string, MemberSpan>;
+  count: number;
+}
+
+const byteLengths = new Map<string, number>();
+
+/** The key between `start` and `end` (its quotes excluded); undefined when its escapes are malformed. */
+function decodeKey(buf: Buffer, start: number, end: number): string | undefined {
+  const raw = buf.toString('utf8', start, end);
+  // Keys without escapes (the norm) are decoded without JSON.parse.
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the raw key `buf[start, end)` (between its quotes) may decode to a key of `wanted`. */
+function mayBeWanted(buf: Buffer, start: number, end: number, wanted: ReadonlySet<string> | undefined): boolean {
+  if (!wanted) return true;
+  const len = end - start;
+  for (const k of wanted) {
+    let n = byteLengths.get(k);
+    if (n === undefined) byteLengths.set(k, (n = Buffer.byteLength(k)));
+    if (n === len) return true;
+  }
+  // An escaped key is longer raw than decoded.
+  for (let i = start; i < end; i++) if (buf[i] === BACKSLASH) return true;
+  return false;
 }
 
 function isWs(c: number): boolean {
@@ -38,6 +71,13 @@ function skipWs(buf: Uint8Array, i: number): number {
 
 /** Returns the offset just past the closing quote of the string starting at `i` (which must be `"`), or -1. */
 function skipString(buf: Buffer, i: number): number {
+  // Most strings (keys, short values) end within a few bytes: a plain loop beats a native search for those.
+  const near = Math.min(buf.length, i + 24);
+  for (let j = i + 1; j < near; j++) {
+    const b = buf[j];
+    if (b === BACKSLASH) break;
+    if (b === QUOTE) return j + 1;
+  }
   let pos = i + 1;
   for (;;) {
     const q = buf.indexOf(QUOTE, pos);
@@ -94,7 +134,7 @@ function skipValue(buf: Buffer, i: number): number {
 export function scanObject(buf: Buffer, start = 0, wanted?: ReadonlySet<string>): ObjectScan | undefined {
   let i = skipWs(buf, start);
   if (buf[i] !== LBRACE) return undefined;
-  const scan: ObjectScan = { start: i, members: new Map() };
+  const scan: ObjectScan = { start: i, members: new Map(), count: 0 };
   i = skipWs(buf, i + 1);
   if (buf[i] === RBRACE) {
     scan.end = i;
@@ -106,20 +146,15 @@ export function scanObject(buf: Buffer, start = 0, wanted?: ReadonlySet<string>)
     const keyStart = i;
     const keyEnd = skipString(buf, i);
     if (keyEnd < 0) return undefined;
-    // Keys without escapes (the norm) are decoded without JSON.parse.
-    const raw = buf.toString('utf8', keyStart + 1, keyEnd - 1);
-    let key: string;
-    try {
-      key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-    } catch {
-      return undefined;
-    }
+    const key = mayBeWanted(buf, keyStart + 1, keyEnd - 1, wanted) ? decodeKey(buf, keyStart + 1, keyEnd - 1) : null;
+    if (key === undefined) return undefined;
     i = skipWs(buf, keyEnd);
     if (buf[i] !== COLON) return undefined;
     const valueStart = skipWs(buf, i + 1);
     const valueEnd = skipValue(buf, valueStart);
     if (valueEnd < 0) return undefined;
-    if (!scan.members.has(key)) {
+    scan.count++;
+    if (key !== null && !scan.members.has(key)) {
       scan.members.set(key, { keyStart, valueStart, valueEnd });
       if (wanted?.has(key) && ++found === wanted.size) return scan;
     }
@@ -143,6 +178,17 @@ function skipWsBack(buf: Uint8Array, i: number): number {
 
 /** Offset of the opening quote of the string whose closing quote is at `close`, or -1. */
 function stringStartBack(buf: Buffer, close: number): number {
+  // As in skipString: a short string's opening quote is found faster by a plain loop (an escaped quote or a
+  // backslash right before a quote sends it to the careful search).
+  const near = Math.max(0, close - 24);
+  for (let j = close - 1; j > near; j--) {
+    const b = buf[j];
+    if (b === BACKSLASH) break;
+    if (b === QUOTE) {
+      if (buf[j - 1] !== BACKSLASH) return j;
+      break;
+    }
+  }
   let pos = close - 1;
   while (pos >= 0) {
     const q = buf.lastIndexOf(QUOTE, pos);
@@ -203,7 +249,7 @@ export function scanObjectFromEnd(buf: Buffer, wanted: ReadonlySet<string>): Obj
   if (buf[skipWs(buf, 0)] !== LBRACE) return undefined;
   let i = skipWsBack(buf, buf.length - 1);
   if (buf[i] !== RBRACE) return undefined;
-  const scan: ObjectScan = { start: -1, end: i, members: new Map() };
+  const scan: ObjectScan = { start: -1, end: i, members: new Map(), count: 0 };
   i = skipWsBack(buf, i - 1);
   if (buf[i] === LBRACE) {
     scan.start = i;
@@ -220,14 +266,10 @@ export function scanObjectFromEnd(buf: Buffer, wanted: ReadonlySet<string>): Obj
     if (buf[i] !== QUOTE) return undefined;
     const keyStart = stringStartBack(buf, i);
     if (keyStart < 0) return undefined;
-    const raw = buf.toString('utf8', keyStart + 1, i);
-    let key: string;
-    try {
-      key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-    } catch {
-      return undefined;
-    }
-    if (!scan.members.has(key)) {
+    const key = mayBeWanted(buf, keyStart + 1, i, wanted) ? decodeKey(buf, keyStart + 1, i) : null;
+    if (key === undefined) return undefined;
+    scan.count++;
+    if (key !== null && !scan.members.has(key)) {
       scan.members.set(key, { keyStart, valueStart, valueEnd });
       if (wanted.has(key) && ++found === wanted.size) return scan;
     }
@@ -246,6 +288,11 @@ export function scanObjectFromEnd(buf: Buffer, wanted: ReadonlySet<string>): Obj
 
 const MODEL_KEY = new Set(['model']);
 
+function hasControl(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! < 0x20) return true;
+  return false;
+}
+
 /** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
 export function readModel(buf: Buffer): string | undefined {
   const scan = scanObject(buf, 0, MODEL_KEY);
@@ -254,7 +301,21 @@ export function readModel(buf: Buffer): string | undefined {
   return decodeString(buf, span);
 }
 
-function decodeString(buf: Buffer, span: MemberSpan): string | undefined {
+/** The string value at `span` (which must start with a quote); undefined when it is malformed. */
+export function decodeString(buf: Buffer, span: MemberSpan): string | undefined {
+  const end = span.valueEnd - 1;
+  if (end > span.valueStart && buf[end] === QUOTE) {
+    let plain = true;
+    for (let i = span.valueStart + 1; i < end; i++) {
+      if (buf[i] === BACKSLASH) {
+        plain = false;
+        break;
+      }
+    }
+    // Without escapes the bytes between the quotes are the string (control characters aside, which JSON forbids
+    // and JSON.parse below would refuse: let it).
+    if (plain && !hasControl(buf, span.valueStart + 1, end)) return buf.toString('utf8', span.valueStart + 1, end);
+  }
   try {
     return JSON.parse(buf.toString('utf8', span.valueStart, span.valueEnd)) as string;
   } catch {
@@ -278,7 +339,7 @@ export function replaceModel(buf: Buffer, model: string): Buffer {
 function appendMember(buf: Buffer, scan: ObjectScan, key: string, valueJson: string): Buffer | undefined {
   if (scan.end === undefined) return undefined;
   const member = `${JSON.stringify(key)}:${valueJson}`;
-  return splice(buf, scan.end, scan.end, scan.members.size > 0 ? `,${member}` : member);
+  return splice(buf, scan.end, scan.end, scan.count > 0 ? `,${member}` : member);
 }
 
 /**

@@ -474,13 +474,14 @@ function terminalOf(format: WireFormat | undefined): string {
 
 
 const STREAM_TRUE = /"stream"\s*:\s*true/;
+const STREAM_KEY = Buffer.from('"stream"');
 
 /**
  * True when a JSON request body asks for a streamed answer (`"stream": true`), read without parsing it. Searched
  * from the end: both clients put `stream` after the conversation, and a repeated key counts by its last occurrence.
  */
 export function isStreamingRequest(body: Buffer): boolean {
-  const at = body.lastIndexOf('"stream"');
+  const at = body.lastIndexOf(STREAM_KEY);
   if (at < 0) return false;
   return STREAM_TRUE.test(body.toString('latin1', at, Math.min(body.length, at + 32)));
 }

@@ -1,7 +1,7 @@
 // The client's request body: read with a size limit, and inspected cheaply (model, reasoning effort) without
 // parsing it — the model is the first member and the effort object the last in real Codex/Claude bodies.
 import type { IncomingMessage } from 'node:http';
-import { scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
+import { decodeString, scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
 import type { ServiceName } from '../core/types';
 
 export class BodyTooLargeError extends Error {
@@ -35,8 +35,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** Where each API keeps the reasoning effort: OpenAI `reasoning.effort`, Anthropic `output_config.effort`. */
 export const EFFORT_OBJECT: Record<ServiceName, string> = { codex: 'reasoning', claude: 'output_config' };
 const EFFORT_KEYS: Record<ServiceName, ReadonlySet<string>> = { codex: new Set([EFFORT_OBJECT.codex]), claude: new Set([EFFORT_OBJECT.claude]) };
-/** The effort object's key as it appears in a body (quoted), for a native search. */
-const EFFORT_NEEDLE: Record<ServiceName, string> = { codex: `"${EFFORT_OBJECT.codex}"`, claude: `"${EFFORT_OBJECT.claude}"` };
+/** The effort object's key as it appears in a body (quoted), for a native search (a Buffer: not re-encoded per call). */
+const EFFORT_NEEDLE: Record<ServiceName, Buffer> = {
+  codex: Buffer.from(`"${EFFORT_OBJECT.codex}"`),
+  claude: Buffer.from(`"${EFFORT_OBJECT.claude}"`),
+};
 const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
 const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
@@ -50,13 +53,8 @@ export function inspectBody(body: Buffer, service: ServiceName): { model?: strin
   const scan = scanObject(body, 0, MODEL_KEY);
   if (!scan) return out;
   const m = scan.members.get('model');
-  if (m && body[m.valueStart] === 0x22) {
-    try {
-      out.model = JSON.parse(body.toString('utf8', m.valueStart, m.valueEnd)) as string;
-    } catch {
-      /* not a string after all */
-    }
-  }
+  const model = m && body[m.valueStart] === 0x22 ? decodeString(body, m) : undefined;
+  if (model !== undefined) out.model = model;
   // Without the key anywhere, the backward scan would walk the whole body (Claude Code sends no effort object
   // unless one is set); a native search from the end says so at once.
   if (body.lastIndexOf(EFFORT_NEEDLE[service]) < 0) return out;
@@ -64,13 +62,8 @@ export function inspectBody(body: Buffer, service: ServiceName): { model?: strin
   if (r && body[r.valueStart] === 0x7b) {
     const inner = scanObject(body, r.valueStart, EFFORT_FIELD);
     const e = inner?.members.get('effort');
-    if (e && body[e.valueStart] === 0x22) {
-      try {
-        out.effort = JSON.parse(body.toString('utf8', e.valueStart, e.valueEnd)) as string;
-      } catch {
-        /* ignore */
-      }
-    }
+    const effort = e && body[e.valueStart] === 0x22 ? decodeString(body, e) : undefined;
+    if (effort !== undefined) out.effort = effort;
   }
   return out;
 }

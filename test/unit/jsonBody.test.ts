@@ -78,3 +78,47 @@ describe('scanObjectFromEnd', () => {
     assert.equal(out, text.replace('"low"', '"high"'));
   });
 });
+
+describe('the scans agree with JSON.parse on tricky strings', () => {
+  // Deterministic pseudo-random strings full of what the fast paths must not misread: quotes and backslashes next
+  // to each other, escapes at every distance from a quote, multi-byte text, and keys escaped into wanted names.
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 16) % n;
+  };
+  const PIECES = ['"', '\\', '\\"', '"\\', 'a', 'é', '字', '🚀', ' ', '{', '}', ':', ',', '\n', '\t', 'reasoning', 'model', '\u0001'];
+  const str = (): string => Array.from({ length: rnd(40) }, () => PIECES[rnd(PIECES.length)]).join('');
+  /** JSON.stringify, with some keys written as \u escapes (valid JSON the fast key check must still decode). */
+  const escapeKeys = (json: string): string => json.replace(/"(model|reasoning|effort)":/g, (m, k: string) =>
+    rnd(2) ? `"\\u00${k.charCodeAt(0).toString(16)}${k.slice(1)}":` : m);
+
+  it('reads model and effort, and finds reasoning from the end, as JSON.parse does', () => {
+    for (let n = 0; n < 400; n++) {
+      const obj: Record<string, unknown> = {};
+      if (rnd(4)) obj['model'] = str();
+      for (let k = rnd(4); k > 0; k--) obj[str()] = rnd(2) ? str() : [str(), { [str()]: str() }];
+      if (rnd(4)) obj['reasoning'] = rnd(5) ? { [str()]: str(), effort: str() } : str();
+      for (let k = rnd(3); k > 0; k--) obj[str()] = rnd(2) ? str() : null;
+      const text = escapeKeys(JSON.stringify(obj));
+      const buf = b(text);
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      const model = parsed['model'];
+      assert.equal(readModel(buf), typeof model === 'string' ? model : undefined, text);
+      const reasoning = parsed['reasoning'];
+      const span = scanObjectFromEnd(buf, new Set(['reasoning']))!.members.get('reasoning');
+      if (reasoning === undefined) assert.equal(span, undefined, text);
+      else assert.deepEqual(JSON.parse(buf.toString('utf8', span!.valueStart, span!.valueEnd)), reasoning, text);
+      const effort = (reasoning as { effort?: unknown } | undefined)?.effort;
+      assert.equal(readNestedString(buf, 'reasoning', 'effort'), typeof effort === 'string' ? effort : undefined, text);
+      const set = setNestedString(buf, 'reasoning', 'effort', 'high');
+      assert.deepEqual((JSON.parse(set!.toString()) as { reasoning: unknown }).reasoning,
+        reasoning !== null && typeof reasoning === 'object' ? { ...reasoning, effort: 'high' } : { effort: 'high' }, text);
+    }
+  });
+
+  it('refuses a control character inside a string, as JSON.parse does', () => {
+    assert.equal(readModel(b('{"model":"a\u0001b"}')), undefined);
+    assert.equal(readModel(b('{"model":"a\\u0001b"}')), 'a\u0001b');
+  });
+});
