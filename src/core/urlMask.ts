@@ -67,6 +67,7 @@ export function headerSafe(value: string): string {
 /** The values `displayUrl` masks (secret-looking query values, userinfo), to scrub them from echoed text too. */
 export function urlSecrets(raw: string): string[] {
   const out: string[] = [];
+  if (raw.indexOf('?') < 0 && raw.indexOf('@') < 0) return out;
   const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(raw);
   if (m?.[1]) out.push(...m[1].split(':').filter(Boolean));
   const qi = raw.indexOf('?');

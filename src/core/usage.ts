@@ -78,7 +78,7 @@ export function extractUsageFromJson(body: Uint8Array | string): UsageMetrics | 
   } else {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     // Skip decoding and parsing big bodies that cannot hold usage.
-    if (buf.indexOf(USAGE) < 0) return undefined;
+    if (buf.lastIndexOf(USAGE) < 0) return undefined;
     // Answers end with their top-level `usage`: parse that member alone, not the whole answer.
     const span = scanObjectFromEnd(buf, USAGE_MEMBER)?.members.get('usage');
     if (span) {

@@ -25,6 +25,25 @@ const JSON_PEEK = 32;
 const JSON_ERROR_OPENING = /^\s*\{\s*"(?:error"\s*:\s*["{]|type"\s*:\s*"error")/;
 const ERROR_OPENINGS = ['{"error":{', '{"error":"', '{"type":"error"'];
 
+const isWs = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * Decides on bytes alone, for the common answer, that a body does not open like an error object: its first member
+ * key starts with neither `e` (error) nor `t` (type), or it is not an object at all. False means "look closer".
+ */
+function clearlyNotErrorOpening(b: Buffer): boolean {
+  let i = 0;
+  while (isWs(b[i])) i++;
+  if (i >= b.length) return false;
+  if (b[i] !== 0x7b) return true;
+  i++;
+  while (isWs(b[i])) i++;
+  if (i + 1 >= b.length) return false;
+  if (b[i] !== 0x22) return true;
+  const c = b[i + 1];
+  return c !== 0x65 && c !== 0x74;
+}
+
 /** True while the first bytes of a JSON body could still grow into an error opening. */
 function mayOpenAsError(head: string): boolean {
   const h = head.replace(/\s+/g, '');
@@ -36,8 +55,10 @@ function mayOpenAsError(head: string): boolean {
  * that opens like JSON is JSON: only other bodies are searched for a `data:` line.
  */
 function looksLikeSse(body: Buffer): boolean {
-  const head = body.toString('latin1', 0, Math.min(body.length, 64)).trimStart();
-  if (head.startsWith('{') || head.startsWith('[')) return false;
+  let i = 0;
+  while (isWs(body[i])) i++;
+  if (body[i] === 0x7b || body[i] === 0x5b) return false;
+  const head = body.toString('latin1', i, Math.min(body.length, i + 64));
   return head.startsWith('event:') || head.startsWith('data:') || body.includes('\ndata:');
 }
 
@@ -127,6 +148,8 @@ export class SuccessForwarder {
   private mode: Mode = 'forward';
   private timer: NodeJS.Timeout | undefined;
   private firstChunkAt: number | undefined;
+  /** The peek saw the body open like anything but an error object (no need to look again at the end). */
+  private openedClean = false;
   private waitingDrain = false;
   private scannerEnded = false;
   private readonly onDrain = (): void => {
@@ -215,9 +238,16 @@ export class SuccessForwarder {
       if (g.error && g.errorBeforeOutput) this.drop({ kind: 'in_band', error: g.error, held: this.heldBody() });
       else if (g.outputStarted || g.error || this.heldBytes >= this.o.holdBytes) this.commit();
     } else if (mode === 'peek') {
+      if (this.held.length === 1 && clearlyNotErrorOpening(chunk)) {
+        this.openedClean = true;
+        return this.commit();
+      }
       const head = this.heldBody().toString('latin1', 0, Math.min(this.heldBytes, JSON_PEEK));
       if (JSON_ERROR_OPENING.test(head)) this.mode = 'collect';
-      else if (head.length >= JSON_PEEK || !mayOpenAsError(head)) return this.commit();
+      else if (head.length >= JSON_PEEK || !mayOpenAsError(head)) {
+        this.openedClean = true;
+        return this.commit();
+      }
       this.startTimer();
     } else if (mode === 'collect' && this.heldBytes > JSON_ERROR_MAX) this.commit();
   }
@@ -278,7 +308,7 @@ export class SuccessForwarder {
       if (g.error) r.inBand = g.error;
       else if (!streamError && o.format !== undefined && !g.terminal) r.incomplete = true;
     } else if (this.captured && this.capturedBytes > 0) {
-      const raw = Buffer.concat(this.captured, this.capturedBytes);
+      const raw = this.captured.length === 1 ? this.captured[0]! : Buffer.concat(this.captured, this.capturedBytes);
       const decoded = decodeForUsage(raw, this.encoding);
       if (decoded) {
         if (looksLikeSse(decoded)) {
@@ -289,7 +319,7 @@ export class SuccessForwarder {
         } else {
           r.usage = extractUsageFromJson(decoded);
           // Forwarded without a hold (or past its bound): a JSON error body still counts as a failure.
-          if (!streamError && JSON_ERROR_OPENING.test(decoded.toString('latin1', 0, JSON_PEEK))) {
+          if (!streamError && !this.openedClean && JSON_ERROR_OPENING.test(decoded.toString('latin1', 0, JSON_PEEK))) {
             const e = inBandErrorFromJson(decoded.toString('utf8'), 'body');
             if (e) r.inBand = e;
           }

@@ -150,6 +150,8 @@ export class UsageProviderPoller {
   private readonly inFlight = new Map<string, AbortController>();
   private readonly lastWarning = new Map<string, string>();
   private readonly hostCache = new WeakMap<UpstreamConfig, string>();
+  /** The providers whose domains match an upstream, for the provider list they were matched against. */
+  private readonly matchCache = new WeakMap<UpstreamConfig, { from: readonly UsageProviderConfig[]; matched: UsageProviderConfig[] }>();
   private disposed = false;
 
   constructor(private readonly opts: UsageProviderPollerOptions) {
@@ -217,11 +219,17 @@ export class UsageProviderPoller {
   }
 
   private schedule(svc: ProxyService, config: ServiceConfig, index: number, upstream: UpstreamConfig): void {
-    if (this.providers.length === 0) return;
+    const providers = this.providers;
+    if (providers.length === 0) return;
     const host = this.hostOf(upstream);
     if (host === undefined) return;
-    for (const p of this.providers) {
-      if (!p.domains.some((d) => hostMatchesDomain(host, d))) continue;
+    // Every 2xx lands here: match the domains once per upstream and provider list, not per request.
+    let m = this.matchCache.get(upstream);
+    if (m?.from !== providers) {
+      m = { from: providers, matched: providers.filter((p) => p.domains.some((d) => hostMatchesDomain(host, d))) };
+      this.matchCache.set(upstream, m);
+    }
+    for (const p of m.matched) {
       if (this.inFlight.has(p.id)) continue;
       const now = this.now();
       const interval = Math.max(p.poll_interval_secs ?? DEFAULT_POLL_INTERVAL_SECS, MIN_POLL_INTERVAL_SECS) * 1000;
