@@ -23,9 +23,20 @@ const HOP_BY_HOP = new Set([
 
 type HeaderValue = string | string[] | undefined;
 
-function connectionTokens(v: HeaderValue): Set<string> | undefined {
+/** `Connection` values seen (nearly always `keep-alive` or `close`), so a request does not split them again. */
+const tokenCache = new Map<string, Set<string> | undefined>();
+
+function connectionTokens(v: HeaderValue): ReadonlySet<string> | undefined {
   if (v === undefined) return undefined;
   const s = Array.isArray(v) ? v.join(',') : v;
+  if (tokenCache.has(s)) return tokenCache.get(s);
+  const out = splitTokens(s);
+  // Bounded: a client that sends a new value every time only stops being cached.
+  if (tokenCache.size < 64) tokenCache.set(s, out);
+  return out;
+}
+
+function splitTokens(s: string): Set<string> | undefined {
   const out = new Set<string>();
   for (const t of s.split(',')) {
     const name = t.trim().toLowerCase();

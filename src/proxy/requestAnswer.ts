@@ -50,8 +50,20 @@ function routeValue(r: { config: string; index: number; base: string }): string 
   // An unusable base_url is still named by its config and index.
   const host = parsedHost(r.base) ?? '-';
   // Header values must stay printable ASCII: config names may be anything the user typed.
-  return `config=${encodeURIComponent(r.config)}; upstream=${r.index}; host=${encodeURIComponent(host)}`;
+  return `config=${encoded(r.config)}; upstream=${r.index}; host=${encoded(host)}`;
 }
+
+/** encodeURIComponent of config names and hosts: a handful of values, encoded once each. */
+function encoded(text: string): string {
+  let e = encodings.get(text);
+  if (e === undefined) {
+    e = encodeURIComponent(text);
+    if (encodings.size >= 256) encodings.clear();
+    encodings.set(text, e);
+  }
+  return e;
+}
+const encodings = new Map<string, string>();
 
 /** One proxied request from arrival to its record: what it knows and how it answers. */
 export abstract class RequestAnswer {
