@@ -1,7 +1,9 @@
 // requests.jsonl writer (seed logging.rs). Unlike the seed, which appends synchronously under a global mutex on
 // every request, lines are queued in memory and appended in batches off the request path; rotation happens
-// before each batch. A plain record is even formatted with its batch: serializing a few hundred rows in one loop
-// costs less than one at a time between requests, and none of it sits between a finished answer and the next one.
+// before each batch. A plain record is formatted once the event loop turn that finished it is done (with the other
+// records of that turn, in one loop): none of that work sits between a finished answer and the requests that came in
+// with it, and the record does not live long enough to be copied by the garbage collector (which a record held for
+// the whole flush interval would be).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvOptions } from '../core/envOptions';
@@ -48,6 +50,7 @@ export class RequestLogWriter {
   private used = 0;
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
+  private encodeSoon: NodeJS.Immediate | undefined;
   private chain: Promise<void> = Promise.resolve();
   private dirReady = false;
   private closed = false;
@@ -91,6 +94,10 @@ export class RequestLogWriter {
     }
     this.queued += 1;
     this.pending.push(item);
+    this.encodeSoon ??= setImmediate(() => {
+      this.encodeSoon = undefined;
+      this.encodeQueued();
+    });
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -116,8 +123,12 @@ export class RequestLogWriter {
     this.closed = true;
   }
 
-  /** Formats and encodes what is pending into the batch. */
-  private encodePending(): void {
+  /** Formats and encodes what is queued into the current buffer. */
+  private encodeQueued(): void {
+    if (this.encodeSoon) {
+      clearImmediate(this.encodeSoon);
+      this.encodeSoon = undefined;
+    }
     const items = this.pending;
     this.pending = [];
     for (const item of items) {
@@ -131,7 +142,6 @@ export class RequestLogWriter {
       this.used += this.current.write(line, this.used, 'utf8');
       this.current[this.used++] = 0x0a;
     }
-    this.seal();
   }
 
   /** Moves the filled part of the current buffer to the batch. */
@@ -142,7 +152,8 @@ export class RequestLogWriter {
   }
 
   private async drain(): Promise<void> {
-    this.encodePending();
+    this.encodeQueued();
+    this.seal();
     if (this.chunks.length === 0) return;
     const batch = this.chunks;
     this.chunks = [];
