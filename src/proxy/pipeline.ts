@@ -27,7 +27,7 @@ import { streamErrorEvent } from './errors';
 import { SuccessForwarder } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
 import { forwardableHeaders, headerValue } from './headers';
-import { applyEffort, BodyTooLargeError, inspectBody, readBody } from './requestBody';
+import { applyEffort, BodyTooLargeError, readBody, readModel } from './requestBody';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
@@ -67,7 +67,9 @@ class ProxyRequest extends RequestAnswer {
       return this.fail(400, 'client_body_read_error', `could not read the request body: ${(e as Error).message}`);
     }
     this.clientBody = body;
-    ({ model: this.model, effort: this.effort } = inspectBody(body, d.service));
+    // Only what decides where and how the request goes is read before it is sent; the rest of the record (the
+    // effort the body asks for, the session's directory) is read by begin(), once the request is on its way.
+    this.model = readModel(body);
     this.streaming = isStreamingRequest(body);
     const effortOverride = this.sessionId ? d.state.getSessionEffort(this.sessionId) : undefined;
     if (effortOverride && body.length > 0) {
@@ -77,8 +79,6 @@ class ProxyRequest extends RequestAnswer {
         this.effort = effortOverride;
       }
     }
-    if (this.sessionId && d.cwd) this.cwd = d.cwd.lookup(this.sessionId);
-    this.begin();
 
     if (choice.configs.length === 0) {
       const where = loaded.format === 'embedded' ? 'the embedded default' : loaded.path;
@@ -111,6 +111,8 @@ class ProxyRequest extends RequestAnswer {
       const step = walk.next();
       if (step.kind === 'none') break;
       if (step.kind === 'wait') {
+        // A request waiting for a cooldown to end is in flight: it shows while it waits.
+        this.begin();
         waitedMs += step.ms;
         await this.gone.sleep(step.ms);
         continue;
@@ -297,6 +299,10 @@ class ProxyRequest extends RequestAnswer {
       bodyTimeout: timeouts.idle_ms,
     });
     this.gone.call = call;
+    if (this.id === undefined) {
+      this.begin();
+      d.state.updateRequestRoute(this.id!, cfg.name, providerId, shownBase);
+    }
     let resp: ResponseHead;
     try {
       resp = await call.head;

@@ -17,6 +17,7 @@ import type { ExchangeRecord } from './httpDebug';
 import { forwardableResponseHeaders } from './headers';
 import type { PipelineDeps } from './pipelineDeps';
 import { recordFinished } from './requestRecord';
+import { readEffort } from './requestBody';
 import { answerSafely, triedHeader } from './safeAnswer';
 
 /** Header listing every upstream the proxy tried, on a final failure. */
@@ -118,7 +119,10 @@ export abstract class RequestAnswer {
 
   protected begin(): void {
     if (this.id !== undefined) return;
-    this.id = this.d.state.beginRequest({
+    const d = this.d;
+    if (this.effort === undefined && this.clientBody) this.effort = readEffort(this.clientBody, d.service);
+    if (this.sessionId && d.cwd) this.cwd = d.cwd.lookup(this.sessionId);
+    this.id = d.state.beginRequest({
       session_id: this.sessionId,
       cwd: this.cwd,
       model: this.model,

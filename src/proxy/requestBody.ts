@@ -2,6 +2,7 @@
 // parsing it — the model is the first member and the effort object the last in real Codex/Claude bodies.
 import type { IncomingMessage } from 'node:http';
 import { decodeString, scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
+import type { ObjectScan } from '../core/jsonBody';
 import type { ServiceName } from '../core/types';
 
 export class BodyTooLargeError extends Error {
@@ -47,25 +48,35 @@ const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 /** Reads the top-level `model` and the effort of a JSON body; both undefined when it is not a JSON object. */
 export function inspectBody(body: Buffer, service: ServiceName): { model?: string; effort?: string } {
   const out: { model?: string; effort?: string } = {};
-  if (body.length === 0) return out;
-  const key = EFFORT_OBJECT[service];
-  // `model` comes first and the effort object last in real bodies: two short scans instead of one full one.
-  const scan = scanObject(body, 0, MODEL_KEY);
+  const scan = body.length > 0 ? scanObject(body, 0, MODEL_KEY) : undefined;
   if (!scan) return out;
-  const m = scan.members.get('model');
-  const model = m && body[m.valueStart] === 0x22 ? decodeString(body, m) : undefined;
+  const model = modelOf(body, scan);
   if (model !== undefined) out.model = model;
+  const effort = readEffort(body, service);
+  if (effort !== undefined) out.effort = effort;
+  return out;
+}
+
+/** The top-level `model` string of a JSON body (its first member in real bodies: a short scan). */
+export function readModel(body: Buffer): string | undefined {
+  const scan = body.length > 0 ? scanObject(body, 0, MODEL_KEY) : undefined;
+  return scan ? modelOf(body, scan) : undefined;
+}
+
+function modelOf(body: Buffer, scan: ObjectScan): string | undefined {
+  const m = scan.members.get('model');
+  return m && body[m.valueStart] === 0x22 ? decodeString(body, m) : undefined;
+}
+
+/** The reasoning effort a JSON body asks for (`reasoning.effort` / `output_config.effort`), read from its end. */
+export function readEffort(body: Buffer, service: ServiceName): string | undefined {
   // Without the key anywhere, the backward scan would walk the whole body (Claude Code sends no effort object
   // unless one is set); a native search from the end says so at once.
-  if (body.lastIndexOf(EFFORT_NEEDLE[service]) < 0) return out;
-  const r = scanObjectFromEnd(body, EFFORT_KEYS[service])?.members.get(key);
-  if (r && body[r.valueStart] === 0x7b) {
-    const inner = scanObject(body, r.valueStart, EFFORT_FIELD);
-    const e = inner?.members.get('effort');
-    const effort = e && body[e.valueStart] === 0x22 ? decodeString(body, e) : undefined;
-    if (effort !== undefined) out.effort = effort;
-  }
-  return out;
+  if (body.length === 0 || body.lastIndexOf(EFFORT_NEEDLE[service]) < 0) return undefined;
+  const r = scanObjectFromEnd(body, EFFORT_KEYS[service])?.members.get(EFFORT_OBJECT[service]);
+  if (!r || body[r.valueStart] !== 0x7b) return undefined;
+  const e = scanObject(body, r.valueStart, EFFORT_FIELD)?.members.get('effort');
+  return e && body[e.valueStart] === 0x22 ? decodeString(body, e) : undefined;
 }
 
 /** Sets the effort the way the service's API expects it; undefined when the body is not a JSON object. */
