@@ -67,10 +67,24 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return t.replace(BEARER_RE, `$1 ${REDACTED}`).replace(SK_KEY_RE, REDACTED);
 }
 
+const SOURCE_DESCRIPTOR = /^[a-z_]+(:[A-Za-z0-9_.\-/]+)?$/;
+/** Descriptors already checked (a handful per config: `env:OPENAI_API_KEY`, `client`, …). */
+const descriptors = new Map<string, boolean>();
+
+function isSourceDescriptor(s: string): boolean {
+  let ok = descriptors.get(s);
+  if (ok === undefined) {
+    ok = s.length <= 200 && SOURCE_DESCRIPTOR.test(s);
+    // Only valid descriptors repeat; anything else is checked each time rather than remembered.
+    if (ok && descriptors.size < 256) descriptors.set(s, ok);
+  }
+  return ok;
+}
+
 function authSources(a: AuthResolutionLog | undefined): AuthResolutionLog | undefined {
   if (!a) return undefined;
   // Only short source descriptors are logged; anything else could be a credential passed by mistake.
-  const ok = (s: unknown): s is string => typeof s === 'string' && s.length <= 200 && /^[a-z_]+(:[A-Za-z0-9_.\-/]+)?$/.test(s);
+  const ok = (s: unknown): s is string => typeof s === 'string' && isSourceDescriptor(s);
   const out: AuthResolutionLog = {};
   if (ok(a.authorization)) out.authorization = a.authorization;
   if (ok(a.x_api_key)) out.x_api_key = a.x_api_key;
@@ -79,30 +93,34 @@ function authSources(a: AuthResolutionLog | undefined): AuthResolutionLog | unde
 
 /** Serialises a record with the seed's field order (the requests.jsonl contract). */
 export function formatRequestLogLine(r: RequestLogRecord, nowMs: number): string {
-  return JSON.stringify({
+  // Only the fields a record has are set (in the seed's order): absent ones would be skipped by JSON.stringify
+  // anyway, after costing it a look each.
+  const o: Record<string, unknown> = {
     timestamp_ms: r.timestamp_ms ?? nowMs,
     service: r.service,
     method: r.method,
     path: r.path,
     status_code: r.status_code,
     duration_ms: r.duration_ms,
-    ttfb_ms: r.ttfb_ms,
-    config_name: r.config_name ?? '-',
-    provider_id: r.provider_id,
-    upstream_base_url: r.upstream_base_url ?? '-',
-    session_id: r.session_id,
-    cwd: r.cwd,
-    reasoning_effort: r.reasoning_effort,
-    model: r.model,
-    mapped_model: r.mapped_model,
-    usage: r.usage,
-    http_debug: r.http_debug,
-    http_debug_ref: r.http_debug_ref,
-    retry: r.retry,
-    error_class: r.error_class,
-    error_message: r.error_message,
-    route_note: r.route_note,
-    auth_resolution: authSources(r.auth_resolution),
-    cost: r.cost ? { amount: r.cost.amount, currency: r.cost.currency, rule: r.cost.rule } : undefined,
-  });
+  };
+  if (r.ttfb_ms !== undefined) o.ttfb_ms = r.ttfb_ms;
+  o.config_name = r.config_name ?? '-';
+  if (r.provider_id !== undefined) o.provider_id = r.provider_id;
+  o.upstream_base_url = r.upstream_base_url ?? '-';
+  if (r.session_id !== undefined) o.session_id = r.session_id;
+  if (r.cwd !== undefined) o.cwd = r.cwd;
+  if (r.reasoning_effort !== undefined) o.reasoning_effort = r.reasoning_effort;
+  if (r.model !== undefined) o.model = r.model;
+  if (r.mapped_model !== undefined) o.mapped_model = r.mapped_model;
+  if (r.usage !== undefined) o.usage = r.usage;
+  if (r.http_debug !== undefined) o.http_debug = r.http_debug;
+  if (r.http_debug_ref !== undefined) o.http_debug_ref = r.http_debug_ref;
+  if (r.retry !== undefined) o.retry = r.retry;
+  if (r.error_class !== undefined) o.error_class = r.error_class;
+  if (r.error_message !== undefined) o.error_message = r.error_message;
+  if (r.route_note !== undefined) o.route_note = r.route_note;
+  const auth = authSources(r.auth_resolution);
+  if (auth !== undefined) o.auth_resolution = auth;
+  if (r.cost) o.cost = { amount: r.cost.amount, currency: r.cost.currency, rule: r.cost.rule };
+  return JSON.stringify(o);
 }
