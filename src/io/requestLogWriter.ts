@@ -28,6 +28,8 @@ export interface RequestLogWriterOptions {
 
 /** Size of the buffers lines are encoded into (a batch of a busy 200 ms fits in a few). */
 const CHUNK_BYTES = 256 * 1024;
+/** How often the file's size is read again from the file system (it is counted in between). */
+const SIZE_CHECK_MS = 5000;
 
 /** Append-only JSONL writer with batching, a bounded queue and size-based rotation. */
 export class RequestLogWriter {
@@ -53,6 +55,9 @@ export class RequestLogWriter {
    * 4 KiB written into it (and churns the allocator), one in use costs neither.
    */
   private spare: Buffer[] = [];
+  /** The file's size as last asked of the file system plus what was appended since, and when it was asked. */
+  private knownSize: number | undefined;
+  private sizeCheckedAt = 0;
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private encodeSoon: NodeJS.Immediate | undefined;
@@ -168,7 +173,7 @@ export class RequestLogWriter {
         await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
         this.dirReady = true;
       }
-      await this.rotateIfNeeded();
+      await this.rotateIfNeeded(batch.reduce((n, b) => n + b.length, 0));
       const fh = await fsp.open(this.file, 'a', 0o600);
       try {
         let left = batch;
@@ -197,14 +202,22 @@ export class RequestLogWriter {
     }
   }
 
-  private async rotateIfNeeded(): Promise<void> {
-    let size: number;
-    try {
-      size = (await fsp.stat(this.file)).size;
-    } catch {
-      return;
+  private async rotateIfNeeded(batchBytes: number): Promise<void> {
+    // The size is asked of the file system once in a while (another process may rotate or truncate the file) and
+    // counted in between, instead of a stat per batch.
+    const now = this.now();
+    if (this.knownSize === undefined || now - this.sizeCheckedAt >= SIZE_CHECK_MS) {
+      try {
+        this.knownSize = (await fsp.stat(this.file)).size;
+      } catch {
+        this.knownSize = 0;
+      }
+      this.sizeCheckedAt = now;
     }
+    const size = this.knownSize;
+    this.knownSize += batchBytes;
     if (size < this.maxBytes) return;
+    this.knownSize = batchBytes;
     const stem = this.fileName.endsWith('.jsonl') ? this.fileName.slice(0, -'.jsonl'.length) : this.fileName;
     const names = new Set(await fsp.readdir(this.dir));
     let ts = this.now();

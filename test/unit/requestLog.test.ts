@@ -165,6 +165,27 @@ describe('requestLog', () => {
       assert.deepEqual(lines.map((l) => [l.status_code, l.error_class, l.error_message]), [[200, 'overloaded', 'server_is_overloaded: busy']]);
     });
 
+    it('counts what it appends between size checks and sees a file truncated by someone else at the next check', async () => {
+      const dir = freshDir();
+      let t = 1_700_000_000_000;
+      // Lines of ~1 KB: counted alone, the second and third lines would reach maxBytes and rotate.
+      const note = 'n'.repeat(1000);
+      const w = new RequestLogWriter({ dir, maxBytes: 1500, maxFiles: 2, flushIntervalMs: 10_000, now: () => t });
+      w.write(rec({ duration_ms: 1, route_note: note }));
+      await w.flush();
+      // Truncated behind the writer's back: until the next check the writer still counts the old size…
+      fs.truncateSync(w.file, 0);
+      t += 6000;
+      // …and at the next check it reads the real size again, so nothing is rotated for a near-empty file.
+      for (let i = 2; i <= 3; i++) {
+        w.write(rec({ duration_ms: i, route_note: note }));
+        await w.flush();
+      }
+      await w.close();
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n !== 'requests.jsonl'), []);
+      assert.deepEqual(readLines(w.file).map((l) => l.duration_ms), [2, 3]);
+    });
+
     it('rotates before appending when the file reached maxBytes and keeps maxFiles rotated files', async () => {
       const dir = freshDir();
       let t = 1_700_000_000_000;
