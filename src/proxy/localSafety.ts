@@ -35,9 +35,17 @@ export function hostPart(host: string): string {
 /** True when a Host header value names this machine by a loopback name or address. */
 export function isLoopbackHostHeader(host: string | undefined): boolean {
   if (!host) return false;
-  const h = hostPart(host);
-  return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
+  // Every request is checked and a client sends the same Host each time: decide each value once.
+  let ok = loopbackHosts.get(host);
+  if (ok === undefined) {
+    const h = hostPart(host);
+    ok = h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
+    if (loopbackHosts.size >= 64) loopbackHosts.clear();
+    loopbackHosts.set(host, ok);
+  }
+  return ok;
 }
+const loopbackHosts = new Map<string, boolean>();
 
 export interface SafetyPolicy {
   /** Set when the user bound a non-loopback address with --allow-remote. */
