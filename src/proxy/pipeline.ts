@@ -10,7 +10,7 @@ import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/clas
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
-import { replaceModel } from '../core/jsonBody';
+import { readModel, replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
@@ -27,7 +27,7 @@ import { streamErrorEvent } from './errors';
 import { SuccessForwarder } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
 import { forwardableHeaders, headerValue } from './headers';
-import { applyEffort, BodyTooLargeError, readBody, readModel } from './requestBody';
+import { applyEffort, BodyTooLargeError, readBody } from './requestBody';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';

@@ -2,7 +2,6 @@
 // parsing it — the model is the first member and the effort object the last in real Codex/Claude bodies.
 import type { IncomingMessage } from 'node:http';
 import { decodeString, scanObject, scanObjectFromEnd, setNestedString } from '../core/jsonBody';
-import type { ObjectScan } from '../core/jsonBody';
 import type { ServiceName } from '../core/types';
 
 export class BodyTooLargeError extends Error {
@@ -41,32 +40,8 @@ const EFFORT_NEEDLE: Record<ServiceName, Buffer> = {
   codex: Buffer.from(`"${EFFORT_OBJECT.codex}"`),
   claude: Buffer.from(`"${EFFORT_OBJECT.claude}"`),
 };
-const MODEL_KEY: ReadonlySet<string> = new Set(['model']);
 const EFFORT_FIELD: ReadonlySet<string> = new Set(['effort']);
 
-
-/** Reads the top-level `model` and the effort of a JSON body; both undefined when it is not a JSON object. */
-export function inspectBody(body: Buffer, service: ServiceName): { model?: string; effort?: string } {
-  const out: { model?: string; effort?: string } = {};
-  const scan = body.length > 0 ? scanObject(body, 0, MODEL_KEY) : undefined;
-  if (!scan) return out;
-  const model = modelOf(body, scan);
-  if (model !== undefined) out.model = model;
-  const effort = readEffort(body, service);
-  if (effort !== undefined) out.effort = effort;
-  return out;
-}
-
-/** The top-level `model` string of a JSON body (its first member in real bodies: a short scan). */
-export function readModel(body: Buffer): string | undefined {
-  const scan = body.length > 0 ? scanObject(body, 0, MODEL_KEY) : undefined;
-  return scan ? modelOf(body, scan) : undefined;
-}
-
-function modelOf(body: Buffer, scan: ObjectScan): string | undefined {
-  const m = scan.members.get('model');
-  return m && body[m.valueStart] === 0x22 ? decodeString(body, m) : undefined;
-}
 
 /** The reasoning effort a JSON body asks for (`reasoning.effort` / `output_config.effort`), read from its end. */
 export function readEffort(body: Buffer, service: ServiceName): string | undefined {

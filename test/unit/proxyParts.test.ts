@@ -11,7 +11,8 @@ import {
   hostHeaderCount, isAllowedOrigin, isLoopbackAddress, isLoopbackHostHeader, refusalReason, safetyPolicy, SafetyPolicyError, tokensEqual,
 } from '../../src/proxy/localSafety';
 import { targetUrl, TargetUrlError, upstreamPath } from '../../src/proxy/targetUrl';
-import { inspectBody } from '../../src/proxy/requestBody';
+import { readEffort } from '../../src/proxy/requestBody';
+import { readModel } from '../../src/core/jsonBody';
 import { isStreamingRequest } from '../../src/proxy/pipeline';
 import { describeTransportError } from '../../src/proxy/upstream';
 
@@ -184,6 +185,15 @@ describe('transport error text', () => {
 });
 
 describe('request body inspection', () => {
+  /** What the pipeline reads of a body for its record: the model before sending, the effort after. */
+  const inspectBody = (body: Buffer, service: 'codex' | 'claude'): { model?: string; effort?: string } => {
+    const out: { model?: string; effort?: string } = {};
+    const model = readModel(body);
+    const effort = readEffort(body, service);
+    if (model !== undefined) out.model = model;
+    if (effort !== undefined) out.effort = effort;
+    return out;
+  };
   it('reads model and effort of both APIs, and no effort from a key that only appears inside text', () => {
     const codex = Buffer.from(JSON.stringify({ model: 'gpt-5', input: [{ text: 'say "reasoning": {"effort": "low"}' }], reasoning: { effort: 'high' }, stream: true }));
     assert.deepEqual(inspectBody(codex, 'codex'), { model: 'gpt-5', effort: 'high' });
