@@ -60,7 +60,8 @@ function mayBeWanted(buf: Buffer, start: number, end: number, wanted: ReadonlySe
   return false;
 }
 
-function isWs(c: number): boolean {
+/** JSON whitespace (space, tab, CR, LF); false past the end of a buffer. */
+export function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
@@ -288,9 +289,13 @@ export function scanObjectFromEnd(buf: Buffer, wanted: ReadonlySet<string>): Obj
 
 const MODEL_KEY = new Set(['model']);
 
-function hasControl(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i]! < 0x20) return true;
-  return false;
+/** True when `buf[start, end)` holds no backslash and no control character. */
+function isPlain(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === BACKSLASH || c < 0x20) return false;
+  }
+  return true;
 }
 
 /** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
@@ -304,17 +309,10 @@ export function readModel(buf: Buffer): string | undefined {
 /** The string value at `span` (which must start with a quote); undefined when it is malformed. */
 export function decodeString(buf: Buffer, span: MemberSpan): string | undefined {
   const end = span.valueEnd - 1;
-  if (end > span.valueStart && buf[end] === QUOTE) {
-    let plain = true;
-    for (let i = span.valueStart + 1; i < end; i++) {
-      if (buf[i] === BACKSLASH) {
-        plain = false;
-        break;
-      }
-    }
-    // Without escapes the bytes between the quotes are the string (control characters aside, which JSON forbids
-    // and JSON.parse below would refuse: let it).
-    if (plain && !hasControl(buf, span.valueStart + 1, end)) return buf.toString('utf8', span.valueStart + 1, end);
+  // Without escapes (or control characters, which JSON forbids and JSON.parse below refuses) the bytes between the
+  // quotes are the string.
+  if (end > span.valueStart && buf[end] === QUOTE && isPlain(buf, span.valueStart + 1, end)) {
+    return buf.toString('utf8', span.valueStart + 1, end);
   }
   try {
     return JSON.parse(buf.toString('utf8', span.valueStart, span.valueEnd)) as string;

@@ -8,6 +8,7 @@
 // After that, every chunk is forwarded as it arrives with back-pressure; usage and integrity are read in one pass.
 import type { ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { isWs } from '../core/jsonBody';
 import { inBandErrorFromJson, StreamIntegrity } from '../core/sseIntegrity';
 import type { InBandError, WireFormat } from '../core/sseIntegrity';
 import type { UsageMetrics } from '../core/types';
@@ -24,8 +25,6 @@ const JSON_ERROR_MAX = 64 * 1024;
 const JSON_PEEK = 32;
 const JSON_ERROR_OPENING = /^\s*\{\s*"(?:error"\s*:\s*["{]|type"\s*:\s*"error")/;
 const ERROR_OPENINGS = ['{"error":{', '{"error":"', '{"type":"error"'];
-
-const isWs = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
  * Decides on bytes alone, for the common answer, that a body does not open like an error object: its first member
