@@ -2,6 +2,7 @@
 // reaches a log. The writer is src/io/requestLogWriter.ts.
 import type { RetryInfo, ServiceName, UsageMetrics } from './types';
 import type { RequestCost } from './pricing';
+import { memoByString } from './memo';
 
 const REDACTED = '[REDACTED]';
 const SENSITIVE_HEADERS = new Set([
@@ -68,18 +69,8 @@ export function redactText(text: string, secrets: readonly string[]): string {
 }
 
 const SOURCE_DESCRIPTOR = /^[a-z_]+(:[A-Za-z0-9_.\-/]+)?$/;
-/** Descriptors already checked (a handful per config: `env:OPENAI_API_KEY`, `client`, …). */
-const descriptors = new Map<string, boolean>();
-
-function isSourceDescriptor(s: string): boolean {
-  let ok = descriptors.get(s);
-  if (ok === undefined) {
-    ok = s.length <= 200 && SOURCE_DESCRIPTOR.test(s);
-    // Only valid descriptors repeat; anything else is checked each time rather than remembered.
-    if (ok && descriptors.size < 256) descriptors.set(s, ok);
-  }
-  return ok;
-}
+/** Checked once per value (a handful per config: `env:OPENAI_API_KEY`, `client`, …). */
+const isSourceDescriptor = memoByString((s: string): boolean => s.length <= 200 && SOURCE_DESCRIPTOR.test(s));
 
 function authSources(a: AuthResolutionLog | undefined): AuthResolutionLog | undefined {
   if (!a) return undefined;

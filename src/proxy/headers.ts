@@ -1,5 +1,6 @@
 // Header hygiene, applied before anything else touches a message: hop-by-hop headers, the ones a `Connection`
 // header names, `host`, `content-length` and the proxy's own token headers never cross the proxy.
+import { memoByString } from '../core/memo';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -23,18 +24,13 @@ const HOP_BY_HOP = new Set([
 
 type HeaderValue = string | string[] | undefined;
 
-/** `Connection` values seen (nearly always `keep-alive` or `close`), so a request does not split them again. */
-const tokenCache = new Map<string, Set<string> | undefined>();
-
 function connectionTokens(v: HeaderValue): ReadonlySet<string> | undefined {
   if (v === undefined) return undefined;
-  const s = Array.isArray(v) ? v.join(',') : v;
-  if (tokenCache.has(s)) return tokenCache.get(s);
-  const out = splitTokens(s);
-  // Bounded: a client that sends a new value every time only stops being cached.
-  if (tokenCache.size < 64) tokenCache.set(s, out);
-  return out;
+  return tokensOf(Array.isArray(v) ? v.join(',') : v);
 }
+
+/** The names a `Connection` value lists; values repeat (nearly always `keep-alive` or `close`): split once each. */
+const tokensOf = memoByString(splitTokens, 64);
 
 function splitTokens(s: string): Set<string> | undefined {
   const out = new Set<string>();

@@ -6,6 +6,7 @@
 // - admin routes also accept the older admin token from non-loopback peers.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { memoByString } from '../core/memo';
 
 /** Our own header for the proxy token (`Authorization` belongs to the upstream). */
 export const PROXY_TOKEN_HEADER = 'x-codex-helper-token';
@@ -34,18 +35,13 @@ export function hostPart(host: string): string {
 
 /** True when a Host header value names this machine by a loopback name or address. */
 export function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (!host) return false;
-  // Every request is checked and a client sends the same Host each time: decide each value once.
-  let ok = loopbackHosts.get(host);
-  if (ok === undefined) {
-    const h = hostPart(host);
-    ok = h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
-    if (loopbackHosts.size >= 64) loopbackHosts.clear();
-    loopbackHosts.set(host, ok);
-  }
-  return ok;
+  return !!host && loopbackHost(host);
 }
-const loopbackHosts = new Map<string, boolean>();
+// Every request is checked and a client sends the same Host each time: each value is decided once.
+const loopbackHost = memoByString((host: string): boolean => {
+  const h = hostPart(host);
+  return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
+}, 64);
 
 export interface SafetyPolicy {
   /** Set when the user bound a non-loopback address with --allow-remote. */

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResolution } from '../core/auth';
 import { CLASS_HINTS } from '../core/classify';
+import { memoByString } from '../core/memo';
 import { SecretSet } from '../core/redact';
 import { retryInfoForChain } from '../core/retry';
 import { sessionIdFromHeaders } from '../core/session';
@@ -55,16 +56,7 @@ function routeValue(r: { config: string; index: number; base: string }): string 
 }
 
 /** encodeURIComponent of config names and hosts: a handful of values, encoded once each. */
-function encoded(text: string): string {
-  let e = encodings.get(text);
-  if (e === undefined) {
-    e = encodeURIComponent(text);
-    if (encodings.size >= 256) encodings.clear();
-    encodings.set(text, e);
-  }
-  return e;
-}
-const encodings = new Map<string, string>();
+const encoded = memoByString(encodeURIComponent);
 
 /** One proxied request from arrival to its record: what it knows and how it answers. */
 export abstract class RequestAnswer {
@@ -280,17 +272,11 @@ export function hostOf(base: string): string {
  * Host (with port) of a base_url; null when it does not parse. base_urls come from the config: a handful, each
  * parsed once rather than on every request.
  */
-function parsedHost(base: string): string | null {
-  let host = hosts.get(base);
-  if (host !== undefined) return host;
+const parsedHost = memoByString((base: string): string | null => {
   try {
-    host = new URL(base).host;
+    return new URL(base).host;
   } catch {
-    host = null;
+    return null;
   }
-  if (hosts.size >= 256) hosts.clear();
-  hosts.set(base, host);
-  return host;
-}
-const hosts = new Map<string, string | null>();
+});
 
