@@ -299,10 +299,8 @@ class ProxyRequest extends RequestAnswer {
       bodyTimeout: timeouts.idle_ms,
     });
     this.gone.call = call;
-    if (this.id === undefined) {
-      this.begin();
-      d.state.updateRequestRoute(this.id!, cfg.name, providerId, shownBase);
-    }
+    // The record follows the request out (see run()).
+    this.begin();
     let resp: ResponseHead;
     try {
       resp = await call.head;

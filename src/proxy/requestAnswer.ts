@@ -123,6 +123,9 @@ export abstract class RequestAnswer {
       path: this.path,
       started_at_ms: this.t0,
     });
+    // Begun after its first attempt was chosen (or failed before it was sent): the entry names that upstream.
+    const r = this.route;
+    if (r) d.state.updateRequestRoute(this.id, r.config, r.provider, r.base);
   }
 
   protected sendFailure(f: LastFailure): void {

@@ -89,6 +89,22 @@ auth = { auth_token = "sk-abc\\r\\nx-injected: 1" }
 `), /codex\.configs\.main\.upstreams\[0\]\.auth\.auth_token: contains a line break or NUL/);
   });
 
+  it('with nowhere else to go: 502, and the recorded request names the upstream it could not use', async () => {
+    proxy = await startProxy(`version = 1
+[codex.configs.main]
+[[codex.configs.main.upstreams]]
+base_url = "${up.url}/v1"
+auth = { auth_token_env = "INJECTED_TOKEN" }
+`, { env: { INJECTED_TOKEN: 'sk-abcdefgh\r\nx-injected: yes' } });
+    const before = up.requests.length;
+    const r = await call(`${proxy.url()}/v1/responses`, { body: '{"model":"m"}' });
+    assert.equal(r.status, 502);
+    assert.equal(up.requests.length, before, 'nothing was sent');
+    const rec = proxy.host.services.codex.state.listRecent(1)[0]!;
+    assert.equal(rec.config_name, 'main');
+    assert.equal(rec.upstream_base_url, `${up.url}/v1`);
+  });
+
   it('from the environment are never sent: the upstream is skipped at once, over HTTP and WebSocket', async () => {
     proxy = await startProxy(cfg(up.url), { env: { INJECTED_TOKEN: 'sk-abcdefgh\r\nx-injected: yes' } });
     const before = up.requests.length;
