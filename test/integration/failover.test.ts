@@ -286,7 +286,11 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     new LoadBalancer(cfgs['a']!, codex().lbStore).penalize(0, 1, 'test', { factor: 1, max_secs: 0 });
     new LoadBalancer(cfgs['b']!, codex().lbStore).penalize(0, 2, 'test', { factor: 1, max_secs: 0 });
     const t0 = Date.now();
-    const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
+    const pending = call(`${servers.proxy.url()}/v1/responses`, { body: req(), headers: H });
+    // While it waits, the request is in flight: it shows among the active ones.
+    await until(() => codex().state.listActive().length === 1, 500, 'the waiting request among the active ones');
+    assert.equal(codex().state.listActive()[0]!.model, 'gpt-5');
+    const r = await pending;
     const took = Date.now() - t0;
     assert.equal(r.status, 200);
     assert.match(String(r.headers[ROUTE_HEADER]), /^config=a;/, 'the soonest cooldown end wins');
