@@ -166,6 +166,7 @@ export class RequestLogWriter {
     this.seal();
     if (this.chunks.length === 0) return;
     const batch = this.chunks;
+    const bytes = batch.reduce((n, b) => n + b.length, 0);
     this.chunks = [];
     this.queued = 0;
     try {
@@ -173,12 +174,12 @@ export class RequestLogWriter {
         await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
         this.dirReady = true;
       }
-      await this.rotateIfNeeded(batch.reduce((n, b) => n + b.length, 0));
+      await this.rotateIfNeeded(bytes);
       const fh = await fsp.open(this.file, 'a', 0o600);
       try {
         let left = batch;
         // writev may write less than asked (a full disk, a signal): the rest follows, from where it stopped.
-        for (let total = batch.reduce((n, b) => n + b.length, 0); total > 0 && left.length > 0;) {
+        for (let total = bytes; total > 0 && left.length > 0;) {
           const { bytesWritten } = await fh.writev(left);
           if (bytesWritten <= 0) throw new Error(`could not append to ${this.file}`);
           total -= bytesWritten;
