@@ -171,11 +171,6 @@ async function startNginx(mockPort) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /**
  * Proxy and node floor measured in alternating halves of short pairs (who goes first alternates too): CPU per
  * request at c=32 and spaced-SSE TTFB at c=16. The median of the per-pair ratios is what the floor targets check.
@@ -201,7 +196,7 @@ async function floorPairs(lg, ports, pids) {
     cpuPairs.push(cpu.proxy / cpu.floor);
     ttfbPairs.push(ttfb.proxy / ttfb.floor);
   }
-  return { cpu: median(cpuPairs), ttfb: median(ttfbPairs), cpuPairs, ttfbPairs };
+  return { cpu: summarize(cpuPairs).median, ttfb: summarize(ttfbPairs).median, cpuPairs, ttfbPairs };
 }
 
 async function main() {
