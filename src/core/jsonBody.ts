@@ -1,6 +1,7 @@
 // Surgical edits of JSON request bodies. A rewrite (model mapping, effort override) replaces only the bytes of
 // the value it changes, so key order, spacing and every other byte reach the upstream exactly as the client sent
 // them, and a 2 MB Codex turn is never parsed into objects and serialised again.
+import { memoByString } from './memo';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -32,7 +33,8 @@ export interface ObjectScan {
   count: number;
 }
 
-const byteLengths = new Map<string, number>();
+/** UTF-8 length of a wanted key (the same few keys every time). */
+const byteLength = memoByString((k: string) => Buffer.byteLength(k));
 
 /** The key between `start` and `end` (its quotes excluded); undefined when its escapes are malformed. */
 function decodeKey(buf: Buffer, start: number, end: number): string | undefined {
@@ -50,11 +52,7 @@ function decodeKey(buf: Buffer, start: number, end: number): string | undefined 
 function mayBeWanted(buf: Buffer, start: number, end: number, wanted: ReadonlySet<string> | undefined): boolean {
   if (!wanted) return true;
   const len = end - start;
-  for (const k of wanted) {
-    let n = byteLengths.get(k);
-    if (n === undefined) byteLengths.set(k, (n = Buffer.byteLength(k)));
-    if (n === len) return true;
-  }
+  for (const k of wanted) if (byteLength(k) === len) return true;
   // An escaped key is longer raw than decoded.
   for (let i = start; i < end; i++) if (buf[i] === BACKSLASH) return true;
   return false;
