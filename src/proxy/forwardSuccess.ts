@@ -187,9 +187,10 @@ export class SuccessForwarder {
     if (holding && this.isSse && o.holdBytes > 0 && o.format !== undefined) this.mode = 'hold';
     else if (holding && (ctype.includes('json') || ctype === '')) this.mode = 'peek';
     if (this.mode === 'forward') this.commit();
-    // A JSON body decides on its first bytes (nearly always the first chunk): its timer starts only if it does not.
-    else if (this.mode === 'hold') this.startTimer();
     call.consume((c) => this.onData(c), (err) => this.onEnd(err));
+    // The chunks that came with the head usually decide the hold (the first output event, or a JSON opening): the
+    // bound's timer is only armed when they did not.
+    if (this.mode === 'hold') this.startTimer();
   }
 
   private startTimer(): void {

@@ -299,8 +299,8 @@ class ProxyRequest extends RequestAnswer {
       bodyTimeout: timeouts.idle_ms,
     });
     this.gone.call = call;
-    // The record follows the request out (see run()).
-    this.begin();
+    // The record follows the request out (see run()), once this turn's requests are all sent.
+    this.beginSoon();
     let resp: ResponseHead;
     try {
       resp = await call.head;

@@ -109,6 +109,18 @@ export abstract class RequestAnswer {
     });
   }
 
+  /**
+   * Begins the record once the current event-loop turn is done. Requests arrive in bursts (a client's parallel
+   * calls, streams ending together): sending each one comes first, and their records follow together, while the
+   * upstreams work, instead of each record delaying the requests queued behind it. `finish()` and every other
+   * caller that needs the entry at once still call `begin()` directly.
+   */
+  protected beginSoon(): void {
+    if (this.id !== undefined) return;
+    beginQueue.push(this);
+    beginTimer ??= setImmediate(beginQueued);
+  }
+
   protected begin(): void {
     if (this.id !== undefined) return;
     const d = this.d;
@@ -126,6 +138,15 @@ export abstract class RequestAnswer {
     // Begun after its first attempt was chosen (or failed before it was sent): the entry names that upstream.
     const r = this.route;
     if (r) d.state.updateRequestRoute(this.id, r.config, r.provider, r.base);
+  }
+
+  /** The deferred `begin()`: a failure is logged against its own request and never reaches the others queued. */
+  beginQueued(): void {
+    try {
+      this.begin();
+    } catch (e) {
+      this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: could not record the request: ${(e as Error)?.stack ?? e}`));
+    }
   }
 
   protected sendFailure(f: LastFailure): void {
@@ -264,6 +285,15 @@ export abstract class RequestAnswer {
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });
     } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
   }
+}
+
+const beginQueue: RequestAnswer[] = [];
+let beginTimer: NodeJS.Immediate | undefined;
+
+function beginQueued(): void {
+  beginTimer = undefined;
+  const queued = beginQueue.splice(0);
+  for (const r of queued) r.beginQueued();
 }
 
 /** Host (with port) of a base_url, for log lines. */
