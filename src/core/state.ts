@@ -7,7 +7,7 @@ import { RecentRing } from './recentRing';
 import { HealthBook } from './healthState';
 import type { ConfigHealth, HealthCheckStatus, UpstreamHealth } from './healthState';
 import { UsageRollups, addUsage, emptyUsage } from './usageRollup';
-import type { RollupEvent, TailReader, UsageRollupView } from './usageRollup';
+import type { TailReader, UsageRollupView } from './usageRollup';
 import { addCost } from './pricing';
 import type { RequestCost } from './pricing';
 import { Emitter } from './events';
@@ -211,14 +211,9 @@ export class ProxyState {
     if (p.route_note !== undefined) f.route_note = p.route_note;
     const cost = f.usage ? this.priceSafely(f.usage, f.model, f.mapped_model) : undefined;
     if (cost) f.cost = cost;
-
-    const e: RollupEvent = {
-      ended_at_ms: f.ended_at_ms, status_code: f.status_code, duration_ms: f.duration_ms,
-      config_name: config ?? '-', provider_id: provider ?? '-', usage: f.usage, ttfb_ms: f.ttfb_ms,
-      model: f.model ?? f.mapped_model, error_class: f.error_class, cost,
-    };
-    this.rollup.record(e);
-    this.series.record(e);
+    // The finished entry is the rollups' event as it is.
+    this.rollup.record(f);
+    this.series.record(f);
     if (f.session_id !== undefined) this.recordSessionStats(f.session_id, f);
     this.recent.push(f);
     this.emit('finish');

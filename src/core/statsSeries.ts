@@ -1,6 +1,7 @@
 // Time series behind the Stats view: per-minute cells for the last day and per-hour cells for the rollup window,
 // each split by model, config and provider. A cell carries counts, tokens, cost and latency histograms, so cells from
 // several services (or several processes) merge exactly and percentiles can be read for any range.
+import { rollupModel } from './usageRollup';
 import type { RollupEvent } from './usageRollup';
 import type { ServiceName } from './types';
 import { addCost } from './pricing';
@@ -156,10 +157,12 @@ class CellStore {
 
   record(e: RollupEvent): void {
     const t = Math.floor(e.ended_at_ms / this.bucketMs) * this.bucketMs;
-    const model = e.model || '-';
+    const model = rollupModel(e);
+    const config = e.config_name ?? '-';
+    const provider = e.provider_id ?? '-';
     const byConfig = child(child(this.byTime, t, (): Nested => new Map()), model, () => new Map<string, Map<string, StatsCell>>());
-    const byProvider = child(byConfig, e.config_name, () => new Map<string, StatsCell>());
-    const c = child(byProvider, e.provider_id, () => emptyCell(t, this.service, model, e.config_name, e.provider_id));
+    const byProvider = child(byConfig, config, () => new Map<string, StatsCell>());
+    const c = child(byProvider, provider, () => emptyCell(t, this.service, model, config, provider));
     recordCell(c, e);
   }
 

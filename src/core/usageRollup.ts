@@ -39,21 +39,29 @@ export interface UsageRollupView {
   by_model_day?: Record<string, Array<[number, UsageBucket]>>;
 }
 
-/** One finished request as the rollups see it; `'-'` stands for an unknown config or provider. */
+/**
+ * One finished request as the rollups see it (a finished request is one as it is): an unknown config or provider
+ * is counted under `'-'`, and a request without a model under the model it was sent as.
+ */
 export interface RollupEvent {
   ended_at_ms: number;
   status_code: number;
   duration_ms: number;
-  config_name: string;
-  provider_id: string;
-  usage: UsageMetrics | undefined;
-  ttfb_ms: number | undefined;
+  config_name?: string;
+  provider_id?: string;
+  usage?: UsageMetrics;
+  ttfb_ms?: number;
   model?: string;
   /** Model sent upstream when a mapping changed it. */
   mapped_model?: string;
   cost?: RequestCost;
   error_class?: string;
   session_id?: string;
+}
+
+/** The model a request is counted under: as asked, else as sent, else `'-'`. */
+export function rollupModel(e: RollupEvent): string {
+  return e.model || e.mapped_model || '-';
 }
 
 /** A zeroed usage record. */
@@ -167,11 +175,13 @@ export class UsageRollups {
     const day = Math.floor(e.ended_at_ms / DAY_MS);
     recordBucket(this.since_start, e);
     recordBucket(bucketIn(this.by_day, day), e);
-    recordBucket(bucketIn(this.by_config, e.config_name), e);
-    recordBucket(bucketIn(dayMapIn(this.by_config_day, e.config_name), day), e);
-    recordBucket(bucketIn(this.by_provider, e.provider_id), e);
-    recordBucket(bucketIn(dayMapIn(this.by_provider_day, e.provider_id), day), e);
-    const model = e.model || '-';
+    const config = e.config_name ?? '-';
+    const provider = e.provider_id ?? '-';
+    recordBucket(bucketIn(this.by_config, config), e);
+    recordBucket(bucketIn(dayMapIn(this.by_config_day, config), day), e);
+    recordBucket(bucketIn(this.by_provider, provider), e);
+    recordBucket(bucketIn(dayMapIn(this.by_provider_day, provider), day), e);
+    const model = rollupModel(e);
     recordBucket(bucketIn(this.by_model, model), e);
     recordBucket(bucketIn(dayMapIn(this.by_model_day, model), day), e);
   }

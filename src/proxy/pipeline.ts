@@ -329,7 +329,8 @@ class ProxyRequest extends RequestAnswer {
       const opening = await fw.opening;
       if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
       this.responseStarted = true;
-      this.note(`${label} status=${status} class=- model=${modelNote}`);
+      // A chain is only recorded once a request took more than one attempt: the first attempt's success needs none.
+      if (this.chain.length > 0) this.note(`${label} status=${status} class=- model=${modelNote}`);
       this.recordServed(cfg, lb, idx, up, status);
       d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
       await this.pipeSuccess(fw, resp, lb, idx);

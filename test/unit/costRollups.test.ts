@@ -55,6 +55,19 @@ describe('cost and stats rollups', () => {
     assert.deepEqual(byModel['o3']?.cost, {});
   });
 
+  it('counts a request without a model under the model it was sent as, and one without a route under "-"', () => {
+    const s = new ProxyState('codex', { now: () => now, price });
+    run(s, now, { mapped: 'gpt-5-mapped', usage: usage(10, 1) });
+    const id = s.beginRequest({ method: 'POST', path: '/v1/responses', started_at_ms: now - 5 });
+    s.finishRequest({ id, status_code: 502, duration_ms: 5, ended_at_ms: now });
+    const v = s.usageRollupView(10, 7);
+    assert.deepEqual((v.by_model ?? []).map(([k, b]) => [k, b.requests_total]).sort(), [['-', 1], ['gpt-5-mapped', 1]]);
+    assert.deepEqual(v.by_config.map(([k, b]) => [k, b.requests_total]).sort(), [['-', 1], ['main', 1]]);
+    assert.deepEqual(v.by_provider.map(([k, b]) => [k, b.requests_total]).sort(), [['-', 1], ['prov', 1]]);
+    const cells = s.statsData(1).minute.map((c) => [c.model, c.config, c.provider, c.requests, c.errors]).sort();
+    assert.deepEqual(cells, [['-', '-', '-', 1, 1], ['gpt-5-mapped', 'main', 'prov', 1, 0]]);
+  });
+
   it('a price function that throws never breaks accounting', () => {
     const s = new ProxyState('codex', { now: () => now, price: () => { throw new Error('boom'); } });
     const f = run(s, now, { model: 'gpt-5', usage: usage(1, 1) });
