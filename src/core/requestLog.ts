@@ -72,7 +72,8 @@ const SOURCE_DESCRIPTOR = /^[a-z_]+(:[A-Za-z0-9_.\-/]+)?$/;
 /** Checked once per value (a handful per config: `env:OPENAI_API_KEY`, `client`, …). */
 const isSourceDescriptor = memoByString((s: string): boolean => s.length <= 200 && SOURCE_DESCRIPTOR.test(s));
 
-function authSources(a: AuthResolutionLog | undefined): AuthResolutionLog | undefined {
+/** What of a request's auth sources a log line may hold (undefined when nothing). */
+export function authSources(a: AuthResolutionLog | undefined): AuthResolutionLog | undefined {
   if (!a) return undefined;
   // Only short source descriptors are logged; anything else could be a credential passed by mistake.
   const ok = (s: unknown): s is string => typeof s === 'string' && isSourceDescriptor(s);

@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvOptions } from '../core/envOptions';
 import { formatRequestLogLine, redactText } from '../core/requestLog';
+import { encodeRequestLogLine } from '../core/requestLogEncode';
 import type { RequestLogRecord } from '../core/requestLog';
 
 export interface RequestLogWriterOptions {
@@ -28,6 +29,8 @@ export interface RequestLogWriterOptions {
 
 /** Size of the buffers lines are encoded into (a batch of a busy 200 ms fits in a few). */
 const CHUNK_BYTES = 256 * 1024;
+/** Free bytes a buffer must have left for a line to be encoded into it (longer lines are measured first). */
+const LINE_ROOM = 4096;
 /** How often the file's size is read again from the file system (it is counted in between). */
 const SIZE_CHECK_MS = 5000;
 
@@ -142,16 +145,33 @@ export class RequestLogWriter {
     const items = this.pending;
     this.pending = [];
     for (const item of items) {
-      const line = typeof item === 'string' ? item : formatRequestLogLine(item, item.timestamp_ms ?? this.now());
+      let line: string;
+      if (typeof item === 'string') line = item;
+      else {
+        // Straight into the buffer; a line that does not fit in what is left (or holds an odd value) is formatted.
+        const ts = item.timestamp_ms ?? this.now();
+        const buf = this.current && this.current.length - this.used >= LINE_ROOM ? this.current : this.startBuffer(CHUNK_BYTES);
+        const end = encodeRequestLogLine(item, ts, buf, this.used, buf.length - 1);
+        if (end >= 0) {
+          buf[end] = 0x0a;
+          this.used = end + 1;
+          continue;
+        }
+        line = formatRequestLogLine(item, ts);
+      }
       // A UTF-8 line takes at most 3 bytes per UTF-16 unit, plus its newline.
       const room = line.length * 3 + 1;
-      if (!this.current || this.current.length - this.used < room) {
-        this.seal();
-        this.current = (room <= CHUNK_BYTES ? this.spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
-      }
-      this.used += this.current.write(line, this.used, 'utf8');
-      this.current[this.used++] = 0x0a;
+      const buf = this.current && this.current.length - this.used >= room ? this.current : this.startBuffer(room);
+      this.used += buf.write(line, this.used, 'utf8');
+      buf[this.used++] = 0x0a;
     }
+  }
+
+  /** Seals the current buffer and starts one with at least `room` bytes (a spare one when it is big enough). */
+  private startBuffer(room: number): Buffer {
+    this.seal();
+    this.current = (room <= CHUNK_BYTES ? this.spare.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+    return this.current;
   }
 
   /** Moves the filled part of the current buffer to the batch. */
