@@ -46,6 +46,17 @@ export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
 class ProxyRequest extends RequestAnswer {
   /** The load balancer of the first config in routing order (the one traffic should go to). */
   private preferredLb: LoadBalancer | undefined;
+  /** A committed answer whose upstream is not yet recorded as having served it (see `settle()`). */
+  private served: { cfg: ServiceConfig; lb: LoadBalancer; idx: number; up: UpstreamConfig; status: number } | undefined;
+
+  protected override settle(): void {
+    super.settle();
+    const s = this.served;
+    if (!s) return;
+    this.served = undefined;
+    this.recordServed(s.cfg, s.lb, s.idx, s.up, s.status);
+    this.d.onUpstreamSuccess?.(s.cfg, s.idx, s.up, this.path, this.req.method ?? 'GET');
+  }
 
   async run(): Promise<void> {
     const d = this.d;
@@ -300,7 +311,7 @@ class ProxyRequest extends RequestAnswer {
     });
     this.gone.call = call;
     // The record follows the request out (see run()), once this turn's requests are all sent.
-    this.beginSoon();
+    this.settleSoon();
     let resp: ResponseHead;
     try {
       resp = await call.head;
@@ -331,8 +342,9 @@ class ProxyRequest extends RequestAnswer {
       this.responseStarted = true;
       // A chain is only recorded once a request took more than one attempt: the first attempt's success needs none.
       if (this.chain.length > 0) this.note(`${label} status=${status} class=- model=${modelNote}`);
-      this.recordServed(cfg, lb, idx, up, status);
-      d.onUpstreamSuccess?.(cfg, idx, up, this.path, this.req.method ?? 'GET');
+      // Where it was served is recorded with the rest of the turn's bookkeeping (see settleSoon()).
+      this.served = { cfg, lb, idx, up, status };
+      this.settleSoon();
       await this.pipeSuccess(fw, resp, lb, idx);
       return 'done';
     }
@@ -420,6 +432,8 @@ class ProxyRequest extends RequestAnswer {
   private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
     const r = await fw.result;
+    // The success is on the balancer before anything below records a failure of the same answer.
+    this.settle();
     if (this.gone.aborted) {
       // A client that hangs up once the terminal event is through (Codex does) got a complete answer.
       if (r.complete && r.inBand === undefined) this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });

@@ -67,6 +67,8 @@ export abstract class RequestAnswer {
   protected readonly gone = new ClientGone();
   protected id: number | undefined;
   protected finished = false;
+  /** Waiting in the end-of-turn queue (see `settleSoon()`). */
+  private queued = false;
   protected model: string | undefined;
   protected mappedModel: string | undefined;
   protected effort: string | undefined;
@@ -110,15 +112,21 @@ export abstract class RequestAnswer {
   }
 
   /**
-   * Begins the record once the current event-loop turn is done. Requests arrive in bursts (a client's parallel
-   * calls, streams ending together): sending each one comes first, and their records follow together, while the
-   * upstreams work, instead of each record delaying the requests queued behind it. `finish()` and every other
-   * caller that needs the entry at once still call `begin()` directly.
+   * Settles the bookkeeping once the current event-loop turn is done. Requests and answers arrive in bursts (a
+   * client's parallel calls, streams starting and ending together): sending each request and each answer's first
+   * bytes comes first, and the records follow together, while the upstreams work, instead of each one delaying the
+   * requests and answers queued behind it. Whatever needs the bookkeeping done calls `settle()` first.
    */
-  protected beginSoon(): void {
-    if (this.id !== undefined) return;
-    beginQueue.push(this);
-    beginTimer ??= setImmediate(beginQueued);
+  protected settleSoon(): void {
+    if (this.queued) return;
+    this.queued = true;
+    settleQueue.push(this);
+    settleTimer ??= setImmediate(settleQueued);
+  }
+
+  /** The bookkeeping that may wait for the end of the turn: the record's beginning (and the subclass's own). */
+  protected settle(): void {
+    this.begin();
   }
 
   protected begin(): void {
@@ -140,10 +148,11 @@ export abstract class RequestAnswer {
     if (r) d.state.updateRequestRoute(this.id, r.config, r.provider, r.base);
   }
 
-  /** The deferred `begin()`: a failure is logged against its own request and never reaches the others queued. */
-  beginQueued(): void {
+  /** The deferred `settle()`: a failure is logged against its own request and never reaches the others queued. */
+  settleQueued(): void {
+    this.queued = false;
     try {
-      this.begin();
+      this.settle();
     } catch (e) {
       this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: could not record the request: ${(e as Error)?.stack ?? e}`));
     }
@@ -242,7 +251,7 @@ export abstract class RequestAnswer {
     this.finished = true;
     // The upstream's own words may echo a credential.
     const message = p.message === undefined ? undefined : this.secrets.text(p.message);
-    this.begin();
+    this.settle();
     const d = this.d;
     const end = d.now();
     const ok = p.status >= 200 && p.status < 300;
@@ -287,13 +296,13 @@ export abstract class RequestAnswer {
   }
 }
 
-const beginQueue: RequestAnswer[] = [];
-let beginTimer: NodeJS.Immediate | undefined;
+const settleQueue: RequestAnswer[] = [];
+let settleTimer: NodeJS.Immediate | undefined;
 
-function beginQueued(): void {
-  beginTimer = undefined;
-  const queued = beginQueue.splice(0);
-  for (const r of queued) r.beginQueued();
+function settleQueued(): void {
+  settleTimer = undefined;
+  const queued = settleQueue.splice(0);
+  for (const r of queued) r.settleQueued();
 }
 
 /** Host (with port) of a base_url, for log lines. */

@@ -165,6 +165,25 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
         assert.equal(bad.requests.length, 1);
       });
 
+      it('an answer whose output and error arrive together (one write) still leaves its upstream cooling, not marked good', async () => {
+        // Where an answer was served is recorded at the end of the turn; a failure found in the same turn must not be
+        // overwritten by that success.
+        const bad = await startUpstream((_q, res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.end([...f.opening, ...f.output, f.error].join(''));
+        });
+        const ok = await startUpstream((_q, res) => stream(res, good));
+        ups.push(bad, ok);
+        proxy = await startProxy(config(f.service, [bad.url, ok.url]), { services: [f.service] });
+        const r = await send();
+        assert.equal(r.text, [...f.opening, ...f.output, f.error].join(''));
+        const rec = await lastRecord(f.service);
+        assert.equal(rec.error_class, f.errorClass);
+        assert.ok(cooling(f.service, 0) > 0, 'cooled down');
+        assert.equal((await send()).text, good.join(''));
+        assert.equal(bad.requests.length, 1);
+      });
+
       it('a stream cut after output without its terminal event gets the proxy\'s terminal error event and counts as a failure', async () => {
         const bad = await startUpstream((_q, res) => stream(res, [...f.opening, ...f.output]));
         ups.push(bad);
