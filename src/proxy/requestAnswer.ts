@@ -299,7 +299,15 @@ export abstract class RequestAnswer {
 const settleQueue: RequestAnswer[] = [];
 let settleTimer: NodeJS.Immediate | undefined;
 
+/**
+ * Runs in the check phase after the turn's callbacks, behind the immediates queued so far: undici writes a request
+ * on an idle keep-alive socket from an immediate, so one more step lets every request of the burst go out first.
+ */
 function settleQueued(): void {
+  settleTimer = setImmediate(settleNow);
+}
+
+function settleNow(): void {
   settleTimer = undefined;
   const queued = settleQueue.splice(0);
   for (const r of queued) r.settleQueued();
