@@ -296,8 +296,30 @@ function isPlain(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+const MODEL_FIRST = Buffer.from('"model"');
+
+/** True when `buf` holds `needle` at `i`. */
+function bytesAt(buf: Buffer, i: number, needle: Buffer): boolean {
+  if (i + needle.length > buf.length) return false;
+  for (let k = 0; k < needle.length; k++) if (buf[i + k] !== needle[k]) return false;
+  return true;
+}
+
 /** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
 export function readModel(buf: Buffer): string | undefined {
+  // Both clients send the model as the first member: read in place, with no scan record, when it is.
+  let i = skipWs(buf, 0);
+  if (buf[i] === LBRACE) {
+    i = skipWs(buf, i + 1);
+    if (bytesAt(buf, i, MODEL_FIRST)) {
+      const colon = skipWs(buf, i + MODEL_FIRST.length);
+      if (buf[colon] !== COLON) return undefined;
+      const valueStart = skipWs(buf, colon + 1);
+      if (buf[valueStart] !== QUOTE) return undefined;
+      const valueEnd = skipString(buf, valueStart);
+      return valueEnd < 0 ? undefined : decodeString(buf, { keyStart: i, valueStart, valueEnd });
+    }
+  }
   const scan = scanObject(buf, 0, MODEL_KEY);
   const span = scan?.members.get('model');
   if (!span || buf[span.valueStart] !== QUOTE) return undefined;

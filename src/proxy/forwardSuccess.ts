@@ -121,6 +121,9 @@ export interface ForwardResult {
 
 type Mode = 'hold' | 'peek' | 'collect' | 'forward' | 'dropped';
 
+const COMMITTED: Opening = Object.freeze({ kind: 'committed' });
+const COMMITTED_OPENING: Promise<Opening> = Promise.resolve(COMMITTED);
+
 /** Responses streaming plain (not re-encoded) SSE: the ones a terminal error event can still be appended to. */
 const plainSse = new WeakSet<ServerResponse>();
 
@@ -131,10 +134,12 @@ export function isPlainSse(res: ServerResponse): boolean {
 
 /** Streams `call`'s 2xx answer to `res`: `opening` settles at commit or at a failure before output, `result` at the end. */
 export class SuccessForwarder {
-  readonly opening: Promise<Opening>;
+
   readonly result: Promise<ForwardResult>;
   readonly isSse: boolean;
-  private resolveOpening!: (o: Opening) => void;
+  private openingDone: Opening | undefined;
+  private openingPromise: Promise<Opening> | undefined;
+  private settleOpening: ((o: Opening) => void) | undefined;
   private resolveResult!: (r: ForwardResult) => void;
   private readonly encoding: string | undefined;
   private readonly scanner: SseUsageScanner | undefined;
@@ -162,7 +167,6 @@ export class SuccessForwarder {
     private readonly res: ServerResponse,
     private readonly o: ForwardOptions,
   ) {
-    this.opening = new Promise((r) => (this.resolveOpening = r));
     this.result = new Promise((r) => (this.resolveResult = r));
     const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
     this.isSse = ctype.includes('text/event-stream');
@@ -193,6 +197,22 @@ export class SuccessForwarder {
     if (this.mode === 'hold') this.startTimer();
   }
 
+  /**
+   * Settles at commit or at a failure before output. An answer that commits on the chunks it came with (the usual
+   * case) is already settled when asked: it costs no promise of its own.
+   */
+  get opening(): Promise<Opening> {
+    const done = this.openingDone;
+    if (done) return done === COMMITTED ? COMMITTED_OPENING : Promise.resolve(done);
+    return (this.openingPromise ??= new Promise((r) => (this.settleOpening = r)));
+  }
+
+  private resolveOpening(o: Opening): void {
+    if (this.openingDone) return;
+    this.openingDone = o;
+    this.settleOpening?.(o);
+  }
+
   private startTimer(): void {
     this.timer ??= setTimeout(() => this.mode !== 'forward' && this.mode !== 'dropped' && this.commit(), this.o.holdMs);
   }
@@ -208,7 +228,7 @@ export class SuccessForwarder {
     if (held.length === 0) {
       if (this.isSse) this.res.flushHeaders();
     } else this.write(held.length === 1 ? held[0]! : Buffer.concat(held, this.heldBytes));
-    this.resolveOpening({ kind: 'committed' });
+    this.resolveOpening(COMMITTED);
   }
 
   private write(chunk: Buffer): void {

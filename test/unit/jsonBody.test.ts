@@ -8,6 +8,13 @@ describe('surgical JSON body edits', () => {
     assert.equal(readModel(b('{"input":[{"model":"inner"}],"text":"\\"model\\":\\"x\\"","model":"gpt-5"}')), 'gpt-5');
     assert.equal(readModel(b('  {\n "model" : "a\\u00e9" }')), 'aé');
     assert.equal(readModel(b('{"model":5}')), undefined);
+    // The model as the first member is read in place: malformed openings still say "no model", as the full scan does.
+    for (const bad of ['{"model" 5}', '{"model":"open', '{"model":', '{"model"', '{"model":"a\\u00"}', '{"model":"tab\there"}']) {
+      assert.equal(readModel(b(bad)), undefined, bad);
+    }
+    assert.equal(readModel(b('{"model":"first","model":"second"}')), 'first');
+    assert.equal(readModel(b('{"mod\\u0065l":"escaped key"}')), 'escaped key');
+    assert.equal(readModel(b('{ "model"\t:\n"spaced" ,"x":1}')), 'spaced');
     assert.equal(readModel(b('[1,2]')), undefined);
     assert.equal(readModel(b('not json')), undefined);
     assert.equal(readModel(b('')), undefined);
