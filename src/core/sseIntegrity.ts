@@ -65,6 +65,34 @@ function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
   return true;
 }
 
+/** An event name seen on some stream, with its kind. */
+interface EventName {
+  bytes: Buffer;
+  name: string;
+  kind: Kind;
+}
+
+/**
+ * Names already seen, shared by every stream: a stream's first event (and each change of name) finds its entry here
+ * instead of copying and decoding the name again. Bounded: names past it are made per use.
+ */
+const NAMES: EventName[] = [];
+const NAMES_MAX = 64;
+
+function sameBytes(a: Buffer, buf: Buffer, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let k = 0; k < a.length; k++) if (buf[s + k] !== a[k]) return false;
+  return true;
+}
+
+function eventName(buf: Buffer, s: number, e: number): EventName {
+  for (const n of NAMES) if (sameBytes(n.bytes, buf, s, e)) return n;
+  const name = buf.toString('latin1', s, e);
+  const n: EventName = { bytes: Buffer.from(buf.subarray(s, e)), name, kind: KINDS.get(name) ?? OUTPUT };
+  if (NAMES.length < NAMES_MAX) NAMES.push(n);
+  return n;
+}
+
 function skipSpaces(buf: Buffer, i: number, e: number): number {
   while (i < e && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
   return i;
@@ -156,10 +184,8 @@ export class StreamIntegrity {
   private eventKind: Kind | undefined;
   private eventName = '';
   private pendingError = false;
-  /** The previous event name, as bytes: most events repeat it (a run of deltas), so no string is made for them. */
-  private lastName: Buffer | undefined;
-  private lastNameStr = '';
-  private lastKind: Kind = OUTPUT;
+  /** The previous event name: most events repeat it (a run of deltas), so no string is made for them. */
+  private last: EventName | undefined;
 
   constructor(readonly format: WireFormat | undefined) {}
 
@@ -188,17 +214,11 @@ export class StreamIntegrity {
   private onName(buf: Buffer, s: number, e: number): void {
     while (e > s && (buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
     this.named = true;
-    const last = this.lastName;
-    let same = last !== undefined && last.length === e - s;
-    for (let k = 0; same && k < e - s; k++) same = buf[s + k] === last![k];
-    if (!same) {
-      this.lastName = Buffer.from(buf.subarray(s, e));
-      this.lastNameStr = buf.toString('latin1', s, e);
-      this.lastKind = KINDS.get(this.lastNameStr) ?? OUTPUT;
-    }
-    this.eventName = this.lastNameStr;
-    this.eventKind = this.lastKind;
-    this.apply(this.lastKind, this.lastNameStr);
+    let n = this.last;
+    if (n === undefined || !sameBytes(n.bytes, buf, s, e)) this.last = n = eventName(buf, s, e);
+    this.eventName = n.name;
+    this.eventKind = n.kind;
+    this.apply(n.kind, n.name);
   }
 
   private apply(kind: Kind, name: string): void {

@@ -56,6 +56,21 @@ describe('stream integrity detector (one pass with the usage scanner)', () => {
     assert.equal(s.usage?.input_tokens, 4);
   });
 
+  it('event names are known by their bytes across streams, past the shared cache of names too', () => {
+    // More distinct names than the shared cache holds, on several streams, each ending with a known name.
+    const names = Array.from({ length: 100 }, (_, i) => `custom.event_${i}`);
+    for (const [i, last] of [['0', 'response.completed'], ['1', 'response.failed'], ['2', 'response.created']] as const) {
+      const text = names.map((n) => ev(n, { type: n, i })).join('') + ev(last, { type: last, response: { error: { message: 'boom' } } });
+      const { g } = scan('responses', text, 13);
+      assert.equal(g.outputStarted, true, i);
+      assert.equal(g.terminal, last === 'response.completed', i);
+      assert.equal(g.error !== undefined, last === 'response.failed', i);
+    }
+    // A name that shares a prefix with a cached one is not mistaken for it.
+    const { g } = scan('responses', ev('response.created', { type: 'response.created' }) + ev('response.create', { type: 'x' }), 5);
+    assert.equal(g.outputStarted, true);
+  });
+
   it('Anthropic: an `event: error` without data still counts', () => {
     const { g } = scan('anthropic', ev('message_start', { type: 'message_start' }) + 'event: error\n\n');
     assert.equal(g.error?.cls, 'server_error');
