@@ -134,7 +134,6 @@ export function isPlainSse(res: ServerResponse): boolean {
 
 /** Streams `call`'s 2xx answer to `res`: `opening` settles at commit or at a failure before output, `result` at the end. */
 export class SuccessForwarder {
-
   readonly result: Promise<ForwardResult>;
   readonly isSse: boolean;
   private openingDone: Opening | undefined;
