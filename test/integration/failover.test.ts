@@ -279,6 +279,28 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     assert.equal(a.requests.length + b.requests.length, 0);
   });
 
+  it('a request sent upstream is listed as active, with its route and effort, before its answer comes', async () => {
+    // The record of a sent request is begun at the end of the turn that sent it: it must still be begun then.
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    const a = await upstream(async (_q, res) => {
+      await answered;
+      json(res, 200, OK);
+    });
+    servers.proxy = await startProxy(codexConfig({ a: { upstreams: [`base_url = "${a.url}/v1"`] } }));
+    const pending = call(`${servers.proxy.url()}/v1/responses`, {
+      body: JSON.stringify({ model: 'gpt-5', input: 'hi', reasoning: { effort: 'low' } }), headers: H,
+    });
+    await until(() => a.requests.length === 1 && codex().state.listActive().length === 1, 2000, 'the sent request among the active ones');
+    const active = codex().state.listActive()[0]!;
+    assert.equal(active.config_name, 'a');
+    assert.equal(active.reasoning_effort, 'low');
+    assert.equal(active.upstream_base_url, `${a.url}/v1`);
+    release();
+    assert.equal((await pending).status, 200);
+    await until(() => codex().state.listActive().length === 0);
+  });
+
   it('waits for a cooldown that ends within max_wait_ms instead of failing', async () => {
     const a = await upstream((_q, res) => json(res, 200, OK));
     servers.proxy = await startProxy(codexConfig({ a: { upstreams: [`base_url = "${a.url}/v1"`] }, b: { level: 2, upstreams: [`base_url = "${a.url}/v2"`] } }, fast('max_wait_ms = 3000')));
