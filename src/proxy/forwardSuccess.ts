@@ -206,6 +206,11 @@ export class SuccessForwarder {
     return (this.openingPromise ??= new Promise((r) => (this.settleOpening = r)));
   }
 
+  /** The answer is committed (its head went to the client): what `opening` would settle with, known now. */
+  get committed(): boolean {
+    return this.openingDone === COMMITTED;
+  }
+
   private resolveOpening(o: Opening): void {
     if (this.openingDone) return;
     this.openingDone = o;

@@ -32,7 +32,7 @@ import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
 import type { ResponseHead } from './upstreamCall';
-import { hostOf, RequestAnswer } from './requestAnswer';
+import { attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
 import type { PipelineDeps } from './pipelineDeps';
 import type { LastFailure } from './requestAnswer';
 
@@ -250,9 +250,10 @@ class ProxyRequest extends RequestAnswer {
       }
     }
     sendBody = d.filter.apply(sendBody);
-    const providerId = up.tags['provider_id'];
-    const shownBase = displayUrl(up.base_url);
-    this.route = { config: cfg.name, index: idx, provider: providerId, base: shownBase };
+    const route = attemptRoute(cfg.name, idx, up);
+    this.route = route;
+    const providerId = route.provider;
+    const shownBase = route.base;
     this.attempts++;
     this.attemptAt = d.now();
     if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
@@ -276,7 +277,9 @@ class ProxyRequest extends RequestAnswer {
     // terminal error event possible.
     headers.push('accept-encoding', 'identity');
     this.auth = resolveCredentials(d, up, this.req.headers);
-    this.secrets.add(this.auth.token, this.auth.apiKey, ...urlSecrets(up.base_url));
+    this.secrets.add(this.auth.token, this.auth.apiKey);
+    const inUrl = urlSecrets(up.base_url);
+    if (inUrl.length > 0) this.secrets.add(...inUrl);
     if (this.auth.invalid !== undefined) {
       this.note(`${label} credential_error model=${modelNote}`);
       return { failure: { status: 502, body: Buffer.alloc(0), headers: {}, transport: this.auth.invalid, badTarget: true }, retryAfter: undefined };
@@ -337,8 +340,11 @@ class ProxyRequest extends RequestAnswer {
         now: d.now, sentAt, headersAt, extraHeaders: this.answerHeaders(), format: this.format,
         holdMs: plan.hold_preamble_ms, holdBytes: plan.hold_preamble_bytes,
       });
-      const opening = await fw.opening;
-      if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
+      // Usually committed on the chunks that came with the head: no need to wait for the turn to end.
+      if (!fw.committed) {
+        const opening = await fw.opening;
+        if (opening.kind !== 'committed') return this.failedOpening(opening, resp, label, modelNote, cfg, idx, headersAt - sentAt);
+      }
       this.responseStarted = true;
       // A chain is only recorded once a request took more than one attempt: the first attempt's success needs none.
       if (this.chain.length > 0) this.note(`${label} status=${status} class=- model=${modelNote}`);

@@ -10,7 +10,8 @@ import { retryInfoForChain } from '../core/retry';
 import { sessionIdFromHeaders } from '../core/session';
 import { wireFormatFor } from '../core/sseIntegrity';
 import type { WireFormat } from '../core/sseIntegrity';
-import type { RetryAttemptDetail, UsageMetrics } from '../core/types';
+import type { RetryAttemptDetail, UpstreamConfig, UsageMetrics } from '../core/types';
+import { displayUrl } from '../core/urlMask';
 import { ClientGone } from './clientGone';
 import { errorBody } from './errors';
 import { buildHttpDebug, warnLine } from './httpDebug';
@@ -55,6 +56,37 @@ function routeValue(r: { config: string; index: number; base: string }): string 
   return `config=${encoded(r.config)}; upstream=${r.index}; host=${encoded(host)}`;
 }
 
+/** Where an attempt went (`base` as shown: secret query values masked), with the answer headers that say so. */
+export interface AttemptRoute {
+  readonly config: string;
+  readonly index: number;
+  readonly provider?: string;
+  readonly base: string;
+  /** The route header's value. */
+  readonly header: string;
+  /** The answer headers of a request served on its first attempt (shared: never modified). */
+  readonly firstAttemptHeaders: Readonly<Record<string, string>>;
+}
+
+/**
+ * The route of an attempt on upstream `index` of config `config`: built once per upstream of a config snapshot
+ * (a reloaded config brings new upstream objects), not once per request.
+ */
+const routes = new WeakMap<UpstreamConfig, AttemptRoute>();
+export function attemptRoute(config: string, index: number, up: UpstreamConfig): AttemptRoute {
+  const known = routes.get(up);
+  if (known && known.config === config && known.index === index) return known;
+  const provider = up.tags['provider_id'];
+  const base = displayUrl(up.base_url);
+  const header = routeValue({ config, index, base });
+  const r: AttemptRoute = Object.freeze({
+    config, index, provider, base, header,
+    firstAttemptHeaders: Object.freeze({ [ATTEMPTS_HEADER]: '1', [ROUTE_HEADER]: header }),
+  });
+  routes.set(up, r);
+  return r;
+}
+
 /** encodeURIComponent of config names and hosts: a handful of values, encoded once each. */
 const encoded = memoByString(encodeURIComponent);
 
@@ -75,7 +107,7 @@ export abstract class RequestAnswer {
   protected cwd: string | undefined;
   protected readonly chain: string[] = [];
   protected readonly tried: string[] = [];
-  protected route: { config: string; index: number; provider?: string; base: string } | undefined;
+  protected route: AttemptRoute | undefined;
   protected attempts = 0;
   /** When the current attempt started; with `details`, one entry per chain entry. */
   protected attemptAt: number | undefined;
@@ -236,9 +268,12 @@ export abstract class RequestAnswer {
   }
 
   /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
-  protected answerHeaders(): Record<string, string> {
+  /** The answer's own headers (attempts, route); read-only: callers copy them into the answer's headers. */
+  protected answerHeaders(): Readonly<Record<string, string>> {
+    const r = this.route;
+    if (r && this.attempts === 1) return r.firstAttemptHeaders;
     const h: Record<string, string> = { [ATTEMPTS_HEADER]: String(this.attempts) };
-    if (this.route) h[ROUTE_HEADER] = routeValue(this.route);
+    if (r) h[ROUTE_HEADER] = r.header;
     return h;
   }
 

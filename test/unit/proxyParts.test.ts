@@ -13,7 +13,9 @@ import {
 import { targetUrl, TargetUrlError, upstreamPath } from '../../src/proxy/targetUrl';
 import { readEffort } from '../../src/proxy/requestBody';
 import { readModel } from '../../src/core/jsonBody';
-import { isStreamingRequest } from '../../src/proxy/pipeline';
+import { ATTEMPTS_HEADER, isStreamingRequest, ROUTE_HEADER } from '../../src/proxy/pipeline';
+import { attemptRoute } from '../../src/proxy/requestAnswer';
+import { parseConfigText } from '../../src/core/config';
 import { describeTransportError } from '../../src/proxy/upstream';
 
 function upstream(auth: UpstreamConfig['auth'], tags: Record<string, string> = {}): UpstreamConfig {
@@ -34,6 +36,40 @@ describe('target URL', () => {
     assert.equal(targetUrl('http://relay/api/v1', '/v10/x', ''), 'http://relay/api/v1/v10/x');
     assert.throws(() => targetUrl('not a url', '/x', ''), TargetUrlError);
     assert.throws(() => targetUrl('ftp://h', '/x', ''), TargetUrlError);
+  });
+});
+
+describe('attempt route', () => {
+  const upstreamOf = (configName: string, base: string, provider?: string) => {
+    const tags = provider ? `\ntags = { provider_id = "${provider}" }` : '';
+    const text = `version = 1\n[codex]\nactive = "${configName}"\n[codex.configs."${configName}"]\n[[codex.configs."${configName}".upstreams]]\nbase_url = "${base}"${tags}\n`;
+    return parseConfigText(text, 'config.toml', 'toml').config.codex.configs[configName]!.upstreams[0]!;
+  };
+
+  it('names config, index, provider and shown base, once per upstream object, and headers of a first attempt', () => {
+    const up = upstreamOf('main', 'https://relay.example/v1?key=sk-hidden-value-123', 'relay');
+    const r = attemptRoute('main', 0, up);
+    assert.equal(r.config, 'main');
+    assert.equal(r.index, 0);
+    assert.equal(r.provider, 'relay');
+    assert.ok(!r.base.includes('sk-hidden-value-123'), 'secret query values are masked in what is shown');
+    assert.equal(r.header, 'config=main; upstream=0; host=relay.example');
+    assert.deepEqual({ ...r.firstAttemptHeaders }, { [ATTEMPTS_HEADER]: '1', [ROUTE_HEADER]: r.header });
+    assert.ok(Object.isFrozen(r) && Object.isFrozen(r.firstAttemptHeaders), 'shared by every request: never modified');
+    assert.equal(attemptRoute('main', 0, up), r, 'the same upstream of the same config is built once');
+  });
+
+  it('follows a reload (new upstream objects) and never answers for another config or index', () => {
+    const before = attemptRoute('main', 0, upstreamOf('main', 'http://127.0.0.1:4000/v1'));
+    const reloaded = attemptRoute('main', 0, upstreamOf('main', 'http://127.0.0.1:5000/v1'));
+    assert.match(before.header, /host=127\.0\.0\.1%3A4000$/);
+    assert.match(reloaded.header, /host=127\.0\.0\.1%3A5000$/);
+    const up = upstreamOf('a b', 'http://127.0.0.1:6000');
+    assert.equal(attemptRoute('a b', 0, up).header, 'config=a%20b; upstream=0; host=127.0.0.1%3A6000');
+    const other = attemptRoute('renamed', 2, up);
+    assert.equal(other.config, 'renamed');
+    assert.equal(other.header, 'config=renamed; upstream=2; host=127.0.0.1%3A6000');
+    assert.equal(attemptRoute('a b', 0, up).config, 'a b');
   });
 });
 
