@@ -3,6 +3,7 @@
 // the stream is scanned to its end, and a usage event longer than the scan buffer is still recovered.
 import type { UsageMetrics } from './types';
 import { scanObjectFromEnd } from './jsonBody';
+import { usageAtEnd } from './usageBytes';
 import type { StreamIntegrity } from './sseIntegrity';
 
 type Obj = Record<string, unknown>;
@@ -79,6 +80,9 @@ export function extractUsageFromJson(body: Uint8Array | string): UsageMetrics | 
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     // Skip decoding and parsing big bodies that cannot hold usage.
     if (buf.lastIndexOf(USAGE) < 0) return undefined;
+    // The usual answer (usage last, plain integer counts) is read from its bytes, without decoding or parsing.
+    const fast = usageAtEnd(buf);
+    if (fast) return fast;
     // Answers end with their top-level `usage`: parse that member alone, not the whole answer.
     const span = scanObjectFromEnd(buf, USAGE_MEMBER)?.members.get('usage');
     if (span) {
