@@ -25,9 +25,12 @@ export interface BlockedUpstream {
   reason?: string;
 }
 
+const NOTHING: ReadonlySet<number> = new Set();
+
 export class CandidateWalk {
-  private readonly avoid: Array<Set<number>>;
-  private readonly unsupported: Array<Set<number>>;
+  // Per config, made on first use: most requests avoid nothing and find every upstream supported.
+  private readonly avoid: Array<Set<number> | undefined> = [];
+  private readonly unsupported: Array<Set<number> | undefined> = [];
   /** Configs that got a request (the provider layer's budget counts them). */
   readonly tried = new Set<number>();
   private waitedMs = 0;
@@ -42,25 +45,23 @@ export class CandidateWalk {
     /** The upstream a session failed over to: kept while its preferred config cannot serve. */
     private readonly sticky?: { ci: number; index: number },
   ) {
-    this.avoid = configs.map(() => new Set<number>());
-    this.unsupported = configs.map(() => new Set<number>());
   }
 
   /** Marks an upstream as used by this request (it is not picked again unless retried in place). */
   markSent(ci: number, index: number): void {
-    this.avoid[ci]!.add(index);
+    (this.avoid[ci] ??= new Set()).add(index);
     this.tried.add(ci);
   }
 
   /** Skips an upstream for the rest of the request without counting a request to its config. */
   skip(ci: number, index: number): void {
-    this.avoid[ci]!.add(index);
+    (this.avoid[ci] ??= new Set()).add(index);
   }
 
   /** Number of upstreams skipped because they do not serve the model. */
   get unsupportedCount(): number {
     let n = 0;
-    for (const s of this.unsupported) n += s.size;
+    for (const s of this.unsupported) n += s?.size ?? 0;
     return n;
   }
 
@@ -70,10 +71,10 @@ export class CandidateWalk {
 
   /** Supported and not exhausted; unsupported upstreams are remembered and never offered. */
   private servable(ci: number, i: number): boolean {
-    if (this.avoid[ci]!.has(i) || this.unsupported[ci]!.has(i)) return false;
+    if (this.avoid[ci]?.has(i) || this.unsupported[ci]?.has(i)) return false;
     const up = this.configs[ci]!.upstreams[i]!;
     if (this.model !== undefined && !isModelSupported(up.supported_models, up.model_mapping, this.model)) {
-      this.unsupported[ci]!.add(i);
+      (this.unsupported[ci] ??= new Set()).add(i);
       return false;
     }
     return !this.lbs[ci]!.isUsageExhausted(i);
@@ -81,12 +82,14 @@ export class CandidateWalk {
 
   private healthyIn(ci: number): number | undefined {
     const lb = this.lbs[ci]!;
-    const skip = new Set(this.avoid[ci]);
+    const avoided = this.avoid[ci];
+    // Copied only when something is to be skipped: usually the first pick serves.
+    let skip: Set<number> | undefined = avoided ? new Set(avoided) : undefined;
     for (;;) {
-      const idx = lb.select(skip, true);
-      if (idx === undefined || skip.has(idx)) return undefined;
+      const idx = lb.select(skip ?? NOTHING, true);
+      if (idx === undefined || skip?.has(idx)) return undefined;
       if (this.servable(ci, idx) && !lb.modelCooldown(idx, this.model)) return idx;
-      skip.add(idx);
+      (skip ??= new Set()).add(idx);
     }
   }
 

@@ -187,7 +187,7 @@ export class LbStateStore {
 
 /** Chooses an upstream inside one config and records the outcome of each attempt. */
 export class LoadBalancer {
-  private readonly now: () => number;
+  readonly now: () => number;
 
   constructor(
     readonly config: ServiceConfig,

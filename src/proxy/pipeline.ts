@@ -12,7 +12,7 @@ import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { readModel, replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
-import type { CooldownBackoff } from '../core/lb';
+import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { effectiveModel } from '../core/modelRouting';
 import { injectCredentials, resolveCredentials } from './credentials';
 import { shouldNeverRetry } from '../core/retry';
@@ -41,6 +41,21 @@ const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
+
+/**
+ * The load balancer of a config: a view of the store's state for that config, kept per config object (a reload
+ * brings new ones) instead of one per request.
+ */
+const balancers = new WeakMap<LbStateStore, WeakMap<ServiceConfig, LoadBalancer>>();
+function balancerFor(cfg: ServiceConfig, store: LbStateStore, now: () => number): LoadBalancer {
+  let byConfig = balancers.get(store);
+  if (!byConfig) balancers.set(store, (byConfig = new WeakMap()));
+  const known = byConfig.get(cfg);
+  if (known && known.now === now) return known;
+  const lb = new LoadBalancer(cfg, store, now);
+  byConfig.set(cfg, lb);
+  return lb;
+}
 
 /** One proxied request from arrival to its record: the routing half (read, choose, attempt, retry, stream). */
 class ProxyRequest extends RequestAnswer {
@@ -107,8 +122,7 @@ class ProxyRequest extends RequestAnswer {
    */
   private async route_(configs: ServiceConfig[], body: Buffer, plan: RetryPlan): Promise<void> {
     const d = this.d;
-    const backoff: CooldownBackoff = { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs };
-    const lbs = configs.map((c) => new LoadBalancer(c, d.lbStore, d.now));
+    const lbs = configs.map((c) => balancerFor(c, d.lbStore, d.now));
     this.preferredConfig = configs[0]!.name;
     this.preferredLb = lbs[0];
     const walk = new CandidateWalk(configs, lbs, this.model, plan, d.now, this.stickyIndex(configs));
@@ -165,7 +179,7 @@ class ProxyRequest extends RequestAnswer {
           otherConfig: walk.hasOtherConfig(ci),
           trial,
         }, af, Math.random, d.now());
-        this.applyRecord(cfg, lb, idx, decision.record, failure, backoff);
+        this.applyRecord(cfg, lb, idx, decision.record, failure, { factor: plan.cooldown_backoff_factor, max_secs: plan.cooldown_backoff_max_secs });
         if (decision.action === 'pass_through') return this.sendFailure(failure);
         if (decision.delayMs > 0) await this.gone.sleep(decision.delayMs);
         if (this.gone.aborted) return this.finishAborted();
