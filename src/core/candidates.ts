@@ -4,7 +4,7 @@
 // Pure: state comes from the load balancers, time from `now`.
 import { decideWhenAllCooling } from './failover';
 import type { LoadBalancer } from './lb';
-import { isModelSupported } from './modelRouting';
+import { isModelSupported, isModelSupportedFor } from './modelRouting';
 import type { RetryPlan } from './retry';
 import type { ServiceConfig } from './types';
 import { displayUrl } from './urlMask';
@@ -73,7 +73,7 @@ export class CandidateWalk {
   private servable(ci: number, i: number): boolean {
     if (this.avoid[ci]?.has(i) || this.unsupported[ci]?.has(i)) return false;
     const up = this.configs[ci]!.upstreams[i]!;
-    if (this.model !== undefined && !isModelSupported(up.supported_models, up.model_mapping, this.model)) {
+    if (this.model !== undefined && !isModelSupportedFor(up.supported_models, up.model_mapping, this.model)) {
       (this.unsupported[ci] ??= new Set()).add(i);
       return false;
     }

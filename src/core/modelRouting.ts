@@ -1,6 +1,7 @@
 // Model allow-lists and name mapping per upstream. Patterns hold at most one `*`.
 // Differences from the seed (deliberate): a pattern's prefix and suffix may not overlap ("ab*ba" does not match
 // "aba"), wildcard ties are broken deterministically, and a `false` supported_models value excludes the model.
+import { memoByString } from './memo';
 import type { UpstreamConfig } from './types';
 
 interface Pattern {
@@ -63,6 +64,32 @@ export function effectiveModel(mapping: Record<string, string>, requested: strin
   if (star < 0) return replacement;
   const captured = requested.slice(best.p.prefix.length, requested.length - best.p.suffix.length);
   return replacement.slice(0, star) + captured + replacement.slice(star + 1);
+}
+
+/**
+ * `effectiveModel` and `isModelSupported` with their answers kept per upstream and requested model: an upstream's
+ * lists are fixed for a config snapshot (a reload brings new objects), and a client asks for a handful of models.
+ */
+const mappedMemo = new WeakMap<Record<string, string>, (requested: string) => string>();
+export function mappedModelFor(mapping: Record<string, string>, requested: string): string {
+  let f = mappedMemo.get(mapping);
+  if (!f) {
+    f = memoByString((m) => effectiveModel(mapping, m), 64);
+    mappedMemo.set(mapping, f);
+  }
+  return f(requested);
+}
+
+const supportedMemo = new WeakMap<Record<string, boolean>, WeakMap<Record<string, string>, (requested: string) => boolean>>();
+export function isModelSupportedFor(supported: Record<string, boolean>, mapping: Record<string, string>, requested: string): boolean {
+  let byMapping = supportedMemo.get(supported);
+  if (!byMapping) supportedMemo.set(supported, (byMapping = new WeakMap()));
+  let f = byMapping.get(mapping);
+  if (!f) {
+    f = memoByString((m) => isModelSupported(supported, mapping, m), 64);
+    byMapping.set(mapping, f);
+  }
+  return f(requested);
 }
 
 /** Verdict of the most specific supported_models entry for `model`, or undefined when none matches. */

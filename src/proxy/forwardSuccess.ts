@@ -87,7 +87,7 @@ export interface ForwardOptions {
   now: () => number;
   sentAt: number;
   headersAt: number;
-  extraHeaders?: Record<string, string>;
+  extraHeaders?: Readonly<Record<string, string>>;
   /** The wire format of the request (decides which terminal event a complete stream ends with). */
   format?: WireFormat;
   /** Bound of the hold of content-free opening events; 0 ms forwards everything at once. */
@@ -178,7 +178,8 @@ export class SuccessForwarder {
       out['cache-control'] ??= 'no-cache';
       out['x-accel-buffering'] = 'no';
     }
-    if (o.extraHeaders) Object.assign(out, o.extraHeaders);
+    const extra = o.extraHeaders;
+    if (extra) for (const name in extra) out[name] = extra[name]!;
     this.outHeaders = out;
     if (this.isSse && !this.encoding) {
       this.integrity = new StreamIntegrity(o.format);

@@ -13,7 +13,7 @@ import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { readModel, replaceModel } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
-import { effectiveModel } from '../core/modelRouting';
+import { mappedModelFor } from '../core/modelRouting';
 import { injectCredentials, resolveCredentials } from './credentials';
 import { shouldNeverRetry } from '../core/retry';
 import type { RetryPlan } from '../core/retry';
@@ -255,8 +255,8 @@ class ProxyRequest extends RequestAnswer {
     let sendBody = body;
     let modelNote = this.model ?? '-';
     this.mappedModel = undefined;
-    if (this.model !== undefined && Object.keys(up.model_mapping).length > 0) {
-      const mapped = effectiveModel(up.model_mapping, this.model);
+    if (this.model !== undefined) {
+      const mapped = mappedModelFor(up.model_mapping, this.model);
       if (mapped !== this.model) {
         sendBody = replaceModel(sendBody, mapped);
         this.mappedModel = mapped;
@@ -271,9 +271,8 @@ class ProxyRequest extends RequestAnswer {
     this.attempts++;
     this.attemptAt = d.now();
     if (this.id !== undefined) d.state.updateRequestRoute(this.id, cfg.name, providerId, shownBase);
-    const label = `${cfg.name}:${shownBase} (idx=${idx})`;
-    const triedLabel = `${cfg.name}#${idx} ${shownBase}`;
-    if (!this.tried.includes(triedLabel)) this.tried.push(triedLabel);
+    const label = route.label;
+    if (!this.tried.includes(route.tried)) this.tried.push(route.tried);
 
     let origin: string;
     let path: string;

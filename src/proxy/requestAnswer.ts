@@ -64,6 +64,10 @@ export interface AttemptRoute {
   readonly base: string;
   /** The route header's value. */
   readonly header: string;
+  /** How the attempt is named in the retry chain and log lines (`config:base (idx=N)`). */
+  readonly label: string;
+  /** How the upstream is named in the tried-upstreams header and error bodies (`config#N base`). */
+  readonly tried: string;
   /** The answer headers of a request served on its first attempt (shared: never modified). */
   readonly firstAttemptHeaders: Readonly<Record<string, string>>;
 }
@@ -79,9 +83,14 @@ export function attemptRoute(config: string, index: number, up: UpstreamConfig):
   const provider = up.tags['provider_id'];
   const base = displayUrl(up.base_url);
   const header = routeValue({ config, index, base });
+  const firstAttemptHeaders: Record<string, string> = {};
+  firstAttemptHeaders[ATTEMPTS_HEADER] = '1';
+  firstAttemptHeaders[ROUTE_HEADER] = header;
   const r: AttemptRoute = Object.freeze({
     config, index, provider, base, header,
-    firstAttemptHeaders: Object.freeze({ [ATTEMPTS_HEADER]: '1', [ROUTE_HEADER]: header }),
+    label: `${config}:${base} (idx=${index})`,
+    tried: `${config}#${index} ${base}`,
+    firstAttemptHeaders: Object.freeze(firstAttemptHeaders),
   });
   routes.set(up, r);
   return r;

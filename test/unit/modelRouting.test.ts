@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import {
   effectiveModel,
   isModelSupported,
+  isModelSupportedFor,
+  mappedModelFor,
   matchWildcard,
   modelRoutingWarnings,
 } from '../../src/core/modelRouting';
@@ -127,6 +129,30 @@ describe('modelRouting', () => {
     });
     it('gives no warnings for a consistent set-up', () => {
       assert.deepEqual(modelRoutingWarnings('codex', 'm', 0, upstream({ 'gpt-*': true }, { 'o*': 'gpt-5' })), []);
+    });
+  });
+
+  describe('answers kept per upstream and model', () => {
+    it('match the plain functions for every model, asked again and again, and follow new lists (a reload)', () => {
+      const lists: Array<[Record<string, boolean>, Record<string, string>]> = [
+        [{}, { 'gpt-5': 'gpt-5-mapped', 'o*': 'gpt-*' }],
+        [{ 'gpt-*': true, 'gpt-4o': false }, {}],
+        [{ 'claude-*': false }, { 'haiku*': 'claude-haiku-*' }],
+      ];
+      const models = ['gpt-5', 'gpt-5-codex', 'o3', 'gpt-4o', 'claude-sonnet-4-5', 'haiku-x', '', '*'];
+      for (let round = 0; round < 3; round++) {
+        for (const [supported, mapping] of lists) {
+          for (const m of models) {
+            assert.equal(mappedModelFor(mapping, m), effectiveModel(mapping, m), `${JSON.stringify(mapping)} ${m}`);
+            assert.equal(isModelSupportedFor(supported, mapping, m), isModelSupported(supported, mapping, m), `${JSON.stringify(supported)} ${m}`);
+          }
+        }
+      }
+      const before = { 'gpt-5': 'a' };
+      assert.equal(mappedModelFor(before, 'gpt-5'), 'a');
+      assert.equal(mappedModelFor({ 'gpt-5': 'b' }, 'gpt-5'), 'b', 'a reloaded mapping is a new object with its own answers');
+      assert.equal(isModelSupportedFor({ 'gpt-5': false }, before, 'gpt-5'), false);
+      assert.equal(isModelSupportedFor({}, before, 'gpt-5'), true);
     });
   });
 });
