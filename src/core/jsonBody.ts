@@ -63,7 +63,7 @@ export function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function skipWs(buf: Uint8Array, i: number): number {
+export function skipWs(buf: Uint8Array, i: number): number {
   while (i < buf.length && isWs(buf[i]!)) i++;
   return i;
 }

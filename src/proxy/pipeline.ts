@@ -10,7 +10,7 @@ import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/clas
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
-import { readModel, replaceModel } from '../core/jsonBody';
+import { readModel, replaceModel, skipWs } from '../core/jsonBody';
 import { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff, LbStateStore } from '../core/lb';
 import { mappedModelFor } from '../core/modelRouting';
@@ -511,7 +511,6 @@ function terminalOf(format: WireFormat | undefined): string {
 }
 
 
-const STREAM_TRUE = /"stream"\s*:\s*true/;
 const STREAM_KEY = Buffer.from('"stream"');
 
 /**
@@ -521,7 +520,10 @@ const STREAM_KEY = Buffer.from('"stream"');
 export function isStreamingRequest(body: Buffer): boolean {
   const at = body.lastIndexOf(STREAM_KEY);
   if (at < 0) return false;
-  return STREAM_TRUE.test(body.toString('latin1', at, Math.min(body.length, at + 32)));
+  let i = skipWs(body, at + STREAM_KEY.length);
+  if (body[i] !== 0x3a) return false;
+  i = skipWs(body, i + 1);
+  return body[i] === 0x74 && body[i + 1] === 0x72 && body[i + 2] === 0x75 && body[i + 3] === 0x65; // true
 }
 
 /** Handles one proxied request; never throws (every failure becomes an answer and a record). */

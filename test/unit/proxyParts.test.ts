@@ -249,5 +249,10 @@ describe('request body inspection', () => {
     assert.equal(isStreamingRequest(Buffer.from('{"input":[{"stream": true}],"stream":false}')), false);
     assert.equal(isStreamingRequest(Buffer.from('{"input":[{"stream": false}],"stream" : true}')), true);
     assert.equal(isStreamingRequest(Buffer.from('{"model":"m"}')), false);
+    // Any JSON whitespace around the colon, however much; a body cut short or a value that only starts like true.
+    assert.equal(isStreamingRequest(Buffer.from(`{"model":"m","stream"${' '.repeat(40)}:\r\n\t true}`)), true);
+    assert.equal(isStreamingRequest(Buffer.from('{"model":"m","stream":tru')), false);
+    assert.equal(isStreamingRequest(Buffer.from('{"model":"m","stream":"true"}')), false);
+    assert.equal(isStreamingRequest(Buffer.from('{"model":"m","stream"')), false);
   });
 });
