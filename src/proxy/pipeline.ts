@@ -527,12 +527,8 @@ export function isStreamingRequest(body: Buffer): boolean {
 }
 
 /** Handles one proxied request; never throws (every failure becomes an answer and a record). */
-export async function handleProxyRequest(d: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export function handleProxyRequest(d: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const r = new ProxyRequest(d, req, res);
-  try {
-    await r.run();
-  } catch (e) {
-    r.failInternal(e);
-  }
+  return r.run().catch((e: unknown) => r.failInternal(e));
 }
 

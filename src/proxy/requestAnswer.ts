@@ -96,6 +96,9 @@ export function attemptRoute(config: string, index: number, up: UpstreamConfig):
   return r;
 }
 
+/** What a request without an http_debug part records (shared: never modified). */
+const NO_DEBUG: { http_debug?: unknown; http_debug_ref?: { id: string; file: string } } = Object.freeze({});
+
 /** encodeURIComponent of config names and hosts: a handful of values, encoded once each. */
 const encoded = memoByString(encodeURIComponent);
 
@@ -249,7 +252,7 @@ export abstract class RequestAnswer {
     const bad = status < 200 || status >= 300;
     const wantWarn = o.warn && (bad || o.warnAll) && status !== 499;
     const wantDebug = o.debug && (bad || o.debugAll);
-    if (!wantWarn && !wantDebug) return {};
+    if (!wantWarn && !wantDebug) return NO_DEBUG;
     const x: ExchangeRecord = this.exchange ?? { clientUri: this.req.url ?? '/', clientHeaders: this.req.headers, clientBody: this.clientBody };
     x.errorClass ??= cls;
     x.errorHint ??= hint;
