@@ -59,13 +59,19 @@ async function run(spec) {
     'user-agent': 'codex-helper-bench/1',
     ...spec.headers,
   };
-  const opts = { host: '127.0.0.1', port: spec.port, path: spec.path, method: 'POST', agent, headers };
+  // `spec.ports`: several targets under one load (bench/ab.mjs), worker w on target w % n with its own keep-alive
+  // agent; `perTarget` counts the answers each one gave.
+  const ports = spec.ports ?? [spec.port];
+  const targetAgents = spec.ports ? ports.map(() => new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency })) : [agent];
+  const targetOpts = ports.map((port, t) => ({ host: '127.0.0.1', port, path: spec.path, method: 'POST', agent: targetAgents[t], headers }));
+  const perTarget = ports.map(() => 0);
   let errors = 0;
   let bad = 0;
 
   // `spec.marker`: the text of the first output event; its arrival time is "time to first output".
   const marker = spec.marker;
-  const one = () => new Promise((resolve) => {
+  const one = (t) => new Promise((resolve) => {
+    const opts = targetOpts[t];
     const t0 = performance.now();
     let first = 0;
     let firstOutput = 0;
@@ -85,6 +91,7 @@ async function run(spec) {
       });
       res.on('end', () => {
         const t1 = performance.now();
+        perTarget[t]++;
         resolve({ total: t1 - t0, ttfb: (first || t1) - t0, tfo: (firstOutput || t1) - t0, bytes });
       });
       res.on('error', () => {
@@ -104,10 +111,10 @@ async function run(spec) {
     const ttfbs = [];
     const tfos = [];
     let started = 0;
-    const worker = async () => {
+    const worker = async (_, w) => {
       while (until(started)) {
         started++;
-        const r = await one();
+        const r = await one(w % ports.length);
         if (r) {
           totals.push(r.total);
           ttfbs.push(r.ttfb);
@@ -125,8 +132,9 @@ async function run(spec) {
   const limit = spec.requests ?? Infinity;
   const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
   const elapsed = performance.now() - t0;
-  if (spec.keepAgent) agents.set(agentKey, agent);
+  if (spec.keepAgent && !spec.ports) agents.set(agentKey, agent);
   else agent.destroy();
+  if (spec.ports) for (const a of targetAgents) a.destroy();
   totals.sort((a, b) => a - b);
   ttfbs.sort((a, b) => a - b);
   tfos.sort((a, b) => a - b);
@@ -143,6 +151,7 @@ async function run(spec) {
     firstOutputP50: pct(tfos, 50),
     firstOutputP99: pct(tfos, 99),
     bodyBytes: body.length,
+    perTarget,
   };
 }
 

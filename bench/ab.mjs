@@ -1,0 +1,112 @@
+// Two proxy builds side by side under one load, for changes too small for `npm run bench` to see on a shared
+// machine: both run at the same time, pinned to the same core, and the load generator alternates its workers
+// between them, so the machine's other load falls on both alike. CPU per request comes from the scheduler's
+// per-thread counters (nanoseconds). Each target is a directory holding a `cli.js` (a copy of `dist/` made with
+// `node esbuild.mjs`) or `floor` (bench/floorProxy.mjs).
+//
+//   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ab.mjs /tmp/before dist
+//   node bench/ab.mjs floor dist --sse --rounds 6 --requests 4000
+//
+// Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
+// so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
+// than in `npm run bench`. Compare builds with it; quote `npm run bench` for the floor targets.
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, pinningPlan, spawnPinned, waitForLine, writeProxyHome } from './procs.mjs';
+import { summarize } from './report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (n, d) => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? argv[i + 1] : d;
+};
+const targets = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--rounds') && !argv[i - 1]?.startsWith('--requests'));
+if (targets.length !== 2) {
+  console.error('usage: node bench/ab.mjs <dist dir | floor> <dist dir | floor> [--sse] [--rounds N] [--requests N]');
+  process.exit(2);
+}
+const ROUNDS = Number(opt('--rounds', 8));
+const REQUESTS = Number(opt('--requests', 8000));
+const SSE = argv.includes('--sse');
+
+/** CPU time of every thread of `pid`, in ms (the scheduler's counters: nanoseconds, not clock ticks). */
+function cpuMs(pid) {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* a thread that ended */
+    }
+  }
+  return ns / 1e6;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-ab-'));
+const children = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+});
+process.on('SIGINT', () => process.exit(130));
+
+const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true });
+children.push(mock);
+const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1]);
+
+const lg = fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+children.push(lg);
+await new Promise((res) => lg.once('message', res));
+if (pinningPlan().pinned) spawnPinned(undefined, 'taskset', ['-a', '-p', '-c', '0', String(lg.pid)]).stdout.resume();
+let nextId = 0;
+const pending = new Map();
+lg.on('message', (m) => {
+  const p = pending.get(m?.id);
+  if (!p) return;
+  pending.delete(m.id);
+  if (m.error) p.reject(new Error(m.error));
+  else p.resolve(m.result);
+});
+const run = (spec) => new Promise((res, rej) => {
+  const id = ++nextId;
+  pending.set(id, { resolve: res, reject: rej });
+  lg.send({ id, cmd: 'run', spec });
+});
+
+const started = [];
+for (const [i, t] of targets.entries()) {
+  const port = await freePort();
+  const child = t === 'floor'
+    ? spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here })
+    : spawnPinned(1, process.execPath, [join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
+      { env: writeProxyHome(join(tmp, `home-${i}`), mockPort), cwd: tmp });
+  children.push(child);
+  await waitForLine(child, /listening on/);
+  started.push({ name: t, port, pid: child.pid, cpu: [] });
+}
+
+const shape = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, ...(SSE ? { path: '/v1/responses?sse=20', stream: true } : { path: '/v1/responses', stream: false }) };
+const ports = started.map((s) => s.port);
+// JIT warm-up of both.
+await run({ ...shape, ports, concurrency: 16, requests: 6000, warmup: 0 });
+console.log(`ab: ${started.map((s) => s.name).join(' vs ')}, ${SSE ? 'SSE (20 events)' : '2 KB JSON'}, c=32, ${ROUNDS} rounds of ${REQUESTS}`);
+const ratios = [];
+for (let r = 0; r < ROUNDS; r++) {
+  // Which target gets the even workers alternates.
+  const order = r % 2 ? [1, 0] : [0, 1];
+  const before = started.map((s) => cpuMs(s.pid));
+  const res = await run({ ...shape, ports: order.map((i) => ports[i]), concurrency: 32, requests: REQUESTS, warmup: 0 });
+  const answered = [0, 0];
+  order.forEach((i, k) => (answered[i] = res.perTarget[k]));
+  started.forEach((s, i) => s.cpu.push(((cpuMs(s.pid) - before[i]) * 1000) / answered[i]));
+  ratios.push(started[1].cpu[r] / started[0].cpu[r]);
+  console.log(`  round ${r + 1}: ${started.map((s) => `${s.cpu[r].toFixed(1)} µs`).join(' vs ')}  ×${ratios[r].toFixed(3)}`);
+}
+const m = (a) => summarize(a).median;
+console.log(`CPU per request: ${started[0].name} ${m(started[0].cpu).toFixed(1)} µs, ${started[1].name} ${m(started[1].cpu).toFixed(1)} µs; ` +
+  `second ÷ first, median of rounds: ×${m(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}]`);
+process.exit(0);
