@@ -10,12 +10,11 @@
 // Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
 // so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
 // than in `npm run bench`. Compare builds with it; quote `npm run bench` for the floor targets.
-import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, pinningPlan, spawnPinned, waitForLine, writeProxyHome } from './procs.mjs';
+import { freePort, spawnPinned, startLoadgen, waitForLine, writeProxyHome } from './procs.mjs';
 import { summarize } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,24 +57,7 @@ const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { i
 children.push(mock);
 const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1]);
 
-const lg = fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-children.push(lg);
-await new Promise((res) => lg.once('message', res));
-if (pinningPlan().pinned) spawnPinned(undefined, 'taskset', ['-a', '-p', '-c', '0', String(lg.pid)]).stdout.resume();
-let nextId = 0;
-const pending = new Map();
-lg.on('message', (m) => {
-  const p = pending.get(m?.id);
-  if (!p) return;
-  pending.delete(m.id);
-  if (m.error) p.reject(new Error(m.error));
-  else p.resolve(m.result);
-});
-const run = (spec) => new Promise((res, rej) => {
-  const id = ++nextId;
-  pending.set(id, { resolve: res, reject: rej });
-  lg.send({ id, cmd: 'run', spec });
-});
+const { run } = await startLoadgen((c) => children.push(c));
 
 const started = [];
 for (const [i, t] of targets.entries()) {

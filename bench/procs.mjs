@@ -1,10 +1,11 @@
 // Process plumbing for the benchmark: pinned child processes, /proc readings (CPU ticks, RSS, open fds), the
 // proxy's temporary home and the optional nginx reference. Linux only for the /proc parts; elsewhere the
 // readings come back as NaN and the benchmark still runs.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const CORES = cpus().length;
 const HAS_TASKSET = CORES >= 2 && whichSync('taskset') !== undefined;
@@ -218,4 +219,36 @@ export async function freePort() {
       s.close(() => resolve(p));
     });
   });
+}
+
+/**
+ * Forks the load generator (`loadgen.mjs`), pinned to core 0 when pinning is possible; `onChild` gets the process
+ * (for clean-up). Returns it with `run(spec)`, which resolves with the generator's result for that spec.
+ */
+export async function startLoadgen(onChild) {
+  const c = fork(join(dirname(fileURLToPath(import.meta.url)), 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  onChild?.(c);
+  await new Promise((res, rej) => {
+    c.once('message', (m) => (m?.ready ? res() : rej(new Error('loadgen did not start'))));
+    c.once('exit', (code) => rej(new Error(`loadgen exited ${code}`)));
+  });
+  // fork() cannot go through taskset; pin the running process (all threads) instead.
+  if (pinningPlan().pinned) spawnPinned(undefined, 'taskset', ['-a', '-p', '-c', '0', String(c.pid)]).stdout.resume();
+  let next = 0;
+  const pending = new Map();
+  c.on('message', (m) => {
+    const p = pending.get(m?.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(new Error(m.error));
+    else p.resolve(m.result);
+  });
+  return {
+    child: c,
+    run: (spec) => new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      c.send({ id, cmd: 'run', spec });
+    }),
+  };
 }

@@ -10,8 +10,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, waitForLine, whichSync, writeNginxConf,
-  writeProxyHome,
+  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, waitForLine, whichSync,
+  writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
 
@@ -92,33 +92,6 @@ async function startMock() {
   const c = track(spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true }));
   const m = await waitForLine(c, /mock listening on (\d+)/);
   return { child: c, port: Number(m[1]) };
-}
-
-async function startLoadgen() {
-  const c = track(fork(join(here, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  await new Promise((res, rej) => {
-    c.once('message', (m) => (m?.ready ? res() : rej(new Error('loadgen did not start'))));
-    c.once('exit', (code) => rej(new Error(`loadgen exited ${code}`)));
-  });
-  // fork() cannot go through taskset; pin the running process (all threads) instead.
-  if (pinningPlan().pinned) spawnPinned(undefined, 'taskset', ['-a', '-p', '-c', '0', String(c.pid)]).stdout.resume();
-  let next = 0;
-  const pending = new Map();
-  c.on('message', (m) => {
-    const p = pending.get(m?.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.error) p.reject(new Error(m.error));
-    else p.resolve(m.result);
-  });
-  return {
-    child: c,
-    run: (spec) => new Promise((resolve, reject) => {
-      const id = ++next;
-      pending.set(id, { resolve, reject });
-      c.send({ id, cmd: 'run', spec });
-    }),
-  };
 }
 
 async function startProxy(service, mockPort) {
@@ -204,7 +177,7 @@ async function main() {
   const plan = pinningPlan();
   console.log(`codex-helper bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions) — ${plan.note}`);
   const mock = await startMock();
-  const lg = await startLoadgen();
+  const lg = await startLoadgen(track);
   const proxy = await startProxy('codex', mock.port);
   const claude = await startProxy('claude', mock.port);
   const floor = await startFloor(mock.port);

@@ -3,7 +3,7 @@
 // the stream is scanned to its end, and a usage event longer than the scan buffer is still recovered.
 import type { UsageMetrics } from './types';
 import { scanObjectFromEnd } from './jsonBody';
-import { usageAtEnd } from './usageBytes';
+import { usageAtEnd, usageMetrics } from './usageBytes';
 import type { StreamIntegrity } from './sseIntegrity';
 
 type Obj = Record<string, unknown>;
@@ -40,25 +40,7 @@ export function usageFromValue(v: unknown): UsageMetrics | undefined {
   const cached =
     num(inDetails?.['cached_tokens']) ?? num(promptDetails?.['cached_tokens']) ?? num(u['cache_read_input_tokens']);
   const cacheCreation = num(u['cache_creation_input_tokens']);
-  if (
-    input === undefined &&
-    output === undefined &&
-    total === undefined &&
-    reasoning === undefined &&
-    cached === undefined &&
-    cacheCreation === undefined
-  ) {
-    return undefined;
-  }
-  const m: UsageMetrics = {
-    input_tokens: input ?? 0,
-    output_tokens: output ?? 0,
-    reasoning_tokens: reasoning ?? 0,
-    total_tokens: total ?? (input ?? 0) + (output ?? 0),
-  };
-  if (cached !== undefined) m.cached_input_tokens = cached;
-  if (cacheCreation !== undefined) m.cache_creation_input_tokens = cacheCreation;
-  return m;
+  return usageMetrics(input, output, total, reasoning, cached, cacheCreation);
 }
 
 /** First recognised usage at `usage`, `response.usage` or `message.usage`. */

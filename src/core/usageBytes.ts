@@ -220,19 +220,24 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
   // The usage object must close the root object: it is then the root's last member.
   i = skipWs(buf, i + 1);
   if (buf[i] !== RBRACE || skipWs(buf, i + 1) !== buf.length) return null;
-  const inTokens = prompt ?? input;
-  const outTokens = completion ?? output;
-  const reasoningTokens = outReasoning ?? complReasoning ?? reasoning;
-  const cached = inCached ?? promptCached ?? cacheRead;
-  if (inTokens === undefined && outTokens === undefined && total === undefined && reasoningTokens === undefined
+  return usageMetrics(prompt ?? input, completion ?? output, total, outReasoning ?? complReasoning ?? reasoning,
+    inCached ?? promptCached ?? cacheRead, cacheCreation) ?? null;
+}
+
+/** The counts as UsageMetrics (absent ones 0, the total the sum when not given); undefined when none is known. */
+export function usageMetrics(
+  input: number | undefined, output: number | undefined, total: number | undefined,
+  reasoning: number | undefined, cached: number | undefined, cacheCreation: number | undefined,
+): UsageMetrics | undefined {
+  if (input === undefined && output === undefined && total === undefined && reasoning === undefined
     && cached === undefined && cacheCreation === undefined) {
-    return null;
+    return undefined;
   }
   const m: UsageMetrics = {
-    input_tokens: inTokens ?? 0,
-    output_tokens: outTokens ?? 0,
-    reasoning_tokens: reasoningTokens ?? 0,
-    total_tokens: total ?? (inTokens ?? 0) + (outTokens ?? 0),
+    input_tokens: input ?? 0,
+    output_tokens: output ?? 0,
+    reasoning_tokens: reasoning ?? 0,
+    total_tokens: total ?? (input ?? 0) + (output ?? 0),
   };
   if (cached !== undefined) m.cached_input_tokens = cached;
   if (cacheCreation !== undefined) m.cache_creation_input_tokens = cacheCreation;
