@@ -36,15 +36,13 @@ const TOP_KEYS: readonly Buffer[] = [
 const REASONING_TOKENS = Buffer.from('reasoning_tokens');
 const CACHED_TOKENS = Buffer.from('cached_tokens');
 
-/** Position after the last value read (the readers below return the value and leave the position here). */
-let at = 0;
-/** What a value read as "not a count" (null, an object) gives. */
-const NOT_A_COUNT = -1;
-/** What a value the reader cannot handle gives. */
-const UNREADABLE = -2;
-/** The integer read last (readValue returns COUNT for it). */
-let count = 0;
+// What the readers below return: a count (its value left in `count`), a value that is no count (null, an object),
+// or one they cannot read. They leave the position after the value in `at`: no object per value read.
 const COUNT = 0;
+const NOT_A_COUNT = -1;
+const UNREADABLE = -2;
+let count = 0;
+let at = 0;
 
 function skipWs(buf: Buffer, i: number): number {
   for (;;) {
@@ -111,7 +109,7 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
   if (c !== LBRACE) return readInteger(buf, i);
   if (depth > 2) return UNREADABLE;
   let found = NOT_A_COUNT;
-  let found_ = 0;
+  let foundCount = 0;
   i = skipWs(buf, i + 1);
   if (buf[i] === RBRACE) {
     at = i + 1;
@@ -128,7 +126,7 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
     if (v === UNREADABLE) return UNREADABLE;
     if (isInner) {
       found = v;
-      found_ = count;
+      foundCount = count;
     }
     i = skipWs(buf, at);
     if (buf[i] === COMMA) {
@@ -137,7 +135,7 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
     }
     if (buf[i] !== RBRACE) return UNREADABLE;
     at = i + 1;
-    count = found_;
+    count = foundCount;
     return found;
   }
 }

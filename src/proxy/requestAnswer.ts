@@ -279,8 +279,7 @@ export abstract class RequestAnswer {
     this.details.push({ started_at_ms: at, duration_ms: now - at, ...extra });
   }
 
-  /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer. */
-  /** The answer's own headers (attempts, route); read-only: callers copy them into the answer's headers. */
+  /** `x-codex-helper-route` and `x-codex-helper-attempts`, on every answer; read-only (callers copy them). */
   protected answerHeaders(): Readonly<Record<string, string>> {
     const r = this.route;
     if (r && this.attempts === 1) return r.firstAttemptHeaders;
