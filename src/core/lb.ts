@@ -101,8 +101,17 @@ function clearIndex(st: LbState, i: number, models: boolean): void {
 export class LbStateStore {
   private readonly states = new Map<string, LbState>();
   private readonly changes = new Emitter<string>();
+  /** One balancer per config object (a reload brings new ones): a view of this store, not one per request. */
+  private readonly balancers = new WeakMap<ServiceConfig, LoadBalancer>();
 
   constructor(readonly now: () => number = Date.now) {}
+
+  /** The load balancer of `config` over this store's state. */
+  balancer(config: ServiceConfig): LoadBalancer {
+    let lb = this.balancers.get(config);
+    if (!lb) this.balancers.set(config, (lb = new LoadBalancer(config, this)));
+    return lb;
+  }
 
   /** Get-or-create; a changed upstream count resets the whole entry, as the seed's ensure_len does. */
   state(configName: string, upstreamCount: number): LbState {
@@ -187,7 +196,7 @@ export class LbStateStore {
 
 /** Chooses an upstream inside one config and records the outcome of each attempt. */
 export class LoadBalancer {
-  readonly now: () => number;
+  private readonly now: () => number;
 
   constructor(
     readonly config: ServiceConfig,

@@ -11,8 +11,8 @@ import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
 import { readModel, replaceModel, skipWs } from '../core/jsonBody';
-import { LoadBalancer } from '../core/lb';
-import type { CooldownBackoff, LbStateStore } from '../core/lb';
+import type { LoadBalancer } from '../core/lb';
+import type { CooldownBackoff } from '../core/lb';
 import { mappedModelFor } from '../core/modelRouting';
 import { injectCredentials, resolveCredentials } from './credentials';
 import { shouldNeverRetry } from '../core/retry';
@@ -41,21 +41,6 @@ const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
-
-/**
- * The load balancer of a config: a view of the store's state for that config, kept per config object (a reload
- * brings new ones) instead of one per request.
- */
-const balancers = new WeakMap<LbStateStore, WeakMap<ServiceConfig, LoadBalancer>>();
-function balancerFor(cfg: ServiceConfig, store: LbStateStore, now: () => number): LoadBalancer {
-  let byConfig = balancers.get(store);
-  if (!byConfig) balancers.set(store, (byConfig = new WeakMap()));
-  const known = byConfig.get(cfg);
-  if (known && known.now === now) return known;
-  const lb = new LoadBalancer(cfg, store, now);
-  byConfig.set(cfg, lb);
-  return lb;
-}
 
 /** One proxied request from arrival to its record: the routing half (read, choose, attempt, retry, stream). */
 class ProxyRequest extends RequestAnswer {
@@ -122,7 +107,7 @@ class ProxyRequest extends RequestAnswer {
    */
   private async route_(configs: ServiceConfig[], body: Buffer, plan: RetryPlan): Promise<void> {
     const d = this.d;
-    const lbs = configs.map((c) => balancerFor(c, d.lbStore, d.now));
+    const lbs = configs.map((c) => d.lbStore.balancer(c));
     this.preferredConfig = configs[0]!.name;
     this.preferredLb = lbs[0];
     const walk = new CandidateWalk(configs, lbs, this.model, plan, d.now, this.stickyIndex(configs));

@@ -11,7 +11,6 @@ import { SimpleRequestError, simpleRequest } from './upstreamCall';
 import type { SimpleResponse } from './upstreamCall';
 import { resolveUpstreamAuth } from '../core/auth';
 import { WatchedFile } from '../io/watchedFile';
-import { LoadBalancer } from '../core/lb';
 import type { ServiceConfig, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
@@ -301,7 +300,7 @@ export class UsageProviderPoller {
     // Apply to the current snapshot only; a config reloaded meanwhile would otherwise get its health reset.
     const cur = svc.upstream(configName, index);
     if (!cur || cur.upstream.base_url !== upstream.base_url) return;
-    new LoadBalancer(cur.config, svc.lbStore).setUsageExhausted(index, result.exhausted);
+    svc.lbStore.balancer(cur.config).setUsageExhausted(index, result.exhausted);
     this.opts.log.info(
       `usage provider '${p.id}': ${svc.service}/${configName}[${index}] (${host}) exhausted = ${result.exhausted} (${result.detail})`,
     );

@@ -5,7 +5,6 @@ import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { LoadBalancer } from '../core/lb';
 import { sessionIdFromHeaders } from '../core/session';
 import type { Logger } from './logger';
 import type { ProxyService } from './proxyService';
@@ -67,7 +66,7 @@ export function tunnelUpgrade(
   };
   const choice = svc.choose(sid);
   const cfg = choice.configs[0];
-  const idx = cfg ? new LoadBalancer(cfg, svc.lbStore).select(new Set(), false) : undefined;
+  const idx = cfg ? svc.lbStore.balancer(cfg).select(new Set(), false) : undefined;
   const up = cfg && idx !== undefined ? cfg.upstreams[idx] : undefined;
   if (!cfg || !up) return refuseAndFinish('no upstream available for a WebSocket; use HTTP');
   // A tunnel is a blind pipe: model mapping, model filters, effort overrides and body filters cannot apply to

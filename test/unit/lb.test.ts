@@ -261,6 +261,23 @@ describe('lb', () => {
     });
   });
 
+  describe('balancer per config', () => {
+    it('is one per config object over the store, and a reloaded config (a new object) gets its own over the same state', () => {
+      const store = new LbStateStore(() => 1_000_000);
+      const first = config('cfg', 2);
+      const lb = store.balancer(first);
+      assert.equal(store.balancer(first), lb);
+      assert.equal(lb.config, first);
+      lb.recordFailure(0, NO_BACKOFF, { status: 502 });
+      const reloaded = config('cfg', 2);
+      const again = store.balancer(reloaded);
+      assert.notEqual(again, lb);
+      assert.equal(again.config, reloaded);
+      assert.equal(store.view()['cfg']!.upstreams[0]!.failure_count, 1, 'the state is the store\'s, kept by config name');
+      assert.notEqual(new LbStateStore().balancer(first), lb, 'another store, another balancer');
+    });
+  });
+
   describe('coolingSummary', () => {
     it('gives the soonest end only while every upstream cools, and the first recorded error', () => {
       const { lb, clock } = setup(2);
