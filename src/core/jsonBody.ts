@@ -170,7 +170,7 @@ export function scanObject(buf: Buffer, start = 0, wanted?: ReadonlySet<string>)
   }
 }
 
-function skipWsBack(buf: Uint8Array, i: number): number {
+export function skipWsBack(buf: Uint8Array, i: number): number {
   while (i >= 0 && isWs(buf[i]!)) i--;
   return i;
 }
@@ -299,7 +299,7 @@ function isPlain(buf: Buffer, start: number, end: number): boolean {
 const MODEL_FIRST = Buffer.from('"model"');
 
 /** True when `buf` holds `needle` at `i`. */
-function bytesAt(buf: Buffer, i: number, needle: Buffer): boolean {
+export function bytesAt(buf: Buffer, i: number, needle: Buffer): boolean {
   if (i + needle.length > buf.length) return false;
   for (let k = 0; k < needle.length; k++) if (buf[i + k] !== needle[k]) return false;
   return true;

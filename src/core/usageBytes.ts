@@ -2,6 +2,7 @@
 // member is `"usage": {…}` with plain keys and integer counts (both APIs answer that way). Anything else — strings,
 // fractions, arrays, escapes, deep nesting, a `usage` that is not the root's last member — returns null and is
 // left to JSON.parse. No string is decoded and no object is built but the result.
+import { bytesAt, skipWs, skipWsBack } from './jsonBody';
 import type { UsageMetrics } from './types';
 
 const QUOTE = 0x22;
@@ -33,6 +34,8 @@ const TOP_KEYS: readonly Buffer[] = [
   'cache_read_input_tokens', 'cache_creation_input_tokens', 'output_tokens_details', 'completion_tokens_details',
   'input_tokens_details', 'prompt_tokens_details',
 ].map((k) => Buffer.from(k));
+/** The count of each of TOP_KEYS in the answer being read (NaN: absent, or not a count), reused by every call. */
+const slots = new Float64Array(TOP_KEYS.length);
 const REASONING_TOKENS = Buffer.from('reasoning_tokens');
 const CACHED_TOKENS = Buffer.from('cached_tokens');
 
@@ -43,14 +46,6 @@ const NOT_A_COUNT = -1;
 const UNREADABLE = -2;
 let count = 0;
 let at = 0;
-
-function skipWs(buf: Buffer, i: number): number {
-  for (;;) {
-    const c = buf[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
-    i++;
-  }
-}
 
 /** End of a plain key starting after its opening quote (letters, digits, `_`, not first), or -1. */
 function keyEnd(buf: Buffer, i: number): number {
@@ -67,10 +62,9 @@ function keyEnd(buf: Buffer, i: number): number {
   }
 }
 
-function sameBytes(buf: Buffer, start: number, end: number, key: Buffer): boolean {
-  if (end - start !== key.length) return false;
-  for (let k = 0; k < key.length; k++) if (buf[start + k] !== key[k]) return false;
-  return true;
+/** True when `buf[start, end)` is `key`. */
+function isKey(buf: Buffer, start: number, end: number, key: Buffer): boolean {
+  return end - start === key.length && bytesAt(buf, start, key);
 }
 
 /** Reads an integer at `i` into `count`: COUNT, or UNREADABLE for anything but a plain integer. */
@@ -119,7 +113,7 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
     if (buf[i] !== QUOTE) return UNREADABLE;
     const ke = keyEnd(buf, i + 1);
     if (ke < 0) return UNREADABLE;
-    const isInner = inner !== undefined && sameBytes(buf, i + 1, ke, inner);
+    const isInner = inner !== undefined && isKey(buf, i + 1, ke, inner);
     i = skipWs(buf, ke + 1);
     if (buf[i] !== COLON) return UNREADABLE;
     const v = readValue(buf, skipWs(buf, i + 1), depth + 1);
@@ -149,25 +143,13 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
   const keyAt = buf.lastIndexOf(USAGE_KEY);
   if (keyAt < 0) return null;
   // A key follows `{` or `,`: anything else (a malformed body) is JSON.parse's to judge.
-  let b = keyAt - 1;
-  while (b >= 0 && (buf[b] === 0x20 || buf[b] === 0x0a || buf[b] === 0x0d || buf[b] === 0x09)) b--;
+  const b = skipWsBack(buf, keyAt - 1);
   if (buf[b] !== COMMA && buf[b] !== LBRACE) return null;
   let i = skipWs(buf, keyAt + USAGE_KEY.length);
   if (buf[i] !== COLON) return null;
   i = skipWs(buf, i + 1);
   if (buf[i] !== LBRACE) return null;
-  let prompt: number | undefined;
-  let input: number | undefined;
-  let completion: number | undefined;
-  let output: number | undefined;
-  let total: number | undefined;
-  let reasoning: number | undefined;
-  let cacheRead: number | undefined;
-  let cacheCreation: number | undefined;
-  let outReasoning: number | undefined;
-  let complReasoning: number | undefined;
-  let inCached: number | undefined;
-  let promptCached: number | undefined;
+  slots.fill(NaN);
   i = skipWs(buf, i + 1);
   if (buf[i] !== RBRACE) {
     for (;;) {
@@ -177,7 +159,7 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
       if (ke < 0) return null;
       let key = -1;
       for (let k = 0; k < TOP_KEYS.length; k++) {
-        if (sameBytes(buf, ks, ke, TOP_KEYS[k]!)) {
+        if (isKey(buf, ks, ke, TOP_KEYS[k]!)) {
           key = k;
           break;
         }
@@ -186,26 +168,12 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
       if (buf[i] !== COLON) return null;
       i = skipWs(buf, i + 1);
       const isDetails = key >= K_OUT_DETAILS;
-      const inner = !isDetails ? undefined : key === K_OUT_DETAILS || key === K_COMPL_DETAILS ? REASONING_TOKENS : CACHED_TOKENS;
+      const inner = !isDetails ? undefined
+        : key === K_OUT_DETAILS || key === K_COMPL_DETAILS ? REASONING_TOKENS : CACHED_TOKENS;
       const v = readValue(buf, i, 1, inner);
       if (v === UNREADABLE) return null;
       // A details object that is not an object (an integer) has no count, like `obj()` reads it.
-      const n = v === COUNT && (!isDetails || buf[i] === LBRACE) ? count : undefined;
-      switch (key) {
-        case K_PROMPT: prompt = n; break;
-        case K_INPUT: input = n; break;
-        case K_COMPLETION: completion = n; break;
-        case K_OUTPUT: output = n; break;
-        case K_TOTAL: total = n; break;
-        case K_REASONING: reasoning = n; break;
-        case K_CACHE_READ: cacheRead = n; break;
-        case K_CACHE_CREATION: cacheCreation = n; break;
-        case K_OUT_DETAILS: outReasoning = n; break;
-        case K_COMPL_DETAILS: complReasoning = n; break;
-        case K_IN_DETAILS: inCached = n; break;
-        case K_PROMPT_DETAILS: promptCached = n; break;
-        default: break;
-      }
+      if (key >= 0) slots[key] = v === COUNT && (!isDetails || buf[i] === LBRACE) ? count : NaN;
       i = skipWs(buf, at);
       if (buf[i] === COMMA) {
         i = skipWs(buf, i + 1);
@@ -218,8 +186,20 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
   // The usage object must close the root object: it is then the root's last member.
   i = skipWs(buf, i + 1);
   if (buf[i] !== RBRACE || skipWs(buf, i + 1) !== buf.length) return null;
-  return usageMetrics(prompt ?? input, completion ?? output, total, outReasoning ?? complReasoning ?? reasoning,
-    inCached ?? promptCached ?? cacheRead, cacheCreation) ?? null;
+  return usageMetrics(
+    slot(K_PROMPT) ?? slot(K_INPUT),
+    slot(K_COMPLETION) ?? slot(K_OUTPUT),
+    slot(K_TOTAL),
+    slot(K_OUT_DETAILS) ?? slot(K_COMPL_DETAILS) ?? slot(K_REASONING),
+    slot(K_IN_DETAILS) ?? slot(K_PROMPT_DETAILS) ?? slot(K_CACHE_READ),
+    slot(K_CACHE_CREATION),
+  ) ?? null;
+}
+
+/** The count last read for the member `key` of TOP_KEYS (NaN: absent, or not a count). */
+function slot(key: number): number | undefined {
+  const v = slots[key]!;
+  return Number.isNaN(v) ? undefined : v;
 }
 
 /** The counts as UsageMetrics (absent ones 0, the total the sum when not given); undefined when none is known. */
