@@ -10,11 +10,11 @@
 // Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
 // so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
 // than in `npm run bench`. Compare builds with it; quote `npm run bench` for the floor targets.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnPinned, startLoadgen, waitForLine, writeProxyHome } from './procs.mjs';
+import { freePort, spawnPinned, startLoadgen, threadCpuMs, waitForLine, writeProxyHome } from './procs.mjs';
 import { summarize } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,19 +31,6 @@ if (targets.length !== 2) {
 const ROUNDS = Number(opt('--rounds', 8));
 const REQUESTS = Number(opt('--requests', 8000));
 const SSE = argv.includes('--sse');
-
-/** CPU time of every thread of `pid`, in ms (the scheduler's counters: nanoseconds, not clock ticks). */
-function cpuMs(pid) {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      /* a thread that ended */
-    }
-  }
-  return ns / 1e6;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-ab-'));
 const children = [];
@@ -80,11 +67,11 @@ const ratios = [];
 for (let r = 0; r < ROUNDS; r++) {
   // Which target gets the even workers alternates.
   const order = r % 2 ? [1, 0] : [0, 1];
-  const before = started.map((s) => cpuMs(s.pid));
+  const before = started.map((s) => threadCpuMs(s.pid));
   const res = await run({ ...shape, ports: order.map((i) => ports[i]), concurrency: 32, requests: REQUESTS, warmup: 0 });
   const answered = [0, 0];
   order.forEach((i, k) => (answered[i] = res.perTarget[k]));
-  started.forEach((s, i) => s.cpu.push(((cpuMs(s.pid) - before[i]) * 1000) / answered[i]));
+  started.forEach((s, i) => s.cpu.push(((threadCpuMs(s.pid) - before[i]) * 1000) / answered[i]));
   ratios.push(started[1].cpu[r] / started[0].cpu[r]);
   console.log(`  round ${r + 1}: ${started.map((s) => `${s.cpu[r].toFixed(1)} µs`).join(' vs ')}  ×${ratios[r].toFixed(3)}`);
 }
