@@ -244,6 +244,30 @@ describe('proxy routing, retry and failover (real loopback upstreams)', () => {
     assert.equal(servers.proxy.host.services.codex.state.listRecent(1)[0]!.status_code, 413);
   });
 
+  it('sends large bodies upstream byte for byte, declared or chunked, rewritten or not', async () => {
+    const up = await upstream((_q, res) => json(res, 200, OK_BODY));
+    servers.proxy = await startProxy(codexConfig({
+      main: { upstreams: [`base_url = "${up.url}"\n[codex.configs.main.upstreams.model_mapping]\n"gpt-5" = "gpt-5-mapped"`] },
+    }));
+    // Varied bytes (multi-byte UTF-8 across chunk edges), about 2 MB: many socket chunks.
+    const text = Array.from({ length: 80_000 }, (_, i) => `{"t":"é${i}ü\\"${'x'.repeat(i % 17)}"}`).join(',');
+    const body = (model: string): Buffer => Buffer.from(`{"model":"${model}","input":[${text}],"stream":false}`);
+    const cases: Array<{ model: string; headers: Record<string, string> }> = [
+      { model: 'gpt-5-codex', headers: {} },
+      { model: 'gpt-5-codex', headers: { 'transfer-encoding': 'chunked' } },
+      { model: 'gpt-5', headers: {} },
+      { model: 'gpt-5', headers: { 'transfer-encoding': 'chunked' } },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const sent = body(c.model);
+      assert.ok(sent.length > 2_000_000);
+      assert.equal((await call(`${servers.proxy.url()}/v1/responses`, { body: sent, headers: c.headers })).status, 200);
+      const got = up.requests[i]!.body;
+      const want = c.model === 'gpt-5' ? body('gpt-5-mapped') : sent;
+      assert.ok(got.equals(want), `case ${i}: ${got.length} bytes upstream, ${want.length} expected`);
+    }
+  });
+
   it('without a config file imports Codex\'s own provider (in memory) and serves Claude on the embedded default', async () => {
     const up = await upstream((_q, res) => json(res, 200, OK_BODY));
     servers.proxy = await startProxy(undefined, {
