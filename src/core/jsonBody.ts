@@ -38,9 +38,11 @@ const byteLength = memoByString((k: string) => Buffer.byteLength(k));
 
 /** The key between `start` and `end` (its quotes excluded); undefined when its escapes are malformed. */
 function decodeKey(buf: Buffer, start: number, end: number): string | undefined {
-  const raw = buf.toString('utf8', start, end);
   // Keys without escapes (the norm) are decoded without JSON.parse.
-  if (!raw.includes('\\')) return raw;
+  let i = start;
+  while (i < end && buf[i] !== BACKSLASH) i++;
+  if (i === end) return plainString(buf, start, end);
+  const raw = buf.toString('utf8', start, end);
   try {
     return JSON.parse(`"${raw}"`) as string;
   } catch {
@@ -326,13 +328,40 @@ export function readModel(buf: Buffer): string | undefined {
   return decodeString(buf, span);
 }
 
+/**
+ * Short strings decoded lately, by a cheap hash of their bytes: the model and effort of one client's requests are
+ * the same bytes request after request, and the string they decode to is kept by the request's record. Reusing it
+ * allocates nothing, and a string seen before has its hash computed already for the map lookups that follow.
+ */
+const RECENT_SLOTS = 64;
+const RECENT_MAX_BYTES = 64;
+const recentBytes: Array<Buffer | undefined> = new Array<Buffer | undefined>(RECENT_SLOTS).fill(undefined);
+const recentStrings: string[] = new Array<string>(RECENT_SLOTS).fill('');
+
+/** `buf.toString('utf8', start, end)`, the same string object as last time for the same short run of bytes. */
+export function plainString(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > RECENT_MAX_BYTES || len <= 0) return buf.toString('utf8', start, end);
+  const slot = (len * 31 + buf[start]! * 7 + buf[end - 1]! * 13 + buf[start + (len >> 1)]!) & (RECENT_SLOTS - 1);
+  const known = recentBytes[slot];
+  if (known !== undefined && known.length === len) {
+    let k = 0;
+    while (k < len && known[k] === buf[start + k]) k++;
+    if (k === len) return recentStrings[slot]!;
+  }
+  const str = buf.toString('utf8', start, end);
+  recentBytes[slot] = Buffer.from(buf.subarray(start, end));
+  recentStrings[slot] = str;
+  return str;
+}
+
 /** The string value at `span` (which must start with a quote); undefined when it is malformed. */
 export function decodeString(buf: Buffer, span: MemberSpan): string | undefined {
   const end = span.valueEnd - 1;
   // Without escapes (or control characters, which JSON forbids and JSON.parse below refuses) the bytes between the
   // quotes are the string.
   if (end > span.valueStart && buf[end] === QUOTE && isPlain(buf, span.valueStart + 1, end)) {
-    return buf.toString('utf8', span.valueStart + 1, end);
+    return plainString(buf, span.valueStart + 1, end);
   }
   try {
     return JSON.parse(buf.toString('utf8', span.valueStart, span.valueEnd)) as string;

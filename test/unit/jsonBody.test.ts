@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readModel, readNestedString, replaceModel, scanObject, scanObjectFromEnd, setNestedString } from '../../src/core/jsonBody';
+import { plainString, readModel, readNestedString, replaceModel, scanObject, scanObjectFromEnd, setNestedString } from '../../src/core/jsonBody';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 
@@ -127,5 +127,41 @@ describe('the scans agree with JSON.parse on tricky strings', () => {
   it('refuses a control character inside a string, as JSON.parse does', () => {
     assert.equal(readModel(b('{"model":"a\u0001b"}')), undefined);
     assert.equal(readModel(b('{"model":"a\\u0001b"}')), 'a\u0001b');
+  });
+});
+
+describe('plainString (short strings reused by their bytes)', () => {
+  it('always decodes what toString does, across slot collisions, lengths and multi-byte text', () => {
+    const words: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const len = 1 + ((i * 7) % 80);
+      let w = '';
+      for (let k = 0; k < len; k++) w += String.fromCharCode(0x61 + ((i * 31 + k * 17) % 26));
+      // Same length, same first, middle and last byte (the same slot), different elsewhere.
+      words.push(w, `${w[0]}${'z'.repeat(Math.max(0, len - 2))}${len > 1 ? w[len - 1] : ''}`);
+    }
+    words.push('gpt-5', 'gpt-5-codex', 'claude-sonnet-4-5', 'é', 'ü-ß-模型', 'high', 'x'.repeat(64), 'x'.repeat(65));
+    // Every string up to 5 bytes over letters 64 apart ('a'/'!', 'q'/'1'): many share a slot and differ in one byte.
+    const alphabet = ['a', '!', 'q', '1'];
+    let level = [''];
+    for (let len = 1; len <= 5; len++) {
+      level = level.flatMap((w) => alphabet.map((c) => w + c));
+      words.push(...level, ...[...level].reverse());
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const w of words) {
+        // Padding around the bytes: positions in a larger buffer must not matter.
+        const buf = Buffer.from(`[${w}]`);
+        assert.equal(plainString(buf, 1, buf.length - 1), w);
+      }
+    }
+  });
+
+  it('gives the same text for the same bytes, and the model of one client\'s requests read again and again', () => {
+    const bodies = ['{"model":"gpt-5-codex","input":[]}', '{"model":"gpt-5","input":[]}', '{"model":"gpt-5-codex","x":1}'];
+    for (let i = 0; i < 30; i++) {
+      const b = bodies[i % 3]!;
+      assert.equal(readModel(Buffer.from(b)), JSON.parse(b).model);
+    }
   });
 });
