@@ -61,9 +61,10 @@ export function extractUsageFromJson(body: Uint8Array | string): UsageMetrics | 
   } else {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     // Skip decoding and parsing big bodies that cannot hold usage.
-    if (buf.lastIndexOf(USAGE) < 0) return undefined;
+    const keyAt = buf.lastIndexOf(USAGE_KEY);
+    if (keyAt < 0 && buf.lastIndexOf(USAGE) < 0) return undefined;
     // The usual answer (usage last, plain integer counts) is read from its bytes, without decoding or parsing.
-    const fast = usageAtEnd(buf);
+    const fast = keyAt < 0 ? null : usageAtEnd(buf, keyAt);
     if (fast) return fast;
     // Answers end with their top-level `usage`: parse that member alone, not the whole answer.
     const span = scanObjectFromEnd(buf, USAGE_MEMBER)?.members.get('usage');

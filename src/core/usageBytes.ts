@@ -137,10 +137,10 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
 /**
  * The usage `usageFromValue(JSON.parse(…))` gives for a JSON answer whose last member is a usage object of the
  * usual shape, or null when this reader cannot tell (the caller parses). Null as well when no known count is there.
+ * `keyAt`: where the last `"usage"` is, when the caller has looked already.
  */
-export function usageAtEnd(buf: Buffer): UsageMetrics | null {
+export function usageAtEnd(buf: Buffer, keyAt = buf.lastIndexOf(USAGE_KEY)): UsageMetrics | null {
   if (buf[skipWs(buf, 0)] !== LBRACE) return null;
-  const keyAt = buf.lastIndexOf(USAGE_KEY);
   if (keyAt < 0) return null;
   // A key follows `{` or `,`: anything else (a malformed body) is JSON.parse's to judge.
   const b = skipWsBack(buf, keyAt - 1);
@@ -149,7 +149,7 @@ export function usageAtEnd(buf: Buffer): UsageMetrics | null {
   if (buf[i] !== COLON) return null;
   i = skipWs(buf, i + 1);
   if (buf[i] !== LBRACE) return null;
-  slots.fill(NaN);
+  for (let k = 0; k < slots.length; k++) slots[k] = NaN;
   i = skipWs(buf, i + 1);
   if (buf[i] !== RBRACE) {
     for (;;) {
