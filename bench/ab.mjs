@@ -36,7 +36,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-ab-'));
 const children = [];
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+  } catch {
+    /* best effort: a proxy may still be writing its last log lines */
+  }
 });
 process.on('SIGINT', () => process.exit(130));
 
