@@ -350,7 +350,10 @@ export function plainString(buf: Buffer, start: number, end: number): string {
     if (k === len) return recentStrings[slot]!;
   }
   const str = buf.toString('utf8', start, end);
-  recentBytes[slot] = Buffer.from(buf.subarray(start, end));
+  // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
+  const copy = Buffer.allocUnsafeSlow(len);
+  buf.copy(copy, 0, start, end);
+  recentBytes[slot] = copy;
   recentStrings[slot] = str;
   return str;
 }
