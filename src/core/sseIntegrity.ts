@@ -88,7 +88,10 @@ function sameBytes(a: Buffer, buf: Buffer, s: number, e: number): boolean {
 function eventName(buf: Buffer, s: number, e: number): EventName {
   for (const n of NAMES) if (sameBytes(n.bytes, buf, s, e)) return n;
   const name = buf.toString('latin1', s, e);
-  const n: EventName = { bytes: Buffer.from(buf.subarray(s, e)), name, kind: KINDS.get(name) ?? OUTPUT };
+  // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
+  const bytes = Buffer.allocUnsafeSlow(e - s);
+  buf.copy(bytes, 0, s, e);
+  const n: EventName = { bytes, name, kind: KINDS.get(name) ?? OUTPUT };
   if (NAMES.length < NAMES_MAX) NAMES.push(n);
   return n;
 }
