@@ -344,11 +344,7 @@ export function plainString(buf: Buffer, start: number, end: number): string {
   if (len > RECENT_MAX_BYTES || len <= 0) return buf.toString('utf8', start, end);
   const slot = (len * 31 + buf[start]! * 7 + buf[end - 1]! * 13 + buf[start + (len >> 1)]!) & (RECENT_SLOTS - 1);
   const known = recentBytes[slot];
-  if (known !== undefined && known.length === len) {
-    let k = 0;
-    while (k < len && known[k] === buf[start + k]) k++;
-    if (k === len) return recentStrings[slot]!;
-  }
+  if (known !== undefined && known.length === len && bytesAt(buf, start, known)) return recentStrings[slot]!;
   const str = buf.toString('utf8', start, end);
   // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
   const copy = Buffer.allocUnsafeSlow(len);

@@ -10,7 +10,7 @@ import { CLASS_HINTS, classifyUpstreamResponse, errorObject } from '../core/clas
 import { CandidateWalk } from '../core/candidates';
 import { cooldownFor, decide } from '../core/failover';
 import type { AttemptFailure, FailureRecord } from '../core/failover';
-import { readModel, replaceModel, skipWs } from '../core/jsonBody';
+import { bytesAt, readModel, replaceModel, skipWs } from '../core/jsonBody';
 import type { LoadBalancer } from '../core/lb';
 import type { CooldownBackoff } from '../core/lb';
 import { mappedModelFor } from '../core/modelRouting';
@@ -497,6 +497,8 @@ function terminalOf(format: WireFormat | undefined): string {
 
 
 const STREAM_KEY = Buffer.from('"stream"');
+const TRUE = Buffer.from('true');
+const COLON = 0x3a;
 
 /**
  * True when a JSON request body asks for a streamed answer (`"stream": true`), read without parsing it. Searched
@@ -505,10 +507,8 @@ const STREAM_KEY = Buffer.from('"stream"');
 export function isStreamingRequest(body: Buffer): boolean {
   const at = body.lastIndexOf(STREAM_KEY);
   if (at < 0) return false;
-  let i = skipWs(body, at + STREAM_KEY.length);
-  if (body[i] !== 0x3a) return false;
-  i = skipWs(body, i + 1);
-  return body[i] === 0x74 && body[i + 1] === 0x72 && body[i + 2] === 0x75 && body[i + 3] === 0x65; // true
+  const colon = skipWs(body, at + STREAM_KEY.length);
+  return body[colon] === COLON && bytesAt(body, skipWs(body, colon + 1), TRUE);
 }
 
 /** Handles one proxied request; never throws (every failure becomes an answer and a record). */
