@@ -47,9 +47,6 @@ function pct(sorted, p) {
  * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
  */
 async function run(spec) {
-  const agentKey = `${spec.port}|${spec.concurrency}`;
-  const agent = agents.get(agentKey) ?? new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
-  agents.delete(agentKey);
   const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
   const headers = {
     'content-type': 'application/json',
@@ -59,10 +56,15 @@ async function run(spec) {
     'user-agent': 'codex-helper-bench/1',
     ...spec.headers,
   };
-  // `spec.ports`: several targets under one load (bench/ab.mjs), worker w on target w % n with its own keep-alive
-  // agent; `perTarget` counts the answers each one gave.
+  // `spec.ports`: several targets under one load (bench/ab.mjs), worker w on target w % n; each target has its own
+  // keep-alive agent (kept for the next run with `keepAgent`); `perTarget` counts the answers each one gave.
   const ports = spec.ports ?? [spec.port];
-  const targetAgents = spec.ports ? ports.map(() => new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency })) : [agent];
+  const agentKeys = ports.map((port) => `${port}|${spec.concurrency}`);
+  const targetAgents = agentKeys.map((k) => {
+    const a = agents.get(k) ?? new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+    agents.delete(k);
+    return a;
+  });
   const targetOpts = ports.map((port, t) => ({ host: '127.0.0.1', port, path: spec.path, method: 'POST', agent: targetAgents[t], headers }));
   const perTarget = ports.map(() => 0);
   let errors = 0;
@@ -132,9 +134,7 @@ async function run(spec) {
   const limit = spec.requests ?? Infinity;
   const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
   const elapsed = performance.now() - t0;
-  if (spec.keepAgent && !spec.ports) agents.set(agentKey, agent);
-  else agent.destroy();
-  if (spec.ports) for (const a of targetAgents) a.destroy();
+  targetAgents.forEach((a, t) => (spec.keepAgent ? agents.set(agentKeys[t], a) : a.destroy()));
   totals.sort((a, b) => a - b);
   ttfbs.sort((a, b) => a - b);
   tfos.sort((a, b) => a - b);
