@@ -155,6 +155,8 @@ export class SuccessForwarder {
   private openedClean = false;
   private waitingDrain = false;
   private scannerEnded = false;
+  /** The answer's first bytes were written (and sent at once). */
+  private sentFirst = false;
   private readonly onDrain = (): void => {
     this.waitingDrain = false;
     this.call.resume();
@@ -237,7 +239,15 @@ export class SuccessForwarder {
   }
 
   private write(chunk: Buffer): void {
-    if (!this.res.write(chunk) && !this.waitingDrain) {
+    const ok = this.res.write(chunk);
+    if (!this.sentFirst) {
+      // node:http corks the socket at the first write until the end of the tick (to send the head with it): the
+      // head and first bytes of an answer still coming go out now instead, not after the rest of this turn's work
+      // (the stream scan, bookkeeping). A complete answer ends in this turn: its end goes in the same write.
+      this.sentFirst = true;
+      if (!this.call.ended) this.res.uncork();
+    }
+    if (!ok && !this.waitingDrain) {
       this.waitingDrain = true;
       this.call.pause();
       this.res.once('drain', this.onDrain);

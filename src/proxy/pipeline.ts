@@ -436,17 +436,18 @@ class ProxyRequest extends RequestAnswer {
   private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
     const r = await fw.result;
+    if (!this.gone.aborted && r.inBand === undefined && r.streamError === undefined && !r.incomplete) {
+      // A clean answer's end goes out before the bookkeeping (finish() settles first).
+      this.res.end();
+      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      return;
+    }
     // The success is on the balancer before anything below records a failure of the same answer.
     this.settle();
     if (this.gone.aborted) {
       // A client that hangs up once the terminal event is through (Codex does) got a complete answer.
       if (r.complete && r.inBand === undefined) this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       else this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage, errorClass: 'client_disconnected' });
-      return;
-    }
-    if (r.inBand === undefined && r.streamError === undefined && !r.incomplete) {
-      this.res.end();
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       return;
     }
     const plan = d.retryPlan();

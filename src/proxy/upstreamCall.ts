@@ -36,6 +36,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** The whole answer was received (or the request failed). */
+  get ended(): boolean {
+    return this.done !== undefined;
+  }
+
   onRequestStart(controller: Controller): void {
     this.controller = controller;
     if (this.pendingAbort) controller.abort(this.pendingAbort);
