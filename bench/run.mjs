@@ -153,7 +153,7 @@ async function floorPairs(lg, ports, pids) {
   if (!ports.floor || (ONLY && !ONLY.includes('json_c32') && !ONLY.includes('sse20_gap5_c16'))) return undefined;
   const pairs = q(6, 10);
   const cpuSpec = { ...json, bytes: 2 * KB, concurrency: 32, requests: q(3000, 5000) };
-  const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: 16 * q(4, 6) };
+  const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: 16 * q(4, 12) };
   const cpuPairs = [];
   const ttfbPairs = [];
   for (let i = 0; i < pairs; i++) {
