@@ -10,11 +10,9 @@
 // Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
 // so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
 // than in `npm run bench`. Compare builds with it; quote `npm run bench` for the floor targets.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnPinned, startLoadgen, threadCpuMs, waitForLine, writeProxyHome } from './procs.mjs';
+import { scratch, spawnPinned, startLoadgen, startTargets, threadCpuMs, waitForLine } from './procs.mjs';
 import { summarize } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,17 +30,8 @@ const ROUNDS = Number(opt('--rounds', 8));
 const REQUESTS = Number(opt('--requests', 8000));
 const SSE = argv.includes('--sse');
 
-const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-ab-'));
-const children = [];
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  try {
-    rmSync(tmp, { recursive: true, force: true });
-  } catch {
-    /* best effort: a proxy may still be writing its last log lines */
-  }
-});
-process.on('SIGINT', () => process.exit(130));
+const session = scratch('codex-helper-ab-');
+const { children } = session;
 
 const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true });
 children.push(mock);
@@ -50,17 +39,7 @@ const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1])
 
 const { run } = await startLoadgen((c) => children.push(c));
 
-const started = [];
-for (const [i, t] of targets.entries()) {
-  const port = await freePort();
-  const child = t === 'floor'
-    ? spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here })
-    : spawnPinned(1, process.execPath, [join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
-      { env: writeProxyHome(join(tmp, `home-${i}`), mockPort), cwd: tmp });
-  children.push(child);
-  await waitForLine(child, /listening on/);
-  started.push({ name: t, port, pid: child.pid, cpu: [] });
-}
+const started = (await startTargets(targets, mockPort, session)).map((t) => ({ ...t, cpu: [] }));
 
 const shape = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, ...(SSE ? { path: '/v1/responses?sse=20', stream: true } : { path: '/v1/responses', stream: false }) };
 const ports = started.map((s) => s.port);

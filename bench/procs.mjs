@@ -2,9 +2,9 @@
 // proxy's temporary home and the optional nginx reference. Linux only for the /proc parts; elsewhere the
 // readings come back as NaN and the benchmark still runs.
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CORES = cpus().length;
@@ -222,6 +222,45 @@ export async function httpJson(port, method, path, body) {
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/**
+ * A temp directory and a list of child processes for a bench tool, both cleaned up when this process exits (the
+ * directory best effort: a proxy may still be writing its last log lines).
+ */
+export function scratch(prefix) {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const children = [];
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  });
+  process.on('SIGINT', () => process.exit(130));
+  return { tmp, children };
+}
+
+/**
+ * Starts each target — a build's directory holding `cli.js` (`codex-helper serve --service codex`, its own home in
+ * `tmp`) or `floor` (floorProxy.mjs) — on core 1 in front of the upstream at `upstreamPort`.
+ */
+export async function startTargets(targets, upstreamPort, { tmp, children }) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const started = [];
+  for (const [i, t] of targets.entries()) {
+    const port = await freePort();
+    const child = t === 'floor'
+      ? spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
+      : spawnPinned(1, process.execPath, [join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
+        { env: writeProxyHome(join(tmp, `home-${i}`), upstreamPort), cwd: tmp });
+    children.push(child);
+    await waitForLine(child, /listening on/);
+    started.push({ name: t, port, pid: child.pid });
+  }
+  return started;
 }
 
 /** A free loopback port (bound and released). */

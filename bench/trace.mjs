@@ -14,13 +14,8 @@
 // (request → answer written, the same code for every target), response leg (answer written → client has the
 // head), head → first body byte, TTFB and total. The last line is the second target minus the first.
 import { Agent, createServer, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, spawnPinned, waitForLine, writeProxyHome } from './procs.mjs';
+import { scratch, startTargets } from './procs.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const opt = (n, d) => {
   const i = argv.indexOf(n);
@@ -78,29 +73,7 @@ const upstream = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
 await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamPort = upstream.address().port;
 
-const tmp = mkdtempSync(join(tmpdir(), 'codex-helper-trace-'));
-const children = [];
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  try {
-    rmSync(tmp, { recursive: true, force: true });
-  } catch {
-    /* best effort: a proxy may still be writing its last log lines */
-  }
-});
-process.on('SIGINT', () => process.exit(130));
-
-const ports = [];
-for (const [i, t] of targets.entries()) {
-  const port = await freePort();
-  const child = t === 'floor'
-    ? spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
-    : spawnPinned(1, process.execPath, [join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
-      { env: writeProxyHome(join(tmp, `home-${i}`), upstreamPort), cwd: tmp });
-  children.push(child);
-  await waitForLine(child, /listening on/);
-  ports.push(port);
-}
+const ports = (await startTargets(targets, upstreamPort, scratch('codex-helper-trace-'))).map((t) => t.port);
 
 const body = Buffer.from(JSON.stringify({ model: 'gpt-5-codex', instructions: 'You are a coding agent.',
   input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Please refactor the function below. '.repeat(50) }] }],
