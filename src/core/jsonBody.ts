@@ -307,6 +307,11 @@ export function bytesAt(buf: Buffer, i: number, needle: Buffer): boolean {
   return true;
 }
 
+/** True when `buf[start, end)` is exactly `bytes`. */
+export function spanIs(buf: Buffer, start: number, end: number, bytes: Buffer): boolean {
+  return end - start === bytes.length && bytesAt(buf, start, bytes);
+}
+
 /** Reads the top-level string `"model"` of a JSON object body without parsing the rest. */
 export function readModel(buf: Buffer): string | undefined {
   // Both clients send the model as the first member: read in place, with no scan record, when it is.
@@ -344,7 +349,7 @@ export function plainString(buf: Buffer, start: number, end: number): string {
   if (len > RECENT_MAX_BYTES || len <= 0) return buf.toString('utf8', start, end);
   const slot = (len * 31 + buf[start]! * 7 + buf[end - 1]! * 13 + buf[start + (len >> 1)]!) & (RECENT_SLOTS - 1);
   const known = recentBytes[slot];
-  if (known !== undefined && known.length === len && bytesAt(buf, start, known)) return recentStrings[slot]!;
+  if (known !== undefined && spanIs(buf, start, end, known)) return recentStrings[slot]!;
   const str = buf.toString('utf8', start, end);
   // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
   const copy = Buffer.allocUnsafeSlow(len);

@@ -10,6 +10,7 @@
 //   `data: {"error": …}` is a failure; `data: [DONE]` (or a chunk with a `finish_reason`) ends it.
 // Anything else carries output: the proxy never holds back an event it does not know to be empty.
 import { classifyErrorObject } from './classify';
+import { bytesAt, spanIs } from './jsonBody';
 import type { ErrorFields } from './classify';
 import type { ServiceName } from './types';
 
@@ -57,12 +58,9 @@ const CHAT_OUTPUT = [Buffer.from('"tool_calls"'), Buffer.from('"function_call"')
 const CHAT_TEXT = [Buffer.from('"content"'), Buffer.from('"reasoning_content"'), Buffer.from('"reasoning"'), Buffer.from('"refusal"')];
 const TYPE_WINDOW = 96;
 
-// Byte loops, not Buffer#compare: for prefixes this short a call into native code costs more than the loop.
+// Byte loops (jsonBody's), not Buffer#compare: for prefixes this short a call into native code costs more.
 function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
-  const n = p.length;
-  if (e - s < n) return false;
-  for (let k = 0; k < n; k++) if (buf[s + k] !== p[k]) return false;
-  return true;
+  return e - s >= p.length && bytesAt(buf, s, p);
 }
 
 /** An event name seen on some stream, with its kind. */
@@ -79,14 +77,8 @@ interface EventName {
 const NAMES: EventName[] = [];
 const NAMES_MAX = 64;
 
-function sameBytes(a: Buffer, buf: Buffer, s: number, e: number): boolean {
-  if (a.length !== e - s) return false;
-  for (let k = 0; k < a.length; k++) if (buf[s + k] !== a[k]) return false;
-  return true;
-}
-
 function eventName(buf: Buffer, s: number, e: number): EventName {
-  for (const n of NAMES) if (sameBytes(n.bytes, buf, s, e)) return n;
+  for (const n of NAMES) if (spanIs(buf, s, e, n.bytes)) return n;
   const name = buf.toString('latin1', s, e);
   // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
   const bytes = Buffer.allocUnsafeSlow(e - s);
@@ -218,7 +210,7 @@ export class StreamIntegrity {
     while (e > s && (buf[e - 1] === 0x20 || buf[e - 1] === 0x09)) e--;
     this.named = true;
     let n = this.last;
-    if (n === undefined || !sameBytes(n.bytes, buf, s, e)) this.last = n = eventName(buf, s, e);
+    if (n === undefined || !spanIs(buf, s, e, n.bytes)) this.last = n = eventName(buf, s, e);
     this.eventName = n.name;
     this.eventKind = n.kind;
     this.apply(n.kind, n.name);

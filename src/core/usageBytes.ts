@@ -2,7 +2,7 @@
 // member is `"usage": {…}` with plain keys and integer counts (both APIs answer that way). Anything else — strings,
 // fractions, arrays, escapes, deep nesting, a `usage` that is not the root's last member — returns null and is
 // left to JSON.parse. No string is decoded and no object is built but the result.
-import { bytesAt, skipWs, skipWsBack } from './jsonBody';
+import { skipWs, skipWsBack, spanIs } from './jsonBody';
 import type { UsageMetrics } from './types';
 
 const QUOTE = 0x22;
@@ -62,11 +62,6 @@ function keyEnd(buf: Buffer, i: number): number {
   }
 }
 
-/** True when `buf[start, end)` is `key`. */
-function isKey(buf: Buffer, start: number, end: number, key: Buffer): boolean {
-  return end - start === key.length && bytesAt(buf, start, key);
-}
-
 /** Reads an integer at `i` into `count`: COUNT, or UNREADABLE for anything but a plain integer. */
 function readInteger(buf: Buffer, i: number): number {
   const neg = buf[i] === 0x2d;
@@ -113,7 +108,7 @@ function readValue(buf: Buffer, i: number, depth: number, inner?: Buffer): numbe
     if (buf[i] !== QUOTE) return UNREADABLE;
     const ke = keyEnd(buf, i + 1);
     if (ke < 0) return UNREADABLE;
-    const isInner = inner !== undefined && isKey(buf, i + 1, ke, inner);
+    const isInner = inner !== undefined && spanIs(buf, i + 1, ke, inner);
     i = skipWs(buf, ke + 1);
     if (buf[i] !== COLON) return UNREADABLE;
     const v = readValue(buf, skipWs(buf, i + 1), depth + 1);
@@ -159,7 +154,7 @@ export function usageAtEnd(buf: Buffer, keyAt = buf.lastIndexOf(USAGE_KEY)): Usa
       if (ke < 0) return null;
       let key = -1;
       for (let k = 0; k < TOP_KEYS.length; k++) {
-        if (isKey(buf, ks, ke, TOP_KEYS[k]!)) {
+        if (spanIs(buf, ks, ke, TOP_KEYS[k]!)) {
           key = k;
           break;
         }
