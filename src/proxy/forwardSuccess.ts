@@ -132,6 +132,11 @@ export function isPlainSse(res: ServerResponse): boolean {
   return plainSse.has(res);
 }
 
+/** The answer ended as the upstream meant it to: no break, no in-band error, no missing terminal event. */
+export function isClean(r: ForwardResult): boolean {
+  return r.inBand === undefined && r.streamError === undefined && !r.incomplete;
+}
+
 /** Streams `call`'s 2xx answer to `res`: `opening` settles at commit or at a failure before output, `result` at the end. */
 export class SuccessForwarder {
   readonly result: Promise<ForwardResult>;
@@ -321,7 +326,11 @@ export class SuccessForwarder {
       this.commit();
     }
     if (this.waitingDrain) this.res.off('drain', this.onDrain);
-    this.resolveResult(this.summary(err));
+    const r = this.summary(err);
+    // A clean answer ends in the turn its last bytes came in: node sends a response's writes at the end of the turn
+    // (a corked socket), so the end goes out in the same write as the last bytes instead of a write of its own.
+    if (isClean(r) && !this.res.destroyed) this.res.end();
+    this.resolveResult(r);
   }
 
   private endScanner(): void {

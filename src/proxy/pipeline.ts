@@ -24,7 +24,7 @@ import type { WireFormat } from '../core/sseIntegrity';
 import { displayUrl, urlSecrets } from '../core/urlMask';
 import type { ServiceConfig, UpstreamConfig } from '../core/types';
 import { streamErrorEvent } from './errors';
-import { SuccessForwarder } from './forwardSuccess';
+import { isClean, SuccessForwarder } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
 import { forwardableHeaders, headerValue } from './headers';
 import { applyEffort, BodyTooLargeError, readBody } from './requestBody';
@@ -436,9 +436,8 @@ class ProxyRequest extends RequestAnswer {
   private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
     const r = await fw.result;
-    if (!this.gone.aborted && r.inBand === undefined && r.streamError === undefined && !r.incomplete) {
-      // A clean answer's end goes out before the bookkeeping (finish() settles first).
-      this.res.end();
+    if (!this.gone.aborted && isClean(r)) {
+      // The forwarder ended a clean answer already, before the bookkeeping (finish() settles first).
       this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       return;
     }
