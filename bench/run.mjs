@@ -146,20 +146,26 @@ async function startNginx(mockPort) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Proxy and node floor measured in alternating halves of short pairs (who goes first alternates too): CPU per
- * request at c=32 and spaced-SSE TTFB at c=16. The median of the per-pair ratios is what the floor targets check.
+ * Proxy and node floor measured in alternating halves of short pairs (who goes first rotates): CPU per request at
+ * c=32 and spaced-SSE TTFB at c=16. The median of the per-pair ratios is what the floor targets check. A second
+ * floor process (the control) takes its turn in every pair too: control ÷ floor is what the method reads for two
+ * identical programs, i.e. how far its ratios stray on this machine by chance.
  */
 async function floorPairs(lg, ports, pids) {
   if (!ports.floor || (ONLY && !ONLY.includes('json_c32') && !ONLY.includes('sse20_gap5_c16'))) return undefined;
+  const control = ports.control !== undefined;
   const pairs = q(6, 10);
   const cpuSpec = { ...json, bytes: 2 * KB, concurrency: 32, requests: q(3000, 5000) };
   const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: 16 * q(4, 12) };
   const cpuPairs = [];
   const ttfbPairs = [];
+  const controlCpu = [];
+  const controlTtfb = [];
+  const turns = control ? ['proxy', 'floor', 'control'] : ['proxy', 'floor'];
   for (let i = 0; i < pairs; i++) {
     const cpu = {};
     const ttfb = {};
-    for (const t of i % 2 ? ['floor', 'proxy'] : ['proxy', 'floor']) {
+    for (const t of turns.map((_, k) => turns[(i + k) % turns.length])) {
       await lg.run({ ...cpuSpec, port: ports[t], requests: 200, warmup: 0, keepAgent: true });
       const c0 = cpuMs(pids[t]);
       const r = await lg.run({ ...cpuSpec, port: ports[t], warmup: 0 });
@@ -169,8 +175,14 @@ async function floorPairs(lg, ports, pids) {
     }
     cpuPairs.push(cpu.proxy / cpu.floor);
     ttfbPairs.push(ttfb.proxy / ttfb.floor);
+    if (control) {
+      controlCpu.push(cpu.control / cpu.floor);
+      controlTtfb.push(ttfb.control / ttfb.floor);
+    }
   }
-  return { cpu: summarize(cpuPairs).median, ttfb: summarize(ttfbPairs).median, cpuPairs, ttfbPairs };
+  const out = { cpu: summarize(cpuPairs).median, ttfb: summarize(ttfbPairs).median, cpuPairs, ttfbPairs };
+  if (control) out.control = { cpu: summarize(controlCpu).median, ttfb: summarize(controlTtfb).median, cpuPairs: controlCpu, ttfbPairs: controlTtfb };
+  return out;
 }
 
 async function main() {
@@ -182,6 +194,9 @@ async function main() {
   const proxy = await startProxy('codex', mock.port);
   const claude = await startProxy('claude', mock.port);
   const floor = await startFloor(mock.port);
+  // The control: a second floor process, given every request the floor gets (so the same history), never shown in
+  // the table. What it reads against the floor is what the method reads for two identical programs.
+  const control = floor ? await startFloor(mock.port) : undefined;
   const nginx = await startNginx(mock.port);
   if (!nginx) console.log('nginx not found (PATH or /usr/sbin): the nginx column stays empty');
   await sleep(500);
@@ -191,8 +206,8 @@ async function main() {
   const setEffort = await httpJson(proxy.port, 'POST', `${ADMIN}/overrides/session/effort`, { session_id: EFFORT_SESSION, effort: 'high' });
   if (setEffort.status >= 300) throw new Error(`could not set the effort override: ${setEffort.status} ${JSON.stringify(setEffort.json)}`);
 
-  const ports = { direct: mock.port, proxy: proxy.port, claude: claude.port, floor: floor?.port, nginx: nginx?.port };
-  const pids = { direct: mock.child.pid, proxy: proxy.pid, claude: claude.pid, floor: floor?.pid, nginx: nginx?.pid };
+  const ports = { direct: mock.port, proxy: proxy.port, claude: claude.port, floor: floor?.port, control: control?.port, nginx: nginx?.port };
+  const pids = { direct: mock.child.pid, proxy: proxy.pid, claude: claude.pid, floor: floor?.pid, control: control?.pid, nginx: nginx?.pid };
   const raw = {};
   let failures = 0;
   // JIT warm-up of every server before the first measured repetition (a cold V8 costs several times more CPU).
@@ -206,7 +221,7 @@ async function main() {
   }
   for (let rep = 0; rep < REPS; rep++) {
     for (const s of SCENARIOS) {
-      for (const target of s.targets) {
+      for (const target of s.targets.flatMap((t) => (t === 'floor' ? ['floor', 'control'] : [t]))) {
         if (!ports[target]) continue;
         const pid = pids[target];
         let peak = 0;
@@ -320,6 +335,12 @@ async function main() {
     const list = (a) => a.map((x) => x.toFixed(2)).join(' ');
     console.log(`proxy ÷ node floor, ${paired.cpuPairs.length} interleaved pairs (median): CPU per request (c=32) ×${paired.cpu.toFixed(2)} [${list(paired.cpuPairs)}]; ` +
       `spaced-SSE TTFB (c=16) ×${paired.ttfb.toFixed(2)} [${list(paired.ttfbPairs)}]`);
+    const c = paired.control;
+    if (c) {
+      const rss = med('streams_256', 'control', 'peakRssMb') - med('streams_256', 'floor', 'peakRssMb');
+      console.log(`  control (a second node floor, same requests and pairs) against the floor: CPU ×${c.cpu.toFixed(2)} [${list(c.cpuPairs)}]; ` +
+        `TTFB ×${c.ttfb.toFixed(2)} [${list(c.ttfbPairs)}]${Number.isNaN(rss) ? '' : `; peak RSS with 256 streams ${rss >= 0 ? '+' : ''}${rss.toFixed(1)} MB`}`);
+    }
     console.log(`  (ratios of the table's medians: CPU ×${(med('json_c32', 'proxy', 'cpuUsPerRequest') / med('json_c32', 'floor', 'cpuUsPerRequest')).toFixed(2)}, ` +
       `TTFB ×${(med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50')).toFixed(2)})`);
     console.log('');
@@ -328,7 +349,7 @@ async function main() {
   targets.push(
     check('CPU per request (c=32) within 10 % of the node floor', cpuFloor, cpuFloor <= 1.1, `×${cpuFloor.toFixed(2)} floor`),
     check('spaced-SSE TTFB (5 ms apart, c=16) within 10 % of the node floor', ttfbFloor, ttfbFloor <= 1.1, `×${ttfbFloor.toFixed(2)} floor`),
-    check('peak RSS with 256 streams within 15 MB of the node floor', rssFloor, rssFloor <= 15, `+${rssFloor.toFixed(1)} MB`),
+    check('peak RSS with 256 streams within 15 MB of the node floor', rssFloor, rssFloor <= 15, `${rssFloor >= 0 ? '+' : ''}${rssFloor.toFixed(1)} MB`),
   );
   if (isolation) {
     const add = isolation.addedP99.worker;
