@@ -144,6 +144,8 @@ async function startNginx(mockPort) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** `x` with its sign (`+0.18`, `-0.28`). */
+const plus = (x, digits) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
 /**
  * Proxy and node floor measured in alternating halves of short pairs (who goes first rotates): CPU per request at
@@ -313,12 +315,12 @@ async function main() {
   const targets = [
     check('latency c=1, 2 KB JSON: proxy p50 ≤ ×1.5 direct', ratioC1, ratioC1 <= 1.5, `×${ratioC1.toFixed(2)}`),
     check('throughput c=32: proxy ≥ ×0.5 direct', ratioC32, ratioC32 >= 0.5, `×${ratioC32.toFixed(2)}`),
-    check('SSE 5 ms apart, c=16: added TTFB ≤ 0.3 ms', addTtfb, addTtfb <= 0.3, `+${addTtfb.toFixed(3)} ms`),
-    check('SSE 5 ms apart, c=16: added total ≤ 1 ms', addTotal, addTotal <= 1, `+${addTotal.toFixed(3)} ms`),
+    check('SSE 5 ms apart, c=16: added TTFB ≤ 0.3 ms', addTtfb, addTtfb <= 0.3, `${plus(addTtfb, 3)} ms`),
+    check('SSE 5 ms apart, c=16: added total ≤ 1 ms', addTotal, addTotal <= 1, `${plus(addTotal, 3)} ms`),
     check('SSE opening held, c=16: added to the first output event ≤ 0.3 ms', addFirstOutput, addFirstOutput <= 0.3,
-      `+${addFirstOutput.toFixed(3)} ms (×${(med('sse_open_gap5_c16', 'proxy', 'firstOutputP50') / med('sse_open_gap5_c16', 'direct', 'firstOutputP50')).toFixed(3)}; plain spaced SSE TTFB +${addTtfb.toFixed(3)} ms)`),
-    check('Claude opening held, c=16: added to the first output event ≤ 0.3 ms', addFirstOutputClaude, addFirstOutputClaude <= 0.3, `+${addFirstOutputClaude.toFixed(3)} ms`),
-    check('2 MB body with model rewrite: added ≤ 5 ms', add2m, add2m <= 5, `+${add2m.toFixed(2)} ms`),
+      `${plus(addFirstOutput, 3)} ms (×${(med('sse_open_gap5_c16', 'proxy', 'firstOutputP50') / med('sse_open_gap5_c16', 'direct', 'firstOutputP50')).toFixed(3)}; plain spaced SSE TTFB ${plus(addTtfb, 3)} ms)`),
+    check('Claude opening held, c=16: added to the first output event ≤ 0.3 ms', addFirstOutputClaude, addFirstOutputClaude <= 0.3, `${plus(addFirstOutputClaude, 3)} ms`),
+    check('2 MB body with model rewrite: added ≤ 5 ms', add2m, add2m <= 5, `${plus(add2m, 2)} ms`),
     check('proxy CPU per non-stream request (c=32) ≤ 60 µs', cpuReq, cpuReq <= 60, `${cpuReq.toFixed(1)} µs`),
     check('proxy RSS idle ≤ 80 MB', rssIdle, rssIdle <= 80, `${rssIdle.toFixed(1)} MB`),
     check('proxy RSS with 256 open streams ≤ 150 MB', rss256, rss256 <= 150, `${rss256.toFixed(1)} MB`),
@@ -339,7 +341,7 @@ async function main() {
     if (c) {
       const rss = med('streams_256', 'control', 'peakRssMb') - med('streams_256', 'floor', 'peakRssMb');
       console.log(`  control (a second node floor, same requests and pairs) against the floor: CPU ×${c.cpu.toFixed(2)} [${list(c.cpuPairs)}]; ` +
-        `TTFB ×${c.ttfb.toFixed(2)} [${list(c.ttfbPairs)}]${Number.isNaN(rss) ? '' : `; peak RSS with 256 streams ${rss >= 0 ? '+' : ''}${rss.toFixed(1)} MB`}`);
+        `TTFB ×${c.ttfb.toFixed(2)} [${list(c.ttfbPairs)}]${Number.isNaN(rss) ? '' : `; peak RSS with 256 streams ${plus(rss, 1)} MB`}`);
     }
     console.log(`  (ratios of the table's medians: CPU ×${(med('json_c32', 'proxy', 'cpuUsPerRequest') / med('json_c32', 'floor', 'cpuUsPerRequest')).toFixed(2)}, ` +
       `TTFB ×${(med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50')).toFixed(2)})`);
@@ -349,11 +351,11 @@ async function main() {
   targets.push(
     check('CPU per request (c=32) within 10 % of the node floor', cpuFloor, cpuFloor <= 1.1, `×${cpuFloor.toFixed(2)} floor`),
     check('spaced-SSE TTFB (5 ms apart, c=16) within 10 % of the node floor', ttfbFloor, ttfbFloor <= 1.1, `×${ttfbFloor.toFixed(2)} floor`),
-    check('peak RSS with 256 streams within 15 MB of the node floor', rssFloor, rssFloor <= 15, `${rssFloor >= 0 ? '+' : ''}${rssFloor.toFixed(1)} MB`),
+    check('peak RSS with 256 streams within 15 MB of the node floor', rssFloor, rssFloor <= 15, `${plus(rssFloor, 1)} MB`),
   );
   if (isolation) {
     const add = isolation.addedP99.worker;
-    targets.push(check(`host thread blocked ${isolation.blockMs} ms/s, ${isolation.streams} spaced streams: worker adds ≤ 5 ms p99`, add, add <= 5, `+${add.toFixed(2)} ms (on the blocked thread: +${isolation.addedP99.main.toFixed(1)} ms)`));
+    targets.push(check(`host thread blocked ${isolation.blockMs} ms/s, ${isolation.streams} spaced streams: worker adds ≤ 5 ms p99`, add, add <= 5, `${plus(add, 2)} ms (on the blocked thread: ${plus(isolation.addedP99.main, 1)} ms)`));
   }
   const allPass = printTargets(targets);
   const elapsed = (Date.now() - t0) / 1000;
