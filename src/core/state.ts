@@ -102,6 +102,14 @@ export interface ProxyStateOptions {
   cwdResolver?: CwdCache;
   /** Prices a finished request (model as asked, model as sent upstream); undefined when no price applies. */
   price?: PriceFn;
+  /**
+   * When given, `finishRequestSoon()` queues its accounting and asks for `flush` to be called later (the proxy calls
+   * it a few milliseconds on, once a burst's requests and first answer bytes are out). Without it the accounting
+   * happens at once. Either way, every read of the state sees every request finished so far.
+   */
+  scheduleFlush?: (flush: () => void) => void;
+  /** A queued finish that threw (it never stops the others queued with it). */
+  onFlushError?: (err: unknown) => void;
 }
 
 export type PriceFn = (service: ServiceName, usage: UsageMetrics | undefined, model: string | undefined, mappedModel: string | undefined) => RequestCost | undefined;
@@ -137,6 +145,11 @@ export class ProxyState {
   // Fired three times per request: the emitter's list is copy-on-write, and a broken UI listener never breaks
   // the request path.
   private readonly changes = new Emitter<{ kind: StateChangeKind }>();
+  /** Finishes waiting for the next flush (see `finishRequestSoon()`), in the order they came. */
+  private queued: Array<{ p: FinishRequestParams; then: ((f: FinishedRequest | undefined) => void) | undefined }> = [];
+  private readonly scheduleFlush: ((flush: () => void) => void) | undefined;
+  private readonly onFlushError: ((err: unknown) => void) | undefined;
+  private readonly flushQueued = (): void => this.flushFinished();
 
   constructor(readonly service: ServiceName, opts: ProxyStateOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -147,6 +160,8 @@ export class ProxyState {
     this.price = opts.price;
     this.series = new StatsSeries(service, this.rollupKeepDays);
     this.health = new HealthBook(this.now);
+    this.scheduleFlush = opts.scheduleFlush;
+    this.onFlushError = opts.onFlushError;
   }
 
   /** Coarse change notifications. */
@@ -182,8 +197,38 @@ export class ProxyState {
     this.emit('route');
   }
 
+  /**
+   * `finishRequest(p)`, then `then` with its result — now, or at the next flush when the state was made with
+   * `scheduleFlush`. Reads flush first, so what a caller can see never lags behind.
+   */
+  finishRequestSoon(p: FinishRequestParams, then?: (f: FinishedRequest | undefined) => void): void {
+    if (!this.scheduleFlush) {
+      const f = this.finishRequest(p);
+      then?.(f);
+      return;
+    }
+    this.queued.push({ p, then });
+    if (this.queued.length === 1) this.scheduleFlush(this.flushQueued);
+  }
+
+  /** Runs the queued finishes now (reads call it first). */
+  flushFinished(): void {
+    if (this.queued.length === 0) return;
+    const queued = this.queued;
+    this.queued = [];
+    for (const q of queued) {
+      try {
+        const f = this.finishRequest(q.p);
+        q.then?.(f);
+      } catch (e) {
+        this.onFlushError?.(e);
+      }
+    }
+  }
+
   /** Moves a request from active to recent and accounts for it; unknown ids are ignored (idempotent). */
   finishRequest(p: FinishRequestParams): FinishedRequest | undefined {
+    this.flushFinished();
     const a = this.active.get(p.id);
     if (!a) return undefined;
     this.active.delete(p.id);
@@ -259,15 +304,18 @@ export class ProxyState {
 
   /** In-flight requests, oldest first. */
   listActive(): ActiveRequest[] {
+    this.flushFinished();
     return [...this.active.values()].map((r) => ({ ...r })).sort((a, b) => a.started_at_ms - b.started_at_ms);
   }
 
   /** The most recent finished requests, newest first. */
   listRecent(limit: number): FinishedRequest[] {
+    this.flushFinished();
     return this.recent.list(limit);
   }
 
   get activeCount(): number {
+    this.flushFinished();
     return this.active.size;
   }
 
@@ -427,6 +475,7 @@ export class ProxyState {
 
   /** Per-session statistics (copies). */
   sessionStats(): Record<string, SessionStats> {
+    this.flushFinished();
     const out: Record<string, SessionStats> = {};
     for (const [k, v] of this.stats) {
       const c: SessionStats = { ...v, total_usage: { ...v.total_usage } };
@@ -438,6 +487,7 @@ export class ProxyState {
 
   /** Seed `prune_periodic`: expire idle session data (sparing sessions with active requests) and old rollup days. */
   prune(): void {
+    this.flushFinished();
     const now = this.now();
     const busy = new Set<string>();
     for (const r of this.active.values()) if (r.session_id !== undefined) busy.add(r.session_id);
@@ -465,11 +515,13 @@ export class ProxyState {
 
   /** The Stats view's cells of the last `days` days (copies). */
   statsData(days: number): StatsData {
+    this.flushFinished();
     return this.series.data(this.now(), days);
   }
 
   /** Empties the list of recent requests (rollups, stats and session totals stay). */
   clearRecent(): number {
+    this.flushFinished();
     const n = this.recent.clear();
     this.emit('finish');
     return n;
@@ -477,6 +529,7 @@ export class ProxyState {
 
   /** Usage rollups: the last `days` days, and the `topN` configs/providers by total tokens. */
   usageRollupView(topN: number, days: number): UsageRollupView {
+    this.flushFinished();
     return this.rollup.view(topN, days);
   }
 

@@ -69,6 +69,8 @@ export class RequestLogWriter {
   private closed = false;
   /** Lines dropped because the queue was full. */
   dropped = 0;
+  /** Called at the start of every flush: whoever holds finished records back hands them over here. */
+  beforeFlush: (() => void) | undefined;
 
   constructor(opts: RequestLogWriterOptions) {
     this.dir = opts.dir;
@@ -122,6 +124,7 @@ export class RequestLogWriter {
 
   /** Writes everything queued so far; resolves when it is on disk (errors go to `onError`). */
   flush(): Promise<void> {
+    this.beforeFlush?.();
     this.chain = this.chain.then(() => this.drain());
     return this.chain;
   }

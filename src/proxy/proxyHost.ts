@@ -109,6 +109,8 @@ export class ProxyHost implements ProxyEngine {
         price: this.prices.price,
       });
     this.services = { codex: make('codex'), claude: make('claude') };
+    // A flush of the log (the periodic one, a test's, the last one at shutdown) takes the records still waiting too.
+    if (this.requestLog) this.requestLog.beforeFlush = () => this.flushFinished();
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
     for (const svc of Object.values(this.services)) {
       svc.deps.onUpstreamSuccess = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
@@ -118,6 +120,11 @@ export class ProxyHost implements ProxyEngine {
     // The file is also watched without traffic so the UI and admin API see edits promptly.
     this.reloadTimer = setInterval(() => this.runtime.maybeReload(), 1000);
     this.reloadTimer.unref();
+  }
+
+  /** Accounts now for every finished request whose accounting still waits (see ProxyService). */
+  flushFinished(): void {
+    for (const svc of Object.values(this.services)) svc.state.flushFinished();
   }
 
   /** The listeners currently running. */

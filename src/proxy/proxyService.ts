@@ -32,6 +32,13 @@ import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * How long a finished request's accounting (the state's entry, rollups, session totals, the log line) waits. Streams
+ * end in bursts and their clients' next requests come in right behind: undici sends a request on a kept-alive socket
+ * only after the event loop's poll phase, so whatever else runs in that phase delays every request of the burst.
+ * A few milliseconds on, the burst's requests are out; every read of the state accounts for what waits first.
+ */
+const FINISH_ACCOUNTING_DELAY_MS = 4;
 
 export interface ProxyServiceOptions {
   service: ServiceName;
@@ -81,6 +88,8 @@ export class ProxyService {
       recentMax: opts.knobs.recentFinishedMax,
       sessionTtlMs: opts.knobs.sessionOverrideTtlSecs === undefined ? undefined : opts.knobs.sessionOverrideTtlSecs * 1000,
       rollupKeepDays: opts.knobs.usageRollupKeepDays,
+      scheduleFlush: (flush) => setTimeout(flush, FINISH_ACCOUNTING_DELAY_MS),
+      onFlushError: (e) => opts.log.error(`${opts.service}: could not record a finished request: ${(e as Error)?.stack ?? e}`),
     });
     this.lbStore = new LbStateStore(now);
     this.routes = new RouteBook(now);
@@ -186,6 +195,7 @@ export class ProxyService {
 
   dispose(): void {
     clearInterval(this.pruneTimer);
+    this.state.flushFinished();
   }
 }
 

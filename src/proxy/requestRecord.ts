@@ -74,11 +74,12 @@ export function requestLogRow(service: ServiceName, f: FinishedRecord): RequestL
 }
 
 /**
- * Finishes the state's entry and writes the log row. `scrub` (failures: upstream text may echo a credential)
- * is applied to the row before it is written.
+ * Finishes the state's entry and writes the log row, together, when the state accounts for finished requests
+ * (see ProxyState.finishRequestSoon). `scrub` (failures: upstream text may echo a credential) is applied to the row
+ * before it is written.
  */
 export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r: RequestLogRecord) => RequestLogRecord): void {
-  const finished = sinks.state.finishRequest({
+  sinks.state.finishRequestSoon({
     id: f.id,
     status_code: f.status,
     duration_ms: f.endedAtMs - f.startedAtMs,
@@ -91,10 +92,12 @@ export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r
     error_hint: f.hint,
     error_message: f.message,
     route_note: f.routeNote,
+  }, (finished) => {
+    const log = sinks.requestLog;
+    if (!log) return;
+    const row = requestLogRow(sinks.service, f);
+    // Priced once, by the state (the price at the time is what the log keeps).
+    if (finished?.cost) row.cost = finished.cost;
+    log.write(scrub ? scrub(row) : row);
   });
-  if (!sinks.requestLog) return;
-  const row = requestLogRow(sinks.service, f);
-  // Priced once, by the state (the price at the time is what the log keeps).
-  if (finished?.cost) row.cost = finished.cost;
-  sinks.requestLog.write(scrub ? scrub(row) : row);
 }

@@ -102,6 +102,19 @@ describe('requestLog', () => {
       assert.deepEqual(lines.map((l) => l.timestamp_ms), [42, 7, 42]);
     });
 
+    it('a flush first takes what beforeFlush hands over (records whose accounting still waited)', async () => {
+      const dir = freshDir();
+      const w = new RequestLogWriter({ dir, flushIntervalMs: 10_000 });
+      const waiting = [rec({ duration_ms: 2 }), rec({ duration_ms: 3 })];
+      w.beforeFlush = () => {
+        for (const r of waiting.splice(0)) w.write(r);
+      };
+      w.write(rec({ duration_ms: 1 }));
+      await w.flush();
+      assert.deepEqual(readLines(path.join(dir, 'requests.jsonl')).map((l) => l.duration_ms), [1, 2, 3]);
+      await w.close();
+    });
+
     it('formats records with their batch, stamped with the time they were written, in order with plain events', async () => {
       const dir = freshDir();
       let now = 100;

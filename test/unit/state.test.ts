@@ -85,6 +85,91 @@ describe('ProxyState', () => {
     });
   });
 
+  describe('accounting that waits (finishRequestSoon with scheduleFlush)', () => {
+    /** A state whose flushes run only when the test says so. */
+    function deferred(extra: { price?: () => { currency: string; amount: number; rule: string } | undefined; onFlushError?: (e: unknown) => void } = {}) {
+      const flushes: Array<() => void> = [];
+      const c = clock();
+      const s = new ProxyState('codex', { now: c.now, scheduleFlush: (f) => flushes.push(f), ...extra });
+      return { s, flushes, c };
+    }
+    function begin(s: ProxyState, sid = 'sess', start = 10 * DAY): number {
+      return s.beginRequest({ session_id: sid, method: 'POST', path: '/v1/responses', started_at_ms: start, model: 'gpt-5' });
+    }
+
+    it('accounts at the flush it asked for, once per batch, in the order the requests finished', () => {
+      const { s, flushes } = deferred();
+      const a = begin(s);
+      const b = begin(s);
+      const seen: number[] = [];
+      s.finishRequestSoon({ id: b, status_code: 200, duration_ms: 5, usage: usage(3, 4) }, (f) => seen.push(f!.id));
+      s.finishRequestSoon({ id: a, status_code: 502, duration_ms: 7 }, (f) => seen.push(f!.id));
+      assert.equal(flushes.length, 1, 'one flush asked for the whole batch');
+      assert.deepEqual(seen, [], 'nothing accounted before the flush');
+      flushes[0]!();
+      assert.deepEqual(seen, [b, a]);
+      flushes[0]!();
+      assert.deepEqual(seen, [b, a], 'a second flush finds nothing left');
+      const c = begin(s);
+      s.finishRequestSoon({ id: c, status_code: 200, duration_ms: 1 });
+      assert.equal(flushes.length, 2, 'the next finish asks for a flush of its own');
+    });
+
+    it('every read accounts first: active, recent, counts, session totals, stats, rollups, prune, clear', () => {
+      const reads: Array<[string, (s: ProxyState) => unknown, (s: ProxyState, id: number) => void]> = [
+        ['listActive', (s) => s.listActive(), (s) => assert.deepEqual(s.listActive(), [])],
+        ['activeCount', (s) => s.activeCount, (s) => assert.equal(s.activeCount, 0)],
+        ['listRecent', (s) => s.listRecent(10), (s, id) => assert.deepEqual(s.listRecent(10).map((r) => r.id), [id])],
+        ['sessionStats', (s) => s.sessionStats(), (s) => assert.equal(s.sessionStats()['sess']?.total_usage.total_tokens, 7)],
+        ['statsData', (s) => s.statsData(1), (s) => assert.equal(s.statsData(1).minute.reduce((n, c) => n + c.requests, 0), 1)],
+        ['usageRollupView', (s) => s.usageRollupView(5, 1), (s) => assert.equal(s.usageRollupView(5, 1).since_start.usage.total_tokens, 7)],
+        ['prune', (s) => s.prune(), (s) => assert.equal(s.activeCount, 0)],
+        ['clearRecent', (s) => s.clearRecent(), (s) => assert.deepEqual(s.listRecent(10), [])],
+      ];
+      for (const [name, read, check] of reads) {
+        const { s } = deferred();
+        const id = begin(s);
+        let then = 0;
+        s.finishRequestSoon({ id, status_code: 200, duration_ms: 5, usage: usage(3, 4) }, () => then++);
+        read(s);
+        assert.equal(then, 1, `${name} accounted the waiting finish`);
+        check(s, id);
+      }
+    });
+
+    it('hands the finished entry (with its price) to `then`, and a throwing `then` stops nothing else', () => {
+      const errors: unknown[] = [];
+      const { s, flushes } = deferred({ price: () => ({ currency: 'USD', amount: 0.5, rule: 'gpt-*' }), onFlushError: (e) => errors.push(e) });
+      const a = begin(s);
+      const b = begin(s);
+      const got: Array<number | undefined> = [];
+      s.finishRequestSoon({ id: a, status_code: 200, duration_ms: 5, usage: usage(1, 1) }, () => {
+        throw new Error('boom');
+      });
+      s.finishRequestSoon({ id: b, status_code: 200, duration_ms: 5, usage: usage(1, 1) }, (f) => got.push(f?.cost?.amount));
+      flushes[0]!();
+      assert.deepEqual(got, [0.5]);
+      assert.equal(errors.length, 1);
+      assert.equal(s.listRecent(10).length, 2, 'both are accounted');
+    });
+
+    it('a direct finishRequest accounts the waiting ones first; without scheduleFlush nothing waits', () => {
+      const { s } = deferred();
+      const a = begin(s);
+      const b = begin(s);
+      s.finishRequestSoon({ id: a, status_code: 200, duration_ms: 5 });
+      s.finishRequestSoon({ id: a, status_code: 500, duration_ms: 9 });
+      s.finishRequest({ id: b, status_code: 200, duration_ms: 5 });
+      assert.deepEqual(s.listRecent(10).map((r) => [r.id, r.status_code]), [[b, 200], [a, 200]], 'the first finish of a wins, and before b');
+
+      const now = new ProxyState('codex');
+      const id = begin(now);
+      let f: unknown;
+      now.finishRequestSoon({ id, status_code: 200, duration_ms: 5 }, (x) => (f = x));
+      assert.equal((f as { id?: number } | undefined)?.id, id, 'accounted at once');
+    });
+  });
+
   describe('session stats', () => {
     it('counts every turn, keeps last_* when absent and sums usage', () => {
       const s = new ProxyState('codex');
