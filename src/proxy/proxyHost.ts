@@ -127,6 +127,12 @@ export class ProxyHost implements ProxyEngine {
     for (const svc of Object.values(this.services)) svc.state.flushFinished();
   }
 
+  /** Writes every record and log line still held in memory (waiting accounting included) to disk. */
+  async flushLogs(): Promise<void> {
+    this.flushFinished();
+    await Promise.all([this.requestLog?.flush(), this.debugLog?.flush(), this.retryTrace?.flush()]);
+  }
+
   /** The listeners currently running. */
   get listeners(): Listener[] {
     return [...this.servers.values()].map((s) => s.listener);

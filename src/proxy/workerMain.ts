@@ -13,6 +13,8 @@ import { toWire } from './workerProtocol';
 import type { HostToWorker, WorkerCalls, WorkerInit, WorkerOp, WorkerToHost } from './workerProtocol';
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, off: 4 };
+/** How long a dying worker may spend writing its last records before it exits. */
+const LAST_FLUSH_MS = 1000;
 
 /** Runs the worker side of the channel on `port` until the host disposes it or an uncaught error ends it. */
 export function runWorker(port: MessagePort, init: WorkerInit): void {
@@ -85,7 +87,9 @@ export function runWorker(port: MessagePort, init: WorkerInit): void {
     dying = true;
     const error = toWire(e, 'WORKER_CRASHED');
     log.error(`proxy worker: uncaught error: ${(e as Error)?.stack ?? error.message}`);
-    void host.failInFlight('the proxy hit an internal error and is restarting; retry the request').then((inFlight) => {
+    void host.failInFlight('the proxy hit an internal error and is restarting; retry the request').then(async (inFlight) => {
+      // The records of what was answered (and the log lines the batch still held) go to disk first, within a bound.
+      await Promise.race([host.flushLogs().catch(() => undefined), new Promise((r) => setTimeout(r, LAST_FLUSH_MS))]);
       post({ type: 'fatal', error, inFlight });
       process.exit(1);
     });

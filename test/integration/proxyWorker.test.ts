@@ -177,6 +177,19 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
     assert.equal(again.json<{ auth: string }>().auth, 'Bearer sk-worker-secret-1', 'the new worker got the secret');
   });
 
+  it('a crashing worker writes the records it still held (waiting accounting, the log batch) before it exits', async () => {
+    const { ctl, home, crashes } = setup();
+    const url = await running(ctl);
+    // Answered just before the crash: its line waits in the log's batch (written every 200 ms) when the crash comes.
+    assert.equal((await call(`${url}/v1/responses`, { body: REQ })).status, 200);
+    ctl.host!.crash('boom from a test');
+    await until(() => crashes.length === 1, 5000, 'the crash reported');
+    const file = join(home, 'logs', 'requests.jsonl');
+    assert.ok(existsSync(file), 'the log was written before the worker exited');
+    const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status_code: number; path: string });
+    assert.deepEqual(rows.map((r) => [r.path, r.status_code]), [['/v1/responses', 200]]);
+  });
+
   it('ends a running SSE stream with the API error event when the worker crashes', async () => {
     const { ctl } = setup();
     const url = await running(ctl);
