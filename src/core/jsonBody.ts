@@ -307,6 +307,16 @@ export function bytesAt(buf: Buffer, i: number, needle: Buffer): boolean {
   return true;
 }
 
+/**
+ * A copy of `buf[start, end)` in memory of its own, for bytes kept long: a small `Buffer.from` is a slice of node's
+ * shared 8 KiB pool and would keep the pool's whole block alive.
+ */
+export function keptCopy(buf: Buffer, start: number, end: number): Buffer {
+  const copy = Buffer.allocUnsafeSlow(end - start);
+  buf.copy(copy, 0, start, end);
+  return copy;
+}
+
 /** True when `buf[start, end)` is exactly `bytes`. */
 export function spanIs(buf: Buffer, start: number, end: number, bytes: Buffer): boolean {
   return end - start === bytes.length && bytesAt(buf, start, bytes);
@@ -351,10 +361,7 @@ export function plainString(buf: Buffer, start: number, end: number): string {
   const known = recentBytes[slot];
   if (known !== undefined && spanIs(buf, start, end, known)) return recentStrings[slot]!;
   const str = buf.toString('utf8', start, end);
-  // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
-  const copy = Buffer.allocUnsafeSlow(len);
-  buf.copy(copy, 0, start, end);
-  recentBytes[slot] = copy;
+  recentBytes[slot] = keptCopy(buf, start, end);
   recentStrings[slot] = str;
   return str;
 }

@@ -10,7 +10,7 @@
 //   `data: {"error": …}` is a failure; `data: [DONE]` (or a chunk with a `finish_reason`) ends it.
 // Anything else carries output: the proxy never holds back an event it does not know to be empty.
 import { classifyErrorObject } from './classify';
-import { bytesAt, spanIs } from './jsonBody';
+import { bytesAt, keptCopy, spanIs } from './jsonBody';
 import type { ErrorFields } from './classify';
 import type { ServiceName } from './types';
 
@@ -80,10 +80,7 @@ const NAMES_MAX = 64;
 function eventName(buf: Buffer, s: number, e: number): EventName {
   for (const n of NAMES) if (spanIs(buf, s, e, n.bytes)) return n;
   const name = buf.toString('latin1', s, e);
-  // A copy of its own: a slice of the shared pool would keep the pool's whole 8 KiB block alive.
-  const bytes = Buffer.allocUnsafeSlow(e - s);
-  buf.copy(bytes, 0, s, e);
-  const n: EventName = { bytes, name, kind: KINDS.get(name) ?? OUTPUT };
+  const n: EventName = { bytes: keptCopy(buf, s, e), name, kind: KINDS.get(name) ?? OUTPUT };
   if (NAMES.length < NAMES_MAX) NAMES.push(n);
   return n;
 }
