@@ -127,9 +127,11 @@ export class ProxyHost implements ProxyEngine {
     for (const svc of Object.values(this.services)) svc.state.flushFinished();
   }
 
-  /** Writes every record and log line still held in memory (waiting accounting included) to disk. */
+  /**
+   * Writes every record and log line still held in memory to disk (the request log's flush takes the waiting
+   * accounting along: `beforeFlush`).
+   */
   async flushLogs(): Promise<void> {
-    this.flushFinished();
     await Promise.all([this.requestLog?.flush(), this.debugLog?.flush(), this.retryTrace?.flush()]);
   }
 
