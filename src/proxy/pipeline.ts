@@ -31,6 +31,7 @@ import { applyEffort, BodyTooLargeError, readBody } from './requestBody';
 import { baseOrigin, upstreamPath, TargetUrlError } from './targetUrl';
 import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
+import { UpstreamTimeoutError } from './callDeadlines';
 import type { ResponseHead } from './upstreamCall';
 import { attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
 import type { PipelineDeps } from './pipelineDeps';
@@ -38,6 +39,11 @@ import type { LastFailure } from './requestAnswer';
 
 
 const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
+
+/** The idle limit a stream ran past: its upstream's own (the error carries it), else the global one. */
+function idleLimit(err: unknown, globalMs: number): number {
+  return err instanceof UpstreamTimeoutError ? err.limitMs : globalMs;
+}
 const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
@@ -307,9 +313,7 @@ class ProxyRequest extends RequestAnswer {
       method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
       body: sendBody.length > 0 ? sendBody : undefined,
-      headersTimeout: firstByte,
-      bodyTimeout: timeouts.idle_ms,
-    });
+    }, { firstByteMs: firstByte, idleMs: timeouts.idle_ms });
     this.gone.call = call;
     // The record follows the request out (see run()), once this turn's requests are all sent.
     this.settleSoon();
@@ -319,7 +323,7 @@ class ProxyRequest extends RequestAnswer {
     } catch (e) {
       if (this.gone.aborted) return { failure: { status: 499, body: Buffer.alloc(0), headers: {} }, retryAfter: undefined };
       const timedOut = isTimeoutError(e);
-      const msg = timedOut && (e as { code?: unknown }).code === 'UND_ERR_HEADERS_TIMEOUT'
+      const msg = e instanceof UpstreamTimeoutError && e.phase === 'first_byte'
         ? `no response headers within ${firstByte} ms (timeouts.${this.streaming ? 'stream_first_byte_ms' : 'first_byte_ms'})`
         : describeTransportError(e);
       const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
@@ -400,7 +404,7 @@ class ProxyRequest extends RequestAnswer {
     const timedOut = o.err !== undefined && isTimeoutError(o.err);
     const msg = o.err === undefined
       ? 'the stream ended before any output and without its terminal event'
-      : timedOut ? `no data for ${d.timeouts().idle_ms} ms before any output (timeouts.idle_ms)` : `the stream broke before any output: ${describeTransportError(o.err)}`;
+      : timedOut ? `no data for ${idleLimit(o.err, d.timeouts().idle_ms)} ms before any output (timeouts.idle_ms)` : `the stream broke before any output: ${describeTransportError(o.err)}`;
     const cls = timedOut ? 'upstream_timeout' : 'upstream_transport_error';
     this.note(`${label} status=${status} stream_cut=${msg} model=${modelNote}`);
     Object.assign(this.exchange ?? {}, { error: msg, errorClass: cls });
@@ -474,7 +478,7 @@ class ProxyRequest extends RequestAnswer {
     const idle = r.streamError !== undefined && isTimeoutError(r.streamError);
     const msg = r.streamError === undefined
       ? `the stream ended without its terminal event (${terminalOf(this.format)})`
-      : idle ? `no data for ${d.timeouts().idle_ms} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
+      : idle ? `no data for ${idleLimit(r.streamError, d.timeouts().idle_ms)} ms (timeouts.idle_ms)` : this.secrets.text(describeTransportError(r.streamError));
     const cls = idle ? 'upstream_timeout' : 'upstream_stream_error';
     lb.recordFailure(idx, backoff, { status: resp.statusCode });
     const secs = lb.penalize(idx, plan.transport_cooldown_secs, `${cls}: ${msg}`, backoff, resp.statusCode);

@@ -1,6 +1,7 @@
 // The upstream HTTP client: one undici Agent (a keep-alive pool per origin) shared by every listener.
 import type { Dispatcher } from 'undici';
 import { Agent } from './undiciAgent';
+import { UpstreamTimeoutError } from './callDeadlines';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs?: number;
@@ -50,9 +51,10 @@ export class UpstreamAgents {
   }
 }
 
-/** True when an undici error is one of its timeouts (connect, headers, body idle). */
+/** True when an error is a timeout: undici's (connect, headers, body idle) or a call's limit (callDeadlines.ts). */
 export function isTimeoutError(err: unknown): boolean {
   for (let cur: unknown = err, depth = 0; cur && depth < 5; depth++) {
+    if (cur instanceof UpstreamTimeoutError) return true;
     const code = (cur as { code?: unknown }).code;
     if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
       || code === 'ETIMEDOUT') return true;

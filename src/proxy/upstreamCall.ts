@@ -2,7 +2,12 @@
 // per request (both showed up in profiles), explicit pause/resume for back-pressure, and abort at any moment.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { CallDeadlines } from './callDeadlines';
+import type { CallLimits, UpstreamTimeoutError, Watched } from './callDeadlines';
 import { sharedAgent } from './upstream';
+
+/** The limits of every proxied call in flight (one timer for all of them; see callDeadlines.ts). */
+export const callDeadlines = new CallDeadlines();
 
 export interface ResponseHead {
   statusCode: number;
@@ -11,24 +16,44 @@ export interface ResponseHead {
 
 type Controller = Dispatcher.DispatchController;
 
-/** A dispatched request; `head` settles with the status and headers, then `consume` streams the body. */
-export class UpstreamCall implements Dispatcher.DispatchHandler {
+const NO_LIMITS: CallLimits = Object.freeze({ firstByteMs: 0, idleMs: 0 });
+
+/**
+ * A dispatched request; `head` settles with the status and headers, then `consume` streams the body. With `limits`,
+ * the first-byte and idle limits are kept by `callDeadlines` (undici's own are switched off for the call); the
+ * failure is an `UpstreamTimeoutError`.
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
   readonly head: Promise<ResponseHead>;
   private resolveHead!: (h: ResponseHead) => void;
   private rejectHead!: (e: Error) => void;
   private controller: Controller | undefined;
   private pendingAbort: Error | undefined;
-  private gotHead = false;
   private queued: Buffer[] | undefined = [];
   private sinkData: ((chunk: Buffer) => void) | undefined;
   private sinkEnd: ((err?: Error) => void) | undefined;
   private done: { err?: Error } | undefined;
+  // Watched (see callDeadlines.ts).
+  readonly limits: CallLimits;
+  startedAt = 0;
+  gotHead = false;
+  sawData = false;
+  lastDataAt = -Infinity;
+  paused = false;
+  prevWatched: Watched | undefined;
+  nextWatched: Watched | undefined;
 
-  constructor(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions) {
+  constructor(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, limits?: CallLimits) {
     this.head = new Promise<ResponseHead>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
+    this.limits = limits ?? NO_LIMITS;
+    if (limits) {
+      opts.headersTimeout = 0;
+      opts.bodyTimeout = 0;
+      callDeadlines.watch(this);
+    }
     try {
       dispatcher.dispatch(opts, this);
     } catch (e) {
@@ -53,6 +78,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_c: Controller, chunk: Buffer): void {
+    this.sawData = true;
     if (this.sinkData) this.sinkData(chunk);
     else this.queued?.push(chunk);
   }
@@ -72,6 +98,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private finish(err: Error | undefined): void {
     if (this.done) return;
     this.done = { err };
+    callDeadlines.unwatch(this);
     this.sinkEnd?.(err);
   }
 
@@ -103,11 +130,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   pause(): void {
+    this.paused = true;
     this.controller?.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.controller?.resume();
+  }
+
+  /** A limit ran out (called by `callDeadlines`). */
+  expire(err: UpstreamTimeoutError): void {
+    this.abort(err);
   }
 
   /** Aborts the request now (or as soon as it starts). */
