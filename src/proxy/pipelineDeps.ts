@@ -1,4 +1,5 @@
 // What a proxied request needs from the service that owns it (state, load balancers, config, logs, hooks).
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { CredentialLookup, SecretLookup } from '../core/auth';
 import type { LbStateStore } from '../core/lb';
@@ -49,4 +50,12 @@ export interface PipelineDeps {
   onUsageExhausted?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
   /** Called after a 2xx answer started streaming (usage-provider polling hooks in here). */
   onUpstreamSuccess?: (config: ServiceConfig, index: number, upstream: UpstreamConfig, path: string, method: string) => void;
+  /** Called as each proxied request starts (the worker keeps them, to record the last answers of a crash). */
+  onRequest?: (res: ServerResponse, request: LastWords) => void;
+}
+
+/** What a request in flight can still do when the proxy is about to die (see ProxyHost.failInFlight). */
+export interface LastWords {
+  /** Records the request as answered with `status` and `proxy_restarting`, and stops it (its upstream call too). */
+  recordLastWords(status: number, message: string): void;
 }

@@ -21,6 +21,7 @@ import type { AdminContext } from './admin';
 import { hostHeaderCount, isLoopbackAddress, refusalReason, safetyPolicy, SafetyPolicyError } from './localSafety';
 import type { SafetyPolicy } from './localSafety';
 import type { Logger } from './logger';
+import type { LastWords } from './pipelineDeps';
 import { ProxyService } from './proxyService';
 import { DEFAULT_PORTS, ListenError } from './proxyEngine';
 import type { Listener, ListenOptions, ProxyEngine, ReloadOutcome } from './proxyEngine';
@@ -74,8 +75,8 @@ export class ProxyHost implements ProxyEngine {
   private readonly usagePoller: UsageProviderPoller;
   private disposed = false;
   private readonly tunnels = new Map<ServiceName, Set<Duplex>>();
-  /** Proxied responses not yet closed: what `failInFlight` answers when the proxy must die. */
-  private readonly inFlight = new Map<ServerResponse, ServiceName>();
+  /** Proxied responses not yet closed (and their requests): what `failInFlight` answers when the proxy must die. */
+  private readonly inFlight = new Map<ServerResponse, { service: ServiceName; request?: LastWords }>();
 
   constructor(readonly opts: ProxyHostOptions) {
     this.runtime = new RuntimeConfig(opts.home, opts.log, 1000, opts.now, { codexHome: opts.codexHome, claudeHome: opts.claudeHome });
@@ -113,6 +114,12 @@ export class ProxyHost implements ProxyEngine {
     if (this.requestLog) this.requestLog.beforeFlush = () => this.flushFinished();
     this.usagePoller = new UsageProviderPoller({ home: opts.home, log: opts.log, now: opts.now });
     for (const svc of Object.values(this.services)) {
+      if (opts.trackInFlight) {
+        svc.deps.onRequest = (res, request) => {
+          const entry = this.inFlight.get(res);
+          if (entry) entry.request = request;
+        };
+      }
       svc.deps.onUpstreamSuccess = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
       svc.deps.onUsageExhausted = (c, i, u, path, method) => this.usagePoller.onUpstreamSuccess(svc, c, i, u, path, method);
     }
@@ -240,7 +247,7 @@ export class ProxyHost implements ProxyEngine {
       return;
     }
     if (this.opts.trackInFlight) {
-      this.inFlight.set(res, ctx.svc.service);
+      this.inFlight.set(res, { service: ctx.svc.service });
       res.once('close', () => this.inFlight.delete(res));
     }
     void ctx.svc.handle(req, res);
@@ -262,12 +269,14 @@ export class ProxyHost implements ProxyEngine {
   /**
    * Last words of a proxy that is about to die (an uncaught error in its thread): a request still waiting for its
    * upstream gets a 502 saying so, an SSE stream already running ends with the API's own error event, anything else
-   * already started is cut (its client sees a disconnect, never a fake end). Resolves once those answers were handed
-   * to the sockets, or after `waitMs`.
+   * already started is cut (its client sees a disconnect, never a fake end). Each proxied request is recorded with
+   * the status its client got and `proxy_restarting` (the log flush that follows writes it). Resolves once those
+   * answers were handed to the sockets, or after `waitMs`.
    */
   async failInFlight(message: string, waitMs = 500): Promise<number> {
     const all = [...this.inFlight];
-    const sent = all.map(([res, service]) => new Promise<void>((resolve) => {
+    const sent = all.map(([res, { service, request }]) => new Promise<void>((resolve) => {
+      request?.recordLastWords(res.headersSent ? res.statusCode : 502, message);
       res.once('close', () => resolve());
       if (!res.headersSent) {
         const body = errorBody(service, { status: 502, type: 'proxy_restarting', message });

@@ -153,6 +153,17 @@ export abstract class RequestAnswer {
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
+    d.onRequest?.(res, this);
+  }
+
+  /**
+   * The proxy is about to die and answered this request itself (ProxyHost.failInFlight): the record says so, with
+   * the status the client got, and the request stops here (its upstream call is aborted; whatever the pipeline does
+   * next finds it finished and records nothing more, and blames no upstream).
+   */
+  recordLastWords(status: number, message: string): void {
+    this.gone.abort();
+    this.finish({ status, errorClass: 'proxy_restarting', message });
   }
 
   /**

@@ -39,6 +39,13 @@ auth = { auth_token_secret = "work" }
 `;
 }
 
+/** The rows of `home`'s requests.jsonl so far. */
+function logRows(home: string): Array<{ path: string; status_code: number; error_class?: string }> {
+  const file = join(home, 'logs', 'requests.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; status_code: number; error_class?: string });
+}
+
 describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', function () {
   this.timeout(30_000);
   const root = mkdtempSync(join(tmpdir(), 'proxy-worker-'));
@@ -146,7 +153,7 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
   });
 
   it('answers an in-flight request with a 502 on a crash, restarts on the same port, and the status follows', async () => {
-    const { ctl, crashes, statuses } = setup();
+    const { ctl, crashes, statuses, home } = setup();
     const url = await running(ctl);
     const port = Number(new URL(url).port);
     const before = ctl.host!.threadId;
@@ -175,6 +182,8 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
     const again = await call(`${url}/v1/responses`, { body: REQ });
     assert.equal(again.status, 200);
     assert.equal(again.json<{ auth: string }>().auth, 'Bearer sk-worker-secret-1', 'the new worker got the secret');
+    // The dead worker recorded the request it answered on its way out, as its client got it.
+    assert.deepEqual(logRows(home).filter((r) => r.error_class === 'proxy_restarting').map((r) => [r.path, r.status_code]), [['/v1/responses', 502]]);
   });
 
   it('a crashing worker writes the records it still held (waiting accounting, the log batch) before it exits', async () => {
@@ -191,7 +200,7 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
   });
 
   it('ends a running SSE stream with the API error event when the worker crashes', async () => {
-    const { ctl } = setup();
+    const { ctl, home } = setup();
     const url = await running(ctl);
     let hang: ServerResponse | undefined;
     up.handler = (_req, res) => {
@@ -217,6 +226,8 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
       });
       assert.match(text, /event: response\.failed/);
       assert.match(text, /restarting/);
+      await until(() => logRows(home).length > 0, 5000, 'the stream recorded');
+      assert.deepEqual(logRows(home).map((r) => [r.status_code, r.error_class]), [[200, 'proxy_restarting']]);
     } finally {
       hang?.end();
       up.handler = (req, res) => json(res, 200, { id: 'r', output: [], auth: req.headers['authorization'] ?? null });
