@@ -245,20 +245,21 @@ export function scratch(prefix) {
 
 /**
  * Starts each target — a build's directory holding `cli.js` (`codex-helper serve --service codex`, its own home in
- * `tmp`) or `floor` (floorProxy.mjs) — on core 1 in front of the upstream at `upstreamPort`.
+ * `tmp`) or `floor` (floorProxy.mjs) — on core 1 in front of the upstream at `upstreamPort`; `nodeArgs` go to node
+ * before the script (V8 flags).
  */
-export async function startTargets(targets, upstreamPort, { tmp, children }) {
+export async function startTargets(targets, upstreamPort, { tmp, children }, nodeArgs = []) {
   const here = dirname(fileURLToPath(import.meta.url));
   const started = [];
-  for (const [i, t] of targets.entries()) {
+  for (const t of targets) {
     const port = await freePort();
     const child = t === 'floor'
-      ? spawnPinned(1, process.execPath, [join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
-      : spawnPinned(1, process.execPath, [join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
-        { env: writeProxyHome(join(tmp, `home-${i}`), upstreamPort), cwd: tmp });
+      ? spawnPinned(1, process.execPath, [...nodeArgs, join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
+      : spawnPinned(1, process.execPath, [...nodeArgs, join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
+        { env: writeProxyHome(mkdtempSync(join(tmp, 'home-')), upstreamPort), cwd: tmp });
     children.push(child);
     await waitForLine(child, /listening on/);
-    started.push({ name: t, port, pid: child.pid });
+    started.push({ name: t, port, pid: child.pid, child });
   }
   return started;
 }

@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, waitForLine, whichSync,
+  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, startTargets, waitForLine, whichSync,
   writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
@@ -124,10 +124,7 @@ function waitPort(port, timeoutMs = 5000) {
 
 async function startFloor(mockPort) {
   if (flag('--no-floor')) return undefined;
-  const port = await freePort();
-  const c = track(spawnPinned(1, process.execPath, [...PROXY_NODE_ARGS, join(here, 'floorProxy.mjs'), String(mockPort), String(port)], { cwd: here }));
-  await waitForLine(c, /listening on/);
-  return { child: c, port, pid: c.pid };
+  return (await startTargets(['floor'], mockPort, { tmp, children }, PROXY_NODE_ARGS))[0];
 }
 
 async function startNginx(mockPort) {
