@@ -39,12 +39,12 @@ import type { LastFailure } from './requestAnswer';
 
 
 const ACCEPT_ENCODING: ReadonlySet<string> = new Set(['accept-encoding']);
+const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 /** The idle limit a stream ran past: its upstream's own (the error carries it), else the global one. */
 function idleLimit(err: unknown, globalMs: number): number {
   return err instanceof UpstreamTimeoutError ? err.limitMs : globalMs;
 }
-const ERROR_BODY_MAX = 4 * 1024 * 1024;
 
 export { ATTEMPTS_HEADER, ROUTE_HEADER, TRIED_HEADER } from './requestAnswer';
 

@@ -50,6 +50,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
     });
     this.limits = limits ?? NO_LIMITS;
     if (limits) {
+      // `opts` is made for this call by its caller: undici's own limits are switched off in place.
       opts.headersTimeout = 0;
       opts.bodyTimeout = 0;
       callDeadlines.watch(this);
@@ -141,7 +142,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
 
   /** A limit ran out (called by `callDeadlines`). */
   expire(err: UpstreamTimeoutError): void {
+    const started = this.controller !== undefined;
     this.abort(err);
+    // Still waiting for a connection: undici aborts it when it would start; whoever waits hears of it now.
+    if (!started) this.onResponseError(undefined, err);
   }
 
   /** Aborts the request now (or as soon as it starts). */

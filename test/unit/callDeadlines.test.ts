@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import { CallDeadlines, UpstreamTimeoutError } from '../../src/proxy/callDeadlines';
 import type { CallLimits, Watched } from '../../src/proxy/callDeadlines';
 import { createUpstreamAgent, isTimeoutError } from '../../src/proxy/upstream';
+import { Agent } from '../../src/proxy/undiciAgent';
 import { callDeadlines, UpstreamCall } from '../../src/proxy/upstreamCall';
 
 /** A stand-in call for the watcher alone, on a clock the test moves. */
@@ -205,6 +206,23 @@ describe('UpstreamCall limits against real upstreams', () => {
     }, resolve));
     assert.equal(await ended, undefined);
     assert.equal(text, 'firstsecond');
+  });
+
+  it('a call still waiting for a connection fails at its limit, not when the connection frees up', async () => {
+    const one = new Agent({ connections: 1 });
+    try {
+      handler = () => undefined; // never answers: the first call holds the only connection
+      const first = new UpstreamCall(one, { origin, path: '/', method: 'GET' });
+      const started = Date.now();
+      const second = new UpstreamCall(one, { origin, path: '/', method: 'GET' }, { firstByteMs: 150, idleMs: 0 });
+      await assert.rejects(second.head, (e: unknown) => e instanceof UpstreamTimeoutError && e.phase === 'first_byte');
+      const took = Date.now() - started;
+      assert.ok(took < 1000, `expired after ${took} ms`);
+      first.abort(new Error('test over'));
+      await assert.rejects(first.head);
+    } finally {
+      await one.destroy();
+    }
   });
 
   it('a call without limits is left to the agent (not watched)', async () => {
