@@ -67,6 +67,11 @@ export class CallDeadlines {
     return this.count;
   }
 
+  /** The timer runs (it stops at the first check that finds nothing to watch). */
+  get ticking(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Starts watching `c` (its limits count from now). Calls without any limit are not watched. */
   watch(c: Watched): void {
     const { firstByteMs, idleMs } = c.limits;
@@ -91,11 +96,8 @@ export class CallDeadlines {
     c.prevWatched = undefined;
     c.nextWatched = undefined;
     this.count--;
-    if (this.count === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-      this.period = MAX_PERIOD_MS;
-    }
+    // The timer keeps running until a check finds the list empty: one request after another (c=1) would otherwise
+    // start and stop it each time.
   }
 
   private schedule(period: number): void {
@@ -107,6 +109,12 @@ export class CallDeadlines {
 
   /** Expires every call past a limit. Runs on the timer; public for tests. */
   check(): void {
+    if (this.count === 0) {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      this.period = MAX_PERIOD_MS;
+      return;
+    }
     const t = this.now();
     let expired: Array<[Watched, UpstreamTimeoutError]> | undefined;
     for (let c = this.head; c; c = c.nextWatched) {

@@ -97,6 +97,23 @@ describe('CallDeadlines (the limits of the calls in flight)', () => {
     assert.equal(w.size, 0);
   });
 
+  it('keeps its timer while calls come and go, and stops it at the first check that finds none', () => {
+    const d = new CallDeadlines(() => t);
+    assert.equal(d.ticking, false);
+    const a = new FakeCall({ firstByteMs: 1000, idleMs: 0 });
+    d.watch(a);
+    assert.equal(d.ticking, true);
+    d.unwatch(a);
+    assert.equal(d.ticking, true, 'not stopped between two calls');
+    const b = new FakeCall({ firstByteMs: 1000, idleMs: 0 });
+    d.watch(b);
+    d.check();
+    assert.equal(d.ticking, true, 'a call is watched');
+    d.unwatch(b);
+    d.check();
+    assert.equal(d.ticking, false, 'nothing left to watch: stopped');
+  });
+
   it('a limit of 0 is no limit', () => {
     const c = new FakeCall({ firstByteMs: 0, idleMs: 50 });
     w.watch(c);
