@@ -49,23 +49,34 @@ export async function run({ page, screenshot, wb, env }) {
   await rows.filter({ hasText: 'failing: HTTP 401' }).first().waitFor({ timeout: 20000 });
   await rows.filter({ hasText: /cooling \d+m/ }).first().waitFor({ timeout: 20000 });
   // State first: the state (not what follows it) must be fully visible at the default sidebar width.
+  // The rows are redrawn every second (the countdown) and the list reuses their elements: a measurement taken while
+  // its element is detached or being reused reads all zeros, so each row is measured until it reads a laid-out row.
   for (const [label, state] of [['relay', /cooling \d+m \d+s/], ['spare', /failing: HTTP 401/]]) {
     const desc = rows.filter({ hasText: state }).first().locator('.label-description').first();
-    const text = await desc.innerText();
-    const n = state.exec(text)?.index === 0 ? state.exec(text)[0].length : -1;
-    assert.ok(n > 0, `${label}: the description starts with the state: "${text}"`);
-    const visible = await desc.evaluate((e, len) => {
-      const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
-      const t = walker.nextNode();
-      if (!t) return false;
-      const r = document.createRange();
-      r.setStart(t, 0);
-      r.setEnd(t, Math.min(len, t.length));
-      const clip = (e.closest('.monaco-icon-label-container') ?? e.closest('.monaco-list-row')).getBoundingClientRect();
-      // An ellipsis would cover the last characters: keep one character's width of margin.
-      return r.getBoundingClientRect().right <= clip.right - 8;
-    }, n);
-    assert.ok(visible, `${label}: the state in "${text}" is cut off at the default sidebar width`);
+    let last;
+    for (const end = Date.now() + 5000; ;) {
+      const text = await desc.innerText().catch(() => '');
+      const m = state.exec(text);
+      const n = m?.index === 0 ? m[0].length : -1;
+      const box = n > 0 ? await desc.evaluate((e, len) => {
+        const t = document.createTreeWalker(e, NodeFilter.SHOW_TEXT).nextNode();
+        if (!t || !e.isConnected) return undefined;
+        const r = document.createRange();
+        r.setStart(t, 0);
+        r.setEnd(t, Math.min(len, t.length));
+        const clip = (e.closest('.monaco-icon-label-container') ?? e.closest('.monaco-list-row')).getBoundingClientRect();
+        return { stateRight: r.getBoundingClientRect().right, clipRight: clip.right, clipWidth: clip.width };
+      }, n).catch(() => undefined) : undefined;
+      last = { text, n, box };
+      if (box && box.clipWidth > 0) break;
+      if (Date.now() > end) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(last.n > 0, `${label}: the description starts with the state: "${last.text}"`);
+    assert.ok(last.box && last.box.clipWidth > 0, `${label}: the row never laid out: ${JSON.stringify(last)}`);
+    // An ellipsis would cover the last characters: keep one character's width of margin.
+    assert.ok(last.box.stateRight <= last.box.clipRight - 8,
+      `${label}: the state in "${last.text}" is cut off at the default sidebar width (${JSON.stringify(last.box)})`);
   }
   // The countdown moves on its own (no request, no fetch): the row is redrawn each second.
   const coolingRow = rows.filter({ hasText: /cooling \d+m/ }).first();
