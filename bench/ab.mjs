@@ -11,12 +11,9 @@
 // Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
 // so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
 // than in `npm run bench`. Compare builds with it; quote `npm run bench` for the floor targets.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { scratch, spawnPinned, startLoadgen, startTargets, threadCpuMs, waitForLine } from './procs.mjs';
+import { scratch, startLoadgen, startMock, startTargets, threadCpuMs } from './procs.mjs';
 import { summarize } from './report.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const opt = (n, d) => {
   const i = argv.indexOf(n);
@@ -37,9 +34,7 @@ const GAP = SSE ? Number(opt('--gap', 0)) : 0;
 const session = scratch('codex-helper-ab-');
 const { children } = session;
 
-const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true });
-children.push(mock);
-const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1]);
+const { port: mockPort } = await startMock(session);
 
 const { run } = await startLoadgen((c) => children.push(c));
 

@@ -264,6 +264,14 @@ export async function startTargets(targets, upstreamPort, { tmp, children }, nod
   return started;
 }
 
+/** Starts the mock upstream (`mock.mjs`) on core 0; its process joins `children`. */
+export async function startMock({ children }) {
+  const child = spawnPinned(0, process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'mock.mjs'), '0'], { ipc: true });
+  children.push(child);
+  const m = await waitForLine(child, /mock listening on (\d+)/);
+  return { child, port: Number(m[1]) };
+}
+
 /** A free loopback port (bound and released). */
 export async function freePort() {
   const { createServer } = await import('node:net');

@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, startTargets, waitForLine, whichSync,
+  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, startMock, startTargets, waitForLine, whichSync,
   writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
@@ -87,12 +87,6 @@ process.on('SIGINT', () => process.exit(130));
 function track(child) {
   children.push(child);
   return child;
-}
-
-async function startMock() {
-  const c = track(spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true }));
-  const m = await waitForLine(c, /mock listening on (\d+)/);
-  return { child: c, port: Number(m[1]) };
 }
 
 async function startProxy(service, mockPort) {
@@ -188,7 +182,7 @@ async function main() {
   const t0 = Date.now();
   const plan = pinningPlan();
   console.log(`codex-helper bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions) — ${plan.note}`);
-  const mock = await startMock();
+  const mock = await startMock({ children });
   const lg = await startLoadgen(track);
   const proxy = await startProxy('codex', mock.port);
   const claude = await startProxy('claude', mock.port);

@@ -8,12 +8,9 @@
 //   node bench/survivors.mjs /tmp/before dist --rounds 3
 //
 // Each target is a directory holding `cli.js` (a copy of `dist/`) or `floor`; each round starts every target afresh.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { scratch, spawnPinned, startLoadgen, startTargets, waitForLine } from './procs.mjs';
+import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
 import { summarize } from './report.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const roundsAt = argv.indexOf('--rounds');
 const ROUNDS = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 2;
@@ -31,9 +28,7 @@ const SCENARIOS = [
 ];
 
 const s = scratch('codex-helper-survivors-');
-const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true });
-s.children.push(mock);
-const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1]);
+const { port: mockPort } = await startMock(s);
 const lg = await startLoadgen((c) => s.children.push(c));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,12 +4,9 @@
 // what the machine gives by chance.
 //
 //   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [pairs]
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { scratch, spawnPinned, startLoadgen, startTargets, waitForLine } from './procs.mjs';
+import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
 import { summarize } from './report.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const targets = process.argv.slice(2, 4);
 const PAIRS = Number(process.argv[4] ?? 20);
 if (targets.length !== 2 || !(PAIRS > 0)) {
@@ -17,9 +14,7 @@ if (targets.length !== 2 || !(PAIRS > 0)) {
   process.exit(2);
 }
 const s = scratch('codex-helper-ttfb-');
-const mock = spawnPinned(0, process.execPath, [join(here, 'mock.mjs'), '0'], { ipc: true });
-s.children.push(mock);
-const mockPort = Number((await waitForLine(mock, /mock listening on (\d+)/))[1]);
+const { port: mockPort } = await startMock(s);
 const lg = await startLoadgen((c) => s.children.push(c));
 const started = await startTargets(targets, mockPort, s);
 const base = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, warmup: 0 };
