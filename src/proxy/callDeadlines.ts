@@ -28,22 +28,28 @@ export interface CallLimits {
   idleMs: number;
 }
 
-/** What the watcher needs of a call (UpstreamCall); the link fields belong to the watcher. */
-export interface Watched {
-  readonly limits: CallLimits;
-  /** When the call was sent (the watcher's clock). */
-  startedAt: number;
+/**
+ * A call the watcher keeps limits for (UpstreamCall extends it). The call sets `gotHead`, `sawData` and `paused`;
+ * the other fields are the watcher's.
+ */
+export abstract class Watched {
   /** The head arrived: the idle limit applies from here on. */
-  gotHead: boolean;
+  gotHead = false;
   /** Data arrived since the last check (set by the call, cleared by the watcher). */
-  sawData: boolean;
-  /** When data last arrived, as far as the checks know. */
-  lastDataAt: number;
+  sawData = false;
   /** Paused for back-pressure: the client is slow, not the upstream; the idle limit waits. */
-  paused: boolean;
-  expire(err: UpstreamTimeoutError): void;
+  paused = false;
+  /** When the call was sent (the watcher's clock). */
+  startedAt = 0;
+  /** When data last arrived, as far as the checks know: never, until the first check after the head. */
+  lastDataAt = -Infinity;
   prevWatched: Watched | undefined;
   nextWatched: Watched | undefined;
+
+  constructor(readonly limits: CallLimits) {}
+
+  /** A limit ran out (called by the watcher, which no longer watches the call). */
+  abstract expire(err: UpstreamTimeoutError): void;
 }
 
 /** Checks never come further apart than this, and a check at most this much late is what a limit can overrun by. */

@@ -2,8 +2,8 @@
 // per request (both showed up in profiles), explicit pause/resume for back-pressure, and abort at any moment.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { CallDeadlines } from './callDeadlines';
-import type { CallLimits, UpstreamTimeoutError, Watched } from './callDeadlines';
+import { CallDeadlines, Watched } from './callDeadlines';
+import type { CallLimits, UpstreamTimeoutError } from './callDeadlines';
 import { sharedAgent } from './upstream';
 
 /** The limits of every proxied call in flight (one timer for all of them; see callDeadlines.ts). */
@@ -23,7 +23,7 @@ const NO_LIMITS: CallLimits = Object.freeze({ firstByteMs: 0, idleMs: 0 });
  * the first-byte and idle limits are kept by `callDeadlines` (undici's own are switched off for the call); the
  * failure is an `UpstreamTimeoutError`.
  */
-export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
+export class UpstreamCall extends Watched implements Dispatcher.DispatchHandler {
   readonly head: Promise<ResponseHead>;
   private resolveHead!: (h: ResponseHead) => void;
   private rejectHead!: (e: Error) => void;
@@ -33,22 +33,13 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
   private sinkData: ((chunk: Buffer) => void) | undefined;
   private sinkEnd: ((err?: Error) => void) | undefined;
   private done: { err?: Error } | undefined;
-  // Watched (see callDeadlines.ts).
-  readonly limits: CallLimits;
-  startedAt = 0;
-  gotHead = false;
-  sawData = false;
-  lastDataAt = -Infinity;
-  paused = false;
-  prevWatched: Watched | undefined;
-  nextWatched: Watched | undefined;
 
   constructor(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, limits?: CallLimits) {
+    super(limits ?? NO_LIMITS);
     this.head = new Promise<ResponseHead>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
-    this.limits = limits ?? NO_LIMITS;
     if (limits) {
       // `opts` is made for this call by its caller: undici's own limits are switched off in place.
       opts.headersTimeout = 0;
@@ -140,7 +131,6 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Watched {
     this.controller?.resume();
   }
 
-  /** A limit ran out (called by `callDeadlines`). */
   expire(err: UpstreamTimeoutError): void {
     const started = this.controller !== undefined;
     this.abort(err);

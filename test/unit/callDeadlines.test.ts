@@ -3,23 +3,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { CallDeadlines, UpstreamTimeoutError } from '../../src/proxy/callDeadlines';
-import type { CallLimits, Watched } from '../../src/proxy/callDeadlines';
+import { CallDeadlines, UpstreamTimeoutError, Watched } from '../../src/proxy/callDeadlines';
+import type { CallLimits } from '../../src/proxy/callDeadlines';
 import { createUpstreamAgent, isTimeoutError } from '../../src/proxy/upstream';
 import { Agent } from '../../src/proxy/undiciAgent';
 import { callDeadlines, UpstreamCall } from '../../src/proxy/upstreamCall';
 
 /** A stand-in call for the watcher alone, on a clock the test moves. */
-class FakeCall implements Watched {
-  startedAt = 0;
-  gotHead = false;
-  sawData = false;
-  lastDataAt = -Infinity;
-  paused = false;
-  prevWatched: Watched | undefined;
-  nextWatched: Watched | undefined;
+class FakeCall extends Watched {
   private err: UpstreamTimeoutError | undefined;
-  constructor(readonly limits: CallLimits) {}
   expire(err: UpstreamTimeoutError): void {
     this.err = err;
   }
