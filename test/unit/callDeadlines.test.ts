@@ -234,11 +234,16 @@ describe('UpstreamCall limits against real upstreams', () => {
     }
   });
 
-  it('a call without limits is left to the agent (not watched)', async () => {
-    handler = (_req, res) => res.end('ok');
-    const c = new UpstreamCall(agent, { origin, path: '/', method: 'GET' });
-    assert.equal(callDeadlines.size, 0);
-    await c.head;
-    assert.equal((await body(c)).text, 'ok');
+  it("a call without limits is left to the agent: not watched, and the agent's own limits still apply", async () => {
+    const strict = createUpstreamAgent({ connectTimeoutMs: 2000, headersTimeoutMs: 150 });
+    try {
+      handler = () => undefined; // never answers
+      const c = new UpstreamCall(strict, { origin, path: '/', method: 'GET' });
+      assert.equal(callDeadlines.size, 0);
+      await assert.rejects(c.head, (e: unknown) => !(e instanceof UpstreamTimeoutError)
+        && (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' && isTimeoutError(e));
+    } finally {
+      await strict.close();
+    }
   });
 });
