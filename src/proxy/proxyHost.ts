@@ -34,6 +34,7 @@ import { tunnelUpgrade } from './wsTunnel';
 import { capConnections, listenerLimits, serverOptions } from './listenerLimits';
 import type { ListenerLimits } from './listenerLimits';
 import { localNames } from './localNames';
+import { settlePending } from './requestAnswer';
 
 const STATE_FILE = 'runtime-state.json';
 
@@ -243,6 +244,8 @@ export class ProxyHost implements ProxyEngine {
       return;
     }
     if (isAdmin) {
+      // The admin API shows every request that arrived, also those whose beginning is not recorded yet.
+      settlePending();
       void handleAdmin(ctx, req, res);
       return;
     }

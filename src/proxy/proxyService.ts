@@ -27,18 +27,17 @@ import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
+import { AFTER_BURST_MS } from './requestAnswer';
 import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
- * How long a finished request's accounting (the state's entry, rollups, session totals, the log line) waits. Streams
- * end in bursts and their clients' next requests come in right behind: undici sends a request on a kept-alive socket
- * only after the event loop's poll phase, so whatever else runs in that phase delays every request of the burst.
- * A few milliseconds on, the burst's requests are out; every read of the state accounts for what waits first.
+ * A finished request's accounting (the state's entry, rollups, session totals, the log line) waits too: streams end
+ * in bursts and their clients' next requests come in right behind. Every read of the state accounts for what waits.
  */
-const FINISH_ACCOUNTING_DELAY_MS = 4;
+const FINISH_ACCOUNTING_DELAY_MS = AFTER_BURST_MS;
 
 export interface ProxyServiceOptions {
   service: ServiceName;

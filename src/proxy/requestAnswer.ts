@@ -167,7 +167,7 @@ export abstract class RequestAnswer {
   }
 
   /**
-   * Settles the bookkeeping once the current event-loop turn is done. Requests and answers arrive in bursts (a
+   * Settles the bookkeeping once the burst is out (`AFTER_BURST_MS`). Requests and answers arrive in bursts (a
    * client's parallel calls, streams starting and ending together): sending each request and each answer's first
    * bytes comes first, and the records follow together, while the upstreams work, instead of each one delaying the
    * requests and answers queued behind it. Whatever needs the bookkeeping done calls `settle()` first.
@@ -176,7 +176,7 @@ export abstract class RequestAnswer {
     if (this.queued) return;
     this.queued = true;
     settleQueue.push(this);
-    settleTimer ??= setImmediate(settleQueued);
+    settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
   }
 
   /** The bookkeeping that may wait for the end of the turn: the record's beginning (and the subclass's own). */
@@ -353,21 +353,27 @@ export abstract class RequestAnswer {
   }
 }
 
-const settleQueue: RequestAnswer[] = [];
-let settleTimer: NodeJS.Immediate | undefined;
-
 /**
- * Runs in the check phase after the turn's callbacks, behind the immediates queued so far: undici writes a request
- * on an idle keep-alive socket from an immediate, so one more step lets every request of the burst go out first.
+ * How long the bookkeeping that can wait (a request's beginning, where it was served; a finished request's accounting)
+ * waits. Requests come in bursts, and undici writes a request on a kept-alive socket only from an immediate, after
+ * the event loop's poll phase: whatever runs before that immediate delays the burst's requests. An immediate of our
+ * own would run in front of the next turn's sends; a few milliseconds on, the burst is out and the loop is quiet.
  */
-function settleQueued(): void {
-  settleTimer = setImmediate(settleNow);
-}
+export const AFTER_BURST_MS = 4;
+
+const settleQueue: RequestAnswer[] = [];
+let settleTimer: NodeJS.Timeout | undefined;
 
 function settleNow(): void {
+  if (settleTimer) clearTimeout(settleTimer);
   settleTimer = undefined;
   const queued = settleQueue.splice(0);
   for (const r of queued) r.settleQueued();
+}
+
+/** Settles every request still waiting to (for a reader of the state that must see them: the admin API). */
+export function settlePending(): void {
+  if (settleQueue.length > 0) settleNow();
 }
 
 /** Host (with port) of a base_url, for log lines. */

@@ -212,6 +212,41 @@ describe('admin API and local safety', () => {
   });
 });
 
+describe('admin API: requests in flight', () => {
+  let up: FakeUpstream;
+  let proxy: TestProxy;
+  let api: string;
+  before(async () => {
+    up = await startUpstream((_q, res) => json(res, 200, { id: 'r', object: 'response', output: [] }));
+    proxy = await startProxy(CONFIG(up.url), { env: { BETA_KEY: 'k' } });
+    api = `${proxy.url()}/__codex_helper/api/v1`;
+  });
+  after(async () => {
+    await proxy.close();
+    await up.close();
+  });
+
+  it('lists a request as active the moment its upstream has it (its record waits for the burst, the admin API does not)', async () => {
+    let release!: () => void;
+    const seen = new Promise<unknown[]>((resolveSeen) => {
+      up.handler = (_q, res) => {
+        // Asked from the upstream's own handler: well within the wait the proxy gives a record's beginning.
+        void call(`${api}/status/active`).then((r) => {
+          resolveSeen(r.json<unknown[]>());
+          release = () => json(res, 200, { id: 'r', object: 'response', output: [] });
+        });
+      };
+    });
+    const answer = call(`${proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
+    const active = (await seen) as Array<{ path: string; model?: string }>;
+    assert.equal(active.length, 1);
+    assert.equal(active[0]!.path, '/v1/responses');
+    assert.equal(active[0]!.model, 'gpt-5');
+    release();
+    assert.equal((await answer).status, 200);
+  });
+});
+
 describe('admin API: reset cooldown', () => {
   let up: FakeUpstream;
   let proxy: TestProxy;
