@@ -111,8 +111,8 @@ export abstract class RequestAnswer {
   protected readonly gone = new ClientGone();
   protected id: number | undefined;
   protected finished = false;
-  /** Waiting in the end-of-turn queue (see `settleSoon()`). */
-  private queued = false;
+  /** Its slot in the queue of requests whose bookkeeping waits (see `settleSoon()`); -1 when not queued. */
+  private queueSlot = -1;
   protected model: string | undefined;
   protected mappedModel: string | undefined;
   protected effort: string | undefined;
@@ -173,14 +173,18 @@ export abstract class RequestAnswer {
    * requests and answers queued behind it. Whatever needs the bookkeeping done calls `settle()` first.
    */
   protected settleSoon(): void {
-    if (this.queued) return;
-    this.queued = true;
-    settleQueue.push(this);
+    if (this.queueSlot >= 0) return;
+    this.queueSlot = settleQueue.push(this) - 1;
     settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
   }
 
   /** The bookkeeping that may wait for the end of the turn: the record's beginning (and the subclass's own). */
   protected settle(): void {
+    // Settled early (its answer is done): the queue lets go of it now, not when the wait ends.
+    if (this.queueSlot >= 0) {
+      settleQueue[this.queueSlot] = undefined;
+      this.queueSlot = -1;
+    }
     this.begin();
   }
 
@@ -205,7 +209,7 @@ export abstract class RequestAnswer {
 
   /** The deferred `settle()`: a failure is logged against its own request and never reaches the others queued. */
   settleQueued(): void {
-    this.queued = false;
+    this.queueSlot = -1;
     try {
       this.settle();
     } catch (e) {
@@ -361,14 +365,14 @@ export abstract class RequestAnswer {
  */
 export const AFTER_BURST_MS = 4;
 
-const settleQueue: RequestAnswer[] = [];
+const settleQueue: Array<RequestAnswer | undefined> = [];
 let settleTimer: NodeJS.Timeout | undefined;
 
 function settleNow(): void {
   if (settleTimer) clearTimeout(settleTimer);
   settleTimer = undefined;
   const queued = settleQueue.splice(0);
-  for (const r of queued) r.settleQueued();
+  for (const r of queued) r?.settleQueued();
 }
 
 /** Settles every request still waiting to (for a reader of the state that must see them: the admin API). */
