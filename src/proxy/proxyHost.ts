@@ -308,8 +308,11 @@ export class ProxyHost implements ProxyEngine {
         server.closeIdleConnections();
         const svc = this.services[name];
         const deadline = Date.now() + graceMs;
+        // A request that just arrived is only counted once its beginning is recorded: record it now.
+        settlePending();
         while (svc.state.activeCount > 0 && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 25));
+          settlePending();
           server.closeIdleConnections();
         }
         server.closeAllConnections();

@@ -245,6 +245,19 @@ describe('admin API: requests in flight', () => {
     release();
     assert.equal((await answer).status, 200);
   });
+
+  it('a graceful stop waits for a request that arrived just before it (its record had not begun yet)', async () => {
+    let arrived!: () => void;
+    const atUpstream = new Promise<void>((r) => (arrived = r));
+    up.handler = (_q, res) => {
+      arrived();
+      setTimeout(() => json(res, 200, { id: 'r', object: 'response', output: [] }), 150);
+    };
+    const answer = call(`${proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
+    await atUpstream;
+    await proxy.host.stop('codex', 3000);
+    assert.equal((await answer).status, 200);
+  });
 });
 
 describe('admin API: reset cooldown', () => {
