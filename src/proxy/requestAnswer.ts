@@ -178,11 +178,11 @@ export abstract class RequestAnswer {
     settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
   }
 
-  /** The bookkeeping that may wait for the end of the turn: the record's beginning (and the subclass's own). */
+  /** The bookkeeping that may wait for the burst: the record's beginning (and the subclass's own). */
   protected settle(): void {
     // Settled early (its answer is done): the queue lets go of it now, not when the wait ends.
     if (this.queueSlot >= 0) {
-      settleQueue[this.queueSlot] = undefined;
+      if (settleQueue[this.queueSlot] === this) settleQueue[this.queueSlot] = undefined;
       this.queueSlot = -1;
     }
     this.begin();
@@ -375,7 +375,10 @@ function settleNow(): void {
   for (const r of queued) r?.settleQueued();
 }
 
-/** Settles every request still waiting to (for a reader of the state that must see them: the admin API). */
+/**
+ * Runs the bookkeeping every queued request still waits for, for whoever must see those requests: the admin API,
+ * the worker's calls, a graceful stop.
+ */
 export function settlePending(): void {
   if (settleQueue.length > 0) settleNow();
 }
