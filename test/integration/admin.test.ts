@@ -212,32 +212,36 @@ describe('admin API and local safety', () => {
   });
 });
 
-describe('admin API: requests in flight', () => {
-  let up: FakeUpstream;
-  let proxy: TestProxy;
-  let api: string;
+/** A proxy (CONFIG) in front of an upstream answering a small Responses object, started for one describe block. */
+function proxyForBlock(): { readonly up: FakeUpstream; readonly proxy: TestProxy; readonly api: string } {
+  const s = {} as { up: FakeUpstream; proxy: TestProxy; api: string };
   before(async () => {
-    up = await startUpstream((_q, res) => json(res, 200, { id: 'r', object: 'response', output: [] }));
-    proxy = await startProxy(CONFIG(up.url), { env: { BETA_KEY: 'k' } });
-    api = `${proxy.url()}/__codex_helper/api/v1`;
+    s.up = await startUpstream((_q, res) => json(res, 200, { id: 'r', object: 'response', output: [] }));
+    s.proxy = await startProxy(CONFIG(s.up.url), { env: { BETA_KEY: 'k' } });
+    s.api = `${s.proxy.url()}/__codex_helper/api/v1`;
   });
   after(async () => {
-    await proxy.close();
-    await up.close();
+    await s.proxy.close();
+    await s.up.close();
   });
+  return s;
+}
+
+describe('admin API: requests in flight', () => {
+  const s = proxyForBlock();
 
   it('lists a request as active the moment its upstream has it (its record waits for the burst, the admin API does not)', async () => {
     let release!: () => void;
     const seen = new Promise<unknown[]>((resolveSeen) => {
-      up.handler = (_q, res) => {
+      s.up.handler = (_q, res) => {
         // Asked from the upstream's own handler: well within the wait the proxy gives a record's beginning.
-        void call(`${api}/status/active`).then((r) => {
+        void call(`${s.api}/status/active`).then((r) => {
           resolveSeen(r.json<unknown[]>());
           release = () => json(res, 200, { id: 'r', object: 'response', output: [] });
         });
       };
     });
-    const answer = call(`${proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
+    const answer = call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
     const active = (await seen) as Array<{ path: string; model?: string }>;
     assert.equal(active.length, 1);
     assert.equal(active[0]!.path, '/v1/responses');
@@ -249,47 +253,36 @@ describe('admin API: requests in flight', () => {
   it('a graceful stop waits for a request that arrived just before it (its record had not begun yet)', async () => {
     let arrived!: () => void;
     const atUpstream = new Promise<void>((r) => (arrived = r));
-    up.handler = (_q, res) => {
+    s.up.handler = (_q, res) => {
       arrived();
       setTimeout(() => json(res, 200, { id: 'r', object: 'response', output: [] }), 150);
     };
-    const answer = call(`${proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
+    const answer = call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'gpt-5', input: 'hi' }) });
     await atUpstream;
-    await proxy.host.stop('codex', 3000);
+    await s.proxy.host.stop('codex', 3000);
     assert.equal((await answer).status, 200);
   });
 });
 
 describe('admin API: reset cooldown', () => {
-  let up: FakeUpstream;
-  let proxy: TestProxy;
-  let api: string;
-  before(async () => {
-    up = await startUpstream((_q, res) => json(res, 200, { id: 'r', object: 'response', output: [] }));
-    proxy = await startProxy(CONFIG(up.url), { env: { BETA_KEY: 'k' } });
-    api = `${proxy.url()}/__codex_helper/api/v1`;
-  });
-  after(async () => {
-    await proxy.close();
-    await up.close();
-  });
+  const s = proxyForBlock();
 
   const cool = (name: string) => {
-    const svc = proxy.host.services.codex;
+    const svc = s.proxy.host.services.codex;
     new LoadBalancer(svc.manager.configs[name]!, svc.lbStore).penalize(0, 600, 'upstream_transport_error', { factor: 2, max_secs: 600 }, 502);
   };
-  const post = (body: string) => call(`${api}/lb/reset`, { method: 'POST', body });
+  const post = (body: string) => call(`${s.api}/lb/reset`, { method: 'POST', body });
 
   it('is listed in capabilities and only answers POST', async () => {
-    const caps = (await call(`${api}/capabilities`)).json<{ endpoints: string[] }>();
+    const caps = (await call(`${s.api}/capabilities`)).json<{ endpoints: string[] }>();
     assert.ok(caps.endpoints.includes('/__codex_helper/api/v1/lb/reset'));
-    assert.equal((await call(`${api}/lb/reset`)).status, 405);
+    assert.equal((await call(`${s.api}/lb/reset`)).status, 405);
   });
 
   it('clears one upstream (or a whole config) so requests flow to it again at once', async () => {
     cool('alpha');
     cool('beta');
-    const lb = () => call(`${api}/status/lb`).then((r) => r.json<Record<string, { upstreams: Array<{ failure_count: number; cooldown_remaining_secs?: number }> }>>());
+    const lb = () => call(`${s.api}/status/lb`).then((r) => r.json<Record<string, { upstreams: Array<{ failure_count: number; cooldown_remaining_secs?: number }> }>>());
     assert.ok((await lb())['alpha']!.upstreams[0]!.cooldown_remaining_secs! > 0);
     const one = await post('{"config_name":"alpha","upstream_index":0}');
     assert.equal(one.status, 200);
@@ -301,7 +294,7 @@ describe('admin API: reset cooldown', () => {
       const u = after[n]!.upstreams[0] as Record<string, unknown>;
       assert.deepEqual([u['failure_count'], u['cooldown_remaining_secs'], u['penalty_streak'], u['last_error'], u['last_status']], [0, undefined, 0, undefined, 502]);
     }
-    const r = await call(`${proxy.url()}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-5","input":"hi"}' });
+    const r = await call(`${s.proxy.url()}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-5","input":"hi"}' });
     assert.equal(r.status, 200);
     assert.equal((await post('{"config_name":"beta"}')).json<{ cleared: number }>().cleared, 0, 'nothing left to clear');
   });
@@ -322,7 +315,7 @@ describe('admin API: reset cooldown', () => {
       assert.equal(r.status, status, body);
       assert.match(r.text, reason, body);
     }
-    const v = (await call(`${api}/status/lb`)).json<Record<string, { upstreams: Array<{ cooldown_remaining_secs?: number }> }>>();
+    const v = (await call(`${s.api}/status/lb`)).json<Record<string, { upstreams: Array<{ cooldown_remaining_secs?: number }> }>>();
     assert.ok(v['alpha']!.upstreams[0]!.cooldown_remaining_secs! > 0, 'still cooling');
   });
 });
