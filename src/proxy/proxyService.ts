@@ -27,17 +27,12 @@ import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
-import { AFTER_BURST_MS } from './requestAnswer';
+import { afterBurst } from './requestAnswer';
 import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/**
- * A finished request's accounting (the state's entry, rollups, session totals, the log line) waits too: streams end
- * in bursts and their clients' next requests come in right behind. Every read of the state accounts for what waits.
- */
-const FINISH_ACCOUNTING_DELAY_MS = AFTER_BURST_MS;
 
 export interface ProxyServiceOptions {
   service: ServiceName;
@@ -87,7 +82,10 @@ export class ProxyService {
       recentMax: opts.knobs.recentFinishedMax,
       sessionTtlMs: opts.knobs.sessionOverrideTtlSecs === undefined ? undefined : opts.knobs.sessionOverrideTtlSecs * 1000,
       rollupKeepDays: opts.knobs.usageRollupKeepDays,
-      scheduleFlush: (flush) => setTimeout(flush, FINISH_ACCOUNTING_DELAY_MS),
+      // A finished request's accounting (the state's entry, rollups, session totals, the log line) waits for the
+      // burst too: streams end in bursts and their clients' next requests come in right behind. Every read of the
+      // state accounts for what waits.
+      scheduleFlush: afterBurst,
       onFlushError: (e) => opts.log.error(`${opts.service}: could not record a finished request: ${(e as Error)?.stack ?? e}`),
     });
     this.lbStore = new LbStateStore(now);

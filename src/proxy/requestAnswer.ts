@@ -363,21 +363,31 @@ export abstract class RequestAnswer {
  * the event loop's poll phase: whatever runs before that immediate delays the burst's requests. An immediate of our
  * own would run in front of the next turn's sends; a few milliseconds on, the burst is out and the loop is quiet.
  */
-export const AFTER_BURST_MS = 4;
+const AFTER_BURST_MS = 4;
 
-const settleQueue: Array<RequestAnswer | undefined> = [];
+/** What waits for the burst, in the order it came: requests to settle (undefined once settled early), other work. */
+const settleQueue: Array<RequestAnswer | (() => void) | undefined> = [];
 let settleTimer: NodeJS.Timeout | undefined;
 
 function settleNow(): void {
   if (settleTimer) clearTimeout(settleTimer);
   settleTimer = undefined;
   const queued = settleQueue.splice(0);
-  for (const r of queued) r?.settleQueued();
+  for (const r of queued) {
+    if (typeof r === 'function') r();
+    else r?.settleQueued();
+  }
+}
+
+/** Runs `work` once the burst is out, with the requests' bookkeeping (one timer for both). */
+export function afterBurst(work: () => void): void {
+  settleQueue.push(work);
+  settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
 }
 
 /**
- * Runs the bookkeeping every queued request still waits for, for whoever must see those requests: the admin API,
- * the worker's calls, a graceful stop.
+ * Runs whatever waits for the burst now (the requests' bookkeeping first of all), for whoever must see those
+ * requests: the admin API, the worker's calls, a graceful stop.
  */
 export function settlePending(): void {
   if (settleQueue.length > 0) settleNow();
