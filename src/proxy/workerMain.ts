@@ -9,7 +9,6 @@ import { SERVICE_NAMES } from '../core/types';
 import { HealthChecker } from './healthcheck';
 import type { Logger, LogLevel } from './logger';
 import { ProxyHost } from './proxyHost';
-import { settlePending } from './requestAnswer';
 import { toWire } from './workerProtocol';
 import type { HostToWorker, WorkerCalls, WorkerInit, WorkerOp, WorkerToHost } from './workerProtocol';
 
@@ -114,7 +113,6 @@ export function runWorker(port: MessagePort, init: WorkerInit): void {
         return;
       case 'call': {
         const fn = calls[m.op] as (a: unknown) => unknown;
-        settlePending();
         Promise.resolve()
           .then(() => fn(m.args))
           .then(
