@@ -3,8 +3,9 @@
 //
 // Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
+//        --node-defaults (the proxy and the floors without npm start's node flags)
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +27,17 @@ const opt = (n) => {
 const QUICK = flag('--quick');
 const REPS = Number(opt('--reps') ?? (QUICK ? 2 : 3));
 const ONLY = opt('--only')?.split(',');
-const PROXY_NODE_ARGS = (opt('--proxy-node-args') ?? '').split(' ').filter(Boolean);
+// The proxy runs with the node flags `npm start` gives it (package.json: the young generation's cap of
+// src/proxy/heapLimits.ts, which the VS Code worker takes as a resource limit), and so do the node floor and its
+// control: one runtime for all three, so what differs is the code. --node-defaults runs all three without them.
+function startNodeArgs() {
+  const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const m = /\bnode ((?:--\S+ )*)dist\/cli\.js serve/.exec(start);
+  if (!m) throw new Error(`bench: package.json's start script does not run dist/cli.js serve: ${start}`);
+  return m[1].split(' ').filter(Boolean);
+}
+const NODE_ARGS = flag('--node-defaults') ? [] : startNodeArgs();
+const PROXY_NODE_ARGS = [...NODE_ARGS, ...(opt('--proxy-node-args') ?? '').split(' ').filter(Boolean)];
 const OUT = opt('--out') ?? join(here, 'results', 'latest.json');
 const q = (quick, full) => (QUICK ? quick : full);
 
@@ -182,6 +193,7 @@ async function main() {
   const t0 = Date.now();
   const plan = pinningPlan();
   console.log(`codex-helper bench (${QUICK ? 'quick' : 'full'}, ${REPS} repetitions) — ${plan.note}`);
+  console.log(`node flags of the proxy, the floor and its control: ${PROXY_NODE_ARGS.join(' ') || '(none)'}`);
   const mock = await startMock({ children });
   const lg = await startLoadgen(track);
   const proxy = await startProxy('codex', mock.port);
@@ -356,6 +368,7 @@ async function main() {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
     repetitions: REPS,
+    nodeArgs: PROXY_NODE_ARGS,
     elapsedSeconds: elapsed,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: process.platform, pinning: plan, nginx: nginx?.bin },
     idleRssMb: { start: idleRssStart, end: idleRssEnd },

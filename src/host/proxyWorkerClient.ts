@@ -2,11 +2,12 @@
 // worker_thread. It hands the worker the secrets it names (in memory, on each change), turns worker log lines into
 // our log, and when the worker dies it restarts it and re-binds the same ports. No `vscode` here.
 // l10n-ignore-file: its errors describe the worker like Node's own errors do; what shows them wraps them in t().
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { Emitter } from '../core/events';
 import type { Disposable, Event } from '../core/events';
 import type { ServiceName } from '../core/types';
 import { SERVICE_NAMES } from '../core/types';
+import { YOUNG_GENERATION_MB } from '../proxy/heapLimits';
 import type { Logger, LogLevel } from '../proxy/logger';
 import { ListenError } from '../proxy/proxyEngine';
 import type { Listener, ListenerEvent, ListenOptions, ProxyEngine, ReloadOutcome } from '../proxy/proxyEngine';
@@ -80,9 +81,20 @@ export class ProxyWorkerClient implements ProxyEngine {
     return this.live?.worker.threadId;
   }
 
+  /** The V8 limits the current worker runs with (tests, diagnostics). */
+  get resourceLimits(): ResourceLimits | undefined {
+    return this.live?.worker.resourceLimits;
+  }
+
   /** Spawns the worker and waits for `ready` (or its reason for failing). */
   async boot(): Promise<void> {
-    const worker = new Worker(this.opts.script, { workerData: this.opts.init, env: this.opts.init.env, stdout: false, stderr: false });
+    const worker = new Worker(this.opts.script, {
+      workerData: this.opts.init,
+      env: this.opts.init.env,
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     const live: Live = { worker, pending: new Map(), secretNames: [] };
     const ready = new Promise<string[]>((resolve, reject) => {
       worker.on('message', (m: WorkerToHost) => {

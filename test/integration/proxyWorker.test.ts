@@ -13,6 +13,7 @@ import { startProxyWorker } from '../../src/host/proxyWorkerClient';
 import type { ProxyWorkerClient, ProxyWorkerOptions } from '../../src/host/proxyWorkerClient';
 import { SecretCache, secretKey } from '../../src/host/secretCache';
 import type { SecretStore } from '../../src/host/secretCache';
+import { YOUNG_GENERATION_MB } from '../../src/proxy/heapLimits';
 import type { Logger } from '../../src/proxy/logger';
 import type { WireError } from '../../src/proxy/workerProtocol';
 import { call, json, startUpstream, until } from '../helpers/servers';
@@ -104,6 +105,7 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
     const { ctl, secrets, lines, home } = setup();
     const url = await running(ctl);
     assert.notEqual(ctl.host!.threadId, undefined);
+    assert.equal(ctl.host!.resourceLimits?.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB, 'the young generation is capped');
     const r = await call(`${url}/v1/responses`, { body: REQ });
     assert.equal(r.status, 200);
     assert.equal(r.json<{ auth: string }>().auth, 'Bearer sk-worker-secret-1');
@@ -177,6 +179,7 @@ describe('proxy worker thread (dist/proxyWorker.js behind ProxyController)', fun
     const st = ctl.status('codex');
     assert.equal(st.kind === 'running' ? st.port : 0, port, 'same port');
     assert.notEqual(ctl.host!.threadId, before, 'a new worker');
+    assert.equal(ctl.host!.resourceLimits?.maxYoungGenerationSizeMb, YOUNG_GENERATION_MB, 'the new worker has the same cap');
     assert.equal(crashes.length, 1);
     assert.equal(crashes[0]!.willRestart, true);
     const again = await call(`${url}/v1/responses`, { body: REQ });
