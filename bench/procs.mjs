@@ -246,20 +246,22 @@ export function scratch(prefix) {
 /**
  * Starts each target — a build's directory holding `cli.js` (`codex-helper serve --service codex`, its own home in
  * `tmp`) or `floor` (floorProxy.mjs) — on core 1 in front of the upstream at `upstreamPort`; `nodeArgs` go to node
- * before the script (V8 flags).
+ * before the script (V8 flags) for every target, and a target's own after `@` (`dist@--max-semi-space-size=8`).
  */
 export async function startTargets(targets, upstreamPort, { tmp, children }, nodeArgs = []) {
   const here = dirname(fileURLToPath(import.meta.url));
   const started = [];
-  for (const t of targets) {
+  for (const name of targets) {
+    const [t, ...own] = name.split('@');
+    const args = [...nodeArgs, ...own];
     const port = await freePort();
     const child = t === 'floor'
-      ? spawnPinned(1, process.execPath, [...nodeArgs, join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
-      : spawnPinned(1, process.execPath, [...nodeArgs, join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
+      ? spawnPinned(1, process.execPath, [...args, join(here, 'floorProxy.mjs'), String(upstreamPort), String(port)], { cwd: here })
+      : spawnPinned(1, process.execPath, [...args, join(resolve(t), 'cli.js'), 'serve', '--service', 'codex', '--port', String(port)],
         { env: writeProxyHome(mkdtempSync(join(tmp, 'home-')), upstreamPort), cwd: tmp });
     children.push(child);
     await waitForLine(child, /listening on/);
-    started.push({ name: t, port, pid: child.pid, child });
+    started.push({ name, port, pid: child.pid, child });
   }
   return started;
 }

@@ -3,7 +3,8 @@
 // the two equal). V8's default lets a semi-space grow to 16 MB, and it does so once as many bytes have survived its
 // scavenges as the young generation holds, which a proxy under load reaches within some thousands of requests: each
 // request's state survives while it is in flight. At 8 MB the proxy keeps the young generation a node pass-through
-// keeps under the same load; measured (README, Performance) −13 MB peak RSS in fresh processes, +1–2 % CPU per request.
+// keeps under the same load; measured (README, Performance): ~12 MB less peak RSS in fresh processes, 1–2 % more CPU
+// per request.
 // No `vscode` here.
 
 /** The largest semi-space, in MB (node's `--max-semi-space-size`). */
