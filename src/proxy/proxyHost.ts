@@ -308,11 +308,9 @@ export class ProxyHost implements ProxyEngine {
         server.closeIdleConnections();
         const svc = this.services[name];
         const deadline = Date.now() + graceMs;
-        // A request that just arrived is only counted once its beginning is recorded: record it now.
-        settlePending();
-        while (svc.state.activeCount > 0 && Date.now() < deadline) {
+        // Every proxied request counts from its arrival: one still reading its body or choosing its upstream too.
+        while (svc.busy && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 25));
-          settlePending();
           server.closeIdleConnections();
         }
         server.closeAllConnections();
@@ -330,7 +328,7 @@ export class ProxyHost implements ProxyEngine {
     // Requests cut off by the stop finish asynchronously (their sockets just closed): let them record themselves
     // before the log writers close, so requests.jsonl has every request.
     const deadline = Date.now() + 1000;
-    while (Object.values(this.services).some((s) => s.state.activeCount > 0) && Date.now() < deadline) {
+    while (Object.values(this.services).some((s) => s.busy) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
     clearInterval(this.reloadTimer);

@@ -70,6 +70,11 @@ export class ProxyService {
   private choiceCache: { cfg: ProxyConfig; version: number; choice: ConfigChoice } | undefined;
   private routingVersion = 0;
   private readonly pruneTimer: NodeJS.Timeout;
+  /** Proxied requests from their arrival to their answer's end (the state counts them only once their record began). */
+  private handling = 0;
+  private readonly handled = (): void => {
+    this.handling--;
+  };
 
   constructor(readonly opts: ProxyServiceOptions) {
     const now = opts.now ?? Date.now;
@@ -162,7 +167,16 @@ export class ProxyService {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Model discovery is answered from the union of the upstreams, never from whichever one is first.
     if (this.models.matches(req)) return this.models.handle(req, res);
-    return handleProxyRequest(this.deps, req, res);
+    this.handling++;
+    return handleProxyRequest(this.deps, req, res).then(this.handled);
+  }
+
+  /**
+   * Whether a proxied request is still being handled: reading its body, choosing its upstream, waiting for or
+   * forwarding its answer. A graceful stop waits for these.
+   */
+  get busy(): boolean {
+    return this.handling > 0 || this.state.activeCount > 0;
   }
 
   /** Finds an upstream by config name and index in the current snapshot. */

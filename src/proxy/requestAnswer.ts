@@ -387,7 +387,7 @@ export function afterBurst(work: () => void): void {
 
 /**
  * Runs whatever waits for the burst now (the requests' bookkeeping first of all), for whoever must see those
- * requests: the admin API (every read of the state from the extension goes through it) and a graceful stop.
+ * requests: the admin API (every read of the state from the extension goes through it).
  */
 export function settlePending(): void {
   if (settleQueue.length > 0) settleNow();

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { call, json, startProxy, startUpstream } from '../helpers/servers';
 import type { FakeUpstream, TestProxy } from '../helpers/servers';
 import { LoadBalancer } from '../../src/core/lb';
@@ -261,6 +263,59 @@ describe('admin API: requests in flight', () => {
     await atUpstream;
     await s.proxy.host.stop('codex', 3000);
     assert.equal((await answer).status, 200);
+  });
+});
+
+describe('graceful stop', () => {
+  const s = proxyForBlock();
+
+  it('waits for a request whose body is still arriving (no record, no upstream call yet)', async () => {
+    const body = JSON.stringify({ model: 'gpt-5', input: 'x'.repeat(4096) });
+    // The proxy's server has parsed the request's head: the only request in flight in this process.
+    const headIn = new Promise<void>((resolve) => {
+      const on = () => {
+        diagnostics.unsubscribe('http.server.request.start', on);
+        resolve();
+      };
+      diagnostics.subscribe('http.server.request.start', on);
+    });
+    let stopped: Promise<void> | undefined;
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${s.proxy.url()}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 100));
+      void headIn.then(async () => {
+        stopped = s.proxy.host.stop('codex', 3000);
+        await new Promise((r) => setTimeout(r, 100));
+        req.end(body.slice(100));
+      });
+    });
+    assert.equal(await answer, 200);
+    await stopped;
+  });
+});
+
+describe('graceful stop with an idle client', () => {
+  const s = proxyForBlock();
+
+  it('is not held by a connection with no request on it', async () => {
+    const u = new URL(s.proxy.url());
+    const idle = connect(Number(u.port), u.hostname);
+    idle.on('error', () => undefined);
+    await new Promise((r) => idle.once('connect', r));
+    try {
+      const t0 = Date.now();
+      await s.proxy.host.stop('codex', 5000);
+      assert.ok(Date.now() - t0 < 2500, `stopped after ${Date.now() - t0} ms; the grace is 5000`);
+    } finally {
+      idle.destroy();
+    }
   });
 });
 
