@@ -172,8 +172,9 @@ export class ProxyService {
   }
 
   /**
-   * Whether a proxied request is still being handled: reading its body, choosing its upstream, waiting for or
-   * forwarding its answer. A graceful stop waits for these.
+   * Whether a proxied request is still being handled (reading its body, choosing its upstream, waiting for or
+   * forwarding its answer), or the state counts something active (a request whose record began, a WebSocket
+   * tunnel). A graceful stop waits for these.
    */
   get busy(): boolean {
     return this.handling > 0 || this.state.activeCount > 0;
