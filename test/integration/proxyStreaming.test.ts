@@ -154,6 +154,54 @@ describe('proxy streaming (SSE through, usage, aborts, mid-stream failures)', ()
     assert.equal(proxy.host.services.codex.state.listRecent(1)[0]!.usage?.total_tokens, 19);
   });
 
+  it('holds the upstream back while its client does not read, then delivers every byte and the usage', async () => {
+    // 48 MB of events, written as fast as the upstream's socket takes them: far more than the sockets and buffers
+    // between the two ends hold, so an upstream that still gets to write them all was read into memory by the proxy.
+    const event = Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"' + 'x'.repeat(64 * 1024) + '"}\n\n');
+    const count = 768;
+    const total = event.length * count + Buffer.byteLength(RESPONSES_EVENTS[3]!);
+    let written = 0;
+    const up = await startUpstream(async (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < count; i++) {
+        written += event.length;
+        if (!res.write(event)) await new Promise((r) => res.once('drain', r));
+      }
+      written += Buffer.byteLength(RESPONSES_EVENTS[3]!);
+      res.end(RESPONSES_EVENTS[3]);
+    });
+    ups.push(up);
+    proxy = await startProxy(config('codex', [up.url]));
+    const got = await new Promise<{ res: IncomingMessage; held: number }>((resolve, reject) => {
+      const req = httpRequest(`${proxy!.url()}/v1/responses`, { method: 'POST', headers: { accept: 'text/event-stream' }, agent: false }, (res) => {
+        res.pause();
+        // The client reads nothing for a while: the upstream must stop, with most of the answer still unwritten.
+        setTimeout(() => resolve({ res, held: written }), 400);
+      });
+      req.on('error', reject);
+      req.end('{"model":"m"}');
+    });
+    assert.ok(got.held < total / 2, `the upstream wrote ${got.held} of ${total} bytes while the client read nothing`);
+    let size = 0;
+    let tail = '';
+    await new Promise<void>((resolve, reject) => {
+      got.res.on('data', (c: Buffer) => {
+        size += c.length;
+        tail = (tail + c.toString('latin1')).slice(-400);
+      });
+      got.res.on('end', resolve);
+      got.res.on('error', reject);
+      got.res.resume();
+    });
+    assert.equal(size, total);
+    assert.ok(tail.endsWith(RESPONSES_EVENTS[3]!));
+    await until(() => proxy!.host.services.codex.state.listRecent(1).length === 1);
+    const row = proxy.host.services.codex.state.listRecent(1)[0]!;
+    assert.equal(row.status_code, 200);
+    assert.equal(row.error_class, undefined);
+    assert.equal(row.usage?.total_tokens, 19);
+  });
+
   it('aborts the upstream request at once when the client goes away', async () => {
     let upstreamClosed = false;
     const up = await startUpstream((req, res) => {
