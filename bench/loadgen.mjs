@@ -42,9 +42,16 @@ function pct(sorted, p) {
   return sorted[i];
 }
 
+/** Monotonic microseconds, on the clock every process of the machine shares (for `spec.trace`). */
+const monoUs = () => Number(process.hrtime.bigint()) / 1000;
+let traceSeq = 0;
+
 /**
- * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup, keepAgent?}
+ * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup, keepAgent?,
+ * trace?}
  * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
+ * `trace`: each measured request carries an `x-bench-trace` id, and the result lists `{ id, sent, first }` per
+ * request (monotonic µs: sent, first body byte) for bench/ttfbTrace.mjs to join with what the target stamped.
  */
 async function run(spec) {
   const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
@@ -72,8 +79,16 @@ async function run(spec) {
 
   // `spec.marker`: the text of the first output event; its arrival time is "time to first output".
   const marker = spec.marker;
+  const traces = [];
+  let tracing = false;
   const one = (t) => new Promise((resolve) => {
-    const opts = targetOpts[t];
+    let opts = targetOpts[t];
+    let tr;
+    if (tracing) {
+      tr = { id: `${process.pid}-${traceSeq++}`, sent: monoUs(), first: 0 };
+      opts = { ...opts, headers: { ...opts.headers, 'x-bench-trace': tr.id } };
+      traces.push(tr);
+    }
     const t0 = performance.now();
     let first = 0;
     let firstOutput = 0;
@@ -83,7 +98,10 @@ async function run(spec) {
       if (res.statusCode !== 200) bad++;
       res.on('data', (c) => {
         const now = performance.now();
-        if (first === 0) first = now;
+        if (first === 0) {
+          first = now;
+          if (tr) tr.first = monoUs();
+        }
         if (marker && firstOutput === 0) {
           const text = tail + c.toString('latin1');
           if (text.includes(marker)) firstOutput = now;
@@ -132,6 +150,7 @@ async function run(spec) {
   const t0 = performance.now();
   const deadline = spec.durationMs ? t0 + spec.durationMs : Infinity;
   const limit = spec.requests ?? Infinity;
+  tracing = !!spec.trace;
   const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
   const elapsed = performance.now() - t0;
   targetAgents.forEach((a, t) => (spec.keepAgent ? agents.set(agentKeys[t], a) : a.destroy()));
@@ -152,6 +171,7 @@ async function run(spec) {
     firstOutputP99: pct(tfos, 99),
     bodyBytes: body.length,
     perTarget,
+    ...(spec.trace ? { traces } : {}),
   };
 }
 

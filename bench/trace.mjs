@@ -3,12 +3,16 @@
 // and its end, writes its answer, the client sees the head and the first body byte. Two targets (a build's
 // directory holding `cli.js`, or `floor` for bench/floorProxy.mjs) take turns request by request (who goes first
 // alternates), so whatever else the machine does falls on both alike; medians over a few thousand requests move by
-// a few µs from run to run.
+// a few µs from run to run. Both targets run on one core, so each request also runs right after the other target's,
+// in caches the other program filled: the larger program pays more for that (with --gap, up to three times its
+// difference back to back). One target alone measures without it; compare two such runs.
 //
 //   node bench/trace.mjs floor dist              # 20 SSE events in one burst (the default)
 //   node bench/trace.mjs floor dist --json       # a ~1.4 KB JSON answer
 //   node bench/trace.mjs floor dist --gap 2      # the 20 events 2 ms apart (the first byte is an event's)
 //   node bench/trace.mjs /tmp/before dist --n 3000
+//   node bench/trace.mjs dist --warm 20000       # one target, after a long back-to-back warm-up (default 500):
+//                                                # its per-request functions optimized, as in a long-running proxy
 //
 // Columns: request leg (client send → upstream has the request: the proxy's work before it sends), upstream
 // (request → answer written, the same code for every target), response leg (answer written → client has the
@@ -21,14 +25,14 @@ const opt = (n, d) => {
   const i = argv.indexOf(n);
   return i >= 0 ? argv[i + 1] : d;
 };
-const targets = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--n' && argv[i - 1] !== '--gap');
+const targets = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--n' && argv[i - 1] !== '--gap' && argv[i - 1] !== '--warm');
 if (targets.length < 1 || targets.length > 2) {
-  console.error('usage: node bench/trace.mjs <dist dir | floor> [<dist dir | floor>] [--json | --gap MS] [--n N]');
+  console.error('usage: node bench/trace.mjs <dist dir | floor> [<dist dir | floor>] [--json | --gap MS] [--n N] [--warm N]');
   process.exit(2);
 }
 const N = Number(opt('--n', 2000));
 const SSE = !argv.includes('--json');
-const GAP = Number(opt('--gap', 0));
+let GAP = Number(opt('--gap', 0));
 
 const usNow = () => Number(process.hrtime.bigint()) / 1000;
 
@@ -102,7 +106,13 @@ function one(t) {
 }
 
 // JIT warm-up, then the measured rounds, who goes first alternating.
-for (let k = 0; k < 500; k++) for (const t of ports.keys()) await one(t);
+const WARM = Number(opt('--warm', 500));
+// The warm-up goes back to back (no gap), so that a long one (--warm 20000) leaves the code where a proxy that
+// served many requests has it: optimized.
+const gapSaved = GAP;
+GAP = 0;
+for (let k = 0; k < WARM; k++) for (const t of ports.keys()) await one(t);
+GAP = gapSaved;
 const rows = ports.map(() => []);
 for (let k = 0; k < N; k++) {
   for (const t of k % 2 ? [...ports.keys()].reverse() : ports.keys()) rows[t].push(await one(t));
