@@ -48,8 +48,10 @@ let traceSeq = 0;
 
 /**
  * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup, keepAgent?,
- * trace?}
+ * staggerMs?, trace?}
  * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
+ * `staggerMs`: the measured workers start spread over that long (worker w after w × staggerMs / concurrency), so
+ * streams of one length do not stay in step.
  * `trace`: each measured request carries an `x-bench-trace` id, and the result lists `{ id, sent, first }` per
  * request (monotonic µs: sent, first body byte) for bench/ttfbTrace.mjs to join with what the target stamped.
  */
@@ -126,12 +128,13 @@ async function run(spec) {
     req.end(body);
   });
 
-  const workers = (n, until) => {
+  const workers = (n, until, stagger = 0) => {
     const totals = [];
     const ttfbs = [];
     const tfos = [];
     let started = 0;
     const worker = async (_, w) => {
+      if (stagger > 0 && w > 0) await new Promise((r) => setTimeout(r, (w * stagger) / n));
       while (until(started)) {
         started++;
         const r = await one(w % ports.length);
@@ -151,7 +154,7 @@ async function run(spec) {
   const deadline = spec.durationMs ? t0 + spec.durationMs : Infinity;
   const limit = spec.requests ?? Infinity;
   tracing = !!spec.trace;
-  const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline);
+  const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline, spec.staggerMs ?? 0);
   const elapsed = performance.now() - t0;
   targetAgents.forEach((a, t) => (spec.keepAgent ? agents.set(agentKeys[t], a) : a.destroy()));
   totals.sort((a, b) => a - b);
