@@ -157,7 +157,7 @@ const plus = (x, digits) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
  *
  * The spaced-SSE TTFB is read twice per turn. As the table measures it, the 16 streams start together and, all of
  * one length, stay in step: their next requests arrive in waves, and a turn's p50 swings with how the waves fall
- * (single pairs of two identical floors read ×0.4–1.8). Staggered, each stream starts 100 ms / 16 after the one
+ * (single pairs of two identical floors read ×0.7–1.7). Staggered, each stream starts 100 ms / 16 after the one
  * before (100 ms is a stream's length), so requests arrive spread out, as independent clients' do; pairs of two
  * floors then read ×0.8–1.3. The target checks the first reading; the second is printed beside it.
  */
