@@ -30,7 +30,7 @@ import { RuntimeConfig } from './runtimeConfig';
 import { createUpstreamAgent, UpstreamAgents } from './upstream';
 import { DEFAULT_TIMEOUTS } from '../core/timeouts';
 import { UsageProviderPoller } from './usageProviders';
-import { tunnelUpgrade } from './wsTunnel';
+import { tunnelQuiet, tunnelUpgrade } from './wsTunnel';
 import { capConnections, listenerLimits, serverOptions } from './listenerLimits';
 import type { ListenerLimits } from './listenerLimits';
 import { localNames } from './localNames';
@@ -309,7 +309,10 @@ export class ProxyHost implements ProxyEngine {
         const svc = this.services[name];
         const deadline = Date.now() + graceMs;
         // Every proxied request counts from its arrival: one still reading its body or choosing its upstream too.
-        while (svc.busy && Date.now() < deadline) {
+        // A WebSocket tunnel counts while it carries bytes: an idle one is closed (see TUNNEL_QUIET_MS).
+        for (;;) {
+          this.closeQuietTunnels(name);
+          if (!svc.busy || Date.now() >= deadline) break;
           await new Promise((r) => setTimeout(r, 25));
           server.closeIdleConnections();
         }
@@ -319,6 +322,14 @@ export class ProxyHost implements ProxyEngine {
         await closed;
       }),
     );
+  }
+
+  /** Closes the tunnels of `service` that carried nothing for `TUNNEL_QUIET_MS` (both sockets of each). */
+  private closeQuietTunnels(service: ServiceName): void {
+    const set = this.tunnels.get(service);
+    if (!set) return;
+    const now = Date.now();
+    for (const s of set) if (tunnelQuiet(s, now)) s.destroy();
   }
 
   /** Stops everything and releases timers, pools and files. */

@@ -21,6 +21,22 @@ const NO_WEBSOCKET = 426;
 const MAX_UPGRADE_HEAD = 16 * 1024;
 const UPGRADE_TIMEOUT_MS = 10_000;
 
+/**
+ * A tunnel with no bytes either way for this long is idle as far as a graceful stop is concerned (ProxyHost.stop):
+ * it is closed at once instead of holding the stop for the whole grace period. Codex keeps its WebSocket open
+ * between turns, so most tunnels a stop finds are idle; one still carrying an answer keeps the stop waiting.
+ */
+export const TUNNEL_QUIET_MS = 1000;
+
+/** When each tunnel (both of its sockets share the record) last carried a byte, or began. */
+const lastActivity = new WeakMap<Duplex, { at: number }>();
+
+/** True when `socket` belongs to a tunnel that carried nothing for `TUNNEL_QUIET_MS` (or is not a tunnel's). */
+export function tunnelQuiet(socket: Duplex, now = Date.now()): boolean {
+  const a = lastActivity.get(socket);
+  return !a || now - a.at >= TUNNEL_QUIET_MS;
+}
+
 function refuse(socket: Duplex, reason: string): void {
   const body = JSON.stringify({ error: { message: reason, type: 'websocket_unavailable' } });
   socket.end(
@@ -39,6 +55,11 @@ export function tunnelUpgrade(
   track: Set<Duplex>,
 ): void {
   socket.on('error', () => socket.destroy());
+  const activity = { at: Date.now() };
+  const touch = () => {
+    activity.at = Date.now();
+  };
+  lastActivity.set(socket, activity);
   track.add(socket);
   socket.once('close', () => track.delete(socket));
   const sid = sessionIdFromHeaders(req.headers);
@@ -125,6 +146,9 @@ export function tunnelUpgrade(
         phase = 'open';
         opened = true;
         socket.write(buffered);
+        touch();
+        upstreamSocket.on('data', touch);
+        socket.on('data', touch);
         upstreamSocket.pipe(socket);
         socket.pipe(upstreamSocket);
         return;
@@ -141,6 +165,7 @@ export function tunnelUpgrade(
     else refuseOnce(`upstream ${connected ? 'failed' : 'unreachable'} for WebSocket: ${e.message}`);
   });
   // Tunnels are not half-closed: whichever side ends first ends both (server sockets are allowHalfOpen).
+  lastActivity.set(upstreamSocket, activity);
   track.add(upstreamSocket);
   const closeBoth = () => {
     if (phase === 'open') socket.destroy();
