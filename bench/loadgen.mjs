@@ -48,12 +48,13 @@ let traceSeq = 0;
 
 /**
  * spec: {port, path, kind, bytes, model, stream, headers, concurrency, requests?, durationMs?, warmup, keepAgent?,
- * staggerMs?, trace?}
+ * staggerMs?, trace?, samples?}
  * Runs `warmup` requests (not measured) then either `requests` requests or as many as fit in `durationMs`.
  * `staggerMs`: the measured workers start spread over that long (worker w after w × staggerMs / concurrency), so
  * streams of one length do not stay in step.
  * `trace`: each measured request carries an `x-bench-trace` id, and the result lists `{ id, sent, first }` per
  * request (monotonic µs: sent, first body byte) for bench/ttfbTrace.mjs to join with what the target stamped.
+ * `samples`: the result also lists every measured request's first-byte time (`ttfbs`, ms, sorted), for pooling.
  */
 async function run(spec) {
   const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
@@ -175,6 +176,7 @@ async function run(spec) {
     bodyBytes: body.length,
     perTarget,
     ...(spec.trace ? { traces } : {}),
+    ...(spec.samples ? { ttfbs } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
 //        --node-defaults (the proxy and the floors without npm start's node flags)
+//        --seed N (the order of the TTFB rounds, printed with each run)
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -15,6 +16,7 @@ import {
   writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
+import { sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -27,6 +29,8 @@ const opt = (n) => {
 const QUICK = flag('--quick');
 const REPS = Number(opt('--reps') ?? (QUICK ? 2 : 3));
 const ONLY = opt('--only')?.split(',');
+// The seed of the TTFB rounds' order (printed with the result; pass it back to replay an order).
+const SEED = Number(opt('--seed') ?? Date.now() % 1e9);
 // The proxy runs with the node flags `npm start` gives it (package.json: the young generation's cap of
 // src/proxy/heapLimits.ts, which the VS Code worker takes as a resource limit), and so do the node floor and its
 // control: one runtime for all three, so what differs is the code. --node-defaults runs all three without them.
@@ -150,59 +154,45 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const plus = (x, digits) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
 /**
- * Proxy and node floor measured in alternating halves of short pairs (who goes first rotates): CPU per request at
- * c=32 and spaced-SSE TTFB at c=16. The median of the per-pair ratios is what the floor targets check. A second
- * floor process (the control) takes its turn in every pair too: control ÷ floor is what the method reads for two
- * identical programs, i.e. how far its ratios stray on this machine by chance.
- *
- * The spaced-SSE TTFB is read twice per turn. As the table measures it, the 16 streams start together and, all of
- * one length, stay in step: their next requests arrive in waves, and a turn's p50 swings with how the waves fall
- * (single pairs of two identical floors read ×0.7–1.7). Staggered, each stream starts 100 ms / 16 after the one
- * before (100 ms is a stream's length), so requests arrive spread out, as independent clients' do; pairs of two
- * floors then read ×0.8–1.3. The target checks the first reading; the second is printed beside it.
+ * Proxy and node floor measured side by side, interleaved. CPU per request at c=32: alternating halves of short pairs
+ * (who goes first rotates), the median of the per-pair ratios. Spaced-SSE TTFB at c=16: short slices in a shuffled
+ * order, first bytes pooled per target (bench/ttfbSlices.mjs): the target checks the streams aligned (the table's
+ * shape), the staggered reading is printed beside it. A second floor process (the control) takes its turn in every
+ * pair and round too: control ÷ floor is what the method reads for two identical programs, i.e. how far its ratios
+ * stray on this machine by chance.
  */
 async function floorPairs(lg, ports, pids) {
   if (!ports.floor || (ONLY && !ONLY.includes('json_c32') && !ONLY.includes('sse20_gap5_c16'))) return undefined;
   const control = ports.control !== undefined;
   const pairs = q(6, 10);
   const cpuSpec = { ...json, bytes: 2 * KB, concurrency: 32, requests: q(3000, 5000) };
-  const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16, requests: 16 * q(4, 12) };
-  const staggeredSpec = { ...sseSpec, staggerMs: 100 };
   const cpuPairs = [];
-  const ttfbPairs = [];
   const controlCpu = [];
-  const controlTtfb = [];
-  const staggeredPairs = [];
-  const controlStaggered = [];
   const turns = control ? ['proxy', 'floor', 'control'] : ['proxy', 'floor'];
   for (let i = 0; i < pairs; i++) {
     const cpu = {};
-    const ttfb = {};
-    const staggered = {};
     for (const t of turns.map((_, k) => turns[(i + k) % turns.length])) {
       await lg.run({ ...cpuSpec, port: ports[t], requests: 200, warmup: 0, keepAgent: true });
       const c0 = cpuMs(pids[t]);
       const r = await lg.run({ ...cpuSpec, port: ports[t], warmup: 0 });
       cpu[t] = ((cpuMs(pids[t]) - c0) * 1000) / r.requests;
-      await lg.run({ ...sseSpec, port: ports[t], requests: 16, warmup: 0, keepAgent: true });
-      ttfb[t] = (await lg.run({ ...sseSpec, port: ports[t], warmup: 0, keepAgent: true })).ttfbP50;
-      staggered[t] = (await lg.run({ ...staggeredSpec, port: ports[t], warmup: 0 })).ttfbP50;
     }
     cpuPairs.push(cpu.proxy / cpu.floor);
-    ttfbPairs.push(ttfb.proxy / ttfb.floor);
-    staggeredPairs.push(staggered.proxy / staggered.floor);
-    if (control) {
-      controlCpu.push(cpu.control / cpu.floor);
-      controlTtfb.push(ttfb.control / ttfb.floor);
-      controlStaggered.push(staggered.control / staggered.floor);
-    }
+    if (control) controlCpu.push(cpu.control / cpu.floor);
   }
-  const out = { cpu: summarize(cpuPairs).median, ttfb: summarize(ttfbPairs).median, cpuPairs, ttfbPairs,
-    ttfbStaggered: summarize(staggeredPairs).median, ttfbStaggeredPairs: staggeredPairs };
-  if (control) {
-    out.control = { cpu: summarize(controlCpu).median, ttfb: summarize(controlTtfb).median, cpuPairs: controlCpu, ttfbPairs: controlTtfb,
-      ttfbStaggered: summarize(controlStaggered).median, ttfbStaggeredPairs: controlStaggered };
-  }
+  const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16 };
+  const slices = await ttfbSlices(lg, turns.map((name) => ({ name, port: ports[name] })), sseSpec, { rounds: q(8, 48), seed: SEED });
+  const read = (t) => {
+    const aligned = sliceRatio(slices, t, 'floor', 'aligned');
+    const staggered = sliceRatio(slices, t, 'floor', 'staggered');
+    return { ttfb: aligned.ratio, ttfbBlocks: aligned.blocks, ttfbStaggered: staggered.ratio, ttfbStaggeredBlocks: staggered.blocks,
+      ttfbP50Ms: aligned.p50[0], ttfbStaggeredP50Ms: staggered.p50[0] };
+  };
+  const out = { cpu: summarize(cpuPairs).median, cpuPairs, ...read('proxy'),
+    floorTtfbP50Ms: sliceRatio(slices, 'floor', 'floor', 'aligned').p50[0],
+    floorTtfbStaggeredP50Ms: sliceRatio(slices, 'floor', 'floor', 'staggered').p50[0],
+    slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: sliceRatio(slices, 'proxy', 'floor', 'aligned').samples[0] } };
+  if (control) out.control = { cpu: summarize(controlCpu).median, cpuPairs: controlCpu, ...read('control') };
   return out;
 }
 
@@ -355,13 +345,17 @@ async function main() {
   const ttfbFloor = paired?.ttfb ?? med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50');
   if (paired) {
     const list = (a) => a.map((x) => x.toFixed(2)).join(' ');
-    console.log(`proxy ÷ node floor, ${paired.cpuPairs.length} interleaved pairs (median): CPU per request (c=32) ×${paired.cpu.toFixed(2)} [${list(paired.cpuPairs)}]; ` +
-      `spaced-SSE TTFB (c=16) ×${paired.ttfb.toFixed(2)} [${list(paired.ttfbPairs)}]; the same, streams staggered ×${paired.ttfbStaggered.toFixed(2)} [${list(paired.ttfbStaggeredPairs)}]`);
+    const sl = paired.slices;
+    console.log(`proxy ÷ node floor: CPU per request (c=32), ${paired.cpuPairs.length} interleaved pairs (median) ×${paired.cpu.toFixed(2)} [${list(paired.cpuPairs)}]`);
+    console.log(`  spaced-SSE TTFB (c=16), ${sl.rounds} shuffled rounds (seed ${sl.seed}), ${sl.samplesPerTarget} first bytes per target, ` +
+      `pooled p50 ÷ pooled p50 [by block]: aligned ×${paired.ttfb.toFixed(2)} [${list(paired.ttfbBlocks)}] ` +
+      `(${paired.ttfbP50Ms.toFixed(3)} against ${paired.floorTtfbP50Ms.toFixed(3)} ms); staggered ×${paired.ttfbStaggered.toFixed(2)} [${list(paired.ttfbStaggeredBlocks)}] ` +
+      `(${paired.ttfbStaggeredP50Ms.toFixed(3)} against ${paired.floorTtfbStaggeredP50Ms.toFixed(3)} ms)`);
     const c = paired.control;
     if (c) {
       const rss = med('streams_256', 'control', 'peakRssMb') - med('streams_256', 'floor', 'peakRssMb');
-      console.log(`  control (a second node floor, same requests and pairs) against the floor: CPU ×${c.cpu.toFixed(2)} [${list(c.cpuPairs)}]; ` +
-        `TTFB ×${c.ttfb.toFixed(2)} [${list(c.ttfbPairs)}]; staggered ×${c.ttfbStaggered.toFixed(2)} [${list(c.ttfbStaggeredPairs)}]${Number.isNaN(rss) ? '' : `; peak RSS with 256 streams ${plus(rss, 1)} MB`}`);
+      console.log(`  control (a second node floor, same requests, pairs and rounds) against the floor: CPU ×${c.cpu.toFixed(2)} [${list(c.cpuPairs)}]; ` +
+        `TTFB aligned ×${c.ttfb.toFixed(2)} [${list(c.ttfbBlocks)}]; staggered ×${c.ttfbStaggered.toFixed(2)} [${list(c.ttfbStaggeredBlocks)}]${Number.isNaN(rss) ? '' : `; peak RSS with 256 streams ${plus(rss, 1)} MB`}`);
     }
     console.log(`  (ratios of the table's medians: CPU ×${(med('json_c32', 'proxy', 'cpuUsPerRequest') / med('json_c32', 'floor', 'cpuUsPerRequest')).toFixed(2)}, ` +
       `TTFB ×${(med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50')).toFixed(2)})`);

@@ -1,16 +1,20 @@
-// Spaced-SSE TTFB of two targets taking turns: 20 events 5 ms apart at c=16, 12 waves per turn, the order flipped
-// every pair; prints the median of the per-pair ratios (second ÷ first). The same measure as `npm run bench`'s
-// floor pairs, for two builds (or a build and `floor`). Compare a build with a copy of itself first: that spread is
-// what the machine gives by chance.
+// Spaced-SSE TTFB of two builds (or a build and `floor`): 20 events 5 ms apart at c=16, read the way `npm run bench`
+// reads the proxy against the node floor (bench/ttfbSlices.mjs: short slices, shuffled rounds, first bytes pooled),
+// with the streams aligned and staggered. Prints the second target ÷ the first, pooled and block by block. Compare
+// a build with a copy of itself first: that spread is what the machine gives by chance.
 //
-//   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [pairs]
+//   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [rounds] [--seed N]
 import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
-import { summarize } from './report.mjs';
+import { SHAPES, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
-const targets = process.argv.slice(2, 4);
-const PAIRS = Number(process.argv[4] ?? 20);
-if (targets.length !== 2 || !(PAIRS > 0)) {
-  console.error('usage: node bench/ttfbPairs.mjs <dist dir | floor> <dist dir | floor> [pairs]');
+const argv = process.argv.slice(2);
+const seedAt = argv.indexOf('--seed');
+const seed = seedAt >= 0 ? Number(argv[seedAt + 1]) : undefined;
+const rest = argv.filter((_, i) => seedAt < 0 || (i !== seedAt && i !== seedAt + 1));
+const targets = rest.slice(0, 2);
+const ROUNDS = Number(rest[2] ?? 48);
+if (targets.length !== 2 || !(ROUNDS > 0) || (seed !== undefined && !Number.isFinite(seed))) {
+  console.error('usage: node bench/ttfbPairs.mjs <dist dir | floor> <dist dir | floor> [rounds] [--seed N]');
   process.exit(2);
 }
 const s = scratch('codex-helper-ttfb-');
@@ -23,15 +27,12 @@ for (const t of started) {
   await lg.run({ ...base, path: '/v1/responses', stream: false, concurrency: 8, requests: 3000, port: t.port });
   await lg.run({ ...spaced, requests: 64, port: t.port });
 }
-const ratios = [];
-for (let i = 0; i < PAIRS; i++) {
-  const ttfb = [];
-  for (const k of i % 2 ? [1, 0] : [0, 1]) {
-    await lg.run({ ...spaced, requests: 16, port: started[k].port, keepAgent: true });
-    ttfb[k] = (await lg.run({ ...spaced, requests: 16 * 12, port: started[k].port })).ttfbP50;
-  }
-  ratios.push(ttfb[1] / ttfb[0]);
+// Two targets with one name (a build against itself) get their own names in the pools.
+const named = started.map((t, i) => ({ name: `${i}:${t.name}`, port: t.port }));
+const r = await ttfbSlices(lg, named, spaced, { rounds: ROUNDS, ...(seed === undefined ? {} : { seed }) });
+console.log(`spaced-SSE TTFB p50, ${targets[1]} ÷ ${targets[0]}, ${ROUNDS} shuffled rounds (seed ${r.seed}), first bytes pooled [by block]:`);
+for (const shape of SHAPES) {
+  const x = sliceRatio(r, named[1].name, named[0].name, shape);
+  console.log(`  ${shape.padEnd(9)} ×${x.ratio.toFixed(3)} [${x.blocks.map((b) => b.toFixed(2)).join(' ')}] (${x.p50[0].toFixed(3)} against ${x.p50[1].toFixed(3)} ms)`);
 }
-const r = summarize(ratios);
-console.log(`spaced-SSE TTFB p50, ${targets[1]} ÷ ${targets[0]}, ${PAIRS} pairs: ×${r.median.toFixed(3)} [${r.min.toFixed(2)}–${r.max.toFixed(2)}]`);
 process.exit(0);
