@@ -55,6 +55,7 @@ let traceSeq = 0;
  * `trace`: each measured request carries an `x-bench-trace` id, and the result lists `{ id, sent, first }` per
  * request (monotonic µs: sent, first body byte) for bench/ttfbTrace.mjs to join with what the target stamped.
  * `samples`: the result also lists every measured request's first-byte time (`ttfbs`, ms, sorted), for pooling.
+ * The result counts the requests that had to open a connection (`newSockets`; warm-up included).
  */
 async function run(spec) {
   const body = makeBody(spec.kind, spec.bytes, spec.model, !!spec.stream);
@@ -79,6 +80,7 @@ async function run(spec) {
   const perTarget = ports.map(() => 0);
   let errors = 0;
   let bad = 0;
+  let newSockets = 0;
 
   // `spec.marker`: the text of the first output event; its arrival time is "time to first output".
   const marker = spec.marker;
@@ -121,6 +123,9 @@ async function run(spec) {
         errors++;
         resolve(undefined);
       });
+    });
+    req.once('socket', () => {
+      if (!req.reusedSocket) newSockets++;
     });
     req.on('error', () => {
       errors++;
@@ -175,6 +180,7 @@ async function run(spec) {
     firstOutputP99: pct(tfos, 99),
     bodyBytes: body.length,
     perTarget,
+    newSockets,
     ...(spec.trace ? { traces } : {}),
     ...(spec.samples ? { ttfbs } : {}),
   };

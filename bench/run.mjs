@@ -191,7 +191,8 @@ async function floorPairs(lg, ports, pids) {
   const out = { cpu: summarize(cpuPairs).median, cpuPairs, ...read('proxy'),
     floorTtfbP50Ms: sliceRatio(slices, 'floor', 'floor', 'aligned').p50[0],
     floorTtfbStaggeredP50Ms: sliceRatio(slices, 'floor', 'floor', 'staggered').p50[0],
-    slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: sliceRatio(slices, 'proxy', 'floor', 'aligned').samples[0] } };
+    slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: sliceRatio(slices, 'proxy', 'floor', 'aligned').samples[0],
+      newSockets: slices.newSockets } };
   if (control) out.control = { cpu: summarize(controlCpu).median, cpuPairs: controlCpu, ...read('control') };
   return out;
 }

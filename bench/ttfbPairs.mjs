@@ -31,6 +31,8 @@ for (const t of started) {
 const named = started.map((t, i) => ({ name: `${i}:${t.name}`, port: t.port }));
 const r = await ttfbSlices(lg, named, spaced, { rounds: ROUNDS, ...(seed === undefined ? {} : { seed }) });
 console.log(`spaced-SSE TTFB p50, ${targets[1]} ÷ ${targets[0]}, ${ROUNDS} shuffled rounds (seed ${r.seed}), first bytes pooled [by block]:`);
+const reopened = Object.entries(r.newSockets).filter(([, n]) => n > 0);
+if (reopened.length > 0) console.log(`  (connections reopened during the rounds: ${reopened.map(([k, n]) => `${k} ${n}`).join(', ')})`);
 for (const shape of SHAPES) {
   const x = sliceRatio(r, named[1].name, named[0].name, shape);
   console.log(`  ${shape.padEnd(9)} ×${x.ratio.toFixed(3)} [${x.blocks.map((b) => b.toFixed(2)).join(' ')}] (${x.p50[0].toFixed(3)} against ${x.p50[1].toFixed(3)} ms)`);

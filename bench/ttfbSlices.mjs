@@ -49,12 +49,14 @@ export const SHAPES = ['aligned', 'staggered'];
 /**
  * Runs `rounds` rounds over `targets` ({name, port}) with the load generator `lg`. `spec` is the spaced-SSE
  * request (path with `sse`/`gap`, c=16). Returns per target and shape the pooled first-byte times (ms), cut into
- * `blocks` consecutive groups of rounds (to show how far a reading strays within one run).
+ * `blocks` consecutive groups of rounds (to show how far a reading strays within one run), and per target the
+ * connections the load generator had to open during the rounds (`newSockets`: 0 unless a target closed idle ones).
  */
 export async function ttfbSlices(lg, targets, spec, { rounds, waves = 3, seed = Date.now() % 1e9, blocks = 6 }) {
   const rand = generator(seed);
   const perBlock = Math.max(1, Math.ceil(rounds / blocks));
   const pools = Object.fromEntries(targets.map((t) => [t.name, Object.fromEntries(SHAPES.map((s) => [s, []]))]));
+  const newSockets = Object.fromEntries(targets.map((t) => [t.name, 0]));
   for (const t of targets) await lg.run({ ...spec, port: t.port, requests: spec.concurrency, warmup: 0, keepAgent: true });
   for (let r = 0; r < rounds; r++) {
     const b = Math.floor(r / perBlock);
@@ -65,10 +67,11 @@ export async function ttfbSlices(lg, targets, spec, { rounds, waves = 3, seed = 
         const res = await lg.run({ ...spec, port: t.port, requests: spec.concurrency * waves, warmup: 0, keepAgent,
           samples: true, staggerMs: shape === 'staggered' ? 100 : 0 });
         (pools[t.name][shape][b] ??= []).push(...res.ttfbs);
+        newSockets[t.name] += res.newSockets;
       }
     }
   }
-  return { seed, rounds, waves, pools };
+  return { seed, rounds, waves, pools, newSockets };
 }
 
 /**
