@@ -7,8 +7,8 @@
 // drifts over seconds, and a wave's p50 swings with how 16 simultaneous requests fall. A fixed rotation also puts a
 // target after the same neighbour each time: three identical floors run through it read ×1.07 and ×1.18 against the
 // middle one in one run (×1.03 and ×1.03 in the next). Short slices (3 waves) cut the drift inside a comparison, a
-// shuffled order spreads every target over every place and neighbour, and pooling ~2,000 first bytes per target and shape
-// steadies the p50: three identical floors read ×0.92–1.07 (six readings, three runs of 36 rounds) this way.
+// shuffled order spreads every target over every place and neighbour, and pooling ~2,000 first bytes per target
+// and shape steadies the p50: three identical floors read ×0.92–1.07 (six readings, three runs of 36 rounds).
 //
 // Each round runs every target once, in an order drawn from a seeded generator (the seed is printed, so an order
 // can be replayed), two slices per target: the streams aligned (all 16 start together and, all of one length, stay
