@@ -266,6 +266,21 @@ export async function startTargets(targets, upstreamPort, { tmp, children }, nod
   return started;
 }
 
+/**
+ * The bench's spaced-SSE load, as the side-by-side tools run it: 20 Responses events 5 ms apart per stream, a 2 KB
+ * request body, 16 streams at a time.
+ */
+export const SPACED_SSE = Object.freeze({ kind: 'responses', model: 'gpt-5-codex', bytes: 2048, warmup: 0,
+  path: '/v1/responses?sse=20&gap=5', stream: true, concurrency: 16 });
+
+/** The side-by-side tools' JIT warm-up of each started target: 3,000 JSON requests, then 64 spaced streams. */
+export async function warmForSpacedSse(lg, started) {
+  for (const t of started) {
+    await lg.run({ ...SPACED_SSE, path: '/v1/responses', stream: false, concurrency: 8, requests: 3000, port: t.port });
+    await lg.run({ ...SPACED_SSE, requests: 64, port: t.port });
+  }
+}
+
 /** Starts the mock upstream (`mock.mjs`) on core 0; its process joins `children`. */
 export async function startMock({ children }) {
   const child = spawnPinned(0, process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'mock.mjs'), '0'], { ipc: true });

@@ -1,4 +1,4 @@
-// The proxy's request leg under the spaced-SSE load of the floor pairs (20 events 5 ms apart, c=16): from a request's
+// The proxy's request leg under the bench's spaced-SSE load (20 events 5 ms apart, c=16): from a request's
 // arrival to its write upstream, p50 per turn, stamped inside each target by bench/sendLeg.cjs. At c=16 the streams
 // end, and their clients' next requests arrive, in waves; undici writes a request on a kept-alive socket from an
 // immediate, after the event loop's poll phase, so this leg is where the proxy's own steps before the send, and
@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
+import { scratch, SPACED_SSE, startLoadgen, startMock, startTargets, warmForSpacedSse } from './procs.mjs';
 import { summarize } from './report.mjs';
 
 const targets = process.argv.slice(2, 4);
@@ -31,12 +31,7 @@ for (const [i, t] of targets.entries()) {
   process.env.SEND_LEG_KEEP = String(16 * WAVES);
   started.push(...(await startTargets([t], mockPort, s, ['-r', preload])));
 }
-const base = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, warmup: 0 };
-const spaced = { ...base, path: '/v1/responses?sse=20&gap=5', stream: true, concurrency: 16 };
-for (const t of started) {
-  await lg.run({ ...base, path: '/v1/responses', stream: false, concurrency: 8, requests: 3000, port: t.port });
-  await lg.run({ ...spaced, requests: 64, port: t.port });
-}
+await warmForSpacedSse(lg, started);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The target's legs once it wrote the stamps of `count` requests. */
 async function legsAfter(i, count) {
@@ -59,8 +54,8 @@ for (let p = 0; p < PAIRS; p++) {
   const leg = [];
   const ttfb = [];
   for (const k of p % 2 ? [1, 0] : [0, 1]) {
-    await lg.run({ ...spaced, requests: 16, port: started[k].port, keepAgent: true });
-    ttfb[k] = (await lg.run({ ...spaced, requests: 16 * WAVES, port: started[k].port })).ttfbP50;
+    await lg.run({ ...SPACED_SSE, requests: 16, port: started[k].port, keepAgent: true });
+    ttfb[k] = (await lg.run({ ...SPACED_SSE, requests: 16 * WAVES, port: started[k].port })).ttfbP50;
     sent[k] += 16 * (WAVES + 1);
     leg[k] = (await legsAfter(k, sent[k])).p50;
   }

@@ -4,7 +4,7 @@
 // a build with a copy of itself first: that spread is what the machine gives by chance.
 //
 //   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [rounds] [--seed N]
-import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
+import { scratch, SPACED_SSE, startLoadgen, startMock, startTargets, warmForSpacedSse } from './procs.mjs';
 import { SHAPES, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
 const argv = process.argv.slice(2);
@@ -21,15 +21,10 @@ const s = scratch('codex-helper-ttfb-');
 const { port: mockPort } = await startMock(s);
 const lg = await startLoadgen((c) => s.children.push(c));
 const started = await startTargets(targets, mockPort, s);
-const base = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, warmup: 0 };
-const spaced = { ...base, path: '/v1/responses?sse=20&gap=5', stream: true, concurrency: 16 };
-for (const t of started) {
-  await lg.run({ ...base, path: '/v1/responses', stream: false, concurrency: 8, requests: 3000, port: t.port });
-  await lg.run({ ...spaced, requests: 64, port: t.port });
-}
+await warmForSpacedSse(lg, started);
 // Two targets with one name (a build against itself) get their own names in the pools.
 const named = started.map((t, i) => ({ name: `${i}:${t.name}`, port: t.port }));
-const r = await ttfbSlices(lg, named, spaced, { rounds: ROUNDS, ...(seed === undefined ? {} : { seed }) });
+const r = await ttfbSlices(lg, named, SPACED_SSE, { rounds: ROUNDS, ...(seed === undefined ? {} : { seed }) });
 console.log(`spaced-SSE TTFB p50, ${targets[1]} ÷ ${targets[0]}, ${ROUNDS} shuffled rounds (seed ${r.seed}), first bytes pooled [by block]:`);
 const reopened = Object.entries(r.newSockets).filter(([, n]) => n > 0);
 if (reopened.length > 0) console.log(`  (connections reopened during the rounds: ${reopened.map(([k, n]) => `${k} ${n}`).join(', ')})`);

@@ -15,7 +15,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { scratch, startLoadgen, startMock, startTargets } from './procs.mjs';
+import { scratch, SPACED_SSE, startLoadgen, startMock, startTargets, warmForSpacedSse } from './procs.mjs';
 
 const targets = process.argv.slice(2, 4);
 const PAIRS = Number(process.argv[4] ?? 6);
@@ -29,17 +29,12 @@ const { port: mockPort } = await startMock(s);
 const lg = await startLoadgen((c) => s.children.push(c));
 const stamps = `--import=${pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'ttfbStamps.mjs')).href}`;
 const started = await startTargets(targets, mockPort, s, [stamps]);
-const base = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, warmup: 0 };
-const spaced = { ...base, path: '/v1/responses?sse=20&gap=5', stream: true, concurrency: 16 };
-for (const t of started) {
-  await lg.run({ ...base, path: '/v1/responses', stream: false, concurrency: 8, requests: 3000, port: t.port });
-  await lg.run({ ...spaced, requests: 64, port: t.port });
-}
+await warmForSpacedSse(lg, started);
 const sent = [[], []];
 for (let i = 0; i < PAIRS; i++) {
   for (const k of i % 2 ? [1, 0] : [0, 1]) {
-    await lg.run({ ...spaced, requests: 16, port: started[k].port, keepAgent: true });
-    sent[k].push(...(await lg.run({ ...spaced, requests: 16 * 12, port: started[k].port, trace: true })).traces);
+    await lg.run({ ...SPACED_SSE, requests: 16, port: started[k].port, keepAgent: true });
+    sent[k].push(...(await lg.run({ ...SPACED_SSE, requests: 16 * 12, port: started[k].port, trace: true })).traces);
   }
 }
 await Promise.all(started.map((t) => new Promise((resolve) => {
