@@ -16,7 +16,7 @@ import {
   writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
-import { sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
+import { pooledP50, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -189,9 +189,9 @@ async function floorPairs(lg, ports, pids) {
       ttfbP50Ms: aligned.p50[0], ttfbStaggeredP50Ms: staggered.p50[0] };
   };
   const out = { cpu: summarize(cpuPairs).median, cpuPairs, ...read('proxy'),
-    floorTtfbP50Ms: sliceRatio(slices, 'floor', 'floor', 'aligned').p50[0],
-    floorTtfbStaggeredP50Ms: sliceRatio(slices, 'floor', 'floor', 'staggered').p50[0],
-    slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: sliceRatio(slices, 'proxy', 'floor', 'aligned').samples[0],
+    floorTtfbP50Ms: pooledP50(slices, 'floor', 'aligned').p50,
+    floorTtfbStaggeredP50Ms: pooledP50(slices, 'floor', 'staggered').p50,
+    slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: pooledP50(slices, 'proxy', 'aligned').samples,
       newSockets: slices.newSockets } };
   if (control) out.control = { cpu: summarize(controlCpu).median, cpuPairs: controlCpu, ...read('control') };
   return out;

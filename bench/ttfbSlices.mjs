@@ -74,16 +74,21 @@ export async function ttfbSlices(lg, targets, spec, { rounds, waves = 3, seed = 
   return { seed, rounds, waves, pools, newSockets };
 }
 
+/** The pooled p50 (ms) of one target in one shape, and how many first bytes it pools. */
+export function pooledP50(result, name, shape) {
+  const all = result.pools[name][shape].flat();
+  return { p50: median(all), samples: all.length };
+}
+
 /**
  * `a` against `b` in one shape: the ratio of their pooled p50s, and the same ratio block by block.
  */
 export function sliceRatio(result, a, b, shape) {
-  const pa = result.pools[a][shape];
-  const pb = result.pools[b][shape];
+  const pa = pooledP50(result, a, shape);
+  const pb = pooledP50(result, b, shape);
   return {
-    ratio: median(pa.flat()) / median(pb.flat()),
-    blocks: pa.map((x, i) => median(x) / median(pb[i])),
-    p50: [median(pa.flat()), median(pb.flat())],
-    samples: [pa.flat().length, pb.flat().length],
+    ratio: pa.p50 / pb.p50,
+    blocks: result.pools[a][shape].map((x, i) => median(x) / median(result.pools[b][shape][i])),
+    p50: [pa.p50, pb.p50],
   };
 }
