@@ -14,6 +14,7 @@
 // can be replayed), two slices per target: the streams aligned (all 16 start together and, all of one length, stay
 // in step: requests arrive in waves) and staggered (stream w starts w × 100 ms / 16 later: spread arrivals, as
 // independent clients send them). Agents stay warm between slices; the last one is closed.
+import { summarize } from './report.mjs';
 
 /** mulberry32: a small seeded generator, so a run's order can be replayed. */
 function generator(seed) {
@@ -37,12 +38,7 @@ function shuffled(list, rand) {
   return a;
 }
 
-function median(values) {
-  const v = [...values].sort((x, y) => x - y);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
+const median = (values) => summarize(values).median;
 
 export const SHAPES = ['aligned', 'staggered'];
 
