@@ -12,8 +12,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, startLoadgen, startMock, startTargets, waitForLine, whichSync,
-  writeNginxConf, writeProxyHome,
+  cpuMs, fdCounts, freePort, httpJson, pinningPlan, rssMb, spawnPinned, SPACED_SSE, startLoadgen, startMock, startTargets, waitForLine,
+  whichSync, writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
 import { pooledP50, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
@@ -180,8 +180,7 @@ async function floorPairs(lg, ports, pids) {
     cpuPairs.push(cpu.proxy / cpu.floor);
     if (control) controlCpu.push(cpu.control / cpu.floor);
   }
-  const sseSpec = { ...sse(20, 5), bytes: 2 * KB, concurrency: 16 };
-  const slices = await ttfbSlices(lg, turns.map((name) => ({ name, port: ports[name] })), sseSpec, { rounds: q(8, 48), seed: SEED });
+  const slices = await ttfbSlices(lg, turns.map((name) => ({ name, port: ports[name] })), SPACED_SSE, { rounds: q(8, 48), seed: SEED });
   const read = (t) => {
     const aligned = sliceRatio(slices, t, 'floor', 'aligned');
     const staggered = sliceRatio(slices, t, 'floor', 'staggered');
