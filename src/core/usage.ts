@@ -2,7 +2,7 @@
 // Improvements over the seed: cached/cache-creation tokens, Anthropic message_start + message_delta merged,
 // the stream is scanned to its end, and a usage event longer than the scan buffer is still recovered.
 import type { UsageMetrics } from './types';
-import { scanObjectFromEnd } from './jsonBody';
+import { bytesAt, scanObjectFromEnd, skipWs } from './jsonBody';
 import { usageAtEnd, usageMetrics } from './usageBytes';
 import type { StreamIntegrity } from './sseIntegrity';
 
@@ -131,6 +131,8 @@ const USAGE_KEY = Buffer.from('"usage"');
 const USAGE_MEMBER: ReadonlySet<string> = new Set(['usage']);
 const DATA = Buffer.from('data:');
 const LF = 0x0a;
+const COLON = 0x3a;
+const NULL = Buffer.from('null');
 
 const CR = 0x0d;
 /** What the integrity detector sees of a line whose head was dropped (event names and prefixes are short). */
@@ -261,7 +263,7 @@ export class SseUsageScanner {
     if (e > s && buf[e - 1] === 0x0d) e--;
     if (e - s < DATA.length + 5 || buf.compare(DATA, 0, DATA.length, s, s + DATA.length) !== 0) return;
     const body = buf.subarray(s + DATA.length, e);
-    if (body.indexOf(USAGE) < 0) return;
+    if (body.indexOf(USAGE) < 0 || onlyNullUsage(body)) return;
     let root: Obj | undefined;
     try {
       root = obj(JSON.parse(body.toString('utf8')));
@@ -307,6 +309,23 @@ export class SseUsageScanner {
       }
     }
   }
+}
+
+/**
+ * True when every member named "usage" in `body` is `"usage": null`. The Responses API opens every stream with two
+ * such events (response.created and response.in_progress), each carrying the request's whole instructions and
+ * tools: tens of KB to decode and parse, before the first output can be sent, for no usage. A quote cannot stand
+ * unescaped inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions usage is
+ * passed over by the one native search. Like the search for "usage" before it, this takes a usage member to be
+ * spelled plainly (not with `\u` escapes).
+ */
+function onlyNullUsage(body: Buffer): boolean {
+  for (let at = body.indexOf(USAGE_KEY); at >= 0; at = body.indexOf(USAGE_KEY, at + USAGE_KEY.length)) {
+    const colon = skipWs(body, at + USAGE_KEY.length);
+    if (body[colon] !== COLON) continue;
+    if (!bytesAt(body, skipWs(body, colon + 1), NULL)) return false;
+  }
+  return true;
 }
 
 /** Index of the `{` after `:` (whitespace allowed), or -1. */

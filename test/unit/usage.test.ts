@@ -220,6 +220,80 @@ describe('usage', () => {
     });
   });
 
+  describe('SseUsageScanner: opening events with "usage": null', () => {
+    // Codex's requests carry their instructions and tools; the Responses API repeats them in response.created and
+    // response.in_progress, beside `"usage": null`.
+    const instructions = 'You are a coding agent. Mind your token usage; \\"usage\\": {\\"input_tokens\\": 7} '
+      .repeat(400);
+    const opening = (type: string, usage = 'null'): string =>
+      `data: {"type":"${type}","sequence_number":0,"response":{"id":"r1","instructions":"${instructions}",` +
+      `"tools":[{"type":"function","name":"shell"}],"output":[],"usage" : ${usage},"metadata":{}}}\n\n`;
+
+    /** Counts the JSON.parse calls `fn` makes. */
+    function parses(fn: () => void): number {
+      const real = JSON.parse;
+      let n = 0;
+      JSON.parse = ((text: string, reviver?: (k: string, v: unknown) => unknown) => {
+        n++;
+        return real(text, reviver);
+      }) as typeof JSON.parse;
+      try {
+        fn();
+      } finally {
+        JSON.parse = real;
+      }
+      return n;
+    }
+
+    it('reads the usage of the stream without decoding its opening events', () => {
+      let got: UsageMetrics | undefined;
+      const n = parses(() => {
+        got = scan([opening('response.created'), opening('response.in_progress'), RESPONSES_SSE]);
+      });
+      assert.deepEqual(got, RESPONSES_USAGE);
+      // RESPONSES_SSE's own response.created is `"usage":null` too: only response.completed is parsed.
+      assert.equal(n, 1);
+    });
+
+    it('still reads an opening event whose usage is not null', () => {
+      const usage = '{"input_tokens":3,"output_tokens":4}';
+      assert.deepEqual(scan([opening('response.created', usage)]),
+        { input_tokens: 3, output_tokens: 4, reasoning_tokens: 0, total_tokens: 7 });
+    });
+
+    it('gives what a parse of every line gives, for lines that mention usage every way', () => {
+      // The reference: every data line parsed, its usage found where the scanner looks (last one wins).
+      const reference = (lines: string[]): UsageMetrics | undefined => {
+        let last: UsageMetrics | undefined;
+        for (const l of lines) {
+          let root: Record<string, Record<string, unknown> | undefined> | undefined;
+          try {
+            root = JSON.parse(l.slice('data: '.length));
+          } catch {
+            continue;
+          }
+          const u = usageFromValue(root?.['usage']) ?? usageFromValue(root?.['response']?.['usage'])
+            ?? usageFromValue(root?.['message']?.['usage']);
+          if (u) last = u;
+        }
+        return last;
+      };
+      const members = [
+        '"usage":null', '"usage" : null', '"usage":\tnull', '"usage":{"input_tokens":2,"output_tokens":5}',
+        '"usage":{}', '"usage":"null"', '"text":"\\"usage\\": null"', '"text":"usage"', '"my usage":null',
+        '"usage_note":null', '"usage":nul', '"kind":"usage"', '"usage":null}', '"response":{"usage":null}',
+        '"response":{"usage":{"output_tokens":9}}',
+        '"message":{"usage":null,"id":"m"}',
+      ];
+      for (const a of members) {
+        for (const b of members) {
+          const lines = [`data: {"type":"x",${a},${b}}`, `data: {${a}}`, `data: {"type":"y","n":1,${b}`];
+          for (const line of lines) assert.deepEqual(scan([`${line}\n`]), reference([line]), line);
+        }
+      }
+    });
+  });
+
   it('addUsage sums fields including optional cache fields', () => {
     const into: UsageMetrics = { input_tokens: 1, output_tokens: 2, reasoning_tokens: 0, total_tokens: 3 };
     addUsage(into, { input_tokens: 10, output_tokens: 20, reasoning_tokens: 5, total_tokens: 30, cached_input_tokens: 7 });
