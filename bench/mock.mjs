@@ -5,6 +5,8 @@
 //   &size=B     payload bytes per delta event (default 64)
 //   &open=1     start with the content-free opening events (response.created + response.in_progress, or
 //               message_start + ping), the first output event following one gap later
+//   &instr=B    with open=1: the opening events carry B bytes of instructions, as the Responses API repeats a
+//               request's instructions in response.created and response.in_progress (Codex's run to tens of KB)
 // Bodies are always read to the end (as a real upstream does) and never parsed. Answers are built once per shape.
 // Run as a child process: prints `mock listening on <port>` and serves until SIGTERM; on the message
 // {cmd:'closeIdle'} it closes idle keep-alive sockets (used by the leak check) and answers {ok:true}.
@@ -37,7 +39,7 @@ function sseEvent(name, data) {
 }
 
 /** The list of SSE frames for `n` events: deltas then a final event carrying usage. */
-function sseFrames(kind, n, size, open) {
+function sseFrames(kind, n, size, open, instr = 0) {
   const delta = 'y'.repeat(size);
   const frames = [];
   if (open && kind === 'messages') {
@@ -46,7 +48,10 @@ function sseFrames(kind, n, size, open) {
     return [Buffer.concat([start, sseEvent('ping', { type: 'ping' })]), ...rest];
   }
   if (open) {
-    const response = { id: 'resp_bench', object: 'response', status: 'in_progress', model: 'gpt-5', output: [], usage: null };
+    const sentence = 'You are a coding agent: read the repository, make the change, mind your token usage. ';
+    const instructions = instr > 0 ? sentence.repeat(Math.ceil(instr / sentence.length)).slice(0, instr) : undefined;
+    const response = { id: 'resp_bench', object: 'response', status: 'in_progress', model: 'gpt-5', instructions,
+      output: [], usage: null };
     frames.push(Buffer.concat([sseEvent('response.created', { type: 'response.created', response }),
       sseEvent('response.in_progress', { type: 'response.in_progress', response })]));
   }
@@ -80,7 +85,8 @@ function shape(url) {
   const gap = Number(u.searchParams.get('gap') ?? 0);
   const size = Number(u.searchParams.get('size') ?? 64);
   if (n > 0) {
-    const frames = sseFrames(kind, Math.max(n, 2), size, u.searchParams.get('open') === '1');
+    const frames = sseFrames(kind, Math.max(n, 2), size, u.searchParams.get('open') === '1',
+      Number(u.searchParams.get('instr') ?? 0));
     s = { sse: true, gap, frames, burst: Buffer.concat(frames) };
   } else {
     s = { sse: false, body: kind === 'messages' ? messagesJson() : responsesJson() };

@@ -81,6 +81,9 @@ const SCENARIOS = [
   { key: 'claude_json_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages', model: 'claude-sonnet-4-5', stream: false, bytes: 2 * KB, concurrency: 1, requests: q(300, 1200), warmup: 100 } },
   { key: 'claude_sse20_c1', targets: ['direct', 'claude'], spec: { kind: 'messages', path: '/v1/messages?sse=20', model: 'claude-sonnet-4-5', stream: true, bytes: 2 * KB, concurrency: 1, requests: q(200, 800), warmup: 50 } },
   { key: 'streams_256', targets: ['proxy', 'floor', 'nginx'], sampleRss: true, spec: { ...sse(q(6, 10), 200), bytes: 2 * KB, concurrency: 256, requests: 256, warmup: 0 } },
+  // Codex-shaped streams: the opening events repeat the request's 24 KB of instructions, then a burst of output.
+  // Last, after streams_256: the peak RSS read there depends on what the processes went through before it.
+  { key: 'sse_codex_c16', targets: ALL, spec: { ...json, path: '/v1/responses?sse=20&open=1&instr=24576', stream: true, marker: 'response.output_text.delta', bytes: 2 * KB, concurrency: 16, requests: q(400, 1600), warmup: 100 } },
 ].filter((s) => !ONLY || ONLY.includes(s.key));
 
 const children = [];
@@ -296,6 +299,8 @@ async function main() {
     row('SSE 20 ev, 5 ms apart, c=16', 'sse20_gap5_c16', 'total p50', 'ms', 'p50'),
     row('SSE opening + 20 ev 5 ms apart, c=16', 'sse_open_gap5_c16', 'first output p50', 'ms', 'firstOutputP50'),
     row('SSE opening + 20 ev 5 ms apart, c=16', 'sse_open_gap5_c16', 'TTFB p50', 'ms', 'ttfbP50'),
+    row('Codex-shaped SSE (24 KB opening), c=16', 'sse_codex_c16', 'first output p50', 'ms', 'firstOutputP50'),
+    row('Codex-shaped SSE (24 KB opening), c=16', 'sse_codex_c16', 'CPU per stream', 'µs', 'cpuUsPerRequest'),
     row('Claude opening + 20 ev 5 ms apart, c=16', 'claude_sse_open_gap5_c16', 'first output p50', 'ms', 'firstOutputP50', ['direct', 'proxy']),
     row('Claude 2 KB JSON, c=1', 'claude_json_c1', 'latency p50', 'ms', 'p50', ['direct', 'proxy']),
     row('Claude SSE 20 ev, c=1', 'claude_sse20_c1', 'total p50', 'ms', 'p50', ['direct', 'proxy']),
