@@ -162,22 +162,29 @@ export class SseUsageScanner {
     return this.last;
   }
 
-  /** Feeds one chunk; the chunk is not retained beyond an unfinished last line (which is copied). */
-  push(chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
+  /**
+   * Feeds one chunk; the chunk is not retained beyond an unfinished last line (which is copied). Returns how many
+   * of its bytes were read: all of them, unless `untilOutput` stops the walk just after the line that started the
+   * stream's output (its detector's `outputStarted`), so that the caller can send it before the rest is read; the
+   * rest is then fed as a chunk of its own.
+   */
+  push(chunk: Uint8Array, untilOutput = false): number {
+    if (chunk.byteLength === 0) return 0;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const integrity = this.integrity;
+    const stop = untilOutput && integrity !== undefined && !integrity.outputStarted;
     let start = 0;
     if (this.partsLen > 0 || this.truncated) {
       const nl = buf.indexOf(LF);
       if (nl < 0) {
         this.keep(buf);
-        return;
+        return buf.length;
       }
       this.keep(buf.subarray(0, nl));
       this.flushKept();
       start = nl + 1;
+      if (stop && integrity.outputStarted) return start;
     }
-    const integrity = this.integrity;
     if (integrity) {
       // Every line goes to the detector; only lines holding "usage" are parsed for usage, found by one native
       // search that runs ahead of the line walk.
@@ -186,7 +193,7 @@ export class SseUsageScanner {
         const nl = buf.indexOf(LF, start);
         if (nl < 0) {
           this.keep(buf.subarray(start));
-          return;
+          return buf.length;
         }
         integrity.line(buf, start, nl > start && buf[nl - 1] === CR ? nl - 1 : nl);
         if (nextUsage >= 0 && nextUsage < nl) {
@@ -194,8 +201,9 @@ export class SseUsageScanner {
           nextUsage = buf.indexOf(USAGE, nl + 1);
         }
         start = nl + 1;
+        if (stop && integrity.outputStarted) return start;
       }
-      return;
+      return buf.length;
     }
     // Jump from one "usage" occurrence to the next instead of walking every line: two native scans per chunk
     // when the chunk holds no usage at all.
@@ -205,17 +213,18 @@ export class SseUsageScanner {
         const lastNl = buf.lastIndexOf(LF);
         if (lastNl >= start) start = lastNl + 1;
         if (start < buf.length) this.keep(buf.subarray(start));
-        return;
+        return buf.length;
       }
       const lineStart = Math.max(start, buf.lastIndexOf(LF, u) + 1);
       const lineEnd = buf.indexOf(LF, u);
       if (lineEnd < 0) {
         this.keep(buf.subarray(lineStart));
-        return;
+        return buf.length;
       }
       this.line(buf, lineStart, lineEnd);
       start = lineEnd + 1;
     }
+    return buf.length;
   }
 
   /** Handles a final line without a trailing newline. */

@@ -263,6 +263,7 @@ export class SuccessForwarder {
     if (this.firstChunkAt === undefined) this.firstChunkAt = this.o.now();
     const mode = this.mode;
     if (mode === 'dropped') return;
+    if (mode === 'hold') return this.onHeldData(chunk);
     if (mode === 'forward') this.write(chunk);
     else {
       this.held.push(chunk);
@@ -273,11 +274,7 @@ export class SuccessForwarder {
       this.captured.push(chunk);
       this.capturedBytes += chunk.length;
     }
-    if (mode === 'hold') {
-      const g = this.integrity!;
-      if (g.error && g.errorBeforeOutput) this.drop({ kind: 'in_band', error: g.error, held: this.heldBody() });
-      else if (g.outputStarted || g.error || this.heldBytes >= this.o.holdBytes) this.commit();
-    } else if (mode === 'peek') {
+    if (mode === 'peek') {
       if (this.held.length === 1 && clearlyNotErrorOpening(chunk)) {
         this.openedClean = true;
         return this.commit();
@@ -290,6 +287,24 @@ export class SuccessForwarder {
       }
       this.startTimer();
     } else if (mode === 'collect' && this.heldBytes > JSON_ERROR_MAX) this.commit();
+  }
+
+  /**
+   * A chunk while the opening is held. It is read only up to the line that starts the output: that commits at once
+   * (the held bytes and this whole chunk go out), and the rest of the chunk (in a burst, often the whole answer and
+   * its usage event) is read after the write instead of before it.
+   */
+  private onHeldData(chunk: Buffer): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    const scanner = this.scanner!;
+    const g = this.integrity!;
+    const read = scanner.push(chunk, true);
+    if (g.error && g.errorBeforeOutput) return this.drop({ kind: 'in_band', error: g.error, held: this.heldBody() });
+    if (g.outputStarted || g.error || this.heldBytes >= this.o.holdBytes) {
+      this.commit();
+      if (read < chunk.length) scanner.push(chunk.subarray(read));
+    }
   }
 
   private heldBody(): Buffer {

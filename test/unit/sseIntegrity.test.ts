@@ -117,6 +117,49 @@ describe('stream integrity detector (one pass with the usage scanner)', () => {
     assert.equal(g.error?.source, 'error');
   });
 
+  it('a walk stopped at the first output line and resumed reads the stream as one walk does, at every split', () => {
+    const streams: Array<[WireFormat, string]> = [
+      ['responses', ev('response.created', { type: 'response.created', response: { usage: null } }) +
+        ev('response.output_text.delta', { type: 'response.output_text.delta', delta: 'x' }) +
+        ev('response.completed', { type: 'response.completed', response: { usage: { input_tokens: 2, output_tokens: 3 } } })],
+      ['responses', `data: ${JSON.stringify({ type: 'response.created' })}\r\n\r\n` +
+        `data: ${JSON.stringify({ type: 'response.output_text.delta', delta: 'y' })}\r\n\r\n` +
+        ev('error', { type: 'error', error: { type: 'server_error', message: 'boom' } })],
+      ['anthropic', ev('message_start', { type: 'message_start', message: { usage: { input_tokens: 4, output_tokens: 1 } } }) +
+        ev('ping', { type: 'ping' }) + ev('content_block_delta', { type: 'content_block_delta', delta: { text: 'hi' } }) +
+        ev('message_delta', { type: 'message_delta', usage: { output_tokens: 9 } }) + ev('message_stop', { type: 'message_stop' })],
+      ['chat', 'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\ndata: {"choices":[{"delta":{"content":"a"}}]}\n\n' +
+        'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}\n\ndata: [DONE]\n\n'],
+    ];
+    const state = (g: StreamIntegrity, s: SseUsageScanner): unknown =>
+      ({ out: g.outputStarted, end: g.terminal, err: g.error?.cls, before: g.errorBeforeOutput, usage: s.usage });
+    for (const [format, text] of streams) {
+      const whole = scan(format, text, text.length);
+      assert.equal(whole.g.outputStarted, true, text);
+      const b = Buffer.from(text);
+      // Fed whole, the walk stops inside the stream: just past the first output line.
+      const read = new SseUsageScanner(undefined, new StreamIntegrity(format)).push(b, true);
+      assert.ok(read < b.length && b[read - 1] === 0x0a, `${format}: stopped at ${read} of ${b.length}`);
+      for (let cut = 0; cut <= b.length; cut++) {
+        const g = new StreamIntegrity(format);
+        const s = new SseUsageScanner(undefined, g);
+        for (const piece of [b.subarray(0, cut), b.subarray(cut)]) {
+          const wasOut = g.outputStarted;
+          const read = s.push(piece, true);
+          if (read < piece.length) {
+            // Stopped just past the line that started the output, and only there.
+            assert.equal(wasOut, false);
+            assert.equal(g.outputStarted, true);
+            assert.equal(piece[read - 1], 0x0a);
+            s.push(piece.subarray(read));
+          } else assert.equal(read, piece.length);
+        }
+        s.end();
+        assert.deepEqual(state(g, s), state(whole.g, whole.s), `${format} cut at ${cut}`);
+      }
+    }
+  });
+
   it('classifies error objects with the classes of HTTP failures', () => {
     const t = (type: string | undefined, code: string | undefined, message: string) => classifyErrorObject({ type, code, message }).cls;
     assert.equal(t('overloaded_error', undefined, 'Overloaded'), 'overloaded');
