@@ -177,13 +177,14 @@ export class SuccessForwarder {
     const ctype = String(headerValue(resp.headers, 'content-type') ?? '').toLowerCase();
     this.isSse = ctype.includes('text/event-stream');
     this.encoding = headerValue(resp.headers, 'content-encoding');
+    // Never holds content-length (a hop-by-hop header here): an event stream gets none, a body its upstream's.
     const out = forwardableResponseHeaders(resp.headers);
-    const declaredLength = headerValue(resp.headers, 'content-length');
-    if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) out['content-length'] = declaredLength;
     if (this.isSse) {
-      delete out['content-length'];
       out['cache-control'] ??= 'no-cache';
       out['x-accel-buffering'] = 'no';
+    } else {
+      const declaredLength = headerValue(resp.headers, 'content-length');
+      if (declaredLength !== undefined && !('transfer-encoding' in resp.headers)) out['content-length'] = declaredLength;
     }
     const extra = o.extraHeaders;
     if (extra) for (const name in extra) out[name] = extra[name]!;
@@ -239,7 +240,13 @@ export class SuccessForwarder {
     this.held = [];
     if (held.length === 0) {
       if (this.isSse) this.res.flushHeaders();
-    } else this.write(held.length === 1 ? held[0]! : Buffer.concat(held, this.heldBytes));
+    } else {
+      // The held chunks go out as they are, in one write of the socket (node corks it at the first write; the
+      // last one, through write(), sends them all): no copy of an opening that may be tens of KB.
+      const last = held.length - 1;
+      for (let i = 0; i < last; i++) this.res.write(held[i]);
+      this.write(held[last]!);
+    }
     this.resolveOpening(COMMITTED);
   }
 

@@ -271,6 +271,43 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
     assert.equal((await lastRecord('codex')).error_class, undefined);
   });
 
+  it('an opening held over several chunks (Codex-sized, "usage": null) goes out whole with the first output; usage is counted', async () => {
+    const instructions = 'Mind the token usage of every tool call. '.repeat(700);
+    const response = { id: 'r1', status: 'in_progress', instructions, tools: [], usage: null };
+    const opening = [ev('response.created', { type: 'response.created', response }),
+      ev('response.in_progress', { type: 'response.in_progress', response })];
+    const rest = [ev('response.output_text.delta', { type: 'response.output_text.delta', delta: 'hi' }),
+      ev('response.completed', { type: 'response.completed', response: { id: 'r1', usage: { input_tokens: 11, output_tokens: 3, total_tokens: 14 } } })];
+    const up = await startUpstream(async (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of opening) {
+        res.write(e);
+        await sleep(30);
+      }
+      for (const e of rest) res.write(e);
+      res.end();
+    });
+    ups.push(up);
+    proxy = await startProxy(config('codex', [up.url], 'hold_preamble_ms = 5000\nhold_preamble_bytes = 1048576\n'), { services: ['codex'] });
+    const t0 = Date.now();
+    const got = await new Promise<Array<{ at: number; bytes: Buffer }>>((resolve, reject) => {
+      const req = httpRequest(`${proxy!.url()}/v1/responses`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Array<{ at: number; bytes: Buffer }> = [];
+        res.on('data', (c: Buffer) => chunks.push({ at: Date.now() - t0, bytes: c }));
+        res.on('end', () => resolve(chunks));
+      });
+      req.on('error', reject);
+      req.end(requestBody(FORMATS[0]!));
+    });
+    // Nothing before the output (the opening was held through both gaps), then every byte as the upstream sent it.
+    assert.ok(got[0]!.at >= 55, `first bytes at ${got[0]!.at} ms`);
+    assert.ok(Buffer.concat(got.map((c) => c.bytes)).equals(Buffer.from([...opening, ...rest].join(''))));
+    const rec = await lastRecord('codex');
+    assert.equal(rec.status_code, 200);
+    assert.equal(rec.usage?.total_tokens, 14);
+    assert.equal(rec.usage?.input_tokens, 11);
+  });
+
   it('past the time bound the opening is flushed and streamed as today', async () => {
     const f = FORMATS[0]!;
     const up = await startUpstream(async (_q, res) => {
