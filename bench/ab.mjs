@@ -7,6 +7,7 @@
 //   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ab.mjs /tmp/before dist
 //   node bench/ab.mjs floor dist --sse --rounds 6 --requests 4000
 //   node bench/ab.mjs /tmp/before dist --sse --gap 5 --rounds 6 --requests 640   (spaced streams, 100 ms each)
+//   node bench/ab.mjs /tmp/before dist --sse --instr 24576   (Codex-shaped: 24 KB of instructions in the opening)
 //
 // Prints, per round, the second target's CPU per request over the first's, and their median. Both share one core,
 // so each also evicts the other's caches: the larger program pays more of that, and absolute numbers are higher
@@ -19,10 +20,10 @@ const opt = (n, d) => {
   const i = argv.indexOf(n);
   return i >= 0 ? argv[i + 1] : d;
 };
-const VALUED = ['--rounds', '--requests', '--gap'];
+const VALUED = ['--rounds', '--requests', '--gap', '--instr'];
 const targets = argv.filter((a, i) => !a.startsWith('--') && !VALUED.includes(argv[i - 1]));
 if (targets.length !== 2) {
-  console.error('usage: node bench/ab.mjs <dist dir | floor> <dist dir | floor> [--sse [--gap MS]] [--rounds N] [--requests N]');
+  console.error('usage: node bench/ab.mjs <dist dir | floor> <dist dir | floor> [--sse [--gap MS] [--instr B]] [--rounds N] [--requests N]');
   process.exit(2);
 }
 const ROUNDS = Number(opt('--rounds', 8));
@@ -30,6 +31,8 @@ const REQUESTS = Number(opt('--requests', 8000));
 const SSE = argv.includes('--sse');
 // --gap MS: the stream's events MS apart (a spaced stream: each event is a read and a write of its own).
 const GAP = SSE ? Number(opt('--gap', 0)) : 0;
+// --instr B: the stream opens with response.created and response.in_progress carrying B bytes of instructions.
+const INSTR = SSE ? Number(opt('--instr', 0)) : 0;
 
 const session = scratch('codex-helper-ab-');
 const { children } = session;
@@ -40,11 +43,11 @@ const { run } = await startLoadgen((c) => children.push(c));
 
 const started = (await startTargets(targets, mockPort, session)).map((t) => ({ ...t, cpu: [] }));
 
-const shape = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, ...(SSE ? { path: `/v1/responses?sse=20${GAP > 0 ? `&gap=${GAP}` : ''}`, stream: true } : { path: '/v1/responses', stream: false }) };
+const shape = { kind: 'responses', model: 'gpt-5-codex', bytes: 2048, ...(SSE ? { path: `/v1/responses?sse=20${GAP > 0 ? `&gap=${GAP}` : ''}${INSTR > 0 ? `&open=1&instr=${INSTR}` : ''}`, stream: true } : { path: '/v1/responses', stream: false }) };
 const ports = started.map((s) => s.port);
 // JIT warm-up of both.
 await run({ ...shape, ports, concurrency: 16, requests: GAP > 0 ? 600 : 6000, warmup: 0 });
-console.log(`ab: ${started.map((s) => s.name).join(' vs ')}, ${SSE ? `SSE (20 events${GAP > 0 ? `, ${GAP} ms apart` : ''})` : '2 KB JSON'}, c=32, ${ROUNDS} rounds of ${REQUESTS}`);
+console.log(`ab: ${started.map((s) => s.name).join(' vs ')}, ${SSE ? `SSE (20 events${GAP > 0 ? `, ${GAP} ms apart` : ''}${INSTR > 0 ? `, an opening with ${INSTR} B of instructions` : ''})` : '2 KB JSON'}, c=32, ${ROUNDS} rounds of ${REQUESTS}`);
 const ratios = [];
 for (let r = 0; r < ROUNDS; r++) {
   // Which target gets the even workers alternates.
