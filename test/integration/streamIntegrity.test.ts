@@ -83,6 +83,20 @@ function requestBody(f: Format): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** POSTs `body` as JSON and returns the answer's body chunks as they arrived, each with its ms since the request. */
+function timedChunks(url: string, body: string): Promise<Array<{ at: number; bytes: Buffer }>> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Array<{ at: number; bytes: Buffer }> = [];
+      res.on('data', (c: Buffer) => chunks.push({ at: Date.now() - t0, bytes: c }));
+      res.on('end', () => resolve(chunks));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Writes `events` as one SSE answer, `gapMs` apart, then ends (or destroys the socket when `cut`). */
 async function stream(res: ServerResponse, events: string[], gapMs = 5): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -289,16 +303,7 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
     });
     ups.push(up);
     proxy = await startProxy(config('codex', [up.url], 'hold_preamble_ms = 5000\nhold_preamble_bytes = 1048576\n'), { services: ['codex'] });
-    const t0 = Date.now();
-    const got = await new Promise<Array<{ at: number; bytes: Buffer }>>((resolve, reject) => {
-      const req = httpRequest(`${proxy!.url()}/v1/responses`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        const chunks: Array<{ at: number; bytes: Buffer }> = [];
-        res.on('data', (c: Buffer) => chunks.push({ at: Date.now() - t0, bytes: c }));
-        res.on('end', () => resolve(chunks));
-      });
-      req.on('error', reject);
-      req.end(requestBody(FORMATS[0]!));
-    });
+    const got = await timedChunks(`${proxy.url()}/v1/responses`, requestBody(FORMATS[0]!));
     // Nothing before the output (the opening was held through both gaps), then every byte as the upstream sent it.
     assert.ok(got[0]!.at >= 55, `first bytes at ${got[0]!.at} ms`);
     assert.ok(Buffer.concat(got.map((c) => c.bytes)).equals(Buffer.from([...opening, ...rest].join(''))));
@@ -319,19 +324,10 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
     });
     ups.push(up);
     proxy = await startProxy(config('codex', [up.url], 'hold_preamble_ms = 100\n'), { services: ['codex'] });
-    const t0 = Date.now();
-    const got = await new Promise<Array<{ at: number; text: string }>>((resolve, reject) => {
-      const req = httpRequest(`${proxy!.url()}/v1/responses`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        const chunks: Array<{ at: number; text: string }> = [];
-        res.on('data', (c: Buffer) => chunks.push({ at: Date.now() - t0, text: c.toString() }));
-        res.on('end', () => resolve(chunks));
-      });
-      req.on('error', reject);
-      req.end(requestBody(f));
-    });
-    assert.equal(got[0]!.text, f.opening[0]);
+    const got = await timedChunks(`${proxy.url()}/v1/responses`, requestBody(f));
+    assert.equal(got[0]!.bytes.toString(), f.opening[0]);
     assert.ok(got[0]!.at >= 90 && got[0]!.at < 500, `opening flushed at the 100 ms bound (${got[0]!.at} ms)`);
-    assert.equal(got.map((c) => c.text).join(''), [f.opening[0], ...f.output, ...f.terminal].join(''));
+    assert.equal(Buffer.concat(got.map((c) => c.bytes)).toString(), [f.opening[0], ...f.output, ...f.terminal].join(''));
   });
 
   it('past the byte bound the opening is flushed at once; hold_preamble_ms = 0 never holds', async () => {
