@@ -255,6 +255,18 @@ describe('usage', () => {
       assert.equal(n, 1);
     });
 
+    it('reads a Chat Completions stream\'s usage without decoding its chunks that carry "usage": null', () => {
+      const chunk = (delta: string): string =>
+        `data: {"choices":[{"index":0,"delta":{"content":"${delta}"}}],"usage":null}\n\n`;
+      let got: UsageMetrics | undefined;
+      const n = parses(() => {
+        got = scan([chunk('usage'), chunk('x'), chunk('y'),
+          'data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":3}}\n\ndata: [DONE]\n\n']);
+      });
+      assert.deepEqual(got, { input_tokens: 4, output_tokens: 3, reasoning_tokens: 0, total_tokens: 7 });
+      assert.equal(n, 1);
+    });
+
     it('still reads an opening event whose usage is not null', () => {
       const usage = '{"input_tokens":3,"output_tokens":4}';
       assert.deepEqual(scan([opening('response.created', usage)]),
