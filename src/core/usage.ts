@@ -325,8 +325,8 @@ export class SseUsageScanner {
  * such events (response.created and response.in_progress), each carrying the request's whole instructions and
  * tools: tens of KB to decode and parse, before the first output can be sent, for no usage. A quote cannot stand
  * unescaped inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions usage is
- * passed over by the one native search. Like the search for "usage" before it, this takes a usage member to be
- * spelled plainly (not with `\u` escapes).
+ * passed over by the one native search. A usage member spelled with `\u` escapes is not looked for (no API
+ * writes one; the search for "usage" before this one only found it when the word stood elsewhere in the line).
  */
 function onlyNullUsage(body: Buffer): boolean {
   for (let at = body.indexOf(USAGE_KEY); at >= 0; at = body.indexOf(USAGE_KEY, at + USAGE_KEY.length)) {

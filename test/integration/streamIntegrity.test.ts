@@ -157,6 +157,22 @@ describe('stream integrity (in-band errors, cut streams, held opening events)', 
         assert.ok(cooling(f.service, 0) > 0, 'the failed upstream cools down');
       });
 
+      it('an error before output that arrives in one write with output after it still fails over invisibly', async () => {
+        const bad = await startUpstream((_q, res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.end([...f.opening, f.error, ...f.output, ...f.terminal].join(''));
+        });
+        const ok = await startUpstream((_q, res) => stream(res, good));
+        ups.push(bad, ok);
+        proxy = await startProxy(config(f.service, [bad.url, ok.url]), { services: [f.service] });
+        const r = await send();
+        assert.equal(r.text, good.join(''), 'nothing of the failed upstream reached the client');
+        const rec = await lastRecord(f.service);
+        assert.equal(rec.error_class, undefined);
+        assert.match(rec.route_note ?? '', new RegExp(`failed over from main#0 \\(${f.errorClass}\\)`));
+        assert.equal(rec.usage?.total_tokens, 7);
+      });
+
       it('an error after output started is forwarded as sent and recorded as a failure with a cooldown', async () => {
         const bad = await startUpstream((_q, res) => stream(res, [...f.opening, ...f.output, f.error]));
         const ok = await startUpstream((_q, res) => stream(res, good));

@@ -140,22 +140,36 @@ describe('stream integrity detector (one pass with the usage scanner)', () => {
       // Fed whole, the walk stops inside the stream: just past the first output line.
       const read = new SseUsageScanner(undefined, new StreamIntegrity(format)).push(b, true);
       assert.ok(read < b.length && b[read - 1] === 0x0a, `${format}: stopped at ${read} of ${b.length}`);
-      for (let cut = 0; cut <= b.length; cut++) {
-        const g = new StreamIntegrity(format);
-        const s = new SseUsageScanner(undefined, g);
-        for (const piece of [b.subarray(0, cut), b.subarray(cut)]) {
-          const wasOut = g.outputStarted;
-          const read = s.push(piece, true);
-          if (read < piece.length) {
-            // Stopped just past the line that started the output, and only there.
-            assert.equal(wasOut, false);
-            assert.equal(g.outputStarted, true);
-            assert.equal(piece[read - 1], 0x0a);
-            s.push(piece.subarray(read));
-          } else assert.equal(read, piece.length);
+      // Two and three pieces, with the default buffer and with one so small that long lines are cut down to their
+      // tails: each time against the same pieces fed without stopping.
+      const splits: number[][] = [];
+      for (let cut = 0; cut <= b.length; cut++) splits.push([cut]);
+      for (let cut = 1; cut < b.length; cut += 5) splits.push([cut, Math.min(b.length, cut + 9)]);
+      for (const max of [undefined, 64]) {
+        for (const cuts of splits) {
+          const pieces = [0, ...cuts].map((from, k) => b.subarray(from, k < cuts.length ? cuts[k] : b.length));
+          const plainG = new StreamIntegrity(format);
+          const plain = new SseUsageScanner(max, plainG);
+          for (const piece of pieces) plain.push(piece);
+          plain.end();
+          const g = new StreamIntegrity(format);
+          const s = new SseUsageScanner(max, g);
+          for (const piece of pieces) {
+            const wasOut = g.outputStarted;
+            const read = s.push(piece, true);
+            if (read < piece.length) {
+              // Stopped just past the line that started the output, and only there.
+              assert.equal(wasOut, false);
+              assert.equal(g.outputStarted, true);
+              assert.equal(piece[read - 1], 0x0a);
+              s.push(piece.subarray(read));
+            } else assert.equal(read, piece.length);
+          }
+          s.end();
+          const where = `${format}, buffer ${max ?? 'default'}, cuts at ${cuts.join('/')}`;
+          assert.deepEqual(state(g, s), state(plainG, plain), where);
+          if (max === undefined) assert.deepEqual(state(g, s), state(whole.g, whole.s), where);
         }
-        s.end();
-        assert.deepEqual(state(g, s), state(whole.g, whole.s), `${format} cut at ${cut}`);
       }
     }
   });

@@ -294,7 +294,8 @@ describe('usage', () => {
         '"usage":null', '"usage" : null', '"usage":\tnull', '"usage":{"input_tokens":2,"output_tokens":5}',
         '"usage":{}', '"usage":"null"', '"text":"\\"usage\\": null"', '"text":"usage"', '"my usage":null',
         '"usage_note":null', '"usage":nul', '"kind":"usage"', '"usage":null}', '"response":{"usage":null}',
-        '"response":{"usage":{"output_tokens":9}}',
+        '"response":{"usage":{"output_tokens":9}}', '"x\\"usage":null', '"x\\"usage":{"input_tokens":1}',
+        '"p":"\\\\"', '"usage":\rnull', '"usage":\r{"input_tokens":6}',
         '"message":{"usage":null,"id":"m"}',
       ];
       for (const a of members) {
