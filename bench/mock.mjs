@@ -6,7 +6,7 @@
 //   &open=1     start with the content-free opening events (response.created + response.in_progress, or
 //               message_start + ping), the first output event following one gap later
 //   &instr=B    with open=1: the opening events carry B bytes of instructions, as the Responses API repeats a
-//               request's instructions in response.created and response.in_progress (Codex's run to tens of KB)
+//               request's instructions (and tools: ~9 KB for Codex) in response.created and response.in_progress
 // Bodies are always read to the end (as a real upstream does) and never parsed. Answers are built once per shape.
 // Run as a child process: prints `mock listening on <port>` and serves until SIGTERM; on the message
 // {cmd:'closeIdle'} it closes idle keep-alive sockets (used by the leak check) and answers {ok:true}.

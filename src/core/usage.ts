@@ -132,7 +132,10 @@ const USAGE_MEMBER: ReadonlySet<string> = new Set(['usage']);
 const DATA = Buffer.from('data:');
 const LF = 0x0a;
 const COLON = 0x3a;
+const QUOTE = 0x22;
 const NULL = Buffer.from('null');
+/** `usage"`: the name of a usage member without its opening quote (see onlyNullUsage). */
+const USAGE_CLOSED = Buffer.from('usage"');
 
 const CR = 0x0d;
 /** What the integrity detector sees of a line whose head was dropped (event names and prefixes are short). */
@@ -322,15 +325,18 @@ export class SseUsageScanner {
 
 /**
  * True when every member named "usage" in `body` is `"usage": null`. The Responses API opens every stream with two
- * such events (response.created and response.in_progress), each carrying the request's whole instructions and
- * tools: tens of KB to decode and parse, before the first output can be sent, for no usage. A quote cannot stand
- * unescaped inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions usage is
- * passed over by the one native search. A usage member spelled with `\u` escapes is not looked for (no API
+ * such events (response.created and response.in_progress), each repeating the request's tools and instructions (~9.5
+ * KB for Codex, tens of KB with instructions) to decode and parse before the first output, for no usage. A quote
+ * cannot stand unescaped inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions
+ * usage is passed over by the one native search. A usage member spelled with `\u` escapes is not looked for (no API
  * writes one; the search for "usage" before this one only found it when the word stood elsewhere in the line).
  */
 function onlyNullUsage(body: Buffer): boolean {
-  for (let at = body.indexOf(USAGE_KEY); at >= 0; at = body.indexOf(USAGE_KEY, at + USAGE_KEY.length)) {
-    const colon = skipWs(body, at + USAGE_KEY.length);
+  // Searched without its opening quote: a needle that starts with `"` stops the native search at every quote of the
+  // JSON (Codex's 9.5 KB response.created: ~5 µs a search, against ~2 from `u`).
+  for (let at = body.indexOf(USAGE_CLOSED); at >= 0; at = body.indexOf(USAGE_CLOSED, at + USAGE_CLOSED.length)) {
+    if (body[at - 1] !== QUOTE) continue;
+    const colon = skipWs(body, at + USAGE_CLOSED.length);
     if (body[colon] !== COLON) continue;
     if (!bytesAt(body, skipWs(body, colon + 1), NULL)) return false;
   }
