@@ -134,7 +134,7 @@ const LF = 0x0a;
 const COLON = 0x3a;
 const QUOTE = 0x22;
 const NULL = Buffer.from('null');
-/** `usage"`: the name of a usage member without its opening quote (see onlyNullUsage). */
+/** `usage"`: the name of a usage member without its opening quote (see noUsageValue). */
 const USAGE_CLOSED = Buffer.from('usage"');
 
 const CR = 0x0d;
@@ -275,7 +275,7 @@ export class SseUsageScanner {
     if (e > s && buf[e - 1] === 0x0d) e--;
     if (e - s < DATA.length + 5 || buf.compare(DATA, 0, DATA.length, s, s + DATA.length) !== 0) return;
     const body = buf.subarray(s + DATA.length, e);
-    if (body.indexOf(USAGE) < 0 || onlyNullUsage(body)) return;
+    if (noUsageValue(body)) return;
     let root: Obj | undefined;
     try {
       root = obj(JSON.parse(body.toString('utf8')));
@@ -324,14 +324,14 @@ export class SseUsageScanner {
 }
 
 /**
- * True when every member named "usage" in `body` is `"usage": null`. The Responses API opens every stream with two
- * such events (response.created and response.in_progress), each repeating the request's tools and instructions (~9.5
- * KB for Codex, tens of KB with instructions) to decode and parse before the first output, for no usage. A quote
- * cannot stand unescaped inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions
- * usage is passed over by the one native search. A usage member spelled with `\u` escapes is not looked for (no API
- * writes one; the search for "usage" before this one only found it when the word stood elsewhere in the line).
+ * True when no member named "usage" in `body` holds anything but `null`: the line has no usage to parse. The
+ * Responses API opens every stream with two events whose usage is null (response.created and
+ * response.in_progress), each repeating the request's tools and instructions (~9.5 KB for Codex, tens of KB with
+ * instructions) that would otherwise be decoded and parsed before the first output. A quote cannot stand unescaped
+ * inside a JSON string, so only `"usage"` followed by `:` names a member; text that mentions usage is passed over
+ * by the native search. A usage member spelled with `\u` escapes is not looked for (no API writes one).
  */
-function onlyNullUsage(body: Buffer): boolean {
+function noUsageValue(body: Buffer): boolean {
   // Searched without its opening quote: a needle that starts with `"` stops the native search at every quote of the
   // JSON (Codex's 9.5 KB response.created: ~5 µs a search, against ~2 from `u`).
   for (let at = body.indexOf(USAGE_CLOSED); at >= 0; at = body.indexOf(USAGE_CLOSED, at + USAGE_CLOSED.length)) {
