@@ -43,6 +43,9 @@ const loopbackHost = memoByString((host: string): boolean => {
   return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
 }, 64);
 
+// A peer's address is checked on every request; a proxy has a handful of peers: each address is decided once.
+const loopbackPeer = memoByString(isLoopbackAddress, 64);
+
 export interface SafetyPolicy {
   /** Set when the user bound a non-loopback address with --allow-remote. */
   allowRemote: boolean;
@@ -86,7 +89,11 @@ export function tokensEqual(given: string | string[] | undefined, expected: stri
 /** The number of `Host` headers in a raw header list (a request with more than one is ambiguous: 400). */
 export function hostHeaderCount(rawHeaders: readonly string[]): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'host') n++;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    // Only a four-letter name can be Host: the others are not lower-cased (a new string each) to find out.
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
   return n;
 }
 
@@ -110,7 +117,7 @@ export function refusalReason(
   if (site !== undefined && site !== 'none' && site !== 'same-origin') {
     return `refused: a browser request (Sec-Fetch-Site: ${String(site).slice(0, 40)})`;
   }
-  if (!isLoopbackAddress(remoteAddress)) {
+  if (!(remoteAddress !== undefined && loopbackPeer(remoteAddress))) {
     const proxyOk = tokensEqual(headers[PROXY_TOKEN_HEADER], policy.proxyToken);
     const adminOk = isAdmin && tokensEqual(headers[ADMIN_TOKEN_HEADER], policy.adminToken);
     if (!proxyOk && !adminOk) {
