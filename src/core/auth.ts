@@ -49,6 +49,10 @@ interface Ctx {
   filePrefix: string;
 }
 
+// The answers for an upstream with no credential of its own (the usual local relay): shared, never modified.
+const PASSTHROUGH: { value?: string; source: string } = Object.freeze({ source: 'client_passthrough' });
+const NONE: { value?: string; source: string } = Object.freeze({ source: 'none' });
+
 function resolveOne(
   inline: string | undefined,
   secretName: string | undefined,
@@ -71,8 +75,9 @@ function resolveOne(
   if (secretName && secretName.trim() !== '') {
     return { source: clientHas ? `client_passthrough (missing_secret:${secretName})` : `missing_secret:${secretName}` };
   }
-  return { source: clientHas ? 'client_passthrough' : 'none' };
+  return clientHas ? PASSTHROUGH : NONE;
 }
+
 
 /** Resolves the credentials to send to `upstream` for one request. */
 export function resolveUpstreamAuth(
@@ -96,8 +101,10 @@ export function resolveUpstreamAuth(
   const tok = resolveOne(a.auth_token, a.auth_token_secret, a.auth_token_env, client.hasAuthorization, ctx);
   const key = resolveOne(a.api_key, a.api_key_secret, a.api_key_env, client.hasApiKey, ctx);
   const out: AuthResolution = { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
-  const bad = [tok, key].filter((r) => r.value !== undefined && hasLineBreakOrNul(r.value)).map((r) => r.source);
-  if (bad.length > 0) {
+  const badToken = tok.value !== undefined && hasLineBreakOrNul(tok.value);
+  if (badToken || (key.value !== undefined && hasLineBreakOrNul(key.value))) {
+    const bad = badToken ? [tok.source] : [];
+    if (key.value !== undefined && hasLineBreakOrNul(key.value)) bad.push(key.source);
     // Neither value is sent: a header injected through an environment variable or a secret must not reach anyone.
     out.token = undefined;
     out.apiKey = undefined;

@@ -281,7 +281,7 @@ class ProxyRequest extends RequestAnswer {
     // terminal error event possible.
     headers.push('accept-encoding', 'identity');
     this.auth = resolveCredentials(d, up, this.req.headers);
-    this.secrets.add(this.auth.token, this.auth.apiKey);
+    if (this.auth.token !== undefined || this.auth.apiKey !== undefined) this.secrets.add(this.auth.token, this.auth.apiKey);
     const inUrl = urlSecrets(up.base_url);
     if (inUrl.length > 0) this.secrets.add(...inUrl);
     if (this.auth.invalid !== undefined) {

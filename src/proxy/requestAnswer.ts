@@ -134,7 +134,8 @@ export abstract class RequestAnswer {
   protected clientBody: Buffer | undefined;
   protected exchange: ExchangeRecord | undefined;
   /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
-  protected readonly secrets: SecretSet;
+  /** Made on first use: a request that succeeds scrubs nothing and never needs one (see `secrets`). */
+  private secretSet: SecretSet | undefined;
   protected static debugSeq = 0;
 
   constructor(
@@ -148,12 +149,16 @@ export abstract class RequestAnswer {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     this.sessionId = sessionIdFromHeaders(req.headers);
-    this.secrets = new SecretSet().addClientHeaders(req.headers);
     this.format = wireFormatFor(d.service, this.path);
     res.on('close', () => {
       if (!res.writableFinished) this.gone.abort();
     });
     d.onRequest?.(res, this);
+  }
+
+  /** Every credential this request saw (the client's own and each upstream's), to scrub what is recorded or shown. */
+  protected get secrets(): SecretSet {
+    return (this.secretSet ??= new SecretSet().addClientHeaders(this.req.headers));
   }
 
   /**
