@@ -88,6 +88,11 @@ function newState(n: number): LbState {
   };
 }
 
+/** Below the failure threshold and not to be avoided. */
+function healthyIn(st: LbState, i: number, avoid: ReadonlySet<number>): boolean {
+  return (st.failure_counts[i] ?? 0) < FAILURE_THRESHOLD && !avoid.has(i);
+}
+
 function clearIndex(st: LbState, i: number, models: boolean): void {
   st.failure_counts[i] = 0;
   st.cooldown_until[i] = undefined;
@@ -103,6 +108,9 @@ export class LbStateStore {
   private readonly changes = new Emitter<string>();
   /** One balancer per config object (a reload brings new ones): a view of this store, not one per request. */
   private readonly balancers = new WeakMap<ServiceConfig, LoadBalancer>();
+  private readonly lists = new WeakMap<readonly ServiceConfig[], readonly LoadBalancer[]>();
+  /** Bumped whenever a config's state is replaced (see `state()`): a balancer's cached state is good while it holds. */
+  generation = 0;
 
   constructor(readonly now: () => number = Date.now) {}
 
@@ -114,9 +122,20 @@ export class LbStateStore {
   }
 
   /** Get-or-create; a changed upstream count resets the whole entry, as the seed's ensure_len does. */
+  /**
+   * The balancers of a list of configs, in its order. A routing choice is one list per config snapshot, reused by
+   * every request it serves: the list of balancers is made once for it.
+   */
+  balancersFor(configs: readonly ServiceConfig[]): readonly LoadBalancer[] {
+    let lbs = this.lists.get(configs);
+    if (!lbs) this.lists.set(configs, (lbs = configs.map((c) => this.balancer(c))));
+    return lbs;
+  }
+
   state(configName: string, upstreamCount: number): LbState {
     const existing = this.states.get(configName);
     if (existing && existing.failure_counts.length === upstreamCount) return existing;
+    this.generation++;
     this.states.set(configName, newState(upstreamCount));
     if (existing) this.emit(configName);
     return this.states.get(configName) as LbState;
@@ -206,8 +225,17 @@ export class LoadBalancer {
     this.now = now ?? store.now;
   }
 
+  private cached: LbState | undefined;
+  private cachedGeneration = -1;
+
+  /** This config's state; looked up again only when the store replaced a state since the last look. */
   private st(): LbState {
-    return this.store.state(this.config.name, this.config.upstreams.length);
+    const store = this.store;
+    if (this.cachedGeneration === store.generation && this.cached) return this.cached;
+    const st = store.state(this.config.name, this.config.upstreams.length);
+    this.cached = st;
+    this.cachedGeneration = store.generation;
+    return st;
   }
 
   /** Seed algorithm; `strict` returns undefined instead of forcing a cooled/avoided upstream. */
@@ -229,11 +257,10 @@ export class LoadBalancer {
     }
     if (expired) this.store.emit(this.config.name);
 
-    const healthy = (i: number): boolean => (st.failure_counts[i] ?? 0) < FAILURE_THRESHOLD && !avoid.has(i);
     const sticky = st.last_good_index;
-    if (sticky !== undefined && sticky < n && healthy(sticky) && !st.usage_exhausted[sticky]) return sticky;
-    for (let i = 0; i < n; i++) if (healthy(i) && !st.usage_exhausted[i]) return i;
-    for (let i = 0; i < n; i++) if (healthy(i)) return i;
+    if (sticky !== undefined && sticky < n && healthyIn(st, sticky, avoid) && !st.usage_exhausted[sticky]) return sticky;
+    for (let i = 0; i < n; i++) if (healthyIn(st, i, avoid) && !st.usage_exhausted[i]) return i;
+    for (let i = 0; i < n; i++) if (healthyIn(st, i, avoid)) return i;
     if (strict) return undefined;
     for (let i = 0; i < n; i++) if (!avoid.has(i)) return i;
     return 0;

@@ -113,7 +113,7 @@ class ProxyRequest extends RequestAnswer {
    */
   private async route_(configs: ServiceConfig[], body: Buffer, plan: RetryPlan): Promise<void> {
     const d = this.d;
-    const lbs = configs.map((c) => d.lbStore.balancer(c));
+    const lbs = d.lbStore.balancersFor(configs);
     this.preferredConfig = configs[0]!.name;
     this.preferredLb = lbs[0];
     const walk = new CandidateWalk(configs, lbs, this.model, plan, d.now, this.stickyIndex(configs));
