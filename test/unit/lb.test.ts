@@ -189,6 +189,9 @@ describe('lb', () => {
     assert.equal(v?.upstreams.length, 3);
     assert.equal(v?.last_good_index, undefined);
     assert.equal(v?.upstreams[0]?.penalty_streak, 0);
+    // The first balancer read the state before it was replaced: it must not go on with its own copy.
+    assert.equal(lb1.isCooling(0), false, 'a balancer drops a state the store replaced');
+    assert.equal(store.view()['c']?.upstreams.length, 2, 'and its count is the one in effect again');
   });
 
   it('returns undefined for a config without upstreams and ignores out-of-range indexes', () => {
@@ -275,6 +278,11 @@ describe('lb', () => {
       assert.equal(again.config, reloaded);
       assert.equal(store.view()['cfg']!.upstreams[0]!.failure_count, 1, 'the state is the store\'s, kept by config name');
       assert.notEqual(new LbStateStore().balancer(first), lb, 'another store, another balancer');
+      const choice = [first, reloaded];
+      const lbs = store.balancersFor(choice);
+      assert.deepEqual(lbs, [lb, again], 'a list of configs gets their balancers in its order');
+      assert.equal(store.balancersFor(choice), lbs, 'made once per list');
+      assert.notEqual(store.balancersFor([first, reloaded]), lbs, 'another list, another answer');
     });
   });
 
