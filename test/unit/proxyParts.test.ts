@@ -131,6 +131,10 @@ describe('local safety', () => {
     const h = { host: 'localhost:1' };
     assert.equal(refusalReason(h, '127.0.0.1', true, { allowRemote: false }), undefined);
     assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: false })!, /loopback peers only/);
+    // The peer's verdict is kept per address: a loopback answer must not leak to another address, nor to none.
+    assert.match(refusalReason(h, '::ffff:10.1.1.1', true, { allowRemote: false })!, /loopback peers only/);
+    assert.match(refusalReason(h, undefined, true, { allowRemote: false })!, /loopback peers only/);
+    assert.equal(refusalReason(h, '::ffff:127.0.0.1', true, { allowRemote: false }), undefined);
     assert.match(refusalReason(h, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' })!, /loopback peers only/);
     assert.equal(refusalReason({ ...h, 'x-codex-helper-admin-token': 'tok' }, '10.1.1.1', true, { allowRemote: true, adminToken: 'tok' }), undefined);
     const remote = { allowRemote: true, proxyToken: 'a-long-enough-token-123', allowedHosts: new Set(['my-box']) };
@@ -159,6 +163,7 @@ describe('local safety', () => {
     assert.ok(!tokensEqual(['abc'], 'abc'));
     assert.ok(!tokensEqual('abc', undefined));
     assert.equal(hostHeaderCount(['Host', 'a', 'X', 'y', 'host', 'b']), 2);
+    assert.equal(hostHeaderCount(['HOST', 'a', 'hOsT', 'b', 'X-Host', 'c', 'Hosts', 'd', 'hos', 'e']), 2, 'any case; no other name');
   });
 });
 
