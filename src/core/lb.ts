@@ -89,7 +89,7 @@ function newState(n: number): LbState {
 }
 
 /** Below the failure threshold and not to be avoided. */
-function healthyIn(st: LbState, i: number, avoid: ReadonlySet<number>): boolean {
+function healthyAt(st: LbState, i: number, avoid: ReadonlySet<number>): boolean {
   return (st.failure_counts[i] ?? 0) < FAILURE_THRESHOLD && !avoid.has(i);
 }
 
@@ -258,9 +258,9 @@ export class LoadBalancer {
     if (expired) this.store.emit(this.config.name);
 
     const sticky = st.last_good_index;
-    if (sticky !== undefined && sticky < n && healthyIn(st, sticky, avoid) && !st.usage_exhausted[sticky]) return sticky;
-    for (let i = 0; i < n; i++) if (healthyIn(st, i, avoid) && !st.usage_exhausted[i]) return i;
-    for (let i = 0; i < n; i++) if (healthyIn(st, i, avoid)) return i;
+    if (sticky !== undefined && sticky < n && healthyAt(st, sticky, avoid) && !st.usage_exhausted[sticky]) return sticky;
+    for (let i = 0; i < n; i++) if (healthyAt(st, i, avoid) && !st.usage_exhausted[i]) return i;
+    for (let i = 0; i < n; i++) if (healthyAt(st, i, avoid)) return i;
     if (strict) return undefined;
     for (let i = 0; i < n; i++) if (!avoid.has(i)) return i;
     return 0;
