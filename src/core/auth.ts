@@ -78,7 +78,6 @@ function resolveOne(
   return clientHas ? PASSTHROUGH : NONE;
 }
 
-
 /** Resolves the credentials to send to `upstream` for one request. */
 export function resolveUpstreamAuth(
   service: ServiceName,

@@ -121,7 +121,6 @@ export class LbStateStore {
     return lb;
   }
 
-  /** Get-or-create; a changed upstream count resets the whole entry, as the seed's ensure_len does. */
   /**
    * The balancers of a list of configs, in its order. A routing choice is one list per config snapshot, reused by
    * every request it serves: the list of balancers is made once for it.
@@ -132,6 +131,7 @@ export class LbStateStore {
     return lbs;
   }
 
+  /** Get-or-create; a changed upstream count resets the whole entry, as the seed's ensure_len does. */
   state(configName: string, upstreamCount: number): LbState {
     const existing = this.states.get(configName);
     if (existing && existing.failure_counts.length === upstreamCount) return existing;

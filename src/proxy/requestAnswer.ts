@@ -133,8 +133,7 @@ export abstract class RequestAnswer {
   protected responseStarted = false;
   protected clientBody: Buffer | undefined;
   protected exchange: ExchangeRecord | undefined;
-  /** Every credential seen for this request; scrubbed from whatever is logged, recorded or answered. */
-  /** Made on first use: a request that succeeds scrubs nothing and never needs one (see `secrets`). */
+  /** Made on first use (see `secrets`): a request that succeeds scrubs nothing and never needs one. */
   private secretSet: SecretSet | undefined;
   protected static debugSeq = 0;
 
@@ -156,7 +155,10 @@ export abstract class RequestAnswer {
     d.onRequest?.(res, this);
   }
 
-  /** Every credential this request saw (the client's own and each upstream's), to scrub what is recorded or shown. */
+  /**
+   * Every credential seen for this request (the client's own, each upstream's): scrubbed from whatever is logged,
+   * recorded or answered.
+   */
   protected get secrets(): SecretSet {
     return (this.secretSet ??= new SecretSet().addClientHeaders(this.req.headers));
   }
