@@ -101,13 +101,13 @@ export function resolveUpstreamAuth(
   const key = resolveOne(a.api_key, a.api_key_secret, a.api_key_env, client.hasApiKey, ctx);
   const out: AuthResolution = { token: tok.value, apiKey: key.value, authorization: tok.source, x_api_key: key.source };
   const badToken = tok.value !== undefined && hasLineBreakOrNul(tok.value);
-  if (badToken || (key.value !== undefined && hasLineBreakOrNul(key.value))) {
-    const bad = badToken ? [tok.source] : [];
-    if (key.value !== undefined && hasLineBreakOrNul(key.value)) bad.push(key.source);
+  const badKey = key.value !== undefined && hasLineBreakOrNul(key.value);
+  if (badToken || badKey) {
+    const bad = badToken && badKey ? `${tok.source} and ${key.source}` : badToken ? tok.source : key.source;
     // Neither value is sent: a header injected through an environment variable or a secret must not reach anyone.
     out.token = undefined;
     out.apiKey = undefined;
-    out.invalid = `the credential from ${bad.join(' and ')} contains a line break or NUL character; fix it (nothing was sent)`;
+    out.invalid = `the credential from ${bad} contains a line break or NUL character; fix it (nothing was sent)`;
   }
   return out;
 }
