@@ -187,6 +187,25 @@ describe('upstream credentials', () => {
     assert.deepEqual([k.apiKey, k.x_api_key, k.token], ['key-v', 'env:K', undefined]);
   });
 
+  it('sends neither credential when one holds a line break or NUL, and names each source that does', () => {
+    const file = credentialFileFor('codex', dir, dir);
+    const env = { T: 'tok\nX-Injected: 1', K: 'key\u0000', OK: 'fine-value' };
+    const both = resolveUpstreamAuth('codex', upstream({ auth_token_env: 'T', api_key_env: 'K' }), noClient, env, file);
+    assert.deepEqual([both.token, both.apiKey], [undefined, undefined]);
+    assert.match(both.invalid ?? '', /^the credential from env:T and env:K contains a line break or NUL/);
+    const tokenOnly = resolveUpstreamAuth('codex', upstream({ auth_token_env: 'T', api_key_env: 'OK' }), noClient, env, file);
+    assert.deepEqual([tokenOnly.token, tokenOnly.apiKey], [undefined, undefined], 'the good one is not sent either');
+    assert.match(tokenOnly.invalid ?? '', /^the credential from env:T contains/);
+    const keyOnly = resolveUpstreamAuth('codex', upstream({ auth_token_env: 'OK', api_key_env: 'K' }), noClient, env, file);
+    assert.match(keyOnly.invalid ?? '', /^the credential from env:K contains/);
+    // An upstream without credentials of its own: the same answer every time, whatever the last caller did with it.
+    const client = { hasAuthorization: true, hasApiKey: false };
+    const first = resolveUpstreamAuth('codex', upstream({}), client, {}, file);
+    first.authorization = 'changed by a caller';
+    assert.deepEqual(resolveUpstreamAuth('codex', upstream({}), client, {}, file),
+      { token: undefined, apiKey: undefined, authorization: 'client_passthrough', x_api_key: 'none' });
+  });
+
   it('reads the Codex auth.json and Claude settings.json env, re-reading after a change', () => {
     let now = 0;
     const path = join(dir, 'auth.json');
