@@ -54,7 +54,9 @@ let traceSeq = 0;
  * streams of one length do not stay in step.
  * `trace`: each measured request carries an `x-bench-trace` id, and the result lists `{ id, sent, first }` per
  * request (monotonic µs: sent, first body byte) for bench/ttfbTrace.mjs to join with what the target stamped.
- * `samples`: the result also lists every measured request's first-byte time (`ttfbs`, ms, sorted), for pooling.
+ * `samples`: the result also lists every measured request's first-byte time (`ttfbs`, ms, sorted), for pooling,
+ * and the same times by wave (`ttfbWaves[k]`: the k-th measured request of every worker; with all workers started
+ * together and streams of one length, wave 0 is the burst that follows whatever came before the run).
  * The result counts the requests that had to open a connection (`newSockets`; warm-up included).
  */
 async function run(spec) {
@@ -138,20 +140,22 @@ async function run(spec) {
     const totals = [];
     const ttfbs = [];
     const tfos = [];
+    const ttfbWaves = [];
     let started = 0;
     const worker = async (_, w) => {
       if (stagger > 0 && w > 0) await new Promise((r) => setTimeout(r, (w * stagger) / n));
-      while (until(started)) {
+      for (let k = 0; until(started); k++) {
         started++;
         const r = await one(w % ports.length);
         if (r) {
           totals.push(r.total);
           ttfbs.push(r.ttfb);
           tfos.push(r.tfo);
+          (ttfbWaves[k] ??= []).push(r.ttfb);
         }
       }
     };
-    return Promise.all(Array.from({ length: n }, worker)).then(() => ({ totals, ttfbs, tfos }));
+    return Promise.all(Array.from({ length: n }, worker)).then(() => ({ totals, ttfbs, tfos, ttfbWaves }));
   };
 
   const warm = spec.warmup ?? spec.concurrency;
@@ -160,7 +164,8 @@ async function run(spec) {
   const deadline = spec.durationMs ? t0 + spec.durationMs : Infinity;
   const limit = spec.requests ?? Infinity;
   tracing = !!spec.trace;
-  const { totals, ttfbs, tfos } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline, spec.staggerMs ?? 0);
+  const { totals, ttfbs, tfos, ttfbWaves } = await workers(spec.concurrency, (s) => s < limit && performance.now() < deadline,
+    spec.staggerMs ?? 0);
   const elapsed = performance.now() - t0;
   targetAgents.forEach((a, t) => (spec.keepAgent ? agents.set(agentKeys[t], a) : a.destroy()));
   totals.sort((a, b) => a - b);
@@ -182,7 +187,7 @@ async function run(spec) {
     perTarget,
     newSockets,
     ...(spec.trace ? { traces } : {}),
-    ...(spec.samples ? { ttfbs } : {}),
+    ...(spec.samples ? { ttfbs, ttfbWaves } : {}),
   };
 }
 

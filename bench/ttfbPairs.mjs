@@ -1,16 +1,16 @@
 // Spaced-SSE TTFB of two builds (or a build and `floor`): 20 events 5 ms apart at c=16, read the way `npm run bench`
 // reads the proxy against the node floor (bench/ttfbSlices.mjs: short slices, shuffled rounds, first bytes pooled),
-// with the streams aligned and staggered. Prints the second target ÷ the first, pooled and block by block. Compare
-// a build with a copy of itself first: that spread is what the machine gives by chance. `--spin US` adds a busy wait
-// of US µs to every request of the second target (bench/spin.cjs): a known cost, to see what size of difference
-// per request the reading can tell.
+// with the streams aligned (every wave, and settled: each slice's first wave left out) and staggered. Prints the
+// second target ÷ the first, pooled and block by block. Compare a build with a copy of itself first: that spread is
+// what the machine gives by chance. `--spin US` adds a busy wait of US µs to every request of the second target
+// (bench/spin.cjs): a known cost, to see what size of difference per request the reading can tell.
 //
 //   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [rounds] [--seed N]
 //   node bench/ttfbPairs.mjs floor floor 48 --spin 20
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratch, SPACED_SSE, startLoadgen, startMock, startTargets, warmForSpacedSse } from './procs.mjs';
-import { SHAPES, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
+import { READINGS, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
 const argv = process.argv.slice(2);
 const valued = (name) => {
@@ -45,8 +45,8 @@ const r = await ttfbSlices(lg, named, SPACED_SSE, { rounds: ROUNDS, ...(seed ===
 console.log(`spaced-SSE TTFB p50, ${targets[1]}${spinUs > 0 ? ` (+${spinUs} µs per request)` : ''} ÷ ${targets[0]}, ${ROUNDS} shuffled rounds (seed ${r.seed}), first bytes pooled [by block]:`);
 const reopened = Object.entries(r.newSockets).filter(([, n]) => n > 0);
 if (reopened.length > 0) console.log(`  (connections reopened during the rounds: ${reopened.map(([k, n]) => `${k} ${n}`).join(', ')})`);
-for (const shape of SHAPES) {
-  const x = sliceRatio(r, named[1].name, named[0].name, shape);
-  console.log(`  ${shape.padEnd(9)} ×${x.ratio.toFixed(3)} [${x.blocks.map((b) => b.toFixed(2)).join(' ')}] (${x.p50[0].toFixed(3)} against ${x.p50[1].toFixed(3)} ms)`);
+for (const reading of READINGS) {
+  const x = sliceRatio(r, named[1].name, named[0].name, reading);
+  console.log(`  ${reading.padEnd(9)} ×${x.ratio.toFixed(3)} [${x.blocks.map((b) => b.toFixed(2)).join(' ')}] (${x.p50[0].toFixed(3)} against ${x.p50[1].toFixed(3)} ms)`);
 }
 process.exit(0);
