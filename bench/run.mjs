@@ -16,7 +16,7 @@ import {
   whichSync, writeNginxConf, writeProxyHome,
 } from './procs.mjs';
 import { markdownTable, printTable, printTargets, summarize } from './report.mjs';
-import { pooledP50, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
+import { pooledP50, READINGS, sliceRatio, ttfbSlices } from './ttfbSlices.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -163,7 +163,10 @@ const plus = (x, digits) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
  * shape) once they flow (`settled`: each slice's first wave, which follows an idle spell, left out); the aligned
  * reading with that wave and the staggered one are printed beside it. A second floor process (the control) takes
  * its turn in every pair and round too: control ÷ floor is what the method reads for two identical programs, i.e.
- * how far its ratios stray on this machine by chance.
+ * how far its ratios stray on this machine by chance. Two processes of one program differ by themselves (in some
+ * runs one floor read ~15 % slower than the other all through the rounds), so the proxy is read against both floor
+ * processes together: per pair, the mean of their CPU per request; for the TTFB, their first bytes pooled. Its
+ * ratios to each of them alone are printed too.
  */
 async function floorPairs(lg, ports, pids) {
   if (!ports.floor || (ONLY && !ONLY.includes('json_c32') && !ONLY.includes('sse20_gap5_c16'))) return undefined;
@@ -171,6 +174,7 @@ async function floorPairs(lg, ports, pids) {
   const pairs = q(6, 10);
   const cpuSpec = { ...json, bytes: 2 * KB, concurrency: 32, requests: q(3000, 5000) };
   const cpuPairs = [];
+  const proxyCpuByFloor = { floor: [], control: [] };
   const controlCpu = [];
   const turns = control ? ['proxy', 'floor', 'control'] : ['proxy', 'floor'];
   for (let i = 0; i < pairs; i++) {
@@ -181,26 +185,37 @@ async function floorPairs(lg, ports, pids) {
       const r = await lg.run({ ...cpuSpec, port: ports[t], warmup: 0 });
       cpu[t] = ((cpuMs(pids[t]) - c0) * 1000) / r.requests;
     }
-    cpuPairs.push(cpu.proxy / cpu.floor);
-    if (control) controlCpu.push(cpu.control / cpu.floor);
+    cpuPairs.push(cpu.proxy / (control ? (cpu.floor + cpu.control) / 2 : cpu.floor));
+    proxyCpuByFloor.floor.push(cpu.proxy / cpu.floor);
+    if (control) {
+      proxyCpuByFloor.control.push(cpu.proxy / cpu.control);
+      controlCpu.push(cpu.control / cpu.floor);
+    }
   }
   const slices = await ttfbSlices(lg, turns.map((name) => ({ name, port: ports[name] })), SPACED_SSE, { rounds: q(8, 48), seed: SEED });
-  const read = (t) => {
-    const aligned = sliceRatio(slices, t, 'floor', 'aligned');
-    const settled = sliceRatio(slices, t, 'floor', 'settled');
-    const staggered = sliceRatio(slices, t, 'floor', 'staggered');
+  // The reference of the proxy's TTFB: both floor processes' first bytes in one pool, block by block.
+  const ref = control ? 'floors' : 'floor';
+  if (control) {
+    slices.pools.floors = Object.fromEntries(READINGS.map((r) => [r, slices.pools.floor[r].map((b, i) => [...b, ...slices.pools.control[r][i]])]));
+  }
+  const read = (t, against) => {
+    const aligned = sliceRatio(slices, t, against, 'aligned');
+    const settled = sliceRatio(slices, t, against, 'settled');
+    const staggered = sliceRatio(slices, t, against, 'staggered');
     return { ttfb: settled.ratio, ttfbBlocks: settled.blocks, ttfbP50Ms: settled.p50[0],
       ttfbAligned: aligned.ratio, ttfbAlignedBlocks: aligned.blocks, ttfbAlignedP50Ms: aligned.p50[0],
       ttfbStaggered: staggered.ratio, ttfbStaggeredBlocks: staggered.blocks, ttfbStaggeredP50Ms: staggered.p50[0] };
   };
-  const out = { cpu: summarize(cpuPairs).median, cpuPairs, ...read('proxy'),
-    floorTtfbP50Ms: pooledP50(slices, 'floor', 'settled').p50,
-    floorTtfbAlignedP50Ms: pooledP50(slices, 'floor', 'aligned').p50,
-    floorTtfbStaggeredP50Ms: pooledP50(slices, 'floor', 'staggered').p50,
+  const out = { reference: control ? 'floor and control' : 'floor', cpu: summarize(cpuPairs).median, cpuPairs, ...read('proxy', ref),
+    floorTtfbP50Ms: pooledP50(slices, ref, 'settled').p50,
+    floorTtfbAlignedP50Ms: pooledP50(slices, ref, 'aligned').p50,
+    floorTtfbStaggeredP50Ms: pooledP50(slices, ref, 'staggered').p50,
+    byFloor: Object.fromEntries((control ? ['floor', 'control'] : ['floor']).map((f) => [f,
+      { cpu: summarize(proxyCpuByFloor[f]).median, ttfb: sliceRatio(slices, 'proxy', f, 'settled').ratio }])),
     slices: { seed: slices.seed, rounds: slices.rounds, waves: slices.waves, samplesPerTarget: pooledP50(slices, 'proxy', 'aligned').samples,
       settledPerTarget: pooledP50(slices, 'proxy', 'settled').samples,
       newSockets: slices.newSockets } };
-  if (control) out.control = { cpu: summarize(controlCpu).median, cpuPairs: controlCpu, ...read('control') };
+  if (control) out.control = { cpu: summarize(controlCpu).median, cpuPairs: controlCpu, ...read('control', 'floor') };
   return out;
 }
 
@@ -356,11 +371,13 @@ async function main() {
   if (paired) {
     const list = (a) => a.map((x) => x.toFixed(2)).join(' ');
     const sl = paired.slices;
-    console.log(`proxy ÷ node floor: CPU per request (c=32), ${paired.cpuPairs.length} interleaved pairs (median) ×${paired.cpu.toFixed(2)} [${list(paired.cpuPairs)}]`);
+    const each = (k) => Object.entries(paired.byFloor).map(([f, r]) => `÷ ${f} ×${r[k].toFixed(2)}`).join(', ');
+    console.log(`proxy ÷ node floor (${paired.reference === 'floor' ? 'one floor process' : 'the floor and its control together'}): ` +
+      `CPU per request (c=32), ${paired.cpuPairs.length} interleaved pairs (median) ×${paired.cpu.toFixed(2)} [${list(paired.cpuPairs)}] (${each('cpu')})`);
     console.log(`  spaced-SSE TTFB (c=16), ${sl.rounds} shuffled rounds (seed ${sl.seed}) of ${sl.waves}-wave slices, ` +
       `${sl.samplesPerTarget} first bytes per target and shape, pooled p50 ÷ pooled p50 [by block]:`);
     console.log(`    aligned, settled (${sl.settledPerTarget} first bytes: each slice's first wave left out) ×${paired.ttfb.toFixed(2)} ` +
-      `[${list(paired.ttfbBlocks)}] (${paired.ttfbP50Ms.toFixed(3)} against ${paired.floorTtfbP50Ms.toFixed(3)} ms)`);
+      `[${list(paired.ttfbBlocks)}] (${paired.ttfbP50Ms.toFixed(3)} against ${paired.floorTtfbP50Ms.toFixed(3)} ms; ${each('ttfb')})`);
     console.log(`    aligned, every wave ×${paired.ttfbAligned.toFixed(2)} [${list(paired.ttfbAlignedBlocks)}] ` +
       `(${paired.ttfbAlignedP50Ms.toFixed(3)} against ${paired.floorTtfbAlignedP50Ms.toFixed(3)} ms); ` +
       `staggered ×${paired.ttfbStaggered.toFixed(2)} [${list(paired.ttfbStaggeredBlocks)}] ` +
@@ -376,7 +393,10 @@ async function main() {
       `TTFB ×${(med('sse20_gap5_c16', 'proxy', 'ttfbP50') / med('sse20_gap5_c16', 'floor', 'ttfbP50')).toFixed(2)})`);
     console.log('');
   }
-  const rssFloor = med('streams_256', 'proxy', 'peakRssMb') - med('streams_256', 'floor', 'peakRssMb');
+  // Against both floor processes when the control ran (the mean of their peaks), like the pairs.
+  const controlRss = med('streams_256', 'control', 'peakRssMb');
+  const floorRss = med('streams_256', 'floor', 'peakRssMb');
+  const rssFloor = med('streams_256', 'proxy', 'peakRssMb') - (Number.isNaN(controlRss) ? floorRss : (floorRss + controlRss) / 2);
   targets.push(
     check('CPU per request (c=32) within 10 % of the node floor', cpuFloor, cpuFloor <= 1.1, `×${cpuFloor.toFixed(2)} floor`),
     check('spaced-SSE TTFB (5 ms apart, c=16, settled waves) within 10 % of the node floor', ttfbFloor, ttfbFloor <= 1.1, `×${ttfbFloor.toFixed(2)} floor`),
