@@ -1,9 +1,9 @@
 // Spaced-SSE TTFB of two builds (or a build and `floor`): 20 events 5 ms apart at c=16, read the way `npm run bench`
 // reads the proxy against the node floor (bench/ttfbSlices.mjs: short slices, shuffled rounds, first bytes pooled),
-// with the streams aligned (every wave, and settled: each slice's first wave left out) and staggered. Prints the
-// second target ÷ the first, pooled and block by block. Compare a build with a copy of itself first: that spread is
-// what the machine gives by chance. `--spin US` adds a busy wait of US µs to every request of the second target
-// (bench/spin.cjs): a known cost, to see what size of difference per request the reading can tell.
+// with the streams aligned (every wave; settled: each slice's first wave left out; that first wave alone) and
+// staggered. Prints the second target ÷ the first, pooled and block by block. Compare a build with a copy of itself
+// first: that spread is what the machine gives by chance. `--spin US` adds a busy wait of US µs to every request of
+// the second target (bench/spin.cjs): a known cost, to see what size of difference per request the reading can tell.
 //
 //   cp -r dist /tmp/before && <change> && node esbuild.mjs && node bench/ttfbPairs.mjs /tmp/before dist [rounds] [--seed N]
 //   node bench/ttfbPairs.mjs floor floor 48 --spin 20

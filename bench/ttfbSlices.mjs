@@ -15,11 +15,12 @@
 // in step: requests arrive in waves) and staggered (stream w starts w × 100 ms / 16 later: spread arrivals, as
 // independent clients send them). Agents stay warm between slices; the last one is closed.
 //
-// The aligned slices are also read without their first wave (`settled`). A target idles while the others take
-// their turns, and the first wave after that idle spell reads about twice as slow as the waves after it, in every
-// target alike (the machine waking a process more than the process's own steps): a third of the aligned first
-// bytes then weigh the wake as much as the target's work, and pull any two targets' ratio towards 1. The settled
-// reading is the continuous load a client sees once traffic flows, and what the bench checks.
+// The aligned slices are also read without their first wave (`settled`). A target idles while the others take their
+// turns, and the first wave after that idle spell reads about twice as slow as the waves after it, in every target
+// alike (the machine waking a process more than the process's own steps): a third of the aligned first bytes then
+// weigh the wake as much as the target's work: their pooled p50 lands where the slow first waves meet the rest, and
+// the ratio moves with how the two mix. The settled reading is the continuous load a client sees once traffic flows,
+// and what the bench checks.
 import { summarize } from './report.mjs';
 
 /** mulberry32: a small seeded generator, so a run's order can be replayed. */
@@ -47,8 +48,8 @@ function shuffled(list, rand) {
 const median = (values) => summarize(values).median;
 
 export const SHAPES = ['aligned', 'staggered'];
-/** What the pools hold: each shape, and the aligned slices' waves after their first. */
-export const READINGS = ['aligned', 'settled', 'staggered'];
+/** What the pools hold: each shape, the aligned slices' waves after their first, and their first waves alone. */
+export const READINGS = ['aligned', 'settled', 'first', 'staggered'];
 
 /**
  * Runs `rounds` rounds over `targets` ({name, port}) with the load generator `lg`. `spec` is the spaced-SSE
@@ -71,7 +72,10 @@ export async function ttfbSlices(lg, targets, spec, { rounds, waves = 3, seed = 
         const res = await lg.run({ ...spec, port: t.port, requests: spec.concurrency * waves, warmup: 0, keepAgent,
           samples: true, staggerMs: shape === 'staggered' ? 100 : 0 });
         (pools[t.name][shape][b] ??= []).push(...res.ttfbs);
-        if (shape === 'aligned') (pools[t.name].settled[b] ??= []).push(...res.ttfbWaves.slice(1).flat());
+        if (shape === 'aligned') {
+          (pools[t.name].settled[b] ??= []).push(...res.ttfbWaves.slice(1).flat());
+          (pools[t.name].first[b] ??= []).push(...(res.ttfbWaves[0] ?? []));
+        }
         newSockets[t.name] += res.newSockets;
       }
     }
