@@ -49,9 +49,15 @@ interface Ctx {
   filePrefix: string;
 }
 
+/** One credential as resolved: its value (none when the client's own passes, or none is set) and its source. */
+interface Resolved {
+  readonly value?: string;
+  readonly source: string;
+}
+
 // The answers for an upstream with no credential of its own (the usual local relay): shared, never modified.
-const PASSTHROUGH: { value?: string; source: string } = Object.freeze({ source: 'client_passthrough' });
-const NONE: { value?: string; source: string } = Object.freeze({ source: 'none' });
+const PASSTHROUGH: Resolved = Object.freeze({ source: 'client_passthrough' });
+const NONE: Resolved = Object.freeze({ source: 'none' });
 
 function resolveOne(
   inline: string | undefined,
@@ -59,7 +65,7 @@ function resolveOne(
   envName: string | undefined,
   clientHas: boolean,
   ctx: Ctx,
-): { value?: string; source: string } {
+): Resolved {
   if (inline && inline.trim() !== '') return { value: inline, source: 'inline' };
   if (secretName && secretName.trim() !== '') {
     const v = ctx.secrets?.(secretName);
