@@ -108,6 +108,11 @@ export interface ProxyStateOptions {
    * happens at once. Either way, every read of the state sees every request finished so far.
    */
   scheduleFlush?: (flush: () => void) => void;
+  /**
+   * Runs the owner's waiting work that ends in `finishRequestSoon()` (the proxy's records of answers that ended in
+   * the burst): every read, and every flush, runs it first, so what finished before the read is seen.
+   */
+  settlePending?: () => void;
   /** A queued finish that threw (it never stops the others queued with it). */
   onFlushError?: (err: unknown) => void;
 }
@@ -148,6 +153,7 @@ export class ProxyState {
   /** Finishes waiting for the next flush (see `finishRequestSoon()`), in the order they came. */
   private queued: Array<{ p: FinishRequestParams; then: ((f: FinishedRequest | undefined) => void) | undefined }> = [];
   private readonly scheduleFlush: ((flush: () => void) => void) | undefined;
+  private readonly settlePending: (() => void) | undefined;
   private readonly onFlushError: ((err: unknown) => void) | undefined;
   private readonly flushQueued = (): void => this.flushFinished();
 
@@ -161,6 +167,7 @@ export class ProxyState {
     this.series = new StatsSeries(service, this.rollupKeepDays);
     this.health = new HealthBook(this.now);
     this.scheduleFlush = opts.scheduleFlush;
+    this.settlePending = opts.settlePending;
     this.onFlushError = opts.onFlushError;
   }
 
@@ -213,6 +220,7 @@ export class ProxyState {
 
   /** Runs the queued finishes now (reads call it first). */
   flushFinished(): void {
+    this.settlePending?.();
     if (this.queued.length === 0) return;
     const queued = this.queued;
     this.queued = [];

@@ -441,8 +441,8 @@ class ProxyRequest extends RequestAnswer {
     const d = this.d;
     const r = await fw.result;
     if (!this.gone.aborted && isClean(r)) {
-      // The forwarder ended a clean answer already, before the bookkeeping (finish() settles first).
-      this.finish({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
+      // The forwarder ended a clean answer already: its record follows with the burst's bookkeeping.
+      this.finishSoon({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       return;
     }
     // The success is on the balancer before anything below records a failure of the same answer.

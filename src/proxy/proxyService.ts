@@ -27,7 +27,7 @@ import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
-import { afterBurst } from './requestAnswer';
+import { afterBurst, settlePending } from './requestAnswer';
 import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';
@@ -91,6 +91,8 @@ export class ProxyService {
       // burst too: streams end in bursts and their clients' next requests come in right behind. Every read of the
       // state accounts for what waits.
       scheduleFlush: afterBurst,
+      // A clean answer's own record waits for the burst as well (see RequestAnswer.finishSoon()).
+      settlePending,
       onFlushError: (e) => opts.log.error(`${opts.service}: could not record a finished request: ${(e as Error)?.stack ?? e}`),
     });
     this.lbStore = new LbStateStore(now);

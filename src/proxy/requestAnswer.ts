@@ -96,6 +96,16 @@ export function attemptRoute(config: string, index: number, up: UpstreamConfig):
   return r;
 }
 
+/** How a request ended, for its record. */
+interface FinishParams {
+  status: number;
+  ttfb?: number;
+  usage?: UsageMetrics;
+  errorClass?: string;
+  hint?: string;
+  message?: string;
+}
+
 /** What a request without an http_debug part records (shared: never modified). */
 const NO_DEBUG: { http_debug?: unknown; http_debug_ref?: { id: string; file: string } } = Object.freeze({});
 
@@ -133,6 +143,8 @@ export abstract class RequestAnswer {
   protected responseStarted = false;
   protected clientBody: Buffer | undefined;
   protected exchange: ExchangeRecord | undefined;
+  /** A clean answer's record, waiting for the burst with the rest of the bookkeeping (see `finishSoon()`). */
+  private pendingFinish: { p: FinishParams; end: number } | undefined;
   /** Made on first use (see `secrets`): a request that succeeds scrubs nothing and never needs one. */
   private secretSet: SecretSet | undefined;
   protected static debugSeq = 0;
@@ -214,11 +226,20 @@ export abstract class RequestAnswer {
     if (r) d.state.updateRequestRoute(this.id, r.config, r.provider, r.base);
   }
 
-  /** The deferred `settle()`: a failure is logged against its own request and never reaches the others queued. */
+  /**
+   * The deferred `settle()`, and the record of an answer finished meanwhile (`finishSoon()`): a failure is logged
+   * against its own request and never reaches the others queued.
+   */
   settleQueued(): void {
     this.queueSlot = -1;
     try {
       this.settle();
+      const f = this.pendingFinish;
+      if (f) {
+        this.pendingFinish = undefined;
+        finishesWaiting--;
+        this.record(f.p, f.end);
+      }
     } catch (e) {
       this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: could not record the request: ${(e as Error)?.stack ?? e}`));
     }
@@ -314,14 +335,38 @@ export abstract class RequestAnswer {
     this.finish({ status: 499, errorClass: 'client_disconnected' });
   }
 
-  protected finish(p: { status: number; ttfb?: number; usage?: UsageMetrics; errorClass?: string; hint?: string; message?: string }): void {
+  /** Records how the request ended, once (whatever comes later finds it finished and records nothing). */
+  protected finish(p: FinishParams): void {
     if (this.finished) return;
     this.finished = true;
+    const end = this.d.now();
+    settleWaitingFinishes();
+    this.record(p, end);
+  }
+
+  /**
+   * `finish()` for an answer that ended cleanly and whose end already went to the client: its record waits for the
+   * burst with the rest of the bookkeeping (see `settleSoon()`). Streams started together end together: the ends of
+   * the others go out first, and the requests their clients send next are not queued behind these records. Every
+   * read of the requests (the admin API) settles the queue first, and so does the host's shutdown. Once it is
+   * called, only the queue settles the request (nothing else calls `settle()` on a finished request).
+   */
+  protected finishSoon(p: FinishParams): void {
+    if (this.finished) return;
+    this.finished = true;
+    // What routing reads (where the session was served, the breaker the success closes) is settled now: the
+    // client's next request may come in right behind this end.
+    this.settle();
+    this.pendingFinish = { p, end: this.d.now() };
+    finishesWaiting++;
+    this.settleSoon();
+  }
+
+  private record(p: FinishParams, end: number): void {
     // The upstream's own words may echo a credential.
     const message = p.message === undefined ? undefined : this.secrets.text(p.message);
     this.settle();
     const d = this.d;
-    const end = d.now();
     const ok = p.status >= 200 && p.status < 300;
     // Failures carry upstream text (errors, echoed bodies): scrub what is recorded of them; a success has none.
     const chain = retryInfoForChain(this.chain);
@@ -375,6 +420,8 @@ const AFTER_BURST_MS = 4;
 /** What waits for the burst, in the order it came: requests to settle (undefined once settled early), other work. */
 const settleQueue: Array<RequestAnswer | (() => void) | undefined> = [];
 let settleTimer: NodeJS.Timeout | undefined;
+/** Answers whose record waits in the queue (see `RequestAnswer.finishSoon()`). */
+let finishesWaiting = 0;
 
 function settleNow(): void {
   if (settleTimer) clearTimeout(settleTimer);
@@ -398,6 +445,14 @@ export function afterBurst(work: () => void): void {
  */
 export function settlePending(): void {
   if (settleQueue.length > 0) settleNow();
+}
+
+/**
+ * Records the answers whose record waits (`RequestAnswer.finishSoon()`), for a record about to be made at once: the
+ * recent requests and the log keep the order in which requests ended.
+ */
+export function settleWaitingFinishes(): void {
+  if (finishesWaiting > 0) settlePending();
 }
 
 /** Host (with port) of a base_url, for log lines. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { call, json, startProxy, startUpstream } from '../helpers/servers';
@@ -263,6 +264,60 @@ describe('admin API: requests in flight', () => {
     await atUpstream;
     await s.proxy.host.stop('codex', 3000);
     assert.equal((await answer).status, 200);
+  });
+});
+
+describe('admin API: the records of clean answers', () => {
+  const s = proxyForBlock();
+
+  it('are seen the moment the answers ended, in the order they ended, though they are written with the burst', async () => {
+    s.up.handler = (_q, res, raw) => {
+      const body = JSON.parse(raw.toString()) as { model: string; bad?: boolean };
+      if (body.bad) return json(res, 400, { error: { message: 'bad request' } });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const usage = { input_tokens: 3, output_tokens: 4, total_tokens: 7 };
+      res.end(`event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\nevent: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response: { id: 'r', usage } })}\n\n`);
+    };
+    const state = s.proxy.host.services.codex.state;
+    const sent: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ok = await call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: `ok-${i}`, stream: true, input: 'hi' }) });
+      const seenAt = Date.now();
+      assert.equal(ok.status, 200);
+      // Read straight away, in the client's own turn: the state settles what waits before it answers.
+      const rec = state.listRecent(1)[0]!;
+      assert.equal(rec.model, `ok-${i}`);
+      assert.equal(rec.usage?.total_tokens, 7);
+      assert.ok(rec.ended_at_ms <= seenAt, 'the record keeps the time the answer ended, not the time it was written');
+      const bad = await call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: `bad-${i}`, bad: true }) });
+      assert.equal(bad.status, 400);
+      sent.push(`ok-${i}`, `bad-${i}`);
+    }
+    // A clean answer that ends right before a failed one (the upstream ends it as the other request comes in): the
+    // failed one's record is made at once, while the clean one's still waits.
+    let endOk!: () => void;
+    const held = s.up.handler;
+    s.up.handler = (q, res, raw) => {
+      const body = JSON.parse(raw.toString()) as { bad?: boolean };
+      if (!body.bad) {
+        endOk = () => held(q, res, raw, 0);
+        return;
+      }
+      endOk();
+      setImmediate(() => void held(q, res, raw, 0));
+    };
+    const last = call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'ok-last', stream: true, input: 'hi' }) });
+    while (endOk === undefined) await new Promise((r) => setTimeout(r, 5));
+    const bad = await call(`${s.proxy.url()}/v1/responses`, { body: JSON.stringify({ model: 'bad-last', bad: true }) });
+    assert.equal(bad.status, 400);
+    assert.equal((await last).status, 200);
+    sent.push('ok-last', 'bad-last');
+    const recent = (await call(`${s.api}/status/recent?limit=${sent.length}`)).json<Array<{ model: string }>>();
+    assert.deepEqual(recent.map((r) => r.model), [...sent].reverse());
+    await s.proxy.host.requestLog!.flush();
+    const logged = readFileSync(`${s.proxy.home}/logs/requests.jsonl`, 'utf8').trim().split('\n')
+      .map((l) => (JSON.parse(l) as { model?: string }).model).filter((m) => m !== undefined);
+    assert.deepEqual(logged.slice(-sent.length), sent);
   });
 });
 
