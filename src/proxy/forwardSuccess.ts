@@ -93,6 +93,11 @@ export interface ForwardOptions {
   /** Bound of the hold of content-free opening events; 0 ms forwards everything at once. */
   holdMs: number;
   holdBytes: number;
+  /**
+   * A clean answer's end, told in the turn it went out (the client has all of it). The listener hands `result` over
+   * by calling `resolve`, at once or later: whatever waits on `result` then runs outside that turn.
+   */
+  onCleanEnd?: (r: ForwardResult, resolve: () => void) => void;
 }
 
 /** How the opening of the answer went: committed (headers sent, forwarding), or failed before anything was sent. */
@@ -351,7 +356,11 @@ export class SuccessForwarder {
     const r = this.summary(err);
     // A clean answer ends in the turn its last bytes came in: node sends a response's writes at the end of the turn
     // (a corked socket), so the end goes out in the same write as the last bytes instead of a write of its own.
-    if (isClean(r) && !this.res.destroyed) this.res.end();
+    if (isClean(r) && !this.res.destroyed) {
+      this.res.end();
+      const told = this.o.onCleanEnd;
+      if (told) return told(r, () => this.resolveResult(r));
+    }
     this.resolveResult(r);
   }
 

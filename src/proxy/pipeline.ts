@@ -25,6 +25,7 @@ import { displayUrl, urlSecrets } from '../core/urlMask';
 import type { ServiceConfig, UpstreamConfig } from '../core/types';
 import { streamErrorEvent } from './errors';
 import { isClean, SuccessForwarder } from './forwardSuccess';
+import type { ForwardResult } from './forwardSuccess';
 import type { Opening } from './forwardSuccess';
 import { forwardableHeaders, headerValue } from './headers';
 import { applyEffort, BodyTooLargeError, readBody } from './requestBody';
@@ -33,7 +34,7 @@ import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
 import { UpstreamTimeoutError } from './callDeadlines';
 import type { ResponseHead } from './upstreamCall';
-import { attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
+import { afterBurst, attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
 import type { PipelineDeps } from './pipelineDeps';
 import type { LastFailure } from './requestAnswer';
 
@@ -341,6 +342,7 @@ class ProxyRequest extends RequestAnswer {
       const fw = new SuccessForwarder(call, resp, this.res, {
         now: d.now, sentAt, headersAt, extraHeaders: this.answerHeaders(), format: this.format,
         holdMs: plan.hold_preamble_ms, holdBytes: plan.hold_preamble_bytes,
+        onCleanEnd: (r, resolve) => this.cleanEnd(status, r, resolve),
       });
       // Usually committed on the chunks that came with the head: no need to wait for the turn to end.
       if (!fw.committed) {
@@ -434,14 +436,28 @@ class ProxyRequest extends RequestAnswer {
   }
 
   /**
+   * A clean answer went out in full: recorded now (the record itself waits for the burst, see `finishSoon()`), and
+   * the steps waiting on the forwarder resume once the burst is out too. The streams of a wave end together, and
+   * their clients' next requests come in right behind them: those go first.
+   */
+  private cleanEnd(status: number, r: ForwardResult, resolve: () => void): void {
+    // The whole answer came with its head (the forwarder is still being made): the attempt records where it was
+    // served before anything else, as for any answer.
+    if (!this.responseStarted) return resolve();
+    if (!this.gone.aborted) this.finishSoon({ status, ttfb: r.ttfb, usage: r.usage });
+    afterBurst(resolve);
+  }
+
+  /**
    * Forwards a committed 2xx answer to its end. A failure after output started (a break, an in-band error, or a
    * stream without its terminal event) is a failure of the upstream: LB failure and cooldown per class, recorded.
    */
   private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
     const r = await fw.result;
+    // A clean answer is recorded as it ends (cleanEnd()); whatever the client did since changes nothing.
+    if (this.finished && isClean(r)) return;
     if (!this.gone.aborted && isClean(r)) {
-      // The forwarder ended a clean answer already: its record follows with the burst's bookkeeping.
       this.finishSoon({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       return;
     }

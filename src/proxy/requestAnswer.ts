@@ -197,7 +197,10 @@ export abstract class RequestAnswer {
     settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
   }
 
-  /** The bookkeeping that may wait for the burst: the record's beginning (and the subclass's own). */
+  /**
+   * The bookkeeping that may wait for the burst: the record's beginning, the record of an answer finished meanwhile
+   * (`finishSoon()`), and the subclass's own.
+   */
   protected settle(): void {
     // Settled early (its answer is done): the queue lets go of it now, not when the wait ends.
     if (this.queueSlot >= 0) {
@@ -205,6 +208,12 @@ export abstract class RequestAnswer {
       this.queueSlot = -1;
     }
     this.begin();
+    const f = this.pendingFinish;
+    if (f) {
+      this.pendingFinish = undefined;
+      finishesWaiting--;
+      this.record(f.p, f.end);
+    }
   }
 
   protected begin(): void {
@@ -226,20 +235,11 @@ export abstract class RequestAnswer {
     if (r) d.state.updateRequestRoute(this.id, r.config, r.provider, r.base);
   }
 
-  /**
-   * The deferred `settle()`, and the record of an answer finished meanwhile (`finishSoon()`): a failure is logged
-   * against its own request and never reaches the others queued.
-   */
+  /** The deferred `settle()`: a failure is logged against its own request and never reaches the others queued. */
   settleQueued(): void {
     this.queueSlot = -1;
     try {
       this.settle();
-      const f = this.pendingFinish;
-      if (f) {
-        this.pendingFinish = undefined;
-        finishesWaiting--;
-        this.record(f.p, f.end);
-      }
     } catch (e) {
       this.d.log.error(this.secrets.text(`${this.d.service} ${this.req.method} ${this.path}: could not record the request: ${(e as Error)?.stack ?? e}`));
     }
@@ -348,8 +348,7 @@ export abstract class RequestAnswer {
    * `finish()` for an answer that ended cleanly and whose end already went to the client: its record waits for the
    * burst with the rest of the bookkeeping (see `settleSoon()`). Streams started together end together: the ends of
    * the others go out first, and the requests their clients send next are not queued behind these records. Every
-   * read of the requests (the admin API) settles the queue first, and so does the host's shutdown. Once it is
-   * called, only the queue settles the request (nothing else calls `settle()` on a finished request).
+   * read of the requests (the admin API) settles the queue first, and so does the host's shutdown.
    */
   protected finishSoon(p: FinishParams): void {
     if (this.finished) return;

@@ -227,6 +227,36 @@ describe('failover that never strands the user (real loopback upstreams)', () =>
     assert.equal(a.requests.length, aBefore, 'the cooled model is not sent to a again');
   });
 
+  it('a stream that ends a moment after its first event is on record before its client can ask again', async () => {
+    const primary = await upstream((_q, res) => json(res, 500, { error: { message: 'boom' } }));
+    // The answer's head and first event, then its end in a later turn: well within the wait the proxy gives its
+    // bookkeeping, so only the end itself can have recorded where it was served.
+    const backup = await upstream((_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hel"}\n\n');
+      setImmediate(() => res.end('event: response.completed\ndata: {"type":"response.completed","response":{"id":"r","usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}}}\n\n'));
+    });
+    servers.proxy = await startProxy(codexConfig({
+      primary: { level: 1, upstreams: [`base_url = "${primary.url}/v1"`] },
+      backup: { level: 2, upstreams: [`base_url = "${backup.url}/v1"`] },
+    }, fast('transport_cooldown_secs = 30')));
+    let asked: number | undefined;
+    for (const sid of ['s1', 's2', 's3']) {
+      const r = await call(`${servers.proxy.url()}/v1/responses`, { body: req('gpt-5', true), headers: { ...H, 'session-id': sid } });
+      assert.equal(r.status, 200);
+      assert.match(r.text, /response\.completed/);
+      // Read in the client's own turn, before anything of the proxy's could run after the answer's end.
+      assert.equal(codex().routes.failover?.to.config, 'backup');
+      assert.equal(codex().routes.stickyFor(sid)?.config, 'backup');
+      assert.equal(lbView('backup').upstreams[0]!.last_status, 200);
+      asked ??= primary.requests.length;
+    }
+    assert.equal(primary.requests.length, asked, 'the cooled primary is not asked again');
+    const recent = codex().state.listRecent(3);
+    assert.deepEqual(recent.map((x) => x.status_code), [200, 200, 200]);
+    assert.deepEqual(recent.map((x) => x.usage?.total_tokens), [5, 5, 5]);
+  });
+
   it('a session that failed over stays where it was served while the preferred config is down, then fails back', async () => {
     let pDown = true;
     let bDown = false;
