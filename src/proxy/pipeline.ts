@@ -455,9 +455,9 @@ class ProxyRequest extends RequestAnswer {
   private async pipeSuccess(fw: SuccessForwarder, resp: ResponseHead, lb: LoadBalancer, idx: number): Promise<void> {
     const d = this.d;
     const r = await fw.result;
-    // A clean answer is recorded as it ends (cleanEnd()); whatever the client did since changes nothing.
-    if (this.finished && isClean(r)) return;
-    if (!this.gone.aborted && isClean(r)) {
+    // A clean answer is recorded as it ends (cleanEnd(), a no-op here then), or here when it came whole with its
+    // head; a client that hangs up after a clean end changes nothing.
+    if (isClean(r) && (this.finished || !this.gone.aborted)) {
       this.finishSoon({ status: resp.statusCode, ttfb: r.ttfb, usage: r.usage });
       return;
     }

@@ -348,7 +348,7 @@ export abstract class RequestAnswer {
    * `finish()` for an answer that ended cleanly and whose end already went to the client: its record waits for the
    * burst with the rest of the bookkeeping (see `settleSoon()`). Streams started together end together: the ends of
    * the others go out first, and the requests their clients send next are not queued behind these records. Every
-   * read of the requests (the admin API) settles the queue first, and so does the host's shutdown.
+   * read and flush of the state settles the queue first (the admin API, the log, the host's shutdown).
    */
   protected finishSoon(p: FinishParams): void {
     if (this.finished) return;
