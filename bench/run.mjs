@@ -1,7 +1,7 @@
 // `npm run bench`: direct-to-mock vs through the proxy (vs nginx when installed), same run, same mock, same
 // load generator. Loopback only, bounded in requests and time. See bench/README.md for how to read the output.
 //
-// Flags: --quick (≈30 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
+// Flags: --quick (≈90 s)  --reps N  --no-nginx  --no-floor  --no-isolation (also skips host memory)  --strict
 //        --only a,b (scenario keys)  --proxy-node-args "…" (e.g. --cpu-prof, for profiling)  --out FILE
 //        --node-defaults (the proxy and the floors without npm start's node flags)
 //        --seed N (the order of the TTFB rounds, printed with each run)
