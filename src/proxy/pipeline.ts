@@ -34,7 +34,8 @@ import { describeTransportError, isTimeoutError } from './upstream';
 import { UpstreamCall } from './upstreamCall';
 import { UpstreamTimeoutError } from './callDeadlines';
 import type { ResponseHead } from './upstreamCall';
-import { afterBurst, attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
+import { attemptRoute, hostOf, RequestAnswer } from './requestAnswer';
+import { afterBurst } from './afterBurst';
 import type { PipelineDeps } from './pipelineDeps';
 import type { LastFailure } from './requestAnswer';
 

@@ -34,7 +34,7 @@ import { tunnelQuiet, tunnelUpgrade } from './wsTunnel';
 import { capConnections, listenerLimits, serverOptions } from './listenerLimits';
 import type { ListenerLimits } from './listenerLimits';
 import { localNames } from './localNames';
-import { settlePending } from './requestAnswer';
+import { settlePending } from './afterBurst';
 
 const STATE_FILE = 'runtime-state.json';
 

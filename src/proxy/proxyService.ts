@@ -27,7 +27,7 @@ import type { ConfigChoice } from '../core/routing';
 import type { ProxyConfig, ServiceConfig, ServiceConfigManager, ServiceName, UpstreamConfig } from '../core/types';
 import type { Logger } from './logger';
 import { handleProxyRequest } from './pipeline';
-import { afterBurst, settlePending } from './requestAnswer';
+import { afterBurst, settlePending } from './afterBurst';
 import { ModelCatalog } from './modelCatalog';
 import type { PipelineDeps } from './pipelineDeps';
 import type { RuntimeConfig } from './runtimeConfig';

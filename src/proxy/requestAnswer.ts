@@ -12,6 +12,8 @@ import { wireFormatFor } from '../core/sseIntegrity';
 import type { WireFormat } from '../core/sseIntegrity';
 import type { RetryAttemptDetail, UpstreamConfig, UsageMetrics } from '../core/types';
 import { displayUrl } from '../core/urlMask';
+import { dropQueued, finishQueued, finishSettled, queueSettle } from './afterBurst';
+import type { SettlesLater } from './afterBurst';
 import { ClientGone } from './clientGone';
 import { errorBody } from './errors';
 import { buildHttpDebug, warnLine } from './httpDebug';
@@ -113,7 +115,7 @@ const NO_DEBUG: { http_debug?: unknown; http_debug_ref?: { id: string; file: str
 const encoded = memoByString(encodeURIComponent);
 
 /** One proxied request from arrival to its record: what it knows and how it answers. */
-export abstract class RequestAnswer {
+export abstract class RequestAnswer implements SettlesLater {
   protected readonly t0: number;
   protected readonly path: string;
   protected readonly query: string;
@@ -186,15 +188,13 @@ export abstract class RequestAnswer {
   }
 
   /**
-   * Settles the bookkeeping once the burst is out (`AFTER_BURST_MS`). Requests and answers arrive in bursts (a
-   * client's parallel calls, streams starting and ending together): sending each request and each answer's first
-   * bytes comes first, and the records follow together, while the upstreams work, instead of each one delaying the
-   * requests and answers queued behind it. Whatever needs the bookkeeping done calls `settle()` first.
+   * Settles the bookkeeping once the burst is out (`afterBurst.ts`): sending each request and each answer's first
+   * bytes comes first, and the records follow together, while the upstreams work. Whatever needs the bookkeeping
+   * done calls `settle()` first.
    */
   protected settleSoon(): void {
     if (this.queueSlot >= 0) return;
-    this.queueSlot = settleQueue.push(this) - 1;
-    settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
+    this.queueSlot = queueSettle(this);
   }
 
   /**
@@ -204,14 +204,14 @@ export abstract class RequestAnswer {
   protected settle(): void {
     // Settled early (its answer is done): the queue lets go of it now, not when the wait ends.
     if (this.queueSlot >= 0) {
-      if (settleQueue[this.queueSlot] === this) settleQueue[this.queueSlot] = undefined;
+      dropQueued(this, this.queueSlot);
       this.queueSlot = -1;
     }
     this.begin();
     const f = this.pendingFinish;
     if (f) {
       this.pendingFinish = undefined;
-      finishesWaiting--;
+      finishSettled();
       this.record(f.p, f.end);
     }
   }
@@ -339,9 +339,7 @@ export abstract class RequestAnswer {
   protected finish(p: FinishParams): void {
     if (this.finished) return;
     this.finished = true;
-    const end = this.d.now();
-    settleWaitingFinishes();
-    this.record(p, end);
+    this.record(p, this.d.now());
   }
 
   /**
@@ -357,7 +355,7 @@ export abstract class RequestAnswer {
     // client's next request may come in right behind this end.
     this.settle();
     this.pendingFinish = { p, end: this.d.now() };
-    finishesWaiting++;
+    finishQueued();
     this.settleSoon();
   }
 
@@ -406,52 +404,6 @@ export abstract class RequestAnswer {
       this.finish({ status: 500, errorClass: 'proxy_internal_error' });
     } else this.fail(500, 'proxy_internal_error', `internal proxy error: ${String((e as Error)?.message ?? e)}`);
   }
-}
-
-/**
- * How long the bookkeeping that can wait (a request's beginning, where it was served; a finished request's accounting)
- * waits. Requests come in bursts, and undici writes a request on a kept-alive socket only from an immediate, after
- * the event loop's poll phase: whatever runs before that immediate delays the burst's requests. An immediate of our
- * own would run in front of the next turn's sends; a few milliseconds on, the burst is out and the loop is quiet.
- */
-const AFTER_BURST_MS = 4;
-
-/** What waits for the burst, in the order it came: requests to settle (undefined once settled early), other work. */
-const settleQueue: Array<RequestAnswer | (() => void) | undefined> = [];
-let settleTimer: NodeJS.Timeout | undefined;
-/** Answers whose record waits in the queue (see `RequestAnswer.finishSoon()`). */
-let finishesWaiting = 0;
-
-function settleNow(): void {
-  if (settleTimer) clearTimeout(settleTimer);
-  settleTimer = undefined;
-  const queued = settleQueue.splice(0);
-  for (const r of queued) {
-    if (typeof r === 'function') r();
-    else r?.settleQueued();
-  }
-}
-
-/** Runs `work` once the burst is out, with the requests' bookkeeping (one timer for both). */
-export function afterBurst(work: () => void): void {
-  settleQueue.push(work);
-  settleTimer ??= setTimeout(settleNow, AFTER_BURST_MS);
-}
-
-/**
- * Runs whatever waits for the burst now (the requests' bookkeeping first of all), for whoever must see those
- * requests: the admin API (every read of the state from the extension goes through it).
- */
-export function settlePending(): void {
-  if (settleQueue.length > 0) settleNow();
-}
-
-/**
- * Records the answers whose record waits (`RequestAnswer.finishSoon()`), for a record about to be made at once: the
- * recent requests and the log keep the order in which requests ended.
- */
-export function settleWaitingFinishes(): void {
-  if (finishesWaiting > 0) settlePending();
 }
 
 /** Host (with port) of a base_url, for log lines. */

@@ -5,6 +5,7 @@ import type { AuthResolutionLog, RequestLogRecord } from '../core/requestLog';
 import type { ProxyState } from '../core/state';
 import type { RetryInfo, ServiceName, UsageMetrics } from '../core/types';
 import type { RequestLogWriter } from '../io/requestLogWriter';
+import { settleWaitingFinishes } from './afterBurst';
 
 /** Where a request went (`base` as shown: secret query values masked). */
 export interface RecordRoute {
@@ -79,6 +80,8 @@ export function requestLogRow(service: ServiceName, f: FinishedRecord): RequestL
  * before it is written.
  */
 export function recordFinished(sinks: RecordSinks, f: FinishedRecord, scrub?: (r: RequestLogRecord) => RequestLogRecord): void {
+  // The records that wait for the burst ended before this one: they go first.
+  settleWaitingFinishes();
   sinks.state.finishRequestSoon({
     id: f.id,
     status_code: f.status,

@@ -13,7 +13,6 @@ import { displayUrl } from '../core/urlMask';
 import { injectCredentials, resolveCredentials } from './credentials';
 import { upgradeRequestHeaders } from './headers';
 import { recordFinished } from './requestRecord';
-import { settleWaitingFinishes } from './requestAnswer';
 import type { RecordRoute } from './requestRecord';
 
 // Codex falls back to HTTP+SSE at once only on 426; any other refusal costs it 7 upgrade attempts (~6.5 s) and
@@ -75,7 +74,6 @@ export function tunnelUpgrade(
   const finish = (status: number, errorClass?: string) => {
     if (finished) return;
     finished = true;
-    settleWaitingFinishes();
     recordFinished(svc.deps, {
       id, method: 'GET', path: path0, status, startedAtMs: startedAt, endedAtMs: Date.now(), route, sessionId: sid, errorClass,
       auth: auth && { authorization: auth.authorization, x_api_key: auth.x_api_key },
