@@ -249,22 +249,14 @@ async function freshPeaks(lg, mockPort) {
   if (flag('--no-floor') || (ONLY && !ONLY.includes('streams_256'))) return undefined;
   const rounds = q(1, 3);
   const names = ['proxy', 'floor', 'control'];
-  const peaks = { proxy: [], floor: [], control: [] };
-  const at256 = { proxy: [], floor: [], control: [] };
-  // Every pass's peak scenario by scenario (the warm-up first), in the results file: where a peak came from.
+  // Every pass's peak scenario by scenario (the warm-up, from the process's start, first): where a peak came from.
   const byScenario = { proxy: [], floor: [], control: [] };
   let failures = 0;
   for (let i = 0; i < rounds; i++) {
     for (const name of names.map((_, k) => names[(i + k) % names.length])) {
       const t = name === 'proxy' ? await startProxy('codex', mockPort, `home-fresh-${i}`) : await startFloor(mockPort);
-      // The peak of the whole pass, and the one of the scenario running (for `streams_256`'s own reading).
-      let peak = 0;
       let scenarioPeak = 0;
-      const sample = () => {
-        const mb = rssMb(t.pid) || 0;
-        peak = Math.max(peak, mb);
-        scenarioPeak = Math.max(scenarioPeak, mb);
-      };
+      const sample = () => (scenarioPeak = Math.max(scenarioPeak, rssMb(t.pid) || 0));
       sample();
       const sampler = setInterval(sample, 50);
       if (name === 'proxy') await setEffortOverride(t.port);
@@ -278,19 +270,19 @@ async function freshPeaks(lg, mockPort) {
         failures += r.errors + r.bad;
         sample();
         pass[s.key] = scenarioPeak;
-        if (s.key === 'streams_256') at256[name].push(scenarioPeak);
       }
       byScenario[name].push(pass);
       clearInterval(sampler);
-      peaks[name].push(peak);
       await new Promise((res) => {
         t.child.once('exit', res);
         t.child.kill('SIGTERM');
       });
     }
   }
+  // A pass's peak is the highest of its scenarios'.
+  const peaks = Object.fromEntries(names.map((n) => [n, byScenario[n].map((pass) => Math.max(...Object.values(pass)))]));
   const m = (a) => summarize(a).median;
-  return { rounds, failures, peaks, at256, byScenario, proxy: m(peaks.proxy), floor: m(peaks.floor), control: m(peaks.control) };
+  return { rounds, failures, peaks, byScenario, proxy: m(peaks.proxy), floor: m(peaks.floor), control: m(peaks.control) };
 }
 
 async function setEffortOverride(port) {
@@ -473,8 +465,9 @@ async function main() {
       `proxy ${fresh.proxy.toFixed(1)} MB [${list(fresh.peaks.proxy)}], floor ${fresh.floor.toFixed(1)} [${list(fresh.peaks.floor)}], ` +
       `control ${fresh.control.toFixed(1)} [${list(fresh.peaks.control)}]: proxy ${plus(fresh.proxy - (fresh.floor + fresh.control) / 2, 1)} MB ` +
       `against the two floors, control ${plus(fresh.control - fresh.floor, 1)} against the floor`);
-    console.log(`  during streams_256 alone: proxy ${m(fresh.at256.proxy).toFixed(1)} [${list(fresh.at256.proxy)}], ` +
-      `floor ${m(fresh.at256.floor).toFixed(1)} [${list(fresh.at256.floor)}], control ${m(fresh.at256.control).toFixed(1)} [${list(fresh.at256.control)}]; ` +
+    const at256 = (t) => fresh.byScenario[t].map((pass) => pass.streams_256);
+    console.log(`  during streams_256 alone: proxy ${m(at256('proxy')).toFixed(1)} [${list(at256('proxy'))}], ` +
+      `floor ${m(at256('floor')).toFixed(1)} [${list(at256('floor'))}], control ${m(at256('control')).toFixed(1)} [${list(at256('control'))}]; ` +
       `in the run's own processes (the table) the proxy read ${plus(rssInRun, 1)} MB against the two floors`);
     console.log('');
   }
