@@ -19,6 +19,7 @@ import { errorBody } from './errors';
 import { buildHttpDebug, warnLine } from './httpDebug';
 import type { ExchangeRecord } from './httpDebug';
 import { forwardableResponseHeaders } from './headers';
+import { afterRequestBody } from './largeBodies';
 import type { PipelineDeps } from './pipelineDeps';
 import { recordFinished } from './requestRecord';
 import { readEffort } from './requestBody';
@@ -144,6 +145,9 @@ export abstract class RequestAnswer implements SettlesLater {
   protected readonly format: WireFormat | undefined;
   protected responseStarted = false;
   protected clientBody: Buffer | undefined;
+  /** The body's size once recorded, and which of its two holders (the record, the run) still hold it. */
+  private bodyBytes = 0;
+  private bodyHolders = 2;
   protected exchange: ExchangeRecord | undefined;
   /** A clean answer's record, waiting for the burst with the rest of the bookkeeping (see `finishSoon()`). */
   private pendingFinish: { p: FinishParams; end: number } | undefined;
@@ -394,6 +398,19 @@ export abstract class RequestAnswer implements SettlesLater {
       auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
       httpDebug,
     }, ok ? undefined : (r) => this.secrets.deep(r));
+    // Recorded: nothing here reads the body (or the exchange that holds it) any more.
+    this.bodyBytes = this.clientBody?.length ?? 0;
+    this.clientBody = undefined;
+    this.exchange = undefined;
+    this.letGoOfBody();
+  }
+
+  /**
+   * Called by the record and by the end of the request's run, whichever comes last: the body is unreachable then,
+   * and a large one is handed back at once (see largeBodies.ts).
+   */
+  letGoOfBody(): void {
+    if (--this.bodyHolders === 0) afterRequestBody(this.bodyBytes);
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
