@@ -535,6 +535,9 @@ export function isStreamingRequest(body: Buffer): boolean {
 /** Handles one proxied request; never throws (every failure becomes an answer and a record). */
 export function handleProxyRequest(d: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const r = new ProxyRequest(d, req, res);
-  return r.run().catch((e: unknown) => r.failInternal(e)).finally(() => r.letGoOfBody());
+  return r.run().then(() => r.letGoOfBody(), (e: unknown) => {
+    r.failInternal(e);
+    r.letGoOfBody();
+  });
 }
 
