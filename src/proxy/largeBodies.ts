@@ -1,4 +1,4 @@
-// What a request with a large body leaves behind is handed back as soon as the request is recorded. Its buffers (the
+// What a request with a large body leaves behind is handed back as soon as the request is done. Its buffers (the
 // body, a rewritten copy, the socket's read chunks) live outside V8's heap, and V8 frees them only when it collects
 // the small objects that hold them. A request makes too few of those for the young generation to fill, so on its
 // own V8 waits for its external-memory limit: up to 64 MB of dead buffers above the last full collection, and glibc
@@ -46,7 +46,7 @@ export function youngCollectionAvailable(): boolean {
 }
 
 /**
- * Called once a request is recorded, with the size of the body it carried: from `LARGE_BODY_BYTES` on, a
+ * Called once a request is done (recorded, its run ended), with the size of its body: from `LARGE_BODY_BYTES` on, a
  * young-generation collection runs on the next turn of the loop (one for every request that ends in that turn).
  */
 export function afterRequestBody(bytes: number): void {

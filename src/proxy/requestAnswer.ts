@@ -145,8 +145,7 @@ export abstract class RequestAnswer implements SettlesLater {
   protected readonly format: WireFormat | undefined;
   protected responseStarted = false;
   protected clientBody: Buffer | undefined;
-  /** The body's size once recorded, and which of its two holders (the record, the run) still hold it. */
-  private bodyBytes = 0;
+  /** How many of the body's two holders (the record, the run) still hold it. */
   private bodyHolders = 2;
   protected exchange: ExchangeRecord | undefined;
   /** A clean answer's record, waiting for the burst with the rest of the bookkeeping (see `finishSoon()`). */
@@ -398,19 +397,19 @@ export abstract class RequestAnswer implements SettlesLater {
       auth: this.auth ? { authorization: this.auth.authorization, x_api_key: this.auth.x_api_key } : undefined,
       httpDebug,
     }, ok ? undefined : (r) => this.secrets.deep(r));
-    // Recorded: nothing here reads the body (or the exchange that holds it) any more.
-    this.bodyBytes = this.clientBody?.length ?? 0;
-    this.clientBody = undefined;
-    this.exchange = undefined;
     this.letGoOfBody();
   }
 
   /**
-   * Called by the record and by the end of the request's run, whichever comes last: the body is unreachable then,
-   * and a large one is handed back at once (see largeBodies.ts).
+   * Called by the record and by the end of the request's run: once both have, nothing reads the body (or the
+   * exchange that holds it) any more, and a large one is handed back at once (see largeBodies.ts).
    */
   letGoOfBody(): void {
-    if (--this.bodyHolders === 0) afterRequestBody(this.bodyBytes);
+    if (--this.bodyHolders > 0) return;
+    const bytes = this.clientBody?.length ?? 0;
+    this.clientBody = undefined;
+    this.exchange = undefined;
+    afterRequestBody(bytes);
   }
 
   /** Answers and records a request that hit an internal error (a bug): the client still gets an answer. */
